@@ -1,0 +1,318 @@
+"""The synthesizer protocol, shared plumbing, and the name registry.
+
+Every synthesizer takes its hyper-parameters as keyword-only constructor arguments and only
+stores them; ``fit`` validates them, learns state into ``*_`` attributes and returns ``self``;
+``sample`` draws rows; ``save``/``load`` use a model file (JSON + arrays, no pickle). A new
+family is one module that subclasses :class:`Synthesizer` and one ``@register`` line.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+
+from lookalike import __version__
+from lookalike._rng import Seed, as_rng
+from lookalike.errors import (
+    ColumnError,
+    ConditionError,
+    ConfigError,
+    ModelFileError,
+    NotFittedError,
+)
+from lookalike.modelfile import read_model, write_model
+from lookalike.schema import Kind, Schema, infer_schema
+from lookalike.transform.encoder import to_numbers
+from lookalike.transform.identifiers import fresh_identifiers
+
+__all__ = ["Synthesizer", "register", "get_synthesizer", "available", "load_synthesizer"]
+
+REGISTRY: dict[str, type[Synthesizer]] = {}
+
+Conditions = dict[str, frozenset]
+
+
+def register(cls: type[Synthesizer]) -> type[Synthesizer]:
+    """Class decorator: make ``cls`` available under ``cls.name``."""
+    REGISTRY[cls.name] = cls
+    return cls
+
+
+def available() -> list[str]:
+    """Names of the registered synthesizers."""
+    return sorted(REGISTRY)
+
+
+def get_synthesizer(name: str, **params: Any) -> Synthesizer:
+    """A new synthesizer of family ``name`` with hyper-parameters ``params``.
+
+    >>> get_synthesizer("cart", min_samples_leaf=5).get_params()["min_samples_leaf"]
+    5
+    """
+    if name not in REGISTRY:
+        raise ConfigError(f"unknown synthesizer {name!r}; choose one of {available()}")
+    return REGISTRY[name](**params)
+
+
+def load_synthesizer(path: str | os.PathLike) -> Synthesizer:
+    """Load any fitted synthesizer from its model file."""
+    meta, arrays = read_model(path)
+    name = meta.get("synthesizer")
+    if name not in REGISTRY:
+        raise ModelFileError(f"{path} holds a model of unknown family {name!r}; known: {available()}")
+    return REGISTRY[name]._from_model(meta, arrays, path)
+
+
+class Synthesizer:
+    """Base class: schema handling, identifiers, conditions, seeds and model files."""
+
+    name: ClassVar[str] = ""
+    supports_dp: ClassVar[bool] = False
+    native_conditions: ClassVar[bool] = False
+    """True when ``_sample`` honours conditions itself (else rejection sampling is used)."""
+
+    # ----------------------------------------------------------------- parameters
+    def get_params(self) -> dict[str, Any]:
+        """Hyper-parameters as given to the constructor."""
+        sig = inspect.signature(type(self).__init__)
+        return {p: getattr(self, p) for p in sig.parameters if p != "self"}
+
+    def _check_params(self) -> None:
+        """Validate hyper-parameters; subclasses raise ConfigError naming the option."""
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({args})"
+
+    # ----------------------------------------------------------------- fit
+    def fit(
+        self,
+        data: Any,
+        schema: Schema | Mapping | str | os.PathLike | None = None,
+        *,
+        epsilon: float | None = None,
+        delta: float | None = None,
+        ledger: Any = None,
+        seed: Seed = None,
+    ) -> Self:
+        """Learn a model of ``data`` (a DataFrame or anything :func:`read_table` reads).
+
+        Without ``epsilon`` the fit is not differentially private and no formal privacy
+        guarantee holds for its output.
+        """
+        self._check_params()
+        if epsilon is not None and not self.supports_dp:
+            raise ConfigError(
+                f"synthesizer {self.name!r} has no differentially private form; drop epsilon "
+                "or choose a DP synthesizer"
+            )
+        frame = _as_frame(data)
+        schema_ = _resolve_schema(schema, frame)
+        actions: list[str] = []
+        frame = schema_.conform(frame, actions=actions)
+        if not schema_.modelled:
+            raise ColumnError("no column to model: every column is an identifier or free text")
+        rng = as_rng(seed)
+        start = time.perf_counter()
+        self.schema_ = schema_
+        self.conform_actions_ = actions
+        self._fit(frame, rng)
+        self.n_rows_ = len(frame)
+        self.fit_seconds_ = time.perf_counter() - start
+        self.seed_ = seed if isinstance(seed, int) else None
+        # Real keys stay in memory only, so that fit-then-sample never reissues one.
+        self._real_ids = {
+            c.name: set(frame[c.name].dropna().tolist())
+            for c in schema_.columns
+            if c.kind is Kind.IDENTIFIER
+        }
+        return self
+
+    def _fit(self, data: pd.DataFrame, rng: np.random.Generator) -> None:
+        raise NotImplementedError
+
+    # ----------------------------------------------------------------- sample
+    def sample(
+        self, n: int, *, conditions: Mapping[str, Any] | None = None, seed: Seed = None
+    ) -> pd.DataFrame:
+        """Draw ``n`` synthetic rows, each meeting ``conditions`` ({column: value or values})."""
+        self._require_fitted()
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ConfigError(f"number of rows to sample must be a positive integer, got {n!r} (-n)")
+        n = int(n)
+        rng = as_rng(seed)
+        conds = self._parse_conditions(conditions)
+        if conds and not self.native_conditions:
+            modelled = self._rejection_sample(n, rng, conds)
+        else:
+            modelled = self._sample(n, rng, conds or None)
+        return self._assemble(modelled.reset_index(drop=True), rng)
+
+    def _sample(self, n: int, rng: np.random.Generator, conditions: Conditions | None) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def _assemble(self, modelled: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+        out = {}
+        n = len(modelled)
+        for col in self.schema_.columns:
+            if col.kind is Kind.TEXT:
+                continue
+            if col.kind is Kind.IDENTIFIER:
+                ids = fresh_identifiers(
+                    col.format or "integer", n, rng, getattr(self, "_real_ids", {}).get(col.name)
+                )
+                out[col.name] = pd.Series(ids, dtype="Int64" if col.format == "integer" else object)
+            else:
+                out[col.name] = modelled[col.name]
+        return pd.DataFrame(out)
+
+    def _parse_conditions(self, conditions: Mapping[str, Any] | None) -> Conditions:
+        if not conditions:
+            return {}
+        if not isinstance(conditions, Mapping):
+            raise ConditionError("conditions must be a mapping {column: value or list of values}")
+        parsed: Conditions = {}
+        for name, value in conditions.items():
+            if name not in self.schema_:
+                raise ConditionError(f"condition on unknown column {name!r}; columns: {self.schema_.names}")
+            col = self.schema_[name]
+            if not col.kind.modelled:
+                raise ConditionError(f"cannot condition on {name!r}: it is a {col.kind.value} column, not modelled")
+            values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
+            if not values:
+                raise ConditionError(f"condition on {name!r} lists no values")
+            if col.kind in (Kind.CATEGORICAL, Kind.BOOLEAN):
+                allowed = set(col.categories or ())
+                if col.kind is Kind.BOOLEAN:
+                    lookup = {str(t).lower(): i == 1 for i, t in enumerate(col.categories)}
+                    values = [lookup.get(str(v).lower(), v) if not isinstance(v, bool) else v for v in values]
+                    allowed = {False, True}
+                bad = [v for v in values if v not in allowed]
+                if bad:
+                    raise ConditionError(
+                        f"condition on {name!r}: {bad} not among its categories {sorted(map(str, allowed))}"
+                    )
+            else:
+                nums = to_numbers(pd.Series(values), col)
+                if np.isnan(nums).any():
+                    raise ConditionError(f"condition on {name!r}: {values} are not {col.kind.value} values")
+                values = list(nums)
+            parsed[name] = frozenset(values)
+        return parsed
+
+    def _rejection_sample(self, n: int, rng: np.random.Generator, conds: Conditions) -> pd.DataFrame:
+        """Exact conditional sampling by rejection: draw, keep matching rows, repeat."""
+        kept: list[pd.DataFrame] = []
+        got, drawn, batch = 0, 0, max(1000, 2 * n)
+        limit = max(2_000_000, 200 * n)
+        while got < n:
+            rows = self._sample(batch, rng, None)
+            drawn += batch
+            mask = matches(rows, conds, self.schema_)
+            kept.append(rows[mask])
+            got += int(mask.sum())
+            if got < n and drawn >= limit:
+                raise ConditionError(
+                    f"conditions {dict((k, sorted(map(str, v))) for k, v in conds.items())} matched "
+                    f"only {got:,} of {drawn:,} sampled rows: the model gives them too little "
+                    "probability; relax them or use a synthesizer with native conditioning (cart)"
+                )
+            rate = max(got / drawn, 1e-4)
+            batch = int(min(limit, max(1000, 1.2 * (n - got) / rate)))
+        return pd.concat(kept, ignore_index=True).iloc[:n]
+
+    # ----------------------------------------------------------------- persistence
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the fitted model to one file (JSON + arrays, no pickle)."""
+        self._require_fitted()
+        state, arrays = self._get_state()
+        meta = {
+            "synthesizer": self.name,
+            "params": self.get_params(),
+            "schema": self.schema_.to_dict(),
+            "lookalike_version": __version__,
+            "fit": {"n_rows": self.n_rows_, "seconds": self.fit_seconds_, "seed": self.seed_},
+            "differentially_private": False,
+            "state": state,
+        }
+        return write_model(path, meta, arrays, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> Self:
+        """Load a model file written by ``save``."""
+        meta, arrays = read_model(path)
+        if cls.name and meta.get("synthesizer") != cls.name:
+            raise ModelFileError(
+                f"{path} holds a {meta.get('synthesizer')!r} model, not {cls.name!r}; "
+                "use lookalike.load_synthesizer to load any family"
+            )
+        if not cls.name:
+            return load_synthesizer(path)
+        return cls._from_model(meta, arrays, path)
+
+    @classmethod
+    def _from_model(cls, meta: dict, arrays: dict, path: Any) -> Self:
+        try:
+            obj = cls(**meta.get("params", {}))
+            obj.schema_ = Schema.from_dict(meta["schema"])
+            fit = meta.get("fit", {})
+            obj.n_rows_ = fit.get("n_rows")
+            obj.fit_seconds_ = fit.get("seconds")
+            obj.seed_ = fit.get("seed")
+            obj.conform_actions_ = []
+            obj._set_state(meta["state"], arrays)
+        except ModelFileError:
+            raise
+        except (KeyError, TypeError, ValueError, IndexError) as e:
+            raise ModelFileError(
+                f"{path} is a damaged {cls.name!r} model file ({type(e).__name__}: {e})"
+            ) from None
+        return obj
+
+    def _get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        raise NotImplementedError
+
+    def _set_state(self, state: dict, arrays: dict[str, np.ndarray]) -> None:
+        raise NotImplementedError
+
+    def _require_fitted(self) -> None:
+        if not hasattr(self, "schema_"):
+            raise NotFittedError(f"this {self.name!r} synthesizer is not fitted; call fit() first")
+
+
+def matches(rows: pd.DataFrame, conds: Conditions, schema: Schema) -> np.ndarray:
+    """Boolean mask of rows meeting every condition."""
+    mask = np.ones(len(rows), dtype=bool)
+    for name, allowed in conds.items():
+        col = schema[name]
+        if col.kind.numeric:
+            vals = to_numbers(rows[name], col)
+            mask &= np.isin(vals, np.fromiter(allowed, float))
+        else:
+            mask &= rows[name].isin(list(allowed)).to_numpy(dtype=bool)
+    return mask
+
+
+def _as_frame(data: Any) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    from lookalike.io import read_table
+
+    return read_table(data)
+
+
+def _resolve_schema(schema: Any, frame: pd.DataFrame) -> Schema:
+    if schema is None:
+        return infer_schema(frame)
+    if isinstance(schema, Schema):
+        return schema
+    if isinstance(schema, Mapping):
+        return Schema.from_dict(schema)
+    return Schema.load(schema)
