@@ -9,6 +9,7 @@
 
 __version__ = "0.1.0"
 
+from lookalike.api import fit, synthesize  # noqa: E402
 from lookalike.demo import load_demo  # noqa: E402
 from lookalike.errors import LookalikeError  # noqa: E402
 from lookalike.io import read_table, write_table  # noqa: E402
@@ -28,10 +29,12 @@ __all__ = [
     "Synthesizer",
     "__version__",
     "available",
+    "fit",
     "get_synthesizer",
     "infer_schema",
     "load_demo",
     "load_synthesizer",
     "read_table",
+    "synthesize",
     "write_table",
 ]

@@ -50,6 +50,9 @@ def atomic_output(path: str | os.PathLike, *, overwrite: bool = False) -> Iterat
         yield tmp
         # Re-check: another process may have created the target in the meantime.
         check_writable(target, overwrite=overwrite)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, target)
     finally:
         if tmp.exists():

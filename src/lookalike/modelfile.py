@@ -38,14 +38,14 @@ def write_model(
     body = {"format": MODEL_FORMAT, "version": MODEL_VERSION, **meta}
     with atomic_output(path, overwrite=overwrite) as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(_META, json.dumps(body, ensure_ascii=False, default=_json_default))
+            zf.writestr(_entry(_META), json.dumps(body, ensure_ascii=False, default=_json_default))
             for name, arr in arrays.items():
                 arr = np.asarray(arr)
                 if arr.dtype == object:
                     raise TypeError(f"array {name!r} has dtype object; store it in the JSON part")
                 buf = io.BytesIO()
                 np.save(buf, arr, allow_pickle=False)
-                zf.writestr(f"arrays/{name}.npy", buf.getvalue())
+                zf.writestr(_entry(f"arrays/{name}.npy"), buf.getvalue())
     return Path(path)
 
 
@@ -84,6 +84,13 @@ def read_model(path: str | os.PathLike) -> tuple[dict, dict[str, np.ndarray]]:
             "it may be truncated or of another format"
         ) from None
     return meta, arrays
+
+
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry with a fixed timestamp, so equal models give byte-identical files."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
 
 
 def _json_default(o):

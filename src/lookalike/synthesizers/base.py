@@ -238,7 +238,7 @@ class Synthesizer:
             "params": self.get_params(),
             "schema": self.schema_.to_dict(),
             "lookalike_version": __version__,
-            "fit": {"n_rows": self.n_rows_, "seconds": self.fit_seconds_, "seed": self.seed_},
+            "fit": {"n_rows": self.n_rows_, "seed": self.seed_},
             "differentially_private": False,
             "state": state,
         }
@@ -264,7 +264,7 @@ class Synthesizer:
             obj.schema_ = Schema.from_dict(meta["schema"])
             fit = meta.get("fit", {})
             obj.n_rows_ = fit.get("n_rows")
-            obj.fit_seconds_ = fit.get("seconds")
+            obj.fit_seconds_ = None
             obj.seed_ = fit.get("seed")
             obj.conform_actions_ = []
             obj._set_state(meta["state"], arrays)

@@ -1,0 +1,379 @@
+"""The ``lookalike`` command: a thin shell over the Python API.
+
+Each command parses its options, calls one library function and prints the result. Library
+errors become one red line on stderr and exit code 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lookalike import __version__
+from lookalike._files import check_writable
+from lookalike._progress import set_quiet
+from lookalike.api import _schema_for, load_data
+from lookalike.errors import ConfigError, LookalikeError
+from lookalike.io import write_table
+from lookalike.synthesizers import available, get_synthesizer, load_synthesizer
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="lookalike: privacy-preserving synthetic tabular data. "
+    "Fit a model of a table, sample synthetic rows, and measure them.",
+)
+out = Console()
+err = Console(stderr=True)
+
+# ---------------------------------------------------------------- shared options
+Table_ = Annotated[str | None, typer.Option("--table", help="Table to read from a DuckDB/SQL source.")]
+Query = Annotated[str | None, typer.Option("--query", help="SQL query to read from a DuckDB/SQL source.")]
+Encoding = Annotated[
+    str | None,
+    typer.Option("--encoding", help="Text encoding of a CSV file (default: UTF-8; 'detect' to guess)."),
+]
+Delimiter = Annotated[
+    str | None, typer.Option("--delimiter", help="CSV field delimiter (default: detected).")
+]
+Drop = Annotated[
+    list[str] | None,
+    typer.Option("--drop", help="Column to leave out before modelling; repeat for several."),
+]
+SchemaOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--schema",
+        help="Schema JSON (from 'lookalike inspect', edited); its facts count as declared.",
+    ),
+]
+Seed = Annotated[int | None, typer.Option("--seed", help="Random seed; equal seeds give equal output.")]
+Overwrite = Annotated[
+    bool, typer.Option("--overwrite", help="Replace output files that already exist.")
+]
+Synth = Annotated[
+    str,
+    typer.Option("--synthesizer", "-s", help=f"Synthesizer family: one of {', '.join(available())}."),
+]
+Params = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--param",
+        "-p",
+        help="Hyper-parameter as NAME=VALUE (VALUE read as JSON, else text); repeat for several.",
+    ),
+]
+Conditions = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--condition",
+        "-c",
+        help="Sample only rows with COLUMN=VALUE (VALUE may be a JSON list); repeat for several.",
+    ),
+]
+
+
+def _read_options(table: str | None, query: str | None, encoding: str | None, delimiter: str | None) -> dict:
+    opts = {"table": table, "query": query, "encoding": encoding, "delimiter": delimiter}
+    return {k: v for k, v in opts.items() if v is not None}
+
+
+def _parse_pairs(items: list[str] | None, option: str) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ConfigError(f"{option} expects NAME=VALUE, got {item!r}")
+        key, raw = item.split("=", 1)
+        try:
+            parsed[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            parsed[key.strip()] = raw
+    return parsed
+
+
+def _run(action: Callable[[], None]) -> None:
+    """Run a command body; library errors become one line and exit code 1."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            action()
+        except LookalikeError as e:
+            _print_warnings(caught)
+            err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+            raise typer.Exit(1) from None
+    _print_warnings(caught)
+
+
+def _print_warnings(caught: list) -> None:
+    seen = set()
+    for w in caught:
+        if issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning, FutureWarning)):
+            continue
+        msg = str(w.message)
+        if msg not in seen:
+            seen.add(msg)
+            err.print(f"[yellow]warning:[/] {msg}", highlight=False, soft_wrap=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"lookalike {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress bars (they also hide when not on a terminal).")
+    ] = False,
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit."),
+    ] = None,
+) -> None:
+    set_quiet(quiet)
+
+
+# ---------------------------------------------------------------- inspect
+@app.command()
+def inspect(
+    data: Annotated[str, typer.Argument(help="Input: CSV/Parquet/DuckDB file or SQLAlchemy URL.")],
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Where to write the schema JSON (default: DATA_STEM.schema.json here)."),
+    ] = None,
+    drop: Drop = None,
+    table: Table_ = None,
+    query: Query = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
+    overwrite: Overwrite = False,
+) -> None:
+    """Infer the schema of DATA, print it, and write it as editable JSON."""
+
+    def body() -> None:
+        from lookalike.schema import infer_schema
+
+        df = load_data(data, drop=drop or (), read_options=_read_options(table, query, encoding, delimiter))
+        schema = infer_schema(df)
+        target = output or Path(f"{_stem(data)}.schema.json")
+        check_writable(target, overwrite=overwrite)
+        grid = Table(title=f"{data}: {len(df):,} rows × {len(df.columns)} columns")
+        for head in ("column", "kind", "missing", "domain", "source"):
+            grid.add_column(head)
+        for col in schema:
+            n_missing = int(df[col.name].isna().sum())
+            grid.add_row(
+                col.name,
+                col.kind.value,
+                f"{n_missing:,}" if n_missing else "",
+                _domain_text(col),
+                "data" if col.sources else "declared",
+            )
+        out.print(grid)
+        schema.save(target, overwrite=overwrite)
+        out.print(f"schema written to [bold]{target}[/] (edit it, then pass it with --schema)")
+
+    _run(body)
+
+
+def _stem(data: str) -> str:
+    name = Path(data.split("://")[-1]).name or "table"
+    for suffix in (".gz", ".csv", ".tsv", ".txt", ".parquet", ".pq", ".duckdb", ".ddb", ".db"):
+        name = name.removesuffix(suffix)
+    return name or "table"
+
+
+def _domain_text(col) -> str:
+    if col.categories is not None:
+        cats = [str(c) for c in col.categories]
+        return f"{len(cats)} categories: " + ", ".join(cats[:4]) + (", …" if len(cats) > 4 else "")
+    if col.bounds is not None:
+        return f"[{col.bounds[0]}, {col.bounds[1]}]" + (f" ({col.format})" if col.format else "")
+    if col.format is not None:
+        return f"format {col.format}"
+    return ""
+
+
+# ---------------------------------------------------------------- fit / sample / synth
+@app.command()
+def fit(
+    data: Annotated[str, typer.Argument(help="Input: CSV/Parquet/DuckDB file or SQLAlchemy URL.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write.")],
+    synthesizer: Synth = "cart",
+    schema: SchemaOpt = None,
+    param: Params = None,
+    drop: Drop = None,
+    seed: Seed = None,
+    table: Table_ = None,
+    query: Query = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
+    overwrite: Overwrite = False,
+) -> None:
+    """Fit a synthesizer to DATA and save the model to one file (no raw rows for DP models)."""
+
+    def body() -> None:
+        from lookalike.api import fit as api_fit
+
+        check_writable(output, overwrite=overwrite)
+        model = api_fit(
+            data,
+            synthesizer,
+            schema=schema,
+            drop=drop or (),
+            read_options=_read_options(table, query, encoding, delimiter),
+            seed=seed,
+            **_parse_pairs(param, "--param"),
+        )
+        model.save(output, overwrite=overwrite)
+        out.print(
+            f"fitted [bold]{synthesizer}[/] on {model.n_rows_:,} rows in {model.fit_seconds_:.1f} s; "
+            f"model written to [bold]{output}[/]"
+        )
+        _print_guarantee(model)
+
+    _run(body)
+
+
+@app.command()
+def sample(
+    model: Annotated[Path, typer.Argument(help="Model file written by 'lookalike fit'.")],
+    n: Annotated[int, typer.Option("-n", "--rows", help="Number of rows to sample (a positive integer).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.csv, .csv.gz or .parquet).")],
+    condition: Conditions = None,
+    seed: Seed = None,
+    overwrite: Overwrite = False,
+) -> None:
+    """Sample N synthetic rows from a saved model."""
+
+    def body() -> None:
+        if n < 1:
+            raise ConfigError(f"-n must be a positive number of rows, got {n}")
+        check_writable(output, overwrite=overwrite)
+        synth = load_synthesizer(model)
+        rows = synth.sample(n, conditions=_parse_pairs(condition, "--condition") or None, seed=seed)
+        write_table(rows, output, overwrite=overwrite)
+        out.print(f"{len(rows):,} synthetic rows written to [bold]{output}[/]")
+
+    _run(body)
+
+
+@app.command()
+def synth(
+    data: Annotated[str, typer.Argument(help="Input: CSV/Parquet/DuckDB file or SQLAlchemy URL.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.csv, .csv.gz or .parquet).")],
+    n: Annotated[
+        int | None, typer.Option("-n", "--rows", help="Rows to sample (default: as many as the input).")
+    ] = None,
+    synthesizer: Synth = "cart",
+    schema: SchemaOpt = None,
+    param: Params = None,
+    condition: Conditions = None,
+    drop: Drop = None,
+    model_out: Annotated[
+        Path | None, typer.Option("--model-out", help="Also save the fitted model to this file.")
+    ] = None,
+    seed: Seed = None,
+    table: Table_ = None,
+    query: Query = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
+    overwrite: Overwrite = False,
+) -> None:
+    """Fit a synthesizer to DATA and write synthetic rows in one go."""
+
+    def body() -> None:
+        _synth(
+            data, output, n, synthesizer, schema, _parse_pairs(param, "--param"),
+            _parse_pairs(condition, "--condition") or None, drop or (), model_out, seed,
+            _read_options(table, query, encoding, delimiter), overwrite,
+        )
+
+    _run(body)
+
+
+def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model_out, seed,
+           read_options, overwrite) -> None:
+    from lookalike._rng import as_rng
+    from lookalike.api import fit as api_fit
+
+    if n is not None and n < 1:
+        raise ConfigError(f"-n must be a positive number of rows, got {n}")
+    check_writable(output, overwrite=overwrite)
+    if model_out is not None:
+        check_writable(model_out, overwrite=overwrite)
+    rng = as_rng(seed)
+    model = api_fit(
+        data, synthesizer, schema=schema, drop=drop, read_options=read_options, seed=rng, **params
+    )
+    rows = model.sample(n or model.n_rows_, conditions=conditions, seed=rng)
+    write_table(rows, output, overwrite=overwrite)
+    if model_out is not None:
+        model.save(model_out, overwrite=overwrite)
+        out.print(f"model written to [bold]{model_out}[/]")
+    out.print(
+        f"fitted [bold]{synthesizer}[/] on {model.n_rows_:,} rows in {model.fit_seconds_:.1f} s; "
+        f"{len(rows):,} synthetic rows written to [bold]{output}[/]"
+    )
+    _print_guarantee(model)
+
+
+def _print_guarantee(model) -> None:
+    out.print(
+        "[yellow]no formal privacy guarantee:[/] this model was fitted without differential "
+        "privacy and may reproduce rare records of the input.",
+        highlight=False,
+    )
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for the demo's outputs.")] = Path("out"),
+    synthesizer: Synth = "cart",
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+) -> None:
+    """Synthesise the bundled Adult census table (32,561 rows) into OUT_DIR."""
+
+    def body() -> None:
+        from lookalike.demo import demo_path
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        _synth(
+            str(demo_path()), out_dir / "adult_synthetic.csv", None, synthesizer, None, {}, None,
+            (), out_dir / "adult_model.lookalike", seed, {}, True,
+        )
+
+    _run(body)
+
+
+@app.command("synthesizers")
+def list_synthesizers() -> None:
+    """List the synthesizer families and their hyper-parameters."""
+    grid = Table(title="synthesizers")
+    grid.add_column("name")
+    grid.add_column("hyper-parameters (defaults)")
+    grid.add_column("DP")
+    for name in available():
+        s = get_synthesizer(name)
+        params = ", ".join(f"{k}={v!r}" for k, v in s.get_params().items())
+        grid.add_row(name, params, "yes" if s.supports_dp else "no")
+    out.print(grid)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="lookalike")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
