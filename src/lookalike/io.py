@@ -1,0 +1,608 @@
+"""Read any supported table source into one canonical pandas DataFrame, and write tables safely.
+
+Every source (CSV, Parquet, DuckDB, SQL databases, pandas, polars, Arrow) goes through
+:func:`_canonicalize`, so downstream code sees the same dtypes whatever the input:
+
+* integers -> ``Int64`` (nullable); floats -> ``float64`` (missing = NaN);
+  booleans -> ``boolean``; dates and timestamps -> ``datetime64[ns]`` (time-zone-aware values are
+  converted to UTC and made naive); decimals -> ``float64``;
+* everything else -> ``object`` holding Python ``str``, missing as ``None``.
+
+Missing values must be empty/null; NaN and infinity in a numeric column of a file or database
+raise :class:`~lookalike.errors.NonFiniteError`. For pandas and polars input NaN *is* the missing
+value marker, but infinity still raises.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import difflib
+import gzip
+import io
+import os
+import warnings
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from lookalike._files import atomic_output
+from lookalike.errors import (
+    ConfigError,
+    DataError,
+    DuplicateColumnError,
+    EmptyDataError,
+    EncodingError,
+    NonFiniteError,
+    SourceNotFoundError,
+    UnknownFormatError,
+)
+
+__all__ = ["SUPPORTED_INPUTS", "SUPPORTED_OUTPUTS", "read_table", "write_table"]
+
+SUPPORTED_INPUTS = (
+    "CSV (.csv .tsv .txt, optionally .gz)", "Parquet (.parquet .pq)",
+    "DuckDB (.duckdb .ddb)", "SQLite (.sqlite .sqlite3 .db)", "SQLAlchemy URL",
+    "pandas DataFrame", "polars DataFrame/LazyFrame", "pyarrow Table/RecordBatch",
+)
+SUPPORTED_OUTPUTS = ("csv", "csv.gz", "tsv", "tsv.gz", "parquet")
+
+NA_TOKENS = ("", "NA", "N/A", "n/a", "NULL", "null", "None", "#N/A")
+_CSV_EXT = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
+_PARQUET_EXT = (".parquet", ".pq")
+_DB_EXT = (".duckdb", ".ddb", ".sqlite", ".sqlite3", ".db")
+_DELIMITERS = ",;\t|"
+_SNIFF_CHARS = 64 * 1024
+_COMMON_ENCODINGS = ("cp1252", "latin_1", "iso8859_15", "cp1251", "cp1250", "iso8859_2",
+                     "cp932", "shift_jis", "euc_jp", "gb18030", "big5", "euc_kr", "cp949")
+
+
+# ----------------------------------------------------------------------------- reading
+
+
+def read_table(
+    source: Any = None,
+    *,
+    table: str | None = None,
+    query: str | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+) -> pd.DataFrame:
+    """Read a file, database table/query or in-memory frame into a canonical DataFrame.
+
+    ``source`` is a path (CSV, Parquet, DuckDB or SQLite file), an SQLAlchemy URL such as
+    ``"sqlite:///my.db"``, a DuckDB connection, or a pandas/polars/pyarrow table; databases need
+    ``table=`` or ``query=``. With ``source=None``, ``query`` runs in an in-memory DuckDB, e.g.
+    ``"SELECT * FROM 'data.parquet'"``. CSV options: ``encoding`` (None = BOM or strict UTF-8,
+    ``"detect"`` = accept a guessed encoding with a warning) and ``delimiter`` (None = sniff
+    among ``, ; tab |``). CSV fields are read as text, whitespace-stripped, and typed per column
+    as Int64, float64 or text; dates stay text here. See the module docstring for dtypes.
+
+    >>> read_table(pd.DataFrame({"n": [1, 2], "s": ["a", None]})).dtypes.astype(str).tolist()
+    ['Int64', 'object']
+    >>> read_table(query="SELECT 1.5 AS x, 'b' AS y").dtypes.astype(str).tolist()
+    ['float64', 'object']
+    """
+    if source is None:
+        if query is None:
+            raise ConfigError("read_table needs a source, or query= with DuckDB SQL to run")
+        import duckdb
+
+        with duckdb.connect() as con:
+            return _read_duckdb(con, None, query, "in-memory DuckDB")
+    if isinstance(source, pd.DataFrame):
+        return _canonicalize(source, "the DataFrame", nan_is_missing=True)
+    if isinstance(source, pa.RecordBatch):
+        source = pa.Table.from_batches([source])
+    if isinstance(source, pa.Table):
+        return _canonicalize(source, "the Arrow table", nan_is_missing=False)
+    module = type(source).__module__
+    kind = type(source).__name__
+    if module.startswith("polars") and kind in ("DataFrame", "LazyFrame"):
+        frame = source.collect() if kind == "LazyFrame" else source
+        return _canonicalize(frame.to_arrow(), "the polars frame", nan_is_missing=True)
+    if "duckdb" in module and kind == "DuckDBPyRelation":
+        return _canonicalize(_duck_arrow(source), "the DuckDB relation", nan_is_missing=False)
+    if "duckdb" in module:
+        return _read_duckdb(source, table, query, "the DuckDB connection")
+    if isinstance(source, str) and "://" in source:
+        return _read_sql(source, table, query)
+    if not isinstance(source, str | os.PathLike):
+        raise UnknownFormatError(
+            f"cannot read a {type(source).__name__}; supported sources: "
+            + ", ".join(SUPPORTED_INPUTS))
+    return _read_path(Path(source).expanduser(), table, query, encoding, delimiter)
+
+
+def _read_path(path: Path, table, query, encoding, delimiter) -> pd.DataFrame:
+    if not path.exists():
+        hint = f" (folder {path.parent} does not exist either)"
+        if path.parent.is_dir():
+            close = difflib.get_close_matches(path.name, os.listdir(path.parent), n=1)
+            hint = f"; did you mean {path.parent / close[0]}?" if close else ""
+        raise SourceNotFoundError(f"input file {path} does not exist{hint}")
+    if path.is_dir():
+        raise UnknownFormatError(f"{path} is a folder; give the path of a file inside it")
+    name = path.name.lower()
+    if name.endswith(_DB_EXT):
+        with open(path, "rb") as f:
+            if f.read(16) == b"SQLite format 3\x00":
+                return _read_sql(f"sqlite:///{path}", table, query)
+        return _read_duckdb_file(path, table, query)
+    if table is not None or query is not None:
+        raise ConfigError(
+            f"table= and query= apply to databases, not to {path}; to run SQL on a file use "
+            f"read_table(query=\"SELECT ... FROM '{path}'\")")
+    if name.endswith(_CSV_EXT):
+        return _read_csv(path, encoding, delimiter)
+    if name.endswith(_PARQUET_EXT):
+        import pyarrow.parquet as pq
+
+        try:
+            tbl = pq.read_table(path)
+        except (pa.ArrowException, OSError) as e:
+            raise DataError(f"{path} could not be read as Parquet ({e}); is it a complete "
+                            "Parquet file?") from e
+        keep = [c for c in tbl.column_names if not c.startswith("__index_level_")]
+        return _canonicalize(tbl.select(keep), str(path), nan_is_missing=False)
+    raise UnknownFormatError(
+        f"cannot tell the format of {path} from its extension; supported inputs: "
+        + ", ".join(SUPPORTED_INPUTS) + " (rename the file, or save it as CSV or Parquet)")
+
+
+def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> pd.DataFrame:
+    import pyarrow.csv as pcsv
+
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as e:
+            raise DataError(f"{path} is not a valid gzip file ({e}); is it truncated?") from e
+    text = _decode(data, path, encoding).removeprefix("\ufeff")
+    if not text.strip():
+        raise EmptyDataError(f"{path} is empty; it needs a header line and data rows")
+    delim = _sniff(text[:_SNIFF_CHARS]) if delimiter is None else _check_delimiter(delimiter)
+    n = len(next(csv.reader(_lines(text.lstrip("\r\n")[: 1 << 20]), delimiter=delim)))
+    names = [f"c{i}" for i in range(n)]
+    try:
+        tbl = pcsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pcsv.ReadOptions(column_names=names),
+            parse_options=pcsv.ParseOptions(delimiter=delim, newlines_in_values=True,
+                                            ignore_empty_lines=True),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()), strings_can_be_null=False,
+                quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid as e:
+        raise DataError(f"{path}: {_bad_record(text, delim, n) or e}") from e
+    if text.count('"') % 2 and (problem := _bad_record(text, delim, n)):
+        raise DataError(f"{path}: {problem}")
+    header = [str(tbl.column(i)[0]).strip() or f"Unnamed: {i}" for i in range(n)]
+    _check_duplicates(header, str(path))
+    if tbl.num_rows < 2:
+        raise EmptyDataError(f"{path} has a header ({n} columns) but no data rows")
+    tbl = tbl.slice(1)
+    return _canonicalize(pa.table([_type_text(c) for c in tbl.columns], names=header),
+                         str(path), nan_is_missing=False)
+
+
+def _type_text(col: pa.ChunkedArray) -> pa.Array:
+    """Strip a text column, mark NA tokens null, and cast to int64 or float64 if all values fit."""
+    arr = pc.utf8_trim_whitespace(col.combine_chunks())
+    arr = pc.if_else(pc.is_in(arr, value_set=pa.array(NA_TOKENS)), pa.scalar(None, arr.type), arr)
+    present = arr.drop_null()
+    # Arrow's integer cast accepts hex ("0x1F"); no decimal number contains an "x".
+    if len(present) == 0 or pc.any(pc.match_substring(present, "x", ignore_case=True)).as_py():
+        return arr
+    signed = arr
+    if pc.any(pc.starts_with(present, "+")).as_py():
+        signed = pc.replace_substring_regex(arr, r"^\+", "")  # Arrow's int cast rejects "+5"
+    head = signed.drop_null().slice(0, 1000)  # failed casts are slow: probe a few values first
+    for kind in (pa.int64(), pa.float64()):  # an integer beyond int64 falls through to float
+        try:
+            pc.cast(head, kind)
+            return pc.cast(signed, kind)
+        except pa.ArrowInvalid:
+            pass
+    return arr
+
+
+def _decode(data: bytes, path: Path, encoding: str | None) -> str:
+    if encoding not in (None, "detect"):
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ConfigError(f"unknown encoding {encoding!r}; pass a Python codec name such as "
+                              "'utf-8', 'cp1252' or 'latin-1', or encoding='detect'") from None
+        return _strict_decode(data, path, encoding, "")
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
+                     (codecs.BOM_UTF16_BE, "utf-16")):
+        if data.startswith(bom):
+            return _strict_decode(data, path, enc, "")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        guesses = _guess_encodings(data)
+    if encoding == "detect" and guesses:
+        warnings.warn(f"{path} is not UTF-8; reading it as {guesses[0]} (detected)", stacklevel=5)
+        return data.decode(guesses[0])
+    enc = guesses[0] if guesses else "cp1252"
+    hint = (f"it looks like {enc}: pass encoding='{enc}' (CLI: --encoding {enc}), or "
+            "encoding='detect' to accept the detected encoding") if guesses else (
+            "pass its encoding, e.g. encoding='cp1252' (CLI: --encoding cp1252)")
+    return _strict_decode(data, path, "utf-8", hint)
+
+
+def _strict_decode(data: bytes, path: Path, enc: str, hint: str) -> str:
+    try:
+        return data.decode(enc)
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        after = data[max(0, e.start - 20): e.start].decode(enc, "replace").split("\n")[-1]
+        hint = hint or "pass the right encoding, or encoding='detect' to guess it"
+        raise EncodingError(
+            f"{path} is not valid {enc}: byte 0x{data[e.start]:02x} on line {line} (after "
+            f"{after!r}) cannot be decoded; {hint}") from None
+
+
+def _guess_encodings(data: bytes) -> list[str]:
+    """Encodings charset_normalizer finds plausible that decode all of ``data``, common first."""
+    from charset_normalizer import from_bytes
+
+    matches = list(from_bytes(data))
+    if not matches:
+        return []
+    near = [m for m in matches if m.chaos <= matches[0].chaos + 0.1]
+    names = [enc for m in near for enc in [m.encoding, *m.could_be_from_charset]]
+    names = sorted(dict.fromkeys(names), key=lambda e: (
+        _COMMON_ENCODINGS.index(e) if e in _COMMON_ENCODINGS else len(_COMMON_ENCODINGS)))
+    ok = []
+    for enc in [*names[:8], matches[0].encoding]:
+        try:
+            data.decode(enc)
+            ok.append(enc)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    return list(dict.fromkeys(ok))
+
+
+def _sniff(sample: str) -> str:
+    """Pick the delimiter giving >1 fields per row, most consistently, then most fields."""
+    lines = _lines(sample).readlines()
+    if len(sample) >= _SNIFF_CHARS and len(lines) > 1:
+        lines = lines[:-1]  # probably cut short
+    best, best_key = ",", None
+    for rank, d in enumerate(_DELIMITERS):
+        try:
+            counts = [len(r) for r in csv.reader(lines, delimiter=d) if r]
+        except csv.Error:
+            continue
+        if counts and counts[0] > 1:
+            key = (sum(c == counts[0] for c in counts) / len(counts), counts[0], -rank)
+            if best_key is None or key > best_key:
+                best, best_key = d, key
+    return best
+
+
+def _lines(text: str) -> io.StringIO:
+    return io.StringIO(text, newline="")
+
+
+def _check_delimiter(delimiter: str) -> str:
+    d = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
+    if len(d) != 1 or d in "\"\r\n":
+        raise ConfigError(f"delimiter={delimiter!r} must be one character such as ',' ';' "
+                          "'|' or '\\t' (CLI: --delimiter)")
+    return d
+
+
+def _bad_record(text: str, delim: str, n: int) -> str | None:
+    """Describe the first ragged or badly quoted record (a slow scan, run only on trouble)."""
+    reader = csv.reader(_lines(text), delimiter=delim, strict=True)
+    start = 1
+    try:
+        for row in reader:
+            if row and len(row) != n:
+                return (f"line {start} has {_n(len(row), 'field')} but the header has {n}; quote "
+                        f"values that contain {delim!r}, or fix the row")
+            start = reader.line_num + 1
+    except csv.Error:
+        return (f"the quoted field starting on line {start} is not closed properly; check that "
+                'row for a stray double quote (")')
+    return None
+
+
+def _read_duckdb_file(path: Path, table, query) -> pd.DataFrame:
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as e:
+        raise DataError(f"{path} could not be opened as a DuckDB database ({e})") from e
+    with con:
+        return _read_duckdb(con, table, query, str(path))
+
+
+def _read_duckdb(con, table: str | None, query: str | None, where: str) -> pd.DataFrame:
+    import duckdb
+
+    _need_table_or_query(table, query, where)
+    rows = con.execute("SELECT table_schema, table_name FROM information_schema.tables "
+                       "WHERE table_schema NOT IN ('information_schema', 'pg_catalog')").fetchall()
+    available = sorted({n if s == "main" else f"{s}.{n}" for s, n in rows})
+    if table is not None:
+        match = [(s, n) for s, n in rows if table.lower() in (n.lower(), f"{s}.{n}".lower())]
+        if not match:
+            raise _no_table(table, where, available)
+        query = "SELECT * FROM " + ".".join('"' + p.replace('"', '""') + '"' for p in match[0])
+    label = f"table {table!r} in {where}" if table else f"query on {where}"
+    try:
+        rel = con.sql(query)
+        if rel is None:
+            raise ConfigError(f"query on {where} returned no rows to read; pass a SELECT query")
+        arrow = _duck_arrow(rel)
+    except duckdb.CatalogException as e:
+        raise SourceNotFoundError(f"{label} failed: {e}; available tables: "
+                                  f"{', '.join(available) or 'none'}") from e
+    except duckdb.IOException as e:
+        raise SourceNotFoundError(f"{label} failed: {e}") from e
+    except duckdb.ParserException as e:
+        raise ConfigError(f"query on {where} is not valid SQL: {e}") from e
+    except duckdb.Error as e:
+        raise DataError(f"{label} failed: {e}") from e
+    return _canonicalize(arrow, label, nan_is_missing=False)
+
+
+def _duck_arrow(rel) -> pa.Table:
+    return rel.to_arrow_table() if hasattr(rel, "to_arrow_table") else rel.arrow()
+
+
+def _read_sql(url: str, table: str | None, query: str | None) -> pd.DataFrame:
+    import sqlalchemy as sa
+
+    try:
+        u = sa.engine.make_url(url)
+    except sa.exc.ArgumentError as e:
+        raise ConfigError(f"{url!r} is not a valid database URL ({e})") from e
+    shown = u.render_as_string(hide_password=True)
+    _need_table_or_query(table, query, shown)
+    if u.get_backend_name() == "sqlite" and u.database not in (None, "", ":memory:") \
+            and not u.database.startswith("file:") and not Path(u.database).exists():
+        raise SourceNotFoundError(f"SQLite database file {u.database} does not exist")
+    try:
+        engine = sa.create_engine(u)
+    except (sa.exc.NoSuchModuleError, ImportError) as e:
+        raise ConfigError(f"cannot connect to {shown}: {e}; install the database driver") from e
+    label = f"table {table!r} in {shown}" if table else f"query on {shown}"
+    available: list[str] = []
+    try:
+        with engine.connect() as conn:
+            insp = sa.inspect(conn)
+            available = sorted(insp.get_table_names() + insp.get_view_names())
+            if table is not None:
+                match = [n for n in available if n.lower() == table.lower()]
+                if not match:
+                    raise _no_table(table, shown, available)
+                query = f"SELECT * FROM {conn.dialect.identifier_preparer.quote(match[0])}"
+            result = conn.execute(sa.text(query))
+            names, rows = [str(k) for k in result.keys()], result.fetchall()
+    except sa.exc.SQLAlchemyError as e:
+        msg = str(getattr(e, "orig", None) or e)
+        if "no such table" in msg or "does not exist" in msg:
+            raise SourceNotFoundError(f"{label} failed: {msg}; available tables: "
+                                      f"{', '.join(available) or 'none'}") from e
+        raise ConfigError(f"{label} failed: {msg}") from e
+    finally:
+        engine.dispose()
+    _check_duplicates(names, label)
+    columns = list(zip(*rows, strict=True)) or [()] * len(names)
+    arrays = [_py_array(list(c), from_pandas=False) for c in columns]  # keep NaN apart from NULL
+    return _canonicalize(pa.table(arrays, names=names), label, nan_is_missing=False)
+
+
+def _need_table_or_query(table, query, where: str) -> None:
+    if (table is None) == (query is None):
+        raise ConfigError(f"reading from {where} needs exactly one of table='name' or "
+                          "query='SELECT ...' (CLI: --table / --query)")
+
+
+def _no_table(table: str, where: str, available: list[str]) -> SourceNotFoundError:
+    return SourceNotFoundError(f"no table {table!r} in {where}; available tables: "
+                               f"{', '.join(available) or 'none (the database is empty)'}")
+
+
+def _py_array(values: list, from_pandas: bool = True) -> pa.Array:
+    """An Arrow array from Python values, falling back to text for mixed types."""
+    try:
+        return pa.array(values, from_pandas=from_pandas)
+    except (pa.ArrowException, OverflowError, TypeError):
+        return pa.array([None if _is_missing(v) else str(v) for v in values], pa.string())
+
+
+def _is_missing(v: Any) -> bool:
+    return v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and v != v)
+
+
+# ----------------------------------------------------------------------------- canonical form
+
+
+def _canonicalize(data: pd.DataFrame | pa.Table, where: str, *, nan_is_missing: bool
+                  ) -> pd.DataFrame:
+    """Convert a pandas frame or Arrow table to lookalike's canonical dtypes (module docstring).
+
+    ``nan_is_missing``: NaN counts as missing (pandas/polars) rather than raising. ``where``
+    names the source in error messages.
+    """
+    if isinstance(data, pd.DataFrame):
+        names = [str(c) for c in data.columns]
+        _check_duplicates(names, where)
+        arrays = [_py_array(list(s)) if s.dtype == object else _pandas_to_arrow(s)
+                  for _, s in data.items()]
+    else:
+        names = list(data.column_names)
+        _check_duplicates(names, where)
+        arrays = [c.combine_chunks() for c in data.columns]
+    if not names:
+        raise EmptyDataError(f"{where} has no columns")
+    if len(arrays[0]) == 0:
+        raise EmptyDataError(f"{where} has {_n(len(names), 'column')} but no data rows")
+    out = {n: _column(a, n, where, nan_is_missing) for n, a in zip(names, arrays, strict=True)}
+    return pd.DataFrame(out)
+
+
+def _pandas_to_arrow(s: pd.Series) -> pa.Array:
+    try:
+        return pa.array(s, from_pandas=True)
+    except (pa.ArrowException, TypeError):
+        return _py_array(list(s))
+
+
+def _column(arr: pa.Array, name: str, where: str, nan_is_missing: bool) -> pd.Series:
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        return _column(arr.dictionary_decode(), name, where, nan_is_missing)
+    if pa.types.is_integer(t):
+        try:
+            return pd.Series(pd.Int64Dtype().__from_arrow__(arr.cast(pa.int64())))
+        except pa.ArrowInvalid:  # uint64 beyond int64
+            t = pa.float64()
+    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        values = arr.cast(pa.float64(), safe=False)
+        _check_finite(values, name, where, nan_is_missing)
+        return pd.Series(values.to_numpy(zero_copy_only=False), dtype="float64")
+    if pa.types.is_boolean(t):
+        return pd.Series(pd.BooleanDtype().__from_arrow__(arr))
+    if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        try:
+            stamps = arr.cast(pa.timestamp(t.unit if pa.types.is_timestamp(t) else "s"))
+            return stamps.cast(pa.timestamp("ns")).to_pandas().astype("datetime64[ns]")
+        except pa.ArrowInvalid as e:
+            raise DataError(f"column {name!r} in {where} has dates outside 1677-09-22 .. "
+                            "2262-04-11, which cannot be stored; replace sentinel dates such "
+                            "as 9999-12-31 with missing values") from e
+    if pa.types.is_null(t):
+        return pd.Series([None] * len(arr), dtype=object)
+    try:
+        text = arr.cast(pa.large_string()).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        text = [None if v is None else v.decode("utf-8", "replace") if isinstance(v, bytes)
+                else str(v) for v in arr.to_pylist()]
+    return pd.Series(text, dtype=object)
+
+
+def _check_finite(values: pa.Array, name: str, where: str, nan_is_missing: bool) -> None:
+    nan = pc.fill_null(pc.is_nan(values), False).to_numpy(zero_copy_only=False)
+    inf = pc.fill_null(pc.is_inf(values), False).to_numpy(zero_copy_only=False)
+    bad = inf if nan_is_missing else nan | inf
+    if not bad.any():
+        return
+    rows = np.flatnonzero(bad) + 1
+    kinds = " or ".join(k for k, m in (("NaN", nan & bad), ("infinite", inf)) if m.any())
+    shown = ", ".join(map(str, rows[:5])) + (", ..." if len(rows) > 5 else "")
+    fix = ("replace infinite values, e.g. df.replace([np.inf, -np.inf], np.nan)" if nan_is_missing
+           else "write missing values as empty fields (null), not NaN, and replace or remove "
+           "infinite values")
+    raise NonFiniteError(f"column {name!r} in {where} has {_n(len(rows), kinds + ' value')} "
+                         f"(data {'rows' if len(rows) > 1 else 'row'} {shown}, 1 = first data "
+                         f"row); {fix}")
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _check_duplicates(names: list[str], where: str) -> None:
+    positions: dict[str, list[int]] = {}
+    for i, n in enumerate(names, 1):
+        positions.setdefault(n, []).append(i)
+    dups = {n: p for n, p in positions.items() if len(p) > 1}
+    if dups:
+        listed = "; ".join(f"{n!r} at positions {', '.join(map(str, p))}" for n, p in dups.items())
+        raise DuplicateColumnError(f"{where} has duplicate column names: {listed}; rename them "
+                                   "so every column name is unique")
+
+
+# ----------------------------------------------------------------------------- writing
+
+
+def write_table(
+    df: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = False,
+    format: str | None = None,
+) -> Path:
+    """Write ``df`` as CSV (optionally gzipped) or Parquet, atomically; return the path written.
+
+    The format comes from the extension (.csv, .csv.gz, .tsv, .tsv.gz, .parquet, .pq) or from
+    ``format`` ("csv", "tsv" or "parquet"). An existing file is replaced only with
+    ``overwrite=True``, and a failed write leaves nothing behind. CSV: missing values are empty
+    fields, datetimes are ISO 8601 (just the date when every time is midnight), UTF-8.
+
+    >>> import tempfile
+    >>> out = write_table(pd.DataFrame({"a": [1, 2]}), Path(tempfile.mkdtemp()) / "t.csv")
+    >>> out.read_text()
+    'a\\n1\\n2\\n'
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"write_table expects a pandas DataFrame, not {type(df).__name__}; "
+                        "convert it with lookalike.io.read_table first")
+    target = Path(path).expanduser()
+    name = target.name.lower()
+    fmt = (format or "").lower().lstrip(".")
+    if not fmt:
+        exts = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".tsv": "tsv"}
+        fmt = next((f for e, f in exts.items() if name.removesuffix(".gz").endswith(e)), "")
+        if name.endswith(".gz") and fmt == "parquet":
+            fmt = ""
+    fmt = fmt.removesuffix(".gz")
+    if fmt not in ("csv", "tsv", "parquet"):
+        raise UnknownFormatError(
+            f"cannot write {target}: unknown output format {format or target.suffix!r}; "
+            f"supported: {', '.join(SUPPORTED_OUTPUTS)} (pass format='csv' or format='parquet')")
+    _check_duplicates([str(c) for c in df.columns], "the DataFrame to write")
+    with atomic_output(target, overwrite=overwrite) as tmp:
+        if fmt == "parquet":
+            _write_parquet(df, tmp)
+        else:
+            gz = name.endswith(".gz") or (format or "").endswith(".gz")
+            _write_csv(df, tmp, sep="\t" if fmt == "tsv" else ",", gz=gz)
+    return target
+
+
+def _write_csv(df: pd.DataFrame, tmp: Path, *, sep: str, gz: bool) -> None:
+    out = df.copy(deep=False)
+    out.columns = [str(c) for c in df.columns]
+    for col in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[col]):
+            out[col] = _iso(out[col])
+    out.to_csv(tmp, sep=sep, index=False, na_rep="", lineterminator="\n", encoding="utf-8",
+               compression={"method": "gzip", "mtime": 0} if gz else None)
+
+
+def _iso(s: pd.Series) -> pd.Series:
+    if s.dt.tz is not None:
+        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    present = s.dropna()
+    if (present == present.dt.normalize()).all():
+        fmt = "%Y-%m-%d"
+    elif ((present.dt.microsecond == 0) & (present.dt.nanosecond == 0)).all():
+        fmt = "%Y-%m-%dT%H:%M:%S"
+    else:
+        fmt = "%Y-%m-%dT%H:%M:%S.%f"
+    return s.dt.strftime(fmt).astype(object)
+
+
+def _write_parquet(df: pd.DataFrame, tmp: Path) -> None:
+    import pyarrow.parquet as pq
+
+    frame = df.set_axis([str(c) for c in df.columns], axis=1)
+    try:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowException, TypeError) as e:
+        raise DataError(f"cannot write the DataFrame as Parquet: {e}; convert mixed-type "
+                        "columns to text first, e.g. df[col] = df[col].astype(str)") from e
+    pq.write_table(table, tmp)
