@@ -18,7 +18,7 @@ import pandas as pd
 from lookalike._rng import Seed, as_rng
 from lookalike.errors import ColumnMismatchError
 from lookalike.io import read_table
-from lookalike.schema import Schema, infer_schema
+from lookalike.schema import Kind, Schema, infer_schema
 from lookalike.synthesizers import Synthesizer, get_synthesizer
 
 __all__ = ["fit", "synthesize", "load_data"]
@@ -52,8 +52,10 @@ def _schema_for(df: pd.DataFrame, schema: Schema | Mapping | str | os.PathLike |
     if missing:
         raise ColumnMismatchError(f"the schema names columns that are not in the data: {missing}")
     extra = [c for c in df.columns if c not in declared]
-    if extra:
-        # a partial schema: infer the rest, keep every declared fact
+    no_domain = [c for c in declared if c.kind is Kind.CATEGORICAL and c.categories is None]
+    if extra or no_domain:
+        # a partial schema (columns left out, or a kind edited to categorical without its
+        # categories): infer the rest, keep every declared fact
         return infer_schema(df, declared=declared)
     return declared
 

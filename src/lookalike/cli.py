@@ -20,7 +20,7 @@ from rich.table import Table
 from lookalike import __version__
 from lookalike._files import check_writable
 from lookalike._progress import set_quiet
-from lookalike.api import _schema_for, load_data
+from lookalike.api import load_data
 from lookalike.errors import ConfigError, LookalikeError
 from lookalike.io import write_table
 from lookalike.synthesizers import available, get_synthesizer, load_synthesizer

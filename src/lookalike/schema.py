@@ -12,7 +12,7 @@ written as ``{"value": ..., "source": ...}`` keeps its recorded source.
 >>> import pandas as pd
 >>> df = pd.DataFrame({"age": [23, 35, 47, 51, 62] * 4, "sex": ["F", "M", "M", "F", "M"] * 4})
 >>> schema = infer_schema(df)
->>> schema["age"].kind, schema["age"].bounds, schema.source("age", "bounds")
+>>> schema["age"].kind.value, schema["age"].bounds, schema.source("age", "bounds")
 ('integer', (23, 62), 'data')
 >>> Schema.from_json(schema.to_json()) == schema
 True
@@ -249,6 +249,13 @@ class Schema:
         out = {}
         for col in self.columns:
             out[col.name] = _conform_column(df[col.name], col, notes)
+            missing = out[col.name].isna().to_numpy()
+            if col.kind.modelled and not col.nullable and missing.any():
+                raise SchemaError(
+                    f"column {col.name!r} has {int(missing.sum())} missing value(s) (first in "
+                    f"row {int(np.flatnonzero(missing)[0]) + 1}) but the schema says it cannot "
+                    "be missing; set \"nullable\": true for it in the schema, or fill those values"
+                )
         if notes and actions is None:
             for note in notes:
                 warnings.warn(note, stacklevel=2)

@@ -5,6 +5,7 @@
 True
 """
 
+from lookalike.synthesizers import cart, copula, independent  # noqa: F401  (registers them)
 from lookalike.synthesizers.base import (
     Synthesizer,
     available,
@@ -12,6 +13,5 @@ from lookalike.synthesizers.base import (
     load_synthesizer,
     register,
 )
-from lookalike.synthesizers import cart, copula, independent  # noqa: F401  (registers them)
 
 __all__ = ["Synthesizer", "available", "get_synthesizer", "load_synthesizer", "register"]

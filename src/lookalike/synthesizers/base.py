@@ -58,6 +58,13 @@ def get_synthesizer(name: str, **params: Any) -> Synthesizer:
     """
     if name not in REGISTRY:
         raise ConfigError(f"unknown synthesizer {name!r}; choose one of {available()}")
+    known = [p for p in inspect.signature(REGISTRY[name].__init__).parameters if p != "self"]
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"synthesizer {name!r} has no hyper-parameter {', '.join(map(repr, unknown))}; "
+            f"its hyper-parameters are {known}"
+        )
     return REGISTRY[name](**params)
 
 
@@ -200,7 +207,10 @@ class Synthesizer:
                         f"condition on {name!r}: {bad} not among its categories {sorted(map(str, allowed))}"
                     )
             else:
-                nums = to_numbers(pd.Series(values), col)
+                try:
+                    nums = to_numbers(pd.Series(values), col)
+                except (TypeError, ValueError):  # text that is not a number or a date
+                    nums = np.array([np.nan])
                 if np.isnan(nums).any():
                     raise ConditionError(f"condition on {name!r}: {values} are not {col.kind.value} values")
                 values = list(nums)

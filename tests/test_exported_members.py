@@ -1,0 +1,38 @@
+"""The public API is exactly what ``lookalike.__all__`` lists; a change here is deliberate."""
+
+import lookalike
+
+EXPECTED = {
+    "Column",
+    "Kind",
+    "LookalikeError",
+    "Schema",
+    "Synthesizer",
+    "__version__",
+    "available",
+    "fit",
+    "get_synthesizer",
+    "infer_schema",
+    "load_demo",
+    "load_synthesizer",
+    "read_table",
+    "synthesize",
+    "write_table",
+}
+
+
+def test_all_is_exactly_the_public_api():
+    assert set(lookalike.__all__) == EXPECTED
+
+
+def test_every_exported_name_exists_and_is_documented():
+    for name in lookalike.__all__:
+        obj = getattr(lookalike, name)
+        if name != "__version__":
+            assert obj.__doc__, f"lookalike.{name} has no docstring"
+
+
+def test_no_torch_on_import():
+    import sys
+
+    assert "torch" not in sys.modules
