@@ -22,12 +22,14 @@ Tree::
     ├── ModelFileError (ValueError)            a corrupt, foreign or incompatible model file
     ├── ConfigError (ValueError)               an invalid option or hyper-parameter
     ├── ConditionError (ValueError)            conditions for sampling that cannot be met
+    ├── BudgetExceededError (ValueError)       a DP fit would spend more than the budget left
     └── NotFittedError (RuntimeError)          sample/save called before fit
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "BudgetExceededError",
     "ColumnError",
     "ColumnMismatchError",
     "ConditionError",
@@ -114,3 +116,7 @@ class ConditionError(LookalikeError, ValueError):
 
 class NotFittedError(LookalikeError, RuntimeError):
     """``sample`` or ``save`` was called on a synthesizer that has not been fitted."""
+
+
+class BudgetExceededError(LookalikeError, ValueError):
+    """A differentially private step would spend more privacy budget than remains."""
