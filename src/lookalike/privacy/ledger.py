@@ -1,0 +1,276 @@
+"""The persistent privacy ledger: per-dataset budgets and every release made against them.
+
+One SQLite file per workspace (default ``~/.lookalike/ledger.sqlite``, or ``$LOOKALIKE_HOME``,
+or an explicit path). Each dataset is named by the user and fingerprinted by content; it has a
+total limit in (ε, δ), held as the zCDP budget ρ that implies it. A spend is checked and
+recorded in one ``BEGIN IMMEDIATE`` transaction, so two processes can never both spend the last
+of a budget. DP fits reserve their whole cost *before* reading any data; the reservation stays
+charged even if the fit fails afterwards (the data may already have been touched).
+
+>>> import tempfile, pathlib
+>>> ledger = PrivacyLedger(pathlib.Path(tempfile.mkdtemp()) / "ledger.sqlite")
+>>> ledger.set_limit("adult", epsilon=2.0, delta=1e-9)
+>>> entry = ledger.spend("adult", rho=0.01, mechanism="mst", detail="fit")
+>>> round(ledger.status("adult").rho_spent, 4)
+0.01
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from lookalike.errors import BudgetExceededError, ConfigError
+from lookalike.privacy.accountant import (
+    check_epsilon_delta,
+    epsilon_from_rho,
+    rho_from_epsilon_delta,
+)
+
+__all__ = ["BudgetStatus", "LedgerEntry", "PrivacyLedger", "default_ledger_path", "fingerprint"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS datasets (
+    name TEXT PRIMARY KEY,
+    fingerprint TEXT,
+    epsilon REAL NOT NULL,
+    delta REAL NOT NULL,
+    rho_limit REAL NOT NULL,
+    created REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS releases (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dataset TEXT NOT NULL REFERENCES datasets(name),
+    time REAL NOT NULL,
+    mechanism TEXT NOT NULL,
+    rho REAL NOT NULL,
+    epsilon REAL,
+    delta REAL,
+    model_file TEXT,
+    detail TEXT,
+    steps TEXT
+);
+"""
+
+
+def default_ledger_path() -> Path:
+    """``$LOOKALIKE_HOME/ledger.sqlite``, else ``~/.lookalike/ledger.sqlite``."""
+    home = os.environ.get("LOOKALIKE_HOME")
+    base = Path(home) if home else Path.home() / ".lookalike"
+    return base / "ledger.sqlite"
+
+
+def fingerprint(path_or_bytes: str | os.PathLike | bytes) -> str:
+    """SHA-256 of a file's bytes (or of bytes given), to recognise a dataset by content."""
+    h = hashlib.sha256()
+    if isinstance(path_or_bytes, bytes):
+        h.update(path_or_bytes)
+    else:
+        with open(path_or_bytes, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One release recorded against a dataset."""
+
+    id: int
+    dataset: str
+    time: float
+    mechanism: str
+    rho: float
+    epsilon: float | None
+    delta: float | None
+    model_file: str | None
+    detail: str
+    steps: list
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    """A dataset's limit, what is spent and what is left, in ρ and as ε at the limit's δ."""
+
+    dataset: str
+    epsilon_limit: float
+    delta: float
+    rho_limit: float
+    rho_spent: float
+    fingerprint: str | None
+
+    @property
+    def rho_remaining(self) -> float:
+        return max(0.0, self.rho_limit - self.rho_spent)
+
+    @property
+    def epsilon_spent(self) -> float:
+        return epsilon_from_rho(self.rho_spent, self.delta) if self.rho_spent > 0 else 0.0
+
+
+class PrivacyLedger:
+    """Per-dataset budgets and releases in one SQLite file, safe across processes."""
+
+    def __init__(self, path: str | os.PathLike | None = None) -> None:
+        self.path = Path(path) if path is not None else default_ledger_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            con.executescript(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        con = sqlite3.connect(self.path, timeout=60, isolation_level=None)
+        try:
+            con.execute("PRAGMA busy_timeout = 60000")
+            yield con
+        finally:
+            con.close()
+
+    # ------------------------------------------------------------------ limits
+    def set_limit(self, dataset: str, *, epsilon: float, delta: float) -> None:
+        """Set (or change) a dataset's total limit; it may not drop below what is spent."""
+        _check_name(dataset)
+        check_epsilon_delta(epsilon, delta)
+        rho_limit = rho_from_epsilon_delta(epsilon, delta)
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                spent = _spent(con, dataset)
+                if spent > rho_limit * (1 + 1e-12):
+                    raise BudgetExceededError(
+                        f"dataset {dataset!r} has already spent rho={spent:.6g} "
+                        f"(epsilon={epsilon_from_rho(spent, delta):.4g} at delta={delta:g}); "
+                        f"a limit of epsilon={epsilon:g} is below that"
+                    )
+                con.execute(
+                    "INSERT INTO datasets(name, fingerprint, epsilon, delta, rho_limit, created) "
+                    "VALUES (?, NULL, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET "
+                    "epsilon=excluded.epsilon, delta=excluded.delta, rho_limit=excluded.rho_limit",
+                    (dataset, float(epsilon), float(delta), rho_limit, time.time()),
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+
+    def status(self, dataset: str) -> BudgetStatus:
+        """Limit and spending of ``dataset``; raises ConfigError if it has no limit yet."""
+        with self._connect() as con:
+            row = con.execute(
+                "SELECT epsilon, delta, rho_limit, fingerprint FROM datasets WHERE name = ?",
+                (dataset,),
+            ).fetchone()
+            if row is None:
+                raise ConfigError(
+                    f"dataset {dataset!r} has no privacy budget in {self.path}; set one with "
+                    f"`lookalike budget {dataset} --set-epsilon 1 --delta 1e-9`"
+                )
+            return BudgetStatus(dataset, row[0], row[1], row[2], _spent(con, dataset), row[3])
+
+    def datasets(self) -> list[str]:
+        with self._connect() as con:
+            return [r[0] for r in con.execute("SELECT name FROM datasets ORDER BY name")]
+
+    # ------------------------------------------------------------------ spending
+    def spend(
+        self,
+        dataset: str,
+        *,
+        rho: float,
+        mechanism: str,
+        epsilon: float | None = None,
+        delta: float | None = None,
+        model_file: str | None = None,
+        detail: str = "",
+        steps: list | None = None,
+        data_fingerprint: str | None = None,
+    ) -> LedgerEntry:
+        """Atomically check that ``rho`` fits in what is left and record the release.
+
+        Raises BudgetExceededError naming spent, requested and limit when it does not fit;
+        nothing is recorded then.
+        """
+        if not (rho >= 0):
+            raise ConfigError(f"rho must be >= 0, got {rho!r}")
+        with self._connect() as con:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                row = con.execute(
+                    "SELECT epsilon, delta, rho_limit, fingerprint FROM datasets WHERE name = ?",
+                    (dataset,),
+                ).fetchone()
+                if row is None:
+                    raise ConfigError(
+                        f"dataset {dataset!r} has no privacy budget in {self.path}; set one with "
+                        f"`lookalike budget {dataset} --set-epsilon 1 --delta 1e-9`"
+                    )
+                eps_limit, lim_delta, rho_limit, fp = row
+                spent = _spent(con, dataset)
+                if spent + rho > rho_limit * (1 + 1e-12):
+                    raise BudgetExceededError(
+                        f"privacy budget of dataset {dataset!r} exceeded: spent "
+                        f"epsilon={epsilon_from_rho(spent, lim_delta) if spent else 0:.4g} "
+                        f"(rho={spent:.6g}), this fit requests rho={rho:.6g}, limit "
+                        f"epsilon={eps_limit:g} at delta={lim_delta:g} (rho={rho_limit:.6g}); "
+                        "raise the limit with `lookalike budget` or use another dataset name"
+                    )
+                if data_fingerprint is not None:
+                    if fp is None:
+                        con.execute(
+                            "UPDATE datasets SET fingerprint = ? WHERE name = ?",
+                            (data_fingerprint, dataset),
+                        )
+                    elif fp != data_fingerprint:
+                        raise ConfigError(
+                            f"dataset {dataset!r} was registered with other content "
+                            f"(fingerprint {fp[:12]}…, now {data_fingerprint[:12]}…); "
+                            "use a new dataset name for new data"
+                        )
+                now = time.time()
+                cur = con.execute(
+                    "INSERT INTO releases(dataset, time, mechanism, rho, epsilon, delta, "
+                    "model_file, detail, steps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (dataset, now, mechanism, float(rho), epsilon, delta, model_file, detail,
+                     json.dumps(steps or [])),
+                )
+                con.execute("COMMIT")
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+        return LedgerEntry(
+            int(cur.lastrowid), dataset, now, mechanism, float(rho), epsilon, delta, model_file,
+            detail, list(steps or []),
+        )
+
+    def attach_model(self, entry_id: int, model_file: str) -> None:
+        """Record the model file a release produced (known only after the fit)."""
+        with self._connect() as con:
+            con.execute("UPDATE releases SET model_file = ? WHERE id = ?", (model_file, entry_id))
+
+    def releases(self, dataset: str) -> list[LedgerEntry]:
+        with self._connect() as con:
+            rows = con.execute(
+                "SELECT id, dataset, time, mechanism, rho, epsilon, delta, model_file, detail, steps "
+                "FROM releases WHERE dataset = ? ORDER BY id",
+                (dataset,),
+            ).fetchall()
+        return [LedgerEntry(*r[:9], json.loads(r[9] or "[]")) for r in rows]
+
+
+def _spent(con: sqlite3.Connection, dataset: str) -> float:
+    (total,) = con.execute(
+        "SELECT COALESCE(SUM(rho), 0) FROM releases WHERE dataset = ?", (dataset,)
+    ).fetchone()
+    return float(total)
+
+
+def _check_name(dataset: str) -> None:
+    if not isinstance(dataset, str) or not dataset.strip():
+        raise ConfigError(f"a dataset needs a non-empty name, got {dataset!r}")
