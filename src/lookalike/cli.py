@@ -356,6 +356,53 @@ def demo(
     _run(body)
 
 
+@app.command()
+def budget(
+    dataset: Annotated[str | None, typer.Argument(help="Dataset name (omit to list all datasets).")] = None,
+    set_epsilon: Annotated[
+        float | None, typer.Option("--set-epsilon", help="Set the dataset's total epsilon limit.")
+    ] = None,
+    delta: Annotated[
+        float, typer.Option("--delta", help="Delta of the limit (with --set-epsilon).")
+    ] = 1e-9,
+    ledger_path: Annotated[
+        Path | None,
+        typer.Option("--ledger", help="Ledger file (default: $LOOKALIKE_HOME or ~/.lookalike/ledger.sqlite)."),
+    ] = None,
+) -> None:
+    """Show or set the privacy budget of a dataset, and list its releases."""
+
+    def body() -> None:
+        from datetime import datetime
+
+        from lookalike.privacy.ledger import PrivacyLedger
+
+        ledger = PrivacyLedger(ledger_path)
+        if dataset is None:
+            names = ledger.datasets()
+            out.print(f"ledger {ledger.path}: " + (", ".join(names) if names else "no datasets"))
+            return
+        if set_epsilon is not None:
+            ledger.set_limit(dataset, epsilon=set_epsilon, delta=delta)
+        st = ledger.status(dataset)
+        out.print(
+            f"dataset [bold]{dataset}[/]: limit epsilon={st.epsilon_limit:g}, delta={st.delta:g} "
+            f"(rho={st.rho_limit:.6g}); spent epsilon={st.epsilon_spent:.4g} (rho={st.rho_spent:.6g}); "
+            f"left rho={st.rho_remaining:.6g}"
+        )
+        grid = Table(title="releases")
+        for head in ("#", "time", "mechanism", "rho", "model file", "detail"):
+            grid.add_column(head)
+        for e in ledger.releases(dataset):
+            grid.add_row(
+                str(e.id), datetime.fromtimestamp(e.time).isoformat(timespec="seconds"),
+                e.mechanism, f"{e.rho:.6g}", e.model_file or "", e.detail,
+            )
+        out.print(grid)
+
+    _run(body)
+
+
 @app.command("synthesizers")
 def list_synthesizers() -> None:
     """List the synthesizer families and their hyper-parameters."""
