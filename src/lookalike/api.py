@@ -18,7 +18,7 @@ import pandas as pd
 from lookalike._rng import Seed, as_rng
 from lookalike.errors import ColumnMismatchError
 from lookalike.io import read_table
-from lookalike.schema import Kind, Schema, infer_schema
+from lookalike.schema import Schema, resolve_schema
 from lookalike.synthesizers import Synthesizer, get_synthesizer
 
 __all__ = ["fit", "synthesize", "load_data"]
@@ -39,27 +39,6 @@ def load_data(
     return df.drop(columns=drop)
 
 
-def _schema_for(df: pd.DataFrame, schema: Schema | Mapping | str | os.PathLike | None) -> Schema:
-    if schema is None:
-        return infer_schema(df)
-    if isinstance(schema, Schema):
-        declared = schema
-    elif isinstance(schema, Mapping):
-        declared = Schema.from_dict(schema)
-    else:
-        declared = Schema.load(schema)
-    missing = [c for c in declared.names if c not in df.columns]
-    if missing:
-        raise ColumnMismatchError(f"the schema names columns that are not in the data: {missing}")
-    extra = [c for c in df.columns if c not in declared]
-    no_domain = [c for c in declared if c.kind is Kind.CATEGORICAL and c.categories is None]
-    if extra or no_domain:
-        # a partial schema (columns left out, or a kind edited to categorical without its
-        # categories): infer the rest, keep every declared fact
-        return infer_schema(df, declared=declared)
-    return declared
-
-
 def fit(
     data: Any,
     synthesizer: str = "cart",
@@ -75,7 +54,7 @@ def fit(
     """Read ``data``, infer or apply a schema, and fit synthesizer ``synthesizer``."""
     model = get_synthesizer(synthesizer, **params)
     df = load_data(data, drop=drop, read_options=read_options)
-    return model.fit(df, _schema_for(df, schema), epsilon=epsilon, delta=delta, seed=seed)
+    return model.fit(df, resolve_schema(df, schema), epsilon=epsilon, delta=delta, seed=seed)
 
 
 def synthesize(

@@ -19,10 +19,11 @@ from rich.table import Table
 
 from lookalike import __version__
 from lookalike._files import check_writable
-from lookalike._progress import set_quiet
+from lookalike._progress import progress, set_quiet
 from lookalike.api import load_data
 from lookalike.errors import ConfigError, LookalikeError
 from lookalike.io import write_table
+from lookalike.schema import resolve_schema
 from lookalike.synthesizers import available, get_synthesizer, load_synthesizer
 
 app = typer.Typer(
@@ -32,8 +33,8 @@ app = typer.Typer(
     help="lookalike: privacy-preserving synthetic tabular data. "
     "Fit a model of a table, sample synthetic rows, and measure them.",
 )
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 
 # ---------------------------------------------------------------- shared options
 Table_ = Annotated[str | None, typer.Option("--table", help="Table to read from a DuckDB/SQL source.")]
@@ -69,14 +70,28 @@ Params = Annotated[
     typer.Option(
         "--param",
         "-p",
+        metavar="NAME=VALUE",
         help="Hyper-parameter as NAME=VALUE (VALUE read as JSON, else text); repeat for several.",
     ),
+]
+ReportOpt = Annotated[
+    Path | None,
+    typer.Option("--report", help="Also evaluate the output and write an HTML report here (JSON beside it)."),
+]
+TargetOpt = Annotated[
+    str | None,
+    typer.Option("--target", help="Column to measure machine-learning utility on (train on synthetic, test on real)."),
+]
+HoldoutOpt = Annotated[
+    str | None,
+    typer.Option("--holdout", help="Real rows the synthesizer never saw, for the utility test."),
 ]
 Conditions = Annotated[
     list[str] | None,
     typer.Option(
         "--condition",
         "-c",
+        metavar="COLUMN=VALUE",
         help="Sample only rows with COLUMN=VALUE (VALUE may be a JSON list); repeat for several.",
     ),
 ]
@@ -283,6 +298,9 @@ def synth(
     model_out: Annotated[
         Path | None, typer.Option("--model-out", help="Also save the fitted model to this file.")
     ] = None,
+    report: ReportOpt = None,
+    target: TargetOpt = None,
+    holdout: HoldoutOpt = None,
     seed: Seed = None,
     table: Table_ = None,
     query: Query = None,
@@ -290,32 +308,32 @@ def synth(
     delimiter: Delimiter = None,
     overwrite: Overwrite = False,
 ) -> None:
-    """Fit a synthesizer to DATA and write synthetic rows in one go."""
+    """Fit a synthesizer to DATA and write synthetic rows in one go (optionally a report)."""
 
     def body() -> None:
         _synth(
             data, output, n, synthesizer, schema, _parse_pairs(param, "--param"),
             _parse_pairs(condition, "--condition") or None, drop or (), model_out, seed,
             _read_options(table, query, encoding, delimiter), overwrite,
+            report=report, target=target, holdout=holdout,
         )
 
     _run(body)
 
 
 def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model_out, seed,
-           read_options, overwrite) -> None:
+           read_options, overwrite, *, report=None, target=None, holdout=None) -> None:
     from lookalike._rng import as_rng
     from lookalike.api import fit as api_fit
 
     if n is not None and n < 1:
         raise ConfigError(f"-n must be a positive number of rows, got {n}")
-    check_writable(output, overwrite=overwrite)
-    if model_out is not None:
-        check_writable(model_out, overwrite=overwrite)
+    for path in (output, model_out, report, _json_beside(report)):
+        if path is not None:
+            check_writable(path, overwrite=overwrite)
     rng = as_rng(seed)
-    model = api_fit(
-        data, synthesizer, schema=schema, drop=drop, read_options=read_options, seed=rng, **params
-    )
+    real = load_data(data, drop=drop, read_options=read_options)
+    model = api_fit(real, synthesizer, schema=schema, seed=rng, **params)
     rows = model.sample(n or model.n_rows_, conditions=conditions, seed=rng)
     write_table(rows, output, overwrite=overwrite)
     if model_out is not None:
@@ -326,6 +344,33 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
         f"{len(rows):,} synthetic rows written to [bold]{output}[/]"
     )
     _print_guarantee(model)
+    if report is not None:
+        hold = load_data(holdout, drop=drop) if holdout is not None else None
+        _write_report(real, rows, hold, target, report, overwrite, model=model, seed=seed)
+
+
+def _json_beside(report: Path | None) -> Path | None:
+    return None if report is None else report.with_suffix(".json")
+
+
+def _write_report(real, synthetic, holdout, target, report: Path, overwrite: bool, *,
+                  model=None, seed=None, schema=None) -> None:
+    """Evaluate, then write the HTML report and the same numbers as JSON beside it."""
+    from lookalike.evaluate import evaluate as run_evaluation
+    from lookalike.report import build_report
+
+    with progress("evaluating", None):
+        ev = run_evaluation(
+            real, synthetic, holdout, target,
+            schema if schema is not None else (model.schema_ if model is not None else None),
+            seed=seed if seed is not None else 0,
+        )
+    rep = build_report(ev, model=model, schema=schema, seed=seed)
+    rep.write_html(report, overwrite=overwrite)
+    rep.write_json(_json_beside(report), overwrite=overwrite)
+    for sentence in rep.verdict:
+        out.print(f"  {sentence}", highlight=False)
+    out.print(f"report written to [bold]{report}[/] (numbers in {_json_beside(report)})")
 
 
 def _print_guarantee(model) -> None:
@@ -337,20 +382,60 @@ def _print_guarantee(model) -> None:
 
 
 @app.command()
+def evaluate(
+    real: Annotated[str, typer.Argument(help="The real table (file or SQLAlchemy URL).")],
+    synthetic: Annotated[str, typer.Argument(help="The synthetic table to measure.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="HTML report to write (JSON numbers beside it).")
+    ] = Path("report.html"),
+    holdout: HoldoutOpt = None,
+    target: TargetOpt = None,
+    schema: SchemaOpt = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the metric samples and folds.")] = 0,
+    overwrite: Overwrite = False,
+) -> None:
+    """Measure SYNTHETIC against REAL (fidelity, utility, detection, queries) and write a report."""
+
+    def body() -> None:
+        for path in (output, _json_beside(output)):
+            check_writable(path, overwrite=overwrite)
+        real_df, synth_df = load_data(real), load_data(synthetic)
+        hold_df = load_data(holdout) if holdout is not None else None
+        declared = resolve_schema(real_df, schema) if schema is not None else None
+        _write_report(real_df, synth_df, hold_df, target, output, overwrite, seed=seed, schema=declared)
+
+    _run(body)
+
+
+@app.command()
 def demo(
     out_dir: Annotated[Path, typer.Option("--out-dir", help="Folder for the demo's outputs.")] = Path("out"),
     synthesizer: Synth = "cart",
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
 ) -> None:
-    """Synthesise the bundled Adult census table (32,561 rows) into OUT_DIR."""
+    """Synthesise the bundled Adult census table (32,561 rows) into OUT_DIR, with a report."""
 
     def body() -> None:
+        import numpy as np
+
         from lookalike.demo import demo_path
 
         out_dir.mkdir(parents=True, exist_ok=True)
+        adult = load_data(demo_path())
+        order = np.random.default_rng(seed).permutation(len(adult))
+        n_hold = len(adult) // 5
+        holdout_path = out_dir / "adult_holdout.csv"
+        train_path = out_dir / "adult_train.csv"
+        write_table(adult.iloc[order[n_hold:]], train_path, overwrite=True)
+        write_table(adult.iloc[order[:n_hold]], holdout_path, overwrite=True)
+        out.print(
+            f"bundled Adult table: {len(adult):,} rows; fitting on {len(adult) - n_hold:,} "
+            f"({train_path}), holding out {n_hold:,} for the utility test ({holdout_path})"
+        )
         _synth(
-            str(demo_path()), out_dir / "adult_synthetic.csv", None, synthesizer, None, {}, None,
+            str(train_path), out_dir / "adult_synthetic.csv", len(adult), synthesizer, None, {}, None,
             (), out_dir / "adult_model.lookalike", seed, {}, True,
+            report=out_dir / "report.html", target="income", holdout=str(holdout_path),
         )
 
     _run(body)

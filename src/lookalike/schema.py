@@ -191,11 +191,15 @@ class Schema:
 
     @classmethod
     def from_dict(cls, d: Mapping) -> Schema:
-        if not isinstance(d, Mapping) or "columns" not in d:
+        if not isinstance(d, Mapping) or not isinstance(d.get("columns"), list):
             raise SchemaError("a schema is a JSON object with a 'columns' list")
         if d.get("format", SCHEMA_FORMAT) != SCHEMA_FORMAT:
             raise SchemaError(f"not a lookalike schema (format {d.get('format')!r})")
-        if int(d.get("version", SCHEMA_VERSION)) > SCHEMA_VERSION:
+        try:
+            version = int(d.get("version", SCHEMA_VERSION))
+        except (TypeError, ValueError):
+            raise SchemaError(f"schema version must be an integer, got {d['version']!r}") from None
+        if version > SCHEMA_VERSION:
             raise SchemaError(
                 f"schema version {d['version']} is newer than this lookalike understands "
                 f"({SCHEMA_VERSION}); upgrade lookalike"
@@ -263,6 +267,35 @@ class Schema:
 
 
 # -------------------------------------------------------------------- inference
+def resolve_schema(
+    data: pd.DataFrame, schema: Schema | Mapping | str | os.PathLike | None = None
+) -> Schema:
+    """The schema to model ``data`` with: inferred, given whole, or completed from the data.
+
+    A given schema (object, dict or JSON file) is used as it is when it describes every
+    column completely; when it leaves columns or facts out (a column missing, a categorical
+    without categories, ``nullable`` not written) the rest is inferred from the data and
+    every declared fact is kept.
+    """
+    if schema is None:
+        return infer_schema(data)
+    if isinstance(schema, Schema):
+        declared = schema
+    elif isinstance(schema, Mapping):
+        declared = Schema.from_dict(schema)
+    else:
+        declared = Schema.load(schema)
+    missing = [c for c in declared.names if c not in data.columns]
+    if missing:
+        raise ColumnMismatchError(f"the schema names columns that are not in the data: {missing}")
+    incomplete = any(c not in declared for c in data.columns) or any(
+        (c.kind in (Kind.CATEGORICAL, Kind.BOOLEAN) and c.categories is None)
+        or c.sources.get("nullable") == "default"
+        for c in declared
+    )
+    return infer_schema(data, declared=declared) if incomplete else declared
+
+
 def infer_schema(
     data: pd.DataFrame,
     *,
@@ -742,10 +775,18 @@ def _column_from_dict(entry: Mapping, i: int) -> Column:
             facts[fact] = tuple(facts[fact])
     if "bounds" in facts and (len(facts["bounds"]) != 2):
         raise SchemaError(f"column {name!r}: bounds must be [low, high], got {facts['bounds']}")
-    if "bounds" in facts and facts["kind"] is not Kind.DATETIME:
+    if "bounds" in facts:
         lo, hi = facts["bounds"]
-        if not lo <= hi:
+        try:
+            ordered = pd.Timestamp(lo) <= pd.Timestamp(hi) if facts["kind"] is Kind.DATETIME else lo <= hi
+        except (TypeError, ValueError):
+            raise SchemaError(
+                f"column {name!r}: bounds [{lo!r}, {hi!r}] are not two {facts['kind'].value} values"
+            ) from None
+        if not ordered:
             raise SchemaError(f"column {name!r}: bounds [{lo}, {hi}] are not low <= high")
-    facts["nullable"] = bool(facts.get("nullable", False))
-    sources.setdefault("nullable", "declared")
+    if "nullable" in facts:
+        facts["nullable"] = bool(facts["nullable"])
+    else:  # not written: read it from the data (see resolve_schema)
+        facts["nullable"], sources["nullable"] = False, "default"
     return Column(name=name, sources=sources, **facts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import inspect
 import os
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
@@ -28,7 +29,7 @@ from lookalike.errors import (
     NotFittedError,
 )
 from lookalike.modelfile import read_model, write_model
-from lookalike.schema import Kind, Schema, infer_schema
+from lookalike.schema import Kind, Schema, resolve_schema
 from lookalike.transform.encoder import to_numbers
 from lookalike.transform.identifiers import fresh_identifiers
 
@@ -121,9 +122,11 @@ class Synthesizer:
                 "or choose a DP synthesizer"
             )
         frame = _as_frame(data)
-        schema_ = _resolve_schema(schema, frame)
+        schema_ = resolve_schema(frame, schema)
         actions: list[str] = []
         frame = schema_.conform(frame, actions=actions)
+        for note in actions:  # clipped values, unknown categories: recorded and never silent
+            warnings.warn(note, stacklevel=2)
         if not schema_.modelled:
             raise ColumnError("no column to model: every column is an identifier or free text")
         rng = as_rng(seed)
@@ -316,13 +319,3 @@ def _as_frame(data: Any) -> pd.DataFrame:
     from lookalike.io import read_table
 
     return read_table(data)
-
-
-def _resolve_schema(schema: Any, frame: pd.DataFrame) -> Schema:
-    if schema is None:
-        return infer_schema(frame)
-    if isinstance(schema, Schema):
-        return schema
-    if isinstance(schema, Mapping):
-        return Schema.from_dict(schema)
-    return Schema.load(schema)

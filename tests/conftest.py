@@ -1,0 +1,52 @@
+"""Shared fixtures: small demo tables, the optional shared datasets, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner, Result
+
+import lookalike
+from lookalike.cli import app
+
+
+@pytest.fixture(scope="session")
+def adult_full() -> pd.DataFrame:
+    """The bundled Adult table (32,561 rows), read once per session: copy it before changing it."""
+    return lookalike.load_demo()
+
+
+@pytest.fixture
+def adult_small(adult_full) -> pd.DataFrame:
+    """2,000 rows of the demo table (random_state=0), a fresh copy for each test."""
+    return adult_full.sample(2000, random_state=0).reset_index(drop=True)
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """``shared/datasets``: beside the repository, or under ``$LOOKALIKE_SHARED``; else skip."""
+    root = os.environ.get("LOOKALIKE_SHARED")
+    path = (
+        Path(root) / "datasets" if root else Path(__file__).resolve().parents[2] / "shared" / "datasets"
+    )
+    if not path.is_dir():
+        pytest.skip(
+            f"shared datasets not found at {path}; set LOOKALIKE_SHARED to the shared/ folder "
+            "to run this test"
+        )
+    return path
+
+
+@pytest.fixture(scope="session")
+def cli() -> Callable[..., Result]:
+    """Run the real ``lookalike`` app in-process: ``cli("fit", "data.csv", "-o", "m")``."""
+    runner = CliRunner()
+
+    def invoke(*args: object) -> Result:
+        return runner.invoke(app, [str(a) for a in args], prog_name="lookalike")
+
+    return invoke
