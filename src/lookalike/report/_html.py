@@ -1,0 +1,270 @@
+"""Render a report as one self-contained HTML page: jinja2 templates, inline CSS and SVG.
+
+Autoescaping is on for every template, so column names, categories and predicates are shown
+as text whatever they contain. The page loads nothing: no scripts, fonts, images or styles
+from elsewhere, and a Content-Security-Policy that forbids them.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import jinja2
+
+from lookalike.report import _plots, _summary
+
+__all__ = ["render_html"]
+
+_SOURCE_LABEL = {"declared": "declared public", "data": "read from the data"}
+_FACT_ORDER = ("nullable", "categories", "bounds", "format", "unit", "pivot_year")
+_SHOWN_CATEGORIES = 8
+
+
+def _env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("lookalike.report", "templates"),
+        autoescape=True,
+        undefined=jinja2.ChainableUndefined,  # evaluation sections may lack keys
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["num"] = _num
+    env.filters["pct"] = _pct
+    env.filters["count"] = _count
+    env.filters["eps"] = _summary.fmt_eps
+    env.filters["ci"] = _ci
+    env.filters["amount"] = _amount
+    env.filters["cell"] = _cell
+    env.tests["given"] = _given
+    return env
+
+
+_ENV: jinja2.Environment | None = None
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    """The HTML page for ``report`` (the dict of :meth:`Report.to_dict`)."""
+    global _ENV
+    if _ENV is None:
+        _ENV = _env()
+    evaluation = report["evaluation"]
+    fidelity = evaluation.get("fidelity") or {}
+    column_plots = [
+        p
+        for i, c in enumerate(fidelity.get("columns") or [])
+        if (p := _plots.column_plot(c, i)) is not None
+    ]
+    heatmaps = _plots.heatmap_plots(fidelity.get("associations"))
+    utility_plot = _plots.utility_plot(evaluation.get("utility"))
+    query_plot = _plots.query_error_plot(evaluation.get("queries"))
+    n_plots = len(column_plots) + len(heatmaps) + (utility_plot is not None) + (query_plot is not None)
+    privacy = report["privacy"]
+    provenance = report["provenance"]
+    schema = provenance.get("schema")
+    dp = privacy.get("epsilon") is not None
+    context = {
+        "r": report,
+        "ev": evaluation,
+        "meta": evaluation.get("meta") or {},
+        "fidelity": fidelity,
+        "utility": evaluation.get("utility"),
+        "detection": evaluation.get("detection"),
+        "queries": evaluation.get("queries"),
+        "cards": _summary.cards(report["headline"], privacy),
+        "privacy_statement": _summary.privacy_statement(privacy),
+        "no_attacks": _summary.NO_ATTACKS,
+        "attacks": _summary.attack_rows(privacy),
+        "attack_notes": _attack_notes(privacy),
+        "dp": dp,
+        "column_plots": column_plots,
+        "heatmaps": heatmaps,
+        "utility_plot": utility_plot,
+        "query_plot": query_plot,
+        "n_plots": n_plots,
+        "utility_rows": _utility_rows(evaluation.get("utility")),
+        "release_columns": _columns_of(privacy.get("releases") or []),
+        "schema_rows": _schema_rows(schema, dp) if schema else [],
+        "schema_counts": _source_counts(schema) if schema else {},
+        "n_rows_source": _source_label(((schema or {}).get("n_rows") or {}).get("source"))[0],
+        "features": _feature_rows(evaluation.get("detection")),
+    }
+    return _ENV.get_template("report.html.j2").render(**context)
+
+
+# ------------------------------------------------------------------------- filters
+def _finite(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _given(v: Any) -> bool:
+    """Neither None nor missing."""
+    return v is not None and not isinstance(v, jinja2.Undefined)
+
+
+def _num(v: Any, digits: int = 3) -> str:
+    if not _finite(v):
+        return "—"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return f"{v:.{digits}f}"
+
+
+def _pct(v: Any, digits: int = 1) -> str:
+    return f"{v:.{digits}%}" if _finite(v) else "—"
+
+
+def _count(v: Any) -> str:
+    return f"{int(v):,}" if _finite(v) else "—"
+
+
+def _amount(v: Any) -> str:
+    """A count or a share: whole numbers with separators, others to four significant digits."""
+    if not _finite(v):
+        return "—"
+    if float(v).is_integer() and abs(v) >= 1:
+        return f"{v:,.0f}"
+    return f"{v:.4g}"
+
+
+def _ci(v: Any) -> str:
+    if isinstance(v, (list, tuple)) and len(v) == 2 and all(_finite(x) for x in v):
+        return f"[{v[0]:.3g}, {v[1]:.3g}]"
+    return "—"
+
+
+def _cell(v: Any) -> str:
+    """Any ledger value as short text."""
+    if v is None:
+        return "—"
+    if isinstance(v, float):
+        return _summary.fmt_eps(v) if math.isfinite(v) else "—"
+    if isinstance(v, Mapping):
+        return ", ".join(f"{k}={_cell(x)}" for k, x in v.items())
+    if isinstance(v, (list, tuple)):
+        return ", ".join(_cell(x) for x in v)
+    return str(v)
+
+
+# ------------------------------------------------------------------------- table rows
+def _utility_rows(utility: Mapping | None) -> list[dict]:
+    if not utility:
+        return []
+    ratios = utility.get("ratios") or {}
+    rows = []
+    for m in utility.get("models") or []:
+        recall = m.get("per_class_recall")
+        rows.append(
+            {
+                "model": m.get("model"),
+                "train_on": m.get("train_on"),
+                "roc_auc": m.get("roc_auc"),
+                "accuracy": m.get("accuracy"),
+                "r2": m.get("r2"),
+                "mae": m.get("mae"),
+                "recall": ", ".join(f"{k}: {_num(v, 2)}" for k, v in recall.items()) if recall else "",
+                "ratio": ratios.get(m.get("model")) if m.get("train_on") == "synthetic" else None,
+            }
+        )
+    return rows
+
+
+def _columns_of(rows: list[Mapping]) -> list[str]:
+    cols: list[str] = []
+    for row in rows:
+        cols.extend(k for k in row if k not in cols)
+    return cols
+
+
+def _source_label(source: str | None) -> tuple[str, str]:
+    """(text, css class) for where a fact came from."""
+    if source is None:
+        return "—", "src-none"
+    if source in _SOURCE_LABEL:
+        return _SOURCE_LABEL[source], f"src-{source}"
+    return f"DP estimate: {source}", "src-dp"
+
+
+def _fact_text(fact: str, value: Any) -> str:
+    if fact == "nullable":
+        return "may be missing" if value else "never missing"
+    if fact == "categories" and isinstance(value, list):
+        shown = ", ".join(str(v) for v in value[:_SHOWN_CATEGORIES])
+        more = f", … ({len(value)} in all)" if len(value) > _SHOWN_CATEGORIES else ""
+        return f"{len(value)}: {shown}{more}"
+    if fact == "bounds" and isinstance(value, list) and len(value) == 2:
+        return f"{value[0]} to {value[1]}"
+    return str(value)
+
+
+def _unpack(entry: Any) -> tuple[Any, str | None]:
+    if isinstance(entry, Mapping) and "value" in entry:
+        return entry["value"], entry.get("source")
+    return entry, "declared"
+
+
+def _schema_rows(schema: Mapping, dp: bool) -> list[dict]:
+    """One row per column: kind, missingness and domain facts, each with its source."""
+    rows = []
+    for col in schema.get("columns") or []:
+        facts = {}
+        for fact in ("kind", *_FACT_ORDER):
+            if fact not in col:
+                continue
+            value, source = _unpack(col[fact])
+            label, css = _source_label(source)
+            facts[fact] = {
+                "fact": fact.replace("_", " "),
+                "text": _fact_text(fact, value),
+                "source": label,
+                "css": css,
+                # in DP mode a fact read from the private data is outside the guarantee
+                "leak": dp and source == "data" and fact != "kind",
+            }
+        rows.append(
+            {
+                "name": col.get("name"),
+                "kind": facts.get("kind"),
+                "nullable": facts.get("nullable"),
+                "domain": [facts[f] for f in _FACT_ORDER[1:] if f in facts],
+            }
+        )
+    return rows
+
+
+def _source_counts(schema: Mapping) -> dict[str, int]:
+    counts = {"declared public": 0, "read from the data": 0, "DP estimate": 0}
+    for col in schema.get("columns") or []:
+        for fact in ("kind", *_FACT_ORDER):
+            if fact in col:
+                label = _source_label(_unpack(col[fact])[1])[0]
+                counts["DP estimate" if label.startswith("DP") else label] += 1
+    return counts
+
+
+def _attack_notes(privacy: Mapping) -> list[str]:
+    notes = []
+    names = " ".join(str(r.get("attack", "")).lower() for r in _summary.attack_rows(privacy))
+    if any(k in names for k in ("distance", "dcr", "exact", "similar", "closest")):
+        notes.append(
+            "Distance-to-closest-record and exact-match rates are similarity measures, not "
+            "privacy guarantees: a low rate does not mean a record cannot be inferred."
+        )
+    return notes
+
+
+def _feature_rows(detection: Mapping | None) -> list[dict]:
+    """Top features with a bar length in percent of the largest (negative importance: no bar)."""
+    feats = [f for f in (detection or {}).get("top_features") or [] if isinstance(f, Mapping)]
+    vals = [f.get("importance") for f in feats if _finite(f.get("importance"))]
+    top = max(vals) if vals and max(vals) > 0 else 1.0
+    return [
+        {
+            "feature": f.get("feature"),
+            "importance": f.get("importance"),
+            "bar": max(0.0, 100 * f["importance"] / top) if _finite(f.get("importance")) else 0.0,
+        }
+        for f in feats
+    ]

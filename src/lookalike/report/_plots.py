@@ -1,0 +1,324 @@
+"""Inline SVG plots for the report, drawn with matplotlib's SVG backend.
+
+Figures are built with :class:`matplotlib.figure.Figure` directly, never through pyplot, so
+the report neither needs nor changes the user's interactive backend. Text stays text
+(``svg.fonttype = "none"``): the SVG is small, searchable, and matplotlib escapes it as XML,
+so a column named ``<script>`` is drawn, never run. Each SVG gets ids prefixed with its own
+plot id (several SVGs share one HTML document), the class ``plot`` and a ``data-plot`` id.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import matplotlib
+import numpy as np
+from markupsafe import Markup, escape
+from matplotlib.colors import ListedColormap, Normalize
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
+
+__all__ = ["Plot", "column_plot", "heatmap_plots", "query_error_plot", "utility_plot"]
+
+REAL = "#3b6ea8"
+SYNTHETIC = "#e08a3c"
+MAX_BARS = 20
+"""Categorical columns with more categories show the largest MAX_BARS - 1 and one "other"."""
+
+_RC = {
+    "svg.fonttype": "none",
+    "svg.hashsalt": "lookalike",
+    "svg.image_inline": True,
+    "text.parse_math": False,  # a "$" in a column name is text, not TeX
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial"],
+    "font.size": 8,
+    "axes.titlesize": 9.5,
+    "axes.titlelocation": "left",
+    "axes.labelsize": 8,
+    "axes.edgecolor": "#9aa3ad",
+    "axes.labelcolor": "#2b3440",
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "xtick.color": "#4a5563",
+    "ytick.color": "#4a5563",
+    "xtick.labelsize": 7.5,
+    "ytick.labelsize": 7.5,
+    "text.color": "#1f2933",
+    "path.simplify": True,
+}
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One inline SVG figure: ``svg`` is markup ready to embed, ``title`` plain text."""
+
+    id: str
+    title: str
+    svg: Markup
+    caption: str = ""
+
+
+# ------------------------------------------------------------------------- SVG plumbing
+_HEAD = re.compile(r"^.*?(?=<svg\b)", re.S)
+_DROP = re.compile(r"<metadata>.*?</metadata>\s*|<style[^>]*>.*?</style>\s*", re.S)
+_SVG_TAG = re.compile(r"<svg\b[^>]*>")
+_VIEWBOX = re.compile(r'viewBox="([^"]+)"')
+_ID = re.compile(r'\bid="([^"]+)"')
+_REF = re.compile(r'(url\(#|href="#)([^")]+)')
+_NUM = re.compile(r"(\d+\.\d\d)\d+")
+_GEOMETRY = re.compile(r'\b(d|transform|x|y|x1|x2|y1|y2|width|height|points|style)="([^"]*)"')
+
+
+def to_svg(fig: Figure, plot_id: str, title: str) -> Markup:
+    """Render ``fig`` as an inline ``<svg class="plot" data-plot=...>`` element."""
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None})
+    text = _DROP.sub("", _HEAD.sub("", buf.getvalue(), count=1))
+    # ids must be unique across the whole HTML document
+    text = _ID.sub(lambda m: f'id="{plot_id}-{m.group(1)}"', text)
+    text = _REF.sub(lambda m: f"{m.group(1)}{plot_id}-{m.group(2)}", text)
+    # two decimals of a point are ample on screen and shrink the paths by a third
+    text = _GEOMETRY.sub(_round_geometry, text)
+    box = _VIEWBOX.search(text)
+    viewbox = box.group(1) if box else "0 0 400 300"
+    width = float(viewbox.split()[2])
+    opening = (
+        f'<svg class="plot" data-plot="{escape(plot_id)}" viewBox="{viewbox}" '
+        f'role="img" aria-label="{escape(title)}" style="max-width:{width * 4 / 3:.0f}px">'
+    )
+    text = _SVG_TAG.sub(lambda _: opening, text, count=1)
+    return Markup(text.strip())
+
+
+def _round_geometry(match: re.Match) -> str:
+    rounded = _NUM.sub(r"\1", match.group(2))
+    return f'{match.group(1)}="{rounded}"'
+
+
+def _figure(width: float, height: float) -> Figure:
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _short(label: Any, limit: int = 22) -> str:
+    text = "missing" if label is None else str(label)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _floats(values: Sequence | None) -> np.ndarray:
+    if values is None:
+        return np.zeros(0)
+    return np.array([np.nan if v is None else float(v) for v in values], dtype=float)
+
+
+def _shares(values: Sequence | None) -> np.ndarray:
+    """Counts or shares as shares: missing entries count as zero."""
+    arr = np.nan_to_num(_floats(values), nan=0.0)
+    total = arr.sum()
+    return arr / total if total > 1.0 + 1e-6 else arr
+
+
+# ------------------------------------------------------------------------- the plots
+def column_plot(column: Mapping[str, Any], index: int) -> Plot | None:
+    """Real vs synthetic bars for one column's histogram; None when it has none.
+
+    Categorical columns get horizontal bars in their given order (the largest
+    ``MAX_BARS - 1`` categories and "other" when there are more); ordered kinds get
+    vertical bars per bin, in bin order.
+    """
+    hist = column.get("hist") or {}
+    labels = [_short(x) for x in hist.get("labels") or []]
+    real, synthetic = _shares(hist.get("real")), _shares(hist.get("synthetic"))
+    if not labels or len(real) != len(labels) or len(synthetic) != len(labels):
+        return None
+    name = str(column.get("name", f"column {index + 1}"))
+    kind = str(column.get("kind") or "")
+    plot_id = f"col-{index + 1}"
+    tvd, ks = column.get("tvd"), column.get("ks")
+    title = _short(name, 40)
+    subtitle = kind + (f" · TVD {tvd:.3f}" if _finite(tvd) else f" · KS {ks:.3f}" if _finite(ks) else "")
+    ordered = kind in ("integer", "float", "datetime")
+    with matplotlib.rc_context(_RC):
+        if ordered:
+            fig = _figure(4.0, 2.5)
+            ax = fig.add_subplot()
+            x = np.arange(len(labels))
+            ax.bar(x - 0.2, real, 0.4, color=REAL, label="real")
+            ax.bar(x + 0.2, synthetic, 0.4, color=SYNTHETIC, label="synthetic")
+            step = max(1, math.ceil(len(labels) / 8))
+            ax.set_xticks(x[::step], labels[::step], rotation=30, ha="right")
+            ax.set_ylabel("share of rows")
+            ax.grid(axis="y", color="#e3e7eb", linewidth=0.6)
+        else:
+            if len(labels) > MAX_BARS:
+                keep = np.sort(np.argsort(-(real + synthetic), kind="stable")[: MAX_BARS - 1])
+                rest = np.setdiff1d(np.arange(len(labels)), keep)
+                labels = [labels[i] for i in keep] + [f"other ({len(rest)})"]
+                real = np.append(real[keep], real[rest].sum())
+                synthetic = np.append(synthetic[keep], synthetic[rest].sum())
+            fig = _figure(4.0, 0.9 + 0.2 * len(labels))
+            ax = fig.add_subplot()
+            y = np.arange(len(labels))
+            ax.barh(y - 0.2, real, 0.4, color=REAL, label="real")
+            ax.barh(y + 0.2, synthetic, 0.4, color=SYNTHETIC, label="synthetic")
+            ax.set_yticks(y, labels)
+            ax.invert_yaxis()
+            ax.set_xlabel("share of rows")
+            ax.grid(axis="x", color="#e3e7eb", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.set_title(f"{title}  ({subtitle})" if subtitle else title)
+        svg = to_svg(fig, plot_id, f"{name}: real vs synthetic distribution")
+    return Plot(plot_id, name, svg)
+
+
+def heatmap_plots(associations: Mapping[str, Any] | None) -> list[Plot]:
+    """Three heatmaps of pairwise association: real, synthetic and their difference."""
+    if not associations:
+        return []
+    names = [_short(c, 18) for c in associations.get("columns") or []]
+    n = len(names)
+    if n < 2:
+        return []
+    panels = []
+    for key in ("real", "synthetic", "difference"):
+        matrix = associations.get(key)
+        if matrix is None:
+            continue
+        arr = np.array([_floats(row) for row in matrix], dtype=float)
+        if arr.shape != (n, n):
+            continue
+        panels.append((key, arr))
+    if not panels:
+        return []
+    values = np.concatenate([a.ravel() for k, a in panels if k != "difference"] or [np.zeros(1)])
+    signed = bool(np.nanmin(values) < 0) if np.isfinite(values).any() else False
+    plots = []
+    width = 4.4 + 0.04 * max(0, n - 15)
+    with matplotlib.rc_context(_RC):
+        for key, arr in panels:
+            if key == "difference":
+                limit = max(0.05, float(np.nanmax(np.abs(arr))) if np.isfinite(arr).any() else 0.05)
+                cmap, norm = _cmap("RdBu_r", 10), Normalize(-limit, limit)
+                label = "synthetic − real"
+            elif signed:
+                cmap, norm, label = _cmap("RdBu_r", 10), Normalize(-1, 1), "association"
+            else:
+                cmap, norm, label = _cmap("Blues", 10), Normalize(0, 1), "association"
+            fig = _figure(width, width * 0.9)
+            ax = fig.add_subplot()
+            mesh = ax.pcolormesh(
+                np.ma.masked_invalid(arr), cmap=cmap, norm=norm, edgecolors="white", linewidth=0.3
+            )
+            ax.set_xticks(np.arange(n) + 0.5, names, rotation=90)
+            ax.set_yticks(np.arange(n) + 0.5, names)
+            ax.invert_yaxis()
+            ax.set_aspect("equal")
+            ax.tick_params(length=0)
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            ax.set_title({"real": "Real", "synthetic": "Synthetic", "difference": "Difference"}[key])
+            fig.colorbar(mesh, ax=ax, shrink=0.7, label=label)
+            plot_id = f"assoc-{key}"
+            plots.append(Plot(plot_id, f"associations: {key}", to_svg(fig, plot_id, f"{key} associations")))
+    return plots
+
+
+def query_error_plot(queries: Mapping[str, Any] | None) -> Plot | None:
+    """Histogram of the relative errors of random counting queries (log x when they span decades)."""
+    if not queries:
+        return None
+    errors = _floats(queries.get("errors"))
+    errors = errors[np.isfinite(errors) & (errors >= 0)]
+    if errors.size == 0:
+        return None
+    positive = errors[errors > 0]
+    zeros = int(errors.size - positive.size)
+    log = positive.size > 1 and positive.max() / positive.min() > 100
+    with matplotlib.rc_context(_RC):
+        fig = _figure(6.4, 2.6)
+        ax = fig.add_subplot()
+        if log:
+            bins = np.geomspace(positive.min(), positive.max(), 31)
+            ax.hist(positive, bins=bins, color=SYNTHETIC, edgecolor="white", linewidth=0.4)
+            ax.set_xscale("log")
+            # plain numbers: the default log labels are TeX, and text here is never TeX
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+        else:
+            ax.hist(errors, bins=30, color=SYNTHETIC, edgecolor="white", linewidth=0.4)
+        for key, style, label in (
+            ("median_relative_error", "-", "median"),
+            ("p90_relative_error", "--", "90th percentile"),
+        ):
+            value = queries.get(key)
+            if _finite(value) and (value > 0 or not log):
+                ax.axvline(value, color="#1f2933", linestyle=style, linewidth=1, label=f"{label} {value:.3g}")
+        ax.set_xlabel("relative error |synthetic − real| / real" + (" (log scale)" if log else ""))
+        ax.set_ylabel("queries")
+        ax.grid(axis="y", color="#e3e7eb", linewidth=0.6)
+        ax.set_axisbelow(True)
+        title = f"{errors.size:,} counting queries"
+        if log and zeros:
+            title += f" ({zeros:,} with zero error not shown)"
+        ax.set_title(title)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(frameon=False, loc="upper right")
+        svg = to_svg(fig, "query-errors", "distribution of query relative errors")
+    return Plot("query-errors", "query errors", svg)
+
+
+def utility_plot(utility: Mapping[str, Any] | None) -> Plot | None:
+    """Grouped bars: each model's score trained on real vs on synthetic rows."""
+    if not utility:
+        return None
+    metric = "roc_auc" if utility.get("task") == "classification" else "r2"
+    models = utility.get("models") or []
+    names: list[str] = []
+    scores: dict[str, dict[str, float]] = {}
+    for m in models:
+        value = m.get(metric)
+        if metric == "roc_auc" and not _finite(value):
+            value = m.get("accuracy")
+        if not _finite(value):
+            continue
+        name = str(m.get("model"))
+        if name not in scores:
+            names.append(name)
+            scores[name] = {}
+        scores[name][str(m.get("train_on"))] = float(value)
+    if not names:
+        return None
+    with matplotlib.rc_context(_RC):
+        fig = _figure(6.4, 0.9 + 0.42 * len(names))
+        ax = fig.add_subplot()
+        y = np.arange(len(names))
+        for offset, source, colour in ((-0.2, "real", REAL), (0.2, "synthetic", SYNTHETIC)):
+            vals = [scores[n].get(source, np.nan) for n in names]
+            ax.barh(y + offset, vals, 0.4, color=colour, label=f"trained on {source}")
+        ax.set_yticks(y, [_short(n, 28) for n in names])
+        ax.invert_yaxis()
+        ax.set_xlabel(
+            f"{'ROC AUC' if metric == 'roc_auc' else 'R²'} on real holdout rows"
+        )
+        ax.grid(axis="x", color="#e3e7eb", linewidth=0.6)
+        ax.set_axisbelow(True)
+        if metric == "roc_auc":
+            ax.set_xlim(0, 1)
+        fig.legend(frameon=False, loc="outside upper center", ncols=2)
+        svg = to_svg(fig, "utility", "model scores trained on real vs synthetic data")
+    return Plot("utility", "utility", svg)
+
+
+def _cmap(name: str, levels: int) -> ListedColormap:
+    cmap = matplotlib.colormaps[name].resampled(levels)
+    # few levels: the colour bar stays vector (matplotlib rasterises one with 50 or more)
+    return ListedColormap(cmap(np.arange(levels))).with_extremes(bad="#eef0f2")
+
+
+def _finite(value: Any) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and math.isfinite(value)

@@ -1,0 +1,250 @@
+"""Headline numbers, the plain-language verdict, and the privacy statement of a report.
+
+Pure functions of the evaluation (and privacy) dicts. Thresholds for the words "close",
+"roughly", "far" are rules of thumb stated next to each number, not statistical tests.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from lookalike.errors import ConfigError
+
+__all__ = ["NO_GUARANTEE", "headline", "verdict", "privacy_statement", "normalise_privacy"]
+
+NO_GUARANTEE = (
+    "No formal privacy guarantee: this model was fitted without differential privacy."
+)
+NO_ATTACKS = "No privacy attacks were run on this release; run `lookalike audit`."
+
+# (upper bound, tone, words): the first row whose bound the value does not exceed wins
+_FIDELITY = ((0.05, "good", "close to"), (0.15, "fair", "roughly like"), (math.inf, "poor", "far from"))
+_DETECTION = (
+    (0.6, "good", "can barely tell synthetic rows from real ones"),
+    (0.8, "fair", "can partly tell synthetic rows from real ones"),
+    (math.inf, "poor", "easily tells synthetic rows from real ones"),
+)
+_QUERIES = ((0.05, "good", "accurately"), (0.2, "fair", "roughly"), (math.inf, "poor", "poorly"))
+# utility is better when larger: bounds are lower bounds, checked from the top
+_UTILITY = (
+    (0.95, "good", "about as well as"),
+    (0.8, "fair", "somewhat worse than"),
+    (-math.inf, "poor", "much worse than"),
+)
+
+
+def finite(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _grade(value: float, table: tuple) -> tuple[str, str]:
+    for bound, tone, words in table:
+        if value <= bound:
+            return tone, words
+    return table[-1][1], table[-1][2]
+
+
+def _grade_up(value: float, table: tuple) -> tuple[str, str]:
+    for bound, tone, words in table:
+        if value >= bound:
+            return tone, words
+    return table[-1][1], table[-1][2]
+
+
+def _pick(*values: Any) -> float | None:
+    for v in values:
+        if finite(v):
+            return float(v)
+    return None
+
+
+def fmt_eps(value: float | None) -> str:
+    """Privacy parameters for people: ``1``, ``0.5``, ``1e-6``."""
+    if value is None:
+        return "—"
+    text = f"{value:.3g}"
+    if "e" in text:
+        mantissa, exp = text.split("e")
+        text = f"{mantissa}e{int(exp)}"
+    return text
+
+
+def normalise_privacy(privacy: Mapping | None, model: Any = None) -> dict:
+    """Check ``privacy`` and return it as ``{"epsilon", "delta", "releases", "attacks"}``.
+
+    A privacy budget for a model that has no DP form is refused: the report would claim a
+    guarantee the model cannot give.
+    """
+    if privacy is None:
+        privacy = {}
+    elif not isinstance(privacy, Mapping):
+        raise ConfigError(
+            "privacy must be a dict with 'epsilon', 'delta', 'releases' and/or 'attacks', "
+            f"got {type(privacy).__name__}"
+        )
+    epsilon, delta = privacy.get("epsilon"), privacy.get("delta")
+    releases = privacy.get("releases")
+    if epsilon is None and model is not None and getattr(model, "epsilon_", None) is not None:
+        epsilon, delta = model.epsilon_, getattr(model, "delta_", None)
+        releases = releases if releases is not None else getattr(model, "releases_", None)
+    if epsilon is not None and (not finite(epsilon) or epsilon <= 0):
+        raise ConfigError(f"privacy epsilon must be a positive number, got {epsilon!r}")
+    if delta is not None and (not finite(delta) or not 0 <= delta < 1):
+        raise ConfigError(f"privacy delta must be a number in [0, 1), got {delta!r}")
+    if delta is not None and epsilon is None:
+        raise ConfigError(f"privacy gives delta={delta!r} without epsilon; give both or neither")
+    if epsilon is not None and model is not None and not getattr(model, "supports_dp", False):
+        raise ConfigError(
+            f"privacy gives epsilon={epsilon!r} but synthesizer {getattr(model, 'name', '?')!r} "
+            "has no differentially private form; a report cannot claim a guarantee for it"
+        )
+    releases = [] if releases is None else list(releases)
+    for i, row in enumerate(releases):
+        if not isinstance(row, Mapping):
+            raise ConfigError(f"privacy releases[{i}] must be a dict (a ledger row), got {row!r}")
+    attacks = privacy.get("attacks")
+    if attacks is not None and not isinstance(attacks, Mapping):
+        raise ConfigError(f"privacy attacks must be a dict with a 'summary' list, got {attacks!r}")
+    return {
+        "guarantee": "differential privacy" if epsilon is not None else None,
+        "epsilon": None if epsilon is None else float(epsilon),
+        "delta": None if delta is None else float(delta),
+        "releases": [dict(r) for r in releases],
+        "attacks": None if attacks is None else dict(attacks),
+    }
+
+
+def privacy_statement(privacy: Mapping) -> str:
+    """One sentence: the formal guarantee, or plainly that there is none."""
+    if privacy.get("epsilon") is None:
+        return NO_GUARANTEE
+    eps, delta = fmt_eps(privacy["epsilon"]), fmt_eps(privacy.get("delta") or 0.0)
+    return f"This release satisfies (ε = {eps}, δ = {delta})-differential privacy."
+
+
+def attack_rows(privacy: Mapping) -> list[dict]:
+    """The attacks' summary rows ({"attack", "metric", "value", "ci"}), or []."""
+    attacks = privacy.get("attacks") or {}
+    rows = attacks.get("summary") or []
+    return [dict(r) for r in rows if isinstance(r, Mapping)]
+
+
+def headline(evaluation: Mapping, privacy: Mapping) -> dict:
+    """The numbers on the first screen, read from the evaluation's sections."""
+    given = evaluation.get("headline") or {}
+    fidelity = evaluation.get("fidelity") or {}
+    marginals = fidelity.get("marginals") or {}
+    associations = fidelity.get("associations") or {}
+    utility = evaluation.get("utility") or {}
+    detection = evaluation.get("detection") or {}
+    queries = evaluation.get("queries") or {}
+    ratios = {str(k): float(v) for k, v in (utility.get("ratios") or {}).items() if finite(v)}
+    risk = attack_rows(privacy)
+    return {
+        "fidelity_2way_tvd": _pick(
+            marginals.get("2way"), given.get("fidelity_2way_tvd"), given.get("tvd_2way")
+        ),
+        "fidelity_1way_tvd": _pick(marginals.get("1way"), given.get("tvd_1way")),
+        "association_error": _pick(
+            associations.get("mean_abs_difference"), given.get("association_error")
+        ),
+        "utility_ratio": _pick(
+            sum(ratios.values()) / len(ratios) if ratios else None, given.get("utility_ratio")
+        ),
+        "utility_ratios": ratios,
+        "detection_auc": _pick(detection.get("auc"), given.get("detection_auc")),
+        "detection_auc_std": _pick(detection.get("auc_std")),
+        "median_query_error": _pick(
+            queries.get("median_relative_error"), given.get("median_query_error")
+        ),
+        "privacy": {
+            "guarantee": privacy.get("guarantee"),
+            "epsilon": privacy.get("epsilon"),
+            "delta": privacy.get("delta"),
+        },
+        "privacy_risk": risk or None,
+    }
+
+
+def cards(head: Mapping, privacy: Mapping) -> list[dict]:
+    """Headline numbers as cards: label, value, what it means, and a tone for colour."""
+    out = []
+    tvd = head.get("fidelity_2way_tvd")
+    if tvd is not None:
+        out.append(_card("Fidelity", f"{tvd:.3f}", "mean 2-way TVD (0 = identical pairs, 1 = disjoint)",
+                         _grade(tvd, _FIDELITY)[0]))
+    assoc = head.get("association_error")
+    if assoc is not None:
+        out.append(_card("Association error", f"{assoc:.3f}",
+                         "mean |synthetic − real| pairwise association", _grade(assoc, _FIDELITY)[0]))
+    ratio = head.get("utility_ratio")
+    if ratio is not None:
+        n = len(head.get("utility_ratios") or {})
+        out.append(_card("Utility", f"{ratio:.2f}",
+                         "score trained on synthetic / on real (1 = as good)"
+                         + (f", mean of {n} models" if n > 1 else ""),
+                         _grade_up(ratio, _UTILITY)[0]))
+    auc = head.get("detection_auc")
+    if auc is not None:
+        std = head.get("detection_auc_std")
+        out.append(_card("Detection AUC", f"{auc:.3f}",
+                         "real-vs-synthetic classifier (0.5 = indistinguishable)",
+                         _grade(auc, _DETECTION)[0], f"± {std:.3f}" if std is not None else ""))
+    q = head.get("median_query_error")
+    if q is not None:
+        out.append(_card("Median query error", f"{q:.1%}", "relative error of random counting queries",
+                         _grade(q, _QUERIES)[0]))
+    if privacy.get("epsilon") is not None:
+        out.append(_card("Privacy", f"ε = {fmt_eps(privacy['epsilon'])}",
+                         f"δ = {fmt_eps(privacy.get('delta') or 0.0)}, differential privacy", "good"))
+    else:
+        out.append(_card("Privacy", "none", "no formal privacy guarantee", "poor"))
+    risk = head.get("privacy_risk")
+    if risk:  # metrics differ between attacks: list them, never rank them against each other
+        shown = "; ".join(
+            f"{r.get('attack')}: {r.get('metric')} "
+            + (f"{r['value']:.3g}" if finite(r.get("value")) else "—")
+            for r in risk[:3]
+        )
+        more = f"; {len(risk) - 3} more under Privacy" if len(risk) > 3 else ""
+        out.append(_card("Privacy risk", f"{len(risk)} attack{'s' if len(risk) != 1 else ''}",
+                         shown + more, "neutral"))
+    return out
+
+
+def _card(label: str, value: str, note: str, tone: str, extra: str = "") -> dict:
+    return {"label": label, "value": value, "extra": extra, "note": note, "tone": tone}
+
+
+def verdict(evaluation: Mapping, head: Mapping) -> list[str]:
+    """The evaluation's own verdict sentences, or sentences derived from the headline numbers."""
+    given = evaluation.get("verdict")
+    if isinstance(given, str) and given.strip():
+        return [given.strip()]
+    if isinstance(given, (list, tuple)) and any(str(s).strip() for s in given):
+        return [str(s).strip() for s in given if str(s).strip()]
+    out = []
+    tvd = head.get("fidelity_2way_tvd")
+    if tvd is not None:
+        words = _grade(tvd, _FIDELITY)[1]
+        out.append(f"Pairs of columns are distributed {words} the real data (mean 2-way TVD {tvd:.3f}).")
+    auc = head.get("detection_auc")
+    if auc is not None:
+        words = _grade(auc, _DETECTION)[1]
+        out.append(f"A classifier {words} (AUC {auc:.3f}; 0.5 means indistinguishable).")
+    ratio = head.get("utility_ratio")
+    if ratio is not None:
+        words = _grade_up(ratio, _UTILITY)[1]
+        out.append(
+            f"Models trained on synthetic rows score {words} models trained on real rows "
+            f"(ratio {ratio:.2f})."
+        )
+    q = head.get("median_query_error")
+    if q is not None:
+        words = _grade(q, _QUERIES)[1]
+        out.append(f"Random counting queries are answered {words} (median relative error {q:.1%}).")
+    if not out:
+        out.append("The evaluation holds no headline numbers to judge these synthetic rows by.")
+    return out
