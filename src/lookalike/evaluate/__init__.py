@@ -1,0 +1,17 @@
+"""Measurements of a synthetic table against the real one: fidelity, utility, detection, queries.
+
+:func:`evaluate` runs them all and returns an :class:`Evaluation` (frozen dataclasses with a
+JSON form for the report). Each part is also a function of its own module, working on the
+:class:`~lookalike.evaluate.tables.Tables` that :func:`~lookalike.evaluate.tables.prepare`
+builds: ``fidelity``, ``associations``, ``utility``, ``detection``, ``queries``. The k-way
+marginal distances of the benchmark protocol live in :mod:`lookalike.evaluate.marginals`.
+
+>>> from lookalike.evaluate import Evaluation
+>>> sorted(Evaluation.__dataclass_fields__)
+['detection', 'fidelity', 'meta', 'queries', 'utility']
+"""
+
+from lookalike.evaluate.api import evaluate
+from lookalike.evaluate.result import Evaluation
+
+__all__ = ["Evaluation", "evaluate"]
