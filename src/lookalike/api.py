@@ -21,7 +21,45 @@ from lookalike.io import read_table
 from lookalike.schema import Schema, resolve_schema
 from lookalike.synthesizers import Synthesizer, get_synthesizer
 
-__all__ = ["fit", "synthesize", "load_data"]
+__all__ = ["fit", "synthesize", "load_data", "precheck_budget"]
+
+
+def precheck_budget(
+    *,
+    epsilon: float | None = None,
+    delta: float | None = None,
+    ledger: Any = None,
+    dataset: str | None = None,
+    register: bool = False,
+) -> None:
+    """Refuse a DP fit that its dataset's budget cannot pay for, before any data is read.
+
+    With ``register`` a dataset the ledger does not know yet gets this fit's (ε, δ) as its limit.
+    The fit itself charges the ledger atomically; this check only fails early.
+    """
+    if epsilon is None or ledger is None:
+        return
+    from lookalike.errors import BudgetExceededError, ConfigError
+    from lookalike.privacy.accountant import delta_from_rho
+    from lookalike.synthesizers._marginal import DEFAULT_DELTA, plan_budget
+
+    delta = DEFAULT_DELTA if delta is None else delta
+    rho, delta_disc = plan_budget(epsilon, delta)
+    if not dataset:
+        raise ConfigError("a ledger needs the dataset's name (dataset=..., --dataset)")
+    if register and dataset not in ledger.datasets():
+        ledger.set_limit(dataset, epsilon=epsilon, delta=delta)
+    st = ledger.status(dataset)
+    d_total = st.delta_approx_spent + delta_disc
+    if st.rho_spent + rho > st.rho_limit * (1 + 1e-12) or (
+        d_total + delta_from_rho(st.rho_spent + rho, st.epsilon_limit) > st.delta * (1 + 1e-9)
+    ):
+        raise BudgetExceededError(
+            f"privacy budget of dataset {dataset!r} exceeded: spent epsilon={st.epsilon_spent:.4g} "
+            f"of the limit epsilon={st.epsilon_limit:g} at delta={st.delta:g}; this fit asks for "
+            f"epsilon={epsilon:g}, delta={delta:g}. Raise the limit with `lookalike budget "
+            f"{dataset} --set-epsilon ...` or fit with a smaller epsilon"
+        )
 
 
 def load_data(
@@ -49,12 +87,29 @@ def fit(
     seed: Seed = None,
     epsilon: float | None = None,
     delta: float | None = None,
+    ledger: Any = None,
+    dataset: str | None = None,
+    register: bool = False,
     **params: Any,
 ) -> Synthesizer:
-    """Read ``data``, infer or apply a schema, and fit synthesizer ``synthesizer``."""
+    """Read ``data``, infer or apply a schema, and fit synthesizer ``synthesizer``.
+
+    DP fits (``epsilon`` given) with a ``ledger`` are checked against the ``dataset``'s budget
+    before the data is read and charged atomically by the fit.
+    """
     model = get_synthesizer(synthesizer, **params)
+    dp: dict[str, Any] = {}
+    if epsilon is not None:
+        precheck_budget(epsilon=epsilon, delta=delta, ledger=ledger, dataset=dataset, register=register)
+        dp = {"epsilon": epsilon, "delta": delta}
+        if ledger is not None:
+            dp.update(ledger=ledger, dataset=dataset)
+    elif ledger is not None or delta is not None:
+        from lookalike.errors import ConfigError
+
+        raise ConfigError("delta and ledger apply to DP fits only: give epsilon as well")
     df = load_data(data, drop=drop, read_options=read_options)
-    return model.fit(df, resolve_schema(df, schema), epsilon=epsilon, delta=delta, seed=seed)
+    return model.fit(df, resolve_schema(df, schema), seed=seed, **dp)
 
 
 def synthesize(
@@ -72,4 +127,4 @@ def synthesize(
     """Fit and sample in one go; ``n`` defaults to the number of input rows."""
     rng = as_rng(seed)
     model = fit(data, synthesizer, schema=schema, drop=drop, read_options=read_options, seed=rng, **params)
-    return model.sample(n or model.n_rows_, conditions=conditions, seed=rng)
+    return model.sample(n or model.n_rows_ or model.n_estimate_, conditions=conditions, seed=rng)

@@ -61,6 +61,27 @@ Seed = Annotated[int | None, typer.Option("--seed", help="Random seed; equal see
 Overwrite = Annotated[
     bool, typer.Option("--overwrite", help="Replace output files that already exist.")
 ]
+Epsilon = Annotated[
+    float | None,
+    typer.Option(
+        "--epsilon",
+        help="Fit with (epsilon, delta)-differential privacy (DP synthesizers: mst, aim, privbayes); "
+        "the spend is charged to the dataset's budget in the privacy ledger.",
+    ),
+]
+Delta = Annotated[float | None, typer.Option("--delta", help="Delta of a DP fit (default 1e-9).")]
+Dataset = Annotated[
+    str | None,
+    typer.Option(
+        "--dataset",
+        help="Name the privacy budget is kept under in the ledger (default: the input file's name). "
+        "A new name is registered with this fit's (epsilon, delta) as its limit.",
+    ),
+]
+LedgerOpt = Annotated[
+    Path | None,
+    typer.Option("--ledger", help="Ledger file (default: $LOOKALIKE_HOME or ~/.lookalike/ledger.sqlite)."),
+]
 Synth = Annotated[
     str,
     typer.Option("--synthesizer", "-s", help=f"Synthesizer family: one of {', '.join(available())}."),
@@ -233,6 +254,10 @@ def fit(
     query: Query = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
+    epsilon: Epsilon = None,
+    delta: Delta = None,
+    dataset: Dataset = None,
+    ledger: LedgerOpt = None,
     overwrite: Overwrite = False,
 ) -> None:
     """Fit a synthesizer to DATA and save the model to one file (no raw rows for DP models)."""
@@ -248,11 +273,12 @@ def fit(
             drop=drop or (),
             read_options=_read_options(table, query, encoding, delimiter),
             seed=seed,
+            **_dp_options(data, epsilon, delta, dataset, ledger),
             **_parse_pairs(param, "--param"),
         )
         model.save(output, overwrite=overwrite)
         out.print(
-            f"fitted [bold]{synthesizer}[/] on {model.n_rows_:,} rows in {model.fit_seconds_:.1f} s; "
+            f"fitted [bold]{synthesizer}[/] on {_rows_text(model)} in {model.fit_seconds_:.1f} s; "
             f"model written to [bold]{output}[/]"
         )
         _print_guarantee(model)
@@ -306,6 +332,10 @@ def synth(
     query: Query = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
+    epsilon: Epsilon = None,
+    delta: Delta = None,
+    dataset: Dataset = None,
+    ledger: LedgerOpt = None,
     overwrite: Overwrite = False,
 ) -> None:
     """Fit a synthesizer to DATA and write synthetic rows in one go (optionally a report)."""
@@ -316,15 +346,20 @@ def synth(
             _parse_pairs(condition, "--condition") or None, drop or (), model_out, seed,
             _read_options(table, query, encoding, delimiter), overwrite,
             report=report, target=target, holdout=holdout,
+            dp=_dp_options(data, epsilon, delta, dataset, ledger),
         )
 
     _run(body)
 
 
 def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model_out, seed,
-           read_options, overwrite, *, report=None, target=None, holdout=None) -> None:
+           read_options, overwrite, *, report=None, target=None, holdout=None, dp=None) -> None:
     from lookalike._rng import as_rng
     from lookalike.api import fit as api_fit
+    from lookalike.api import precheck_budget
+
+    dp = dp or {}
+    precheck_budget(**dp)  # an over-spending DP fit is refused before the data is read
 
     if n is not None and n < 1:
         raise ConfigError(f"-n must be a positive number of rows, got {n}")
@@ -333,14 +368,14 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
             check_writable(path, overwrite=overwrite)
     rng = as_rng(seed)
     real = load_data(data, drop=drop, read_options=read_options)
-    model = api_fit(real, synthesizer, schema=schema, seed=rng, **params)
-    rows = model.sample(n or model.n_rows_, conditions=conditions, seed=rng)
+    model = api_fit(real, synthesizer, schema=schema, seed=rng, **dp, **params)
+    rows = model.sample(n or model.n_rows_ or model.n_estimate_, conditions=conditions, seed=rng)
     write_table(rows, output, overwrite=overwrite)
     if model_out is not None:
         model.save(model_out, overwrite=overwrite)
         out.print(f"model written to [bold]{model_out}[/]")
     out.print(
-        f"fitted [bold]{synthesizer}[/] on {model.n_rows_:,} rows in {model.fit_seconds_:.1f} s; "
+        f"fitted [bold]{synthesizer}[/] on {_rows_text(model)} in {model.fit_seconds_:.1f} s; "
         f"{len(rows):,} synthetic rows written to [bold]{output}[/]"
     )
     _print_guarantee(model)
@@ -373,7 +408,41 @@ def _write_report(real, synthetic, holdout, target, report: Path, overwrite: boo
     out.print(f"report written to [bold]{report}[/] (numbers in {_json_beside(report)})")
 
 
+def _rows_text(model) -> str:
+    if model.n_rows_ is not None:
+        return f"{model.n_rows_:,} rows"
+    return "a table whose size stays private"
+
+
+def _dp_options(data, epsilon, delta, dataset, ledger) -> dict:
+    """DP keyword arguments of a fit: a DP fit from the CLI is always charged to a ledger."""
+    if epsilon is None:
+        if delta is not None or dataset is not None or ledger is not None:
+            raise ConfigError("--delta, --dataset and --ledger apply to DP fits: give --epsilon too")
+        return {}
+    from lookalike.privacy.ledger import PrivacyLedger
+
+    return {
+        "epsilon": epsilon,
+        "delta": delta,
+        "ledger": PrivacyLedger(ledger),
+        "dataset": dataset or _stem(str(data)),
+        "register": True,
+    }
+
+
 def _print_guarantee(model) -> None:
+    privacy = getattr(model, "privacy_", None)
+    if privacy and privacy.get("differentially_private"):
+        out.print(
+            f"[green]differential privacy:[/] {privacy['guarantee']}; spent rho={privacy['rho_spent']:.4g} "
+            f"of {privacy['rho_budget']:.4g} in {len(privacy['releases'])} releases",
+            highlight=False,
+        )
+        entry = getattr(model, "ledger_entry_", None)
+        if entry is not None:
+            out.print(f"charged to dataset [bold]{entry[1]}[/] in the ledger {entry[0]}", highlight=False)
+        return
     out.print(
         "[yellow]no formal privacy guarantee:[/] this model was fitted without differential "
         "privacy and may reproduce rare records of the input.",

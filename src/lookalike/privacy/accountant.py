@@ -130,12 +130,17 @@ def exponential_rho(epsilon: float) -> float:
 
 @dataclass(frozen=True)
 class Release:
-    """One privacy-costing step: what was released, by which mechanism, at what cost in ρ."""
+    """One privacy-costing step: what was released, by which mechanism, at what cost.
+
+    The cost is ρ in zCDP plus, for approximate-zCDP mechanisms (thresholded releases of
+    unknown categories), a ``delta`` that adds to the final δ.
+    """
 
     name: str
     mechanism: str
     rho: float
     detail: str = ""
+    delta: float = 0.0
 
 
 @dataclass

@@ -30,6 +30,7 @@ from pathlib import Path
 from lookalike.errors import BudgetExceededError, ConfigError
 from lookalike.privacy.accountant import (
     check_epsilon_delta,
+    delta_from_rho,
     epsilon_from_rho,
     rho_from_epsilon_delta,
 )
@@ -55,7 +56,8 @@ CREATE TABLE IF NOT EXISTS releases (
     delta REAL,
     model_file TEXT,
     detail TEXT,
-    steps TEXT
+    steps TEXT,
+    delta_approx REAL NOT NULL DEFAULT 0
 );
 """
 
@@ -105,6 +107,7 @@ class BudgetStatus:
     rho_limit: float
     rho_spent: float
     fingerprint: str | None
+    delta_approx_spent: float = 0.0
 
     @property
     def rho_remaining(self) -> float:
@@ -112,7 +115,9 @@ class BudgetStatus:
 
     @property
     def epsilon_spent(self) -> float:
-        return epsilon_from_rho(self.rho_spent, self.delta) if self.rho_spent > 0 else 0.0
+        if self.rho_spent <= 0:
+            return 0.0
+        return epsilon_from_rho(self.rho_spent, max(self.delta - self.delta_approx_spent, 1e-300))
 
 
 class PrivacyLedger:
@@ -123,6 +128,9 @@ class PrivacyLedger:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
             con.executescript(_SCHEMA)
+            cols = {r[1] for r in con.execute("PRAGMA table_info(releases)")}
+            if "delta_approx" not in cols:  # ledgers written before approximate-zCDP releases
+                con.execute("ALTER TABLE releases ADD COLUMN delta_approx REAL NOT NULL DEFAULT 0")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -172,7 +180,9 @@ class PrivacyLedger:
                     f"dataset {dataset!r} has no privacy budget in {self.path}; set one with "
                     f"`lookalike budget {dataset} --set-epsilon 1 --delta 1e-9`"
                 )
-            return BudgetStatus(dataset, row[0], row[1], row[2], _spent(con, dataset), row[3])
+            return BudgetStatus(
+                dataset, row[0], row[1], row[2], _spent(con, dataset), row[3], _delta_spent(con, dataset)
+            )
 
     def datasets(self) -> list[str]:
         with self._connect() as con:
@@ -191,14 +201,19 @@ class PrivacyLedger:
         detail: str = "",
         steps: list | None = None,
         data_fingerprint: str | None = None,
+        delta_approx: float = 0.0,
     ) -> LedgerEntry:
         """Atomically check that ``rho`` fits in what is left and record the release.
 
+        ``delta_approx`` is the δ of approximate-zCDP parts (thresholded category discovery):
+        the releases together must satisfy Σδ_approx + δ(Σρ, ε_limit) ≤ δ_limit.
         Raises BudgetExceededError naming spent, requested and limit when it does not fit;
         nothing is recorded then.
         """
         if not (rho >= 0):
             raise ConfigError(f"rho must be >= 0, got {rho!r}")
+        if not (0 <= delta_approx < 1):
+            raise ConfigError(f"delta_approx must lie in [0, 1), got {delta_approx!r}")
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")
             try:
@@ -213,7 +228,11 @@ class PrivacyLedger:
                     )
                 eps_limit, lim_delta, rho_limit, fp = row
                 spent = _spent(con, dataset)
-                if spent + rho > rho_limit * (1 + 1e-12):
+                d_spent = _delta_spent(con, dataset) + float(delta_approx)
+                over = spent + rho > rho_limit * (1 + 1e-12)
+                if d_spent > 0 and not over:
+                    over = d_spent + delta_from_rho(spent + rho, eps_limit) > lim_delta * (1 + 1e-9)
+                if over:
                     raise BudgetExceededError(
                         f"privacy budget of dataset {dataset!r} exceeded: spent "
                         f"epsilon={epsilon_from_rho(spent, lim_delta) if spent else 0:.4g} "
@@ -236,9 +255,9 @@ class PrivacyLedger:
                 now = time.time()
                 cur = con.execute(
                     "INSERT INTO releases(dataset, time, mechanism, rho, epsilon, delta, "
-                    "model_file, detail, steps) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "model_file, detail, steps, delta_approx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (dataset, now, mechanism, float(rho), epsilon, delta, model_file, detail,
-                     json.dumps(steps or [])),
+                     json.dumps(steps or []), float(delta_approx)),
                 )
                 con.execute("COMMIT")
             except BaseException:
@@ -254,6 +273,11 @@ class PrivacyLedger:
         with self._connect() as con:
             con.execute("UPDATE releases SET model_file = ? WHERE id = ?", (model_file, entry_id))
 
+    def annotate(self, entry_id: int, *, steps: list) -> None:
+        """Record the steps (each release of the fit, with its cost) once the fit is done."""
+        with self._connect() as con:
+            con.execute("UPDATE releases SET steps = ? WHERE id = ?", (json.dumps(steps), entry_id))
+
     def releases(self, dataset: str) -> list[LedgerEntry]:
         with self._connect() as con:
             rows = con.execute(
@@ -267,6 +291,13 @@ class PrivacyLedger:
 def _spent(con: sqlite3.Connection, dataset: str) -> float:
     (total,) = con.execute(
         "SELECT COALESCE(SUM(rho), 0) FROM releases WHERE dataset = ?", (dataset,)
+    ).fetchone()
+    return float(total)
+
+
+def _delta_spent(con: sqlite3.Connection, dataset: str) -> float:
+    (total,) = con.execute(
+        "SELECT COALESCE(SUM(delta_approx), 0) FROM releases WHERE dataset = ?", (dataset,)
     ).fetchone()
     return float(total)
 

@@ -252,7 +252,9 @@ class Synthesizer:
             "schema": self.schema_.to_dict(),
             "lookalike_version": __version__,
             "fit": {"n_rows": self.n_rows_, "seed": self.seed_},
-            "differentially_private": False,
+            "differentially_private": bool(
+                getattr(self, "privacy_", {}).get("differentially_private", False)
+            ),
             "state": state,
         }
         return write_model(path, meta, arrays, overwrite=overwrite)

@@ -51,12 +51,17 @@ def from_numbers(values: np.ndarray, column: Column) -> pd.Series:
 
 @dataclass(frozen=True, eq=False)
 class ColumnCodec:
-    """Codes of one column: categories or bins, plus a last "missing" code when nullable."""
+    """Codes of one column: categories or bins, plus a last "missing" code when nullable.
+
+    ``fallback`` is the code that values outside ``categories`` take (the "other" category of
+    a DP-discovered domain); without it they count as missing.
+    """
 
     column: Column
     categories: tuple | None
     bins: Bins | None
     has_missing: bool
+    fallback: int | None = None
 
     @property
     def n_values(self) -> int:
@@ -72,8 +77,10 @@ class ColumnCodec:
                 values = s.astype("boolean")
                 codes = np.where(values.isna().to_numpy(), -1, values.fillna(False).to_numpy(dtype=int))
             else:
-                lookup = {c: i for i, c in enumerate(self.categories)}
-                codes = np.array([lookup.get(v, -1) if v is not None and v == v else -1 for v in s])
+                codes = pd.Index(list(self.categories), dtype=object).get_indexer(s.astype(object))
+                codes = codes.astype(np.int64)
+                if self.fallback is not None:
+                    codes[(codes < 0) & s.notna().to_numpy()] = self.fallback
         else:
             codes = self.bins.assign(to_numbers(s, self.column))
         codes = np.asarray(codes, dtype=np.int64)
@@ -100,6 +107,8 @@ class ColumnCodec:
 
     def to_state(self, prefix: str) -> tuple[dict, dict[str, np.ndarray]]:
         meta: dict = {"column": self.column.name, "has_missing": self.has_missing}
+        if self.fallback is not None:
+            meta["fallback"] = self.fallback
         arrays: dict[str, np.ndarray] = {}
         if self.categories is not None:
             meta["categories"] = list(self.categories)
@@ -112,7 +121,7 @@ class ColumnCodec:
         column = schema[meta["column"]]
         cats = tuple(meta["categories"]) if "categories" in meta else None
         bins = Bins.from_state(meta["bins"], arrays, prefix) if "bins" in meta else None
-        return cls(column, cats, bins, bool(meta["has_missing"]))
+        return cls(column, cats, bins, bool(meta["has_missing"]), meta.get("fallback"))
 
 
 @dataclass(frozen=True, eq=False)

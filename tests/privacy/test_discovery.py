@@ -1,0 +1,103 @@
+"""DP domain discovery: declared facts are free, everything else is charged and recorded."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lookalike.errors import ConfigError
+from lookalike.marginals import NumpyEngine
+from lookalike.privacy.discovery import OTHER, discover_domain
+from lookalike.schema import Column, Kind, Schema, infer_schema
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 20_000
+    colour = rng.choice(["red", "green", "blue", "rare1", "rare2"], n, p=[0.5, 0.3, 0.1997, 0.0002, 0.0001])
+    return pd.DataFrame(
+        {
+            "colour": colour,
+            "age": pd.array(rng.integers(18, 90, n), dtype="Int64"),
+            "income": np.round(rng.lognormal(10, 1, n), 2),
+        }
+    )
+
+
+def _engine(df):
+    schema = infer_schema(df)
+    return NumpyEngine(schema.conform(df), schema), schema
+
+
+def test_rare_categories_become_other_and_cost_is_charged(table):
+    engine, schema = _engine(table)
+    found = discover_domain(engine, schema, rho=0.01, delta=1e-9, n_bins=16)
+    cats = found.encoder.codecs[0].categories
+    # 4,000+ rows clear any threshold at this budget; 2-4 rows never do (threshold > 100)
+    assert set(cats) == {"red", "green", "blue", OTHER}
+    assert math.isclose(found.rho_spent, 0.01, rel_tol=1e-9)
+    assert 0 < found.delta_spent <= 1e-9
+    info = found.columns["colour"]
+    assert info["threshold"] > 5 * info["sigma"]
+    # the schema the model keeps says where each fact came from
+    assert found.schema["colour"].source("categories").startswith("dp(")
+    assert found.schema["age"].source("bounds").startswith("dp(")
+    # rare values encode to the "other" code, not to missing
+    codes = found.encoder.codecs[0].encode(pd.Series(["rare1", None, "red"], dtype=object))
+    assert codes.tolist() == [cats.index(OTHER), len(cats), cats.index("red")]
+
+
+def test_declared_domain_is_free(table):
+    engine, schema = _engine(table)
+    declared = Schema(
+        (
+            Column("colour", Kind.CATEGORICAL, nullable=False, categories=("red", "green", "blue", "rare1", "rare2")),
+            *[c for c in schema.columns if c.name != "colour"],
+        )
+    )
+    found = discover_domain(engine, declared, rho=0.01, delta=1e-9, n_bins=16)
+    assert found.encoder.codecs[0].categories == ("red", "green", "blue", "rare1", "rare2")
+    assert [r.name for r in found.releases] == ["bins of age", "bins of income"]
+    assert found.columns["colour"]["domain"].startswith("declared")
+
+
+def test_bins_follow_the_data(table):
+    engine, schema = _engine(table)
+    found = discover_domain(engine, schema, rho=0.05, delta=1e-9, n_bins=12)
+    age = found.encoder.codecs[1]
+    shares = np.bincount(age.encode(table["age"]), minlength=age.size) / len(table)
+    # about equal-mass bins: none holds more than three times its share
+    assert age.bins.n_bins >= 8
+    assert shares.max() < 3 / age.bins.n_bins
+    # decoding true codes gives back the real distribution: quartiles within 2 years
+    decoded = age.decode(age.encode(table["age"]), np.random.default_rng(0)).astype(float)
+    np.testing.assert_allclose(
+        np.quantile(decoded, [0.25, 0.5, 0.75]), np.quantile(table["age"].astype(float), [0.25, 0.5, 0.75]), atol=2
+    )
+
+
+def test_declared_bounds_clip_and_report(table):
+    engine, schema = _engine(table)
+    cols = [c.replace("declared", bounds=(30, 60)) if c.name == "age" else c for c in schema.columns]
+    found = discover_domain(engine, Schema(tuple(cols)), rho=None, n_bins=8)
+    age = found.encoder.codecs[1]
+    assert age.bins.lower[0] >= 30 and age.bins.upper[-1] <= 60
+    outside = int(((table["age"] < 30) | (table["age"] > 60)).sum())
+    assert found.columns["age"]["clipped_to_declared_bounds"] == outside
+
+
+def test_exact_mode_keeps_every_category(table):
+    engine, schema = _engine(table)
+    found = discover_domain(engine, schema, rho=None, n_bins=16)
+    assert set(found.encoder.codecs[0].categories) == {"red", "green", "blue", "rare1", "rare2"}
+    assert found.releases == ()
+
+
+def test_bad_budget_is_refused(table):
+    engine, schema = _engine(table)
+    with pytest.raises(ConfigError, match="delta"):
+        discover_domain(engine, schema, rho=0.01, delta=0.0)
