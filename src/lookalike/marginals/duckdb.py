@@ -1,0 +1,467 @@
+"""Count queries pushed down into DuckDB: GROUP BY counts over a file or table, rows stay out.
+
+:class:`DuckDBEngine` answers the :class:`~lookalike.marginals.engine.Engine` queries over a CSV
+or Parquet file (or a glob of them), a DuckDB database table or query, or a table on an open
+connection. A temporary view types each column the way :func:`lookalike.read_table` followed
+by :meth:`Schema.conform <lookalike.schema.Schema.conform>` would, and every query against it
+is an aggregate, so only counts come back to Python; the answers equal
+:class:`~lookalike.marginals.engine.NumpyEngine`'s (tested). Encoder codes are compiled to SQL:
+categories through an ENUM cast, bins through a binary-search ``CASE`` (depth log2 of the bin
+count); histograms use DuckDB's ``histogram`` aggregate, which bins by binary search too.
+
+Without a schema the engine's schema comes from DuckDB's column types alone (for CSV, from how
+``read_table`` would type the text): kinds and units, every column nullable, and no categories
+or bounds, which would be facts read from the private data (DP discovery supplies them).
+
+>>> import tempfile, pandas as pd
+>>> from pathlib import Path
+>>> path = Path(tempfile.mkdtemp()) / "t.parquet"
+>>> pd.DataFrame({"sex": ["F", "M", "M", None] * 5, "age": [20, 35, 50, 65] * 5}).to_parquet(path)
+>>> engine = DuckDBEngine(path)
+>>> [(c.name, c.kind.value) for c in engine.schema]
+[('sex', 'categorical'), ('age', 'integer')]
+>>> engine.value_counts("sex")
+{'F': 5, 'M': 10}
+>>> engine.histogram("age", [30.0, 60.0]).tolist()
+[5, 10, 5]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from lookalike.errors import (
+    ColumnError,
+    ColumnMismatchError,
+    ConfigError,
+    DataError,
+    NonFiniteError,
+    SourceNotFoundError,
+    UnknownFormatError,
+)
+from lookalike.io import NA_TOKENS
+from lookalike.schema import Column, Kind, Schema
+from lookalike.transform.encoder import ColumnCodec, TableEncoder
+
+__all__ = ["DuckDBEngine", "schema_from_duckdb"]
+
+_CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
+_PARQUET = (".parquet", ".pq")
+_DATABASE = (".duckdb", ".ddb", ".db")
+_CLASSES = (("int", r"U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?"), ("float", r"FLOAT|DOUBLE|REAL|DECIMAL.*"),
+            ("date", "DATE"), ("stamp", "TIMESTAMP.*"), ("bool", "BOOLEAN"), ("text", "VARCHAR|ENUM.*"))
+_WS = " \t\n\r\f\v\u00a0"
+_INT_RE = r"[+-]?[0-9]+"
+_FLOAT_RE = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+_NONFINITE_RE = r"(?i)[+-]?(nan|inf|infinity)"
+_DATE_RE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+_STAMP_RE = _DATE_RE + r"[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
+# What a CSV text value could be, as bits: 1 int64, 2 float, 4 non-finite, 8 date, 16 date or
+# timestamp, 32 true/false; bit_and over a column says what all its values are.
+_CLASS_MASK = (
+    "CASE WHEN $t IS NULL THEN NULL"
+    f" WHEN regexp_full_match($t, '{_INT_RE}') THEN"
+    " CASE WHEN TRY_CAST($t AS BIGINT) IS NULL THEN 2 ELSE 3 END"
+    f" WHEN regexp_full_match($t, '{_FLOAT_RE}') THEN 2"
+    f" WHEN regexp_full_match($t, '{_NONFINITE_RE}') THEN 6"
+    f" WHEN regexp_full_match($t, '{_DATE_RE}') AND TRY_CAST($t AS DATE) IS NOT NULL THEN 24"
+    f" WHEN regexp_full_match($t, '{_STAMP_RE}') AND TRY_CAST($t AS TIMESTAMP) IS NOT NULL"
+    " THEN 16 WHEN lower($t) = 'true' OR lower($t) = 'false' THEN 32 ELSE 0 END"
+)
+
+
+def _ident(name: str) -> str:
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def _text(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _double(x: float) -> str:
+    """An exact DOUBLE literal (the shortest repr parsed by DuckDB's correctly rounded reader)."""
+    return f"CAST('{float(x)!r}' AS DOUBLE)"
+
+
+def schema_from_duckdb(source: Any = None, *, table: str | None = None, query: str | None = None,
+                       connection: Any = None) -> Schema:
+    """The schema DuckDB's column types give a source: kinds and units, no domains (free).
+
+    VARCHAR is categorical, integers integer, floating and DECIMAL float, DATE a datetime in
+    days, TIMESTAMP one in seconds, BOOLEAN boolean, anything else text (not modelled). CSV
+    text is typed as :func:`lookalike.read_table` types it (plus ISO dates and true/false).
+    """
+    with DuckDBEngine(source, table=table, query=query, connection=connection) as engine:
+        return engine.schema
+
+
+class DuckDBEngine:
+    """Exact count queries run inside DuckDB over a file, database table or query.
+
+    ``source``: a CSV (optionally .gz) or Parquet path or glob, a DuckDB database file (with
+    ``table=`` or ``query=``), or a DuckDB connection (or pass it as ``connection=``). ``schema``
+    fixes the kinds (as declared); it defaults to :func:`schema_from_duckdb`. ``threads`` and
+    ``memory_limit`` (e.g. ``"2GB"``) are DuckDB settings (of the given connection, if one is
+    given). Use as a context manager, or :meth:`close` it.
+
+    Each query scans the source again: Parquet is fast, CSV text is parsed and typed anew each
+    time. Known differences from ``read_table`` + ``conform``: NaN in a float column counts as
+    missing (``read_table`` refuses it); text that is not a number, in a column declared
+    numeric, counts as missing (``conform`` refuses it); DuckDB keeps timestamps to the
+    microsecond unless the file stores nanoseconds.
+    """
+
+    def __init__(self, source: Any = None, schema: Schema | None = None, *, table: str | None = None,
+                 query: str | None = None, connection: Any = None, threads: int | None = None,
+                 memory_limit: str | None = None) -> None:
+        self._view = _ident(f"__lookalike_{uuid.uuid4().hex[:12]}")
+        self._con, self._owned, self._from, csv = _open(source, table, query, connection)
+        self.label = str(source) if isinstance(source, str | os.PathLike) else "the DuckDB source"
+        if threads is not None:
+            self._con.execute(f"SET threads = {int(threads)}")
+        if memory_limit is not None:
+            self._con.execute(f"SET memory_limit = {_text(memory_limit)}")
+        bases = self._csv_bases() if csv else self._typed_bases()
+        if schema is None:
+            schema = Schema(tuple(_column_of(name, base) for name, base in bases.items()))
+        missing = [c.name for c in schema if c.name not in bases]
+        if missing:
+            raise ColumnMismatchError(f"the schema names columns that are not in {self.label}: "
+                                      f"{missing}; columns there: {list(bases)}")
+        self.schema = schema
+        cols = ", ".join(f"{_conform_sql(c, *bases[c.name][:2])} AS {_ident(c.name)}" for c in schema)
+        self._run(f"CREATE TEMP VIEW {self._view} AS SELECT {cols} FROM {self._from}")
+        self._bound: dict[str, tuple[str, str, int]] | None = None
+
+    # ------------------------------------------------------------------ source and types
+    def _run(self, sql: str, params: list | None = None) -> list[tuple]:
+        """Run one statement; data queries are all aggregates (see :meth:`_counts`)."""
+        try:
+            return self._con.execute(sql, params).fetchall()
+        except duckdb.Error as e:
+            raise DataError(f"DuckDB could not read {self.label}: {e}") from e
+
+    def _typed_bases(self) -> dict[str, tuple[str, str, str | None]]:
+        rows = self._run(f"DESCRIBE SELECT * FROM {self._from}")
+        return {n: (f"timezone('UTC', {_ident(n)})" if "TIME ZONE" in t else _ident(n), _class_of(t),
+                    None) for n, t, *_ in rows}
+
+    def _csv_bases(self) -> dict[str, tuple[str, str, str | None]]:
+        """Type CSV text as read_table does, in one aggregate pass: int, float or text."""
+        (delim, columns), = self._run(f"SELECT Delimiter, Columns FROM sniff_csv({self._from}, "
+                                      "header = true, all_varchar = true)")
+        names = [c["name"] for c in columns]
+        types = ", ".join(f"{_text(n)}: 'VARCHAR'" for n in names)
+        self._from = (f"read_csv({self._from}, auto_detect = false, header = true, delim = "
+                      f"{_text(delim)}, quote = '\"', escape = '\"', columns = {{{types}}})")
+        na = _text("|".join(re.escape(t) for t in NA_TOKENS))  # IN (...) would plan a join
+        texts = [f"CASE WHEN regexp_full_match(trim({_ident(n)}, {_text(_WS)}), {na}) THEN NULL "
+                 f"ELSE trim({_ident(n)}, {_text(_WS)}) END" for n in names]
+        masks = ", ".join(f"{_CLASS_MASK.replace('$t', t)} AS m{i}" for i, t in enumerate(texts))
+        aggs = ", ".join(f"bit_and(m{i}), bit_or(m{i})" for i in range(len(names)))
+        flags = self._run(f"SELECT {aggs} FROM (SELECT {masks} FROM {self._from})")[0]
+        bases = {}
+        for name, t, all_of, any_of in zip(names, texts, flags[::2], flags[1::2], strict=True):
+            all_of = 0 if all_of is None else all_of  # an empty column: text
+            if all_of & 2 and any_of & 4:
+                raise NonFiniteError(f"column {name!r} in {self.label} has NaN or infinite values; "
+                                     "write missing values as empty fields and replace them")
+            if all_of & 1:
+                bases[name] = (f"CAST({t} AS BIGINT)", "int", None)
+            elif all_of & 2:
+                bases[name] = (f"CAST({t} AS DOUBLE)", "float", None)
+            else:
+                hint = next((h for bit, h in ((8, "date"), (16, "stamp"), (32, "bool")) if all_of & bit), None)
+                bases[name] = (t, "text", hint)
+        return bases
+
+    # ------------------------------------------------------------------ queries
+    def _column(self, column: str) -> Column:
+        if column not in self.schema:
+            raise ColumnError(f"no column {column!r} in the table; columns: {self.schema.names}")
+        return self.schema[column]
+
+    def _counts(self, select: str, source: str = "", where: str = "", group: str = "",
+                sql: bool = False) -> Any:
+        """Every query that reads the data: counts (aggregates) per group, never rows."""
+        query = f"SELECT {select}, count(*) AS n FROM {source or self._view} {where} {group}"
+        return query if sql else self._run(query)
+
+    def value_counts(self, column: str) -> dict:
+        """Count of each distinct non-missing value of a column (str keys for categorical)."""
+        col, ref = self._column(column), _ident(column)
+        rows = self._counts(f"{ref} AS v", where=f"WHERE {ref} IS NOT NULL", group="GROUP BY v")
+        convert = {Kind.INTEGER: int, Kind.FLOAT: float, Kind.DATETIME: pd.Timestamp,
+                   Kind.BOOLEAN: bool}.get(col.kind, lambda v: v)
+        return {convert(v): int(n) for v, n in rows}
+
+    def histogram(self, column: str, edges: Iterable[float]) -> np.ndarray:
+        """Counts of a numeric/datetime column's non-missing values in ``len(edges) + 1`` cells.
+
+        Cell 0 holds values below ``edges[0]``, cell ``i`` values in ``[edges[i-1], edges[i])``,
+        the last values at or above ``edges[-1]``; datetimes in the column's unit since 1970.
+        """
+        col, ref = self._column(column), _ident(column)
+        e = np.asarray(list(edges), dtype=float)
+        if not col.kind.numeric:
+            raise ColumnError(f"column {column!r} is {col.kind.value}, not numeric: no histogram")
+        if not np.all(np.isfinite(e)) or np.any(np.diff(e) < 0):
+            raise ConfigError(f"histogram edges for {column!r} must be finite and sorted")
+        # histogram(x, b) counts x under the smallest boundary b >= x, and v < e <=> v <= prev(e)
+        uniq = np.unique(e)
+        cells = dict(zip(np.nextafter(uniq, -np.inf).tolist(),
+                         np.searchsorted(e, uniq, side="left").tolist(), strict=True))
+        (hist, total), = self._run(
+            f"SELECT histogram({_number_sql(ref, col)}, ?::DOUBLE[]), count(*) FROM {self._view} "
+            f"WHERE {ref} IS NOT NULL", [list(cells) or [0.0]])
+        out = np.zeros(len(e) + 1, dtype=np.int64)
+        for bound, n in (hist or {}).items() if len(e) else ():
+            out[cells.get(bound, len(e))] += int(n)
+        out[-1] += int(total) - int(out.sum())  # values beyond the last boundary
+        return out
+
+    def bind(self, encoder: TableEncoder) -> None:
+        """Compile the encoder's codes to SQL, for :meth:`marginal` and :meth:`marginals`."""
+        codes = {}
+        for j, codec in enumerate(encoder.codecs):
+            self._column(codec.column.name)
+            col = codec.column  # its unit and kind, as ColumnCodec.encode uses them
+            x = _number_sql(_ident(col.name), col) if codec.bins is not None else _ident(col.name)
+            codes[col.name] = (x, _code_sql(codec, col, f"x{j}"), codec.size)
+        self._bound = codes
+
+    def marginal(self, attrs: tuple[str, ...]) -> np.ndarray:
+        """Counts of the bound encoder's codes of ``attrs``: an int64 array, one axis per attr."""
+        return self.marginals([tuple(attrs)])[tuple(attrs)]
+
+    def marginals(self, attr_sets: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], np.ndarray]:
+        """Many marginals from one scan: ``{attrs: counts}``, each as :meth:`marginal` gives it.
+
+        The joint counts of all the codes involved go to a temporary DuckDB table (far fewer
+        groups than rows, as a rule), and each marginal is summed from it.
+        """
+        if self._bound is None:
+            raise RuntimeError("bind an encoder before asking for marginals")
+        names = list(self._bound)
+        wanted = [tuple(a) for a in attr_sets]
+        for attrs in wanted:
+            if any(a not in self._bound for a in attrs) or len(set(attrs)) != len(attrs):
+                raise ColumnError(f"cannot count marginal {attrs}: attributes must be distinct "
+                                  f"columns of the bound encoder ({names})")
+        sets = list(dict.fromkeys(frozenset(a) for a in wanted))
+        used = [a for a in names if any(a in s for s in sets)]
+        c = {a: f"c{names.index(a)}" for a in used}
+        numbers = ", ".join(f"{self._bound[a][0]} AS x{c[a][1:]}" for a in used) or "1 AS one"
+        codes = ", ".join(f"{self._bound[a][1]} AS {c[a]}" for a in used) or "1 AS one"
+        source, total = f"(SELECT {codes} FROM (SELECT {numbers} FROM {self._view}))", "count(*)"
+        joint = self._view[:-1] + '_joint"'
+        if len(sets) > 1:  # one scan of the data into joint counts, then a sum per marginal
+            cols = ", ".join(c.values()) or "1 AS one"
+            self._run(f"CREATE OR REPLACE TEMP TABLE {joint} AS "
+                      f"{self._counts(cols, source, group='GROUP BY ALL', sql=True)}")
+            source, total = joint, "sum(n)"
+        tables = {}
+        try:
+            for s in sets:
+                attrs = [a for a in used if a in s]
+                group = f", {total} FROM {source} GROUP BY ALL" if attrs else f" FROM {source}"
+                rows = self._run(f"SELECT {', '.join([c[a] for a in attrs] or [total])}{group}")
+                counts = np.array(rows, dtype=np.int64).reshape(-1, len(attrs) + 1)
+                codes_seen, n = counts[:, :-1], counts[:, -1]
+                if (codes_seen < 0).any():
+                    bad = attrs[int(np.flatnonzero((codes_seen < 0).any(0))[0])]
+                    raise ValueError(f"column {bad!r} has missing values but no missing state")
+                tables[s] = np.zeros([self._bound[a][2] for a in attrs], dtype=np.int64)
+                tables[s][tuple(codes_seen.T)] = n if attrs else n.sum()
+        finally:
+            if len(sets) > 1:
+                self._run(f"DROP TABLE IF EXISTS {joint}")
+        out = {}
+        for attrs in wanted:
+            order = [a for a in used if a in attrs]
+            out[attrs] = tables[frozenset(attrs)].transpose([order.index(a) for a in attrs])
+        return out
+
+    # ------------------------------------------------------------------ lifetime
+    def close(self) -> None:
+        """Drop the view, and close the connection if the engine opened it."""
+        if self._con is not None:
+            self._con.execute(f"DROP VIEW IF EXISTS {self._view}")
+            if self._owned:
+                self._con.close()
+            self._con = None
+
+    def __enter__(self) -> DuckDBEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _open(source, table, query, connection) -> tuple[Any, bool, str, bool]:
+    """(connection, whether we own it, FROM clause, whether the source is CSV text)."""
+    if isinstance(source, duckdb.DuckDBPyConnection):
+        source, connection = None, source
+    if source is None:
+        if (table is None) == (query is None):
+            raise ConfigError("a DuckDB connection needs exactly one of table='name' or "
+                              "query='SELECT ...'")
+        owned = connection is None
+        con = duckdb.connect() if owned else connection
+        if table is not None:
+            return con, owned, ".".join(_ident(p) for p in table.split(".")), False
+        return con, owned, f"({query}) AS src", False
+    if not isinstance(source, str | os.PathLike):
+        raise UnknownFormatError(f"DuckDBEngine reads a file path or a DuckDB connection, not a "
+                                 f"{type(source).__name__}; use NumpyEngine for in-memory tables")
+    path = Path(source).expanduser()
+    name = path.name.lower()
+    if not any(ch in str(path) for ch in "*?[") and not path.is_file():
+        raise SourceNotFoundError(f"input file {path} does not exist")
+    if name.endswith(_DATABASE):
+        if connection is not None:
+            raise ConfigError(f"open {path} yourself and pass that connection, not both")
+        try:
+            con = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as e:
+            raise DataError(f"{path} could not be opened as a DuckDB database ({e})") from e
+        return (con, True, *_open(con, table, query, None)[2:])
+    if table is not None or query is not None:
+        raise ConfigError(f"table= and query= apply to databases, not to {path}")
+    owned = connection is None
+    con = duckdb.connect() if owned else connection
+    if name.endswith(_CSV):
+        return con, owned, _text(path), True  # typed in DuckDBEngine._csv_bases
+    if name.endswith(_PARQUET):
+        return con, owned, f"read_parquet({_text(path)})", False
+    raise UnknownFormatError(f"cannot tell the format of {path}: DuckDBEngine reads "
+                             f"{', '.join(_CSV + _PARQUET + _DATABASE)}")
+
+
+def _class_of(typ: str) -> str:
+    """int, float, date, stamp, bool, text or other, from a DuckDB type name."""
+    return next((cls for cls, pattern in _CLASSES if re.fullmatch(pattern, typ.upper())), "other")
+
+
+def _column_of(name: str, base: tuple[str, str, str | None]) -> Column:
+    cls = base[2] or base[1]
+    kind = {"int": Kind.INTEGER, "float": Kind.FLOAT, "date": Kind.DATETIME, "stamp": Kind.DATETIME,
+            "bool": Kind.BOOLEAN, "text": Kind.CATEGORICAL}.get(cls, Kind.TEXT)
+    unit = "D" if cls == "date" else "s" if kind is Kind.DATETIME else None
+    fmt = "%Y-%m-%d" if base[2] == "date" else None
+    sources = {"kind": "data", "nullable": "default"} | ({"unit": "data"} if unit else {})
+    return Column(name, kind, nullable=True, unit=unit, format=fmt, sources=sources)
+
+
+# ---------------------------------------------------------------------- SQL for one column
+def _as_text(x: str, cls: str) -> str:
+    """A value as the text ``Schema.conform`` makes of it for a categorical column."""
+    if cls == "int":
+        return f"CAST({x} AS VARCHAR)"
+    if cls == "float":
+        d = f"CAST({x} AS DOUBLE)"
+        return (f"CASE WHEN isnan({d}) THEN NULL WHEN {d} = trunc({d}) AND abs({d}) < 1e38 "
+                f"THEN CAST(CAST({d} AS HUGEINT) AS VARCHAR) ELSE CAST({d} AS VARCHAR) END")
+    if cls == "bool":
+        return f"CASE {x} WHEN true THEN 'True' WHEN false THEN 'False' END"
+    if cls == "date":
+        return f"strftime({x}, '%Y-%m-%d 00:00:00')"
+    if cls == "stamp":
+        return (f"CASE WHEN date_trunc('second', {x}) = {x} THEN strftime({x}, '%Y-%m-%d %H:%M:%S') "
+                f"ELSE strftime({x}, '%Y-%m-%d %H:%M:%S.%f') END")
+    return x if cls == "text" else f"CAST({x} AS VARCHAR)"
+
+
+def _clip(x: str, lo: str, hi: str) -> str:
+    return f"CASE WHEN {x} < {lo} THEN {lo} WHEN {x} > {hi} THEN {hi} ELSE {x} END"
+
+
+def _conform_sql(col: Column, x: str, cls: str) -> str:
+    """The column as ``Schema.conform`` types it: text, DOUBLE, TIMESTAMP or BOOLEAN."""
+    declared = col.bounds is not None and col.source("bounds") != "data"
+    if col.kind is Kind.CATEGORICAL:
+        t = _as_text(x, cls)
+        if col.categories is None:
+            return t
+        cats = [_text(c) for c in col.categories if isinstance(c, str)]
+        known = f"TRY_CAST({t} AS ENUM({', '.join(cats)})) IS NOT NULL"  # a hash lookup
+        return f"CASE WHEN {known} THEN {t} END" if cats else "NULL::VARCHAR"
+    if col.kind in (Kind.INTEGER, Kind.FLOAT):
+        if cls in ("int", "float", "bool", "text"):
+            d = f"{'TRY_' if cls == 'text' else ''}CAST({x} AS DOUBLE)"
+            d = f"CASE WHEN isnan({d}) THEN NULL ELSE {d} END" if cls in ("float", "text") else d
+        else:
+            d = "NULL::DOUBLE"
+        if declared:
+            lo, hi = col.numeric_bounds()
+            d = _clip(d, _double(lo), _double(hi))
+        return f"round_even({d}, 0)" if col.kind is Kind.INTEGER else d
+    if col.kind is Kind.DATETIME:
+        t = {"date": f"CAST({x} AS TIMESTAMP)", "stamp": x}.get(cls, "NULL::TIMESTAMP")
+        if cls == "text":
+            fmt = col.format
+            t = f"try_strptime({x}, {_text(fmt)})" if fmt else f"TRY_CAST({x} AS TIMESTAMP)"
+            if fmt and "%y" in fmt and col.pivot_year is not None:
+                p = col.pivot_year
+                t = (f"CASE WHEN year({t}) > {p} THEN {t} - INTERVAL 100 YEAR WHEN year({t}) <= "
+                     f"{p - 100} THEN {t} + INTERVAL 100 YEAR ELSE {t} END")
+        if declared:
+            lo, hi = (f"CAST({_text(pd.Timestamp(b).isoformat())} AS TIMESTAMP)" for b in col.bounds)
+            t = _clip(t, lo, hi)
+        return t
+    if col.kind is Kind.BOOLEAN:
+        if cls == "bool":
+            return x
+        no, yes = (_text(str(tok).lower()) for tok in (col.categories or ("False", "True"))[:2])
+        return f"CASE lower({_as_text(x, cls)}) WHEN {no} THEN false WHEN {yes} THEN true END"
+    return x
+
+
+def _number_sql(ref: str, col: Column) -> str:
+    """A conformed column as DOUBLE, datetimes as ``to_numbers`` makes them (same IEEE steps)."""
+    if col.kind is not Kind.DATETIME:
+        return ref
+    seconds = f"CAST(epoch_ns({ref}) AS DOUBLE) / {_double(1e9)}"
+    return f"{seconds} / {_double(86400.0)}" if col.unit == "D" else seconds
+
+
+def _search(x: str, t: np.ndarray, lo: int, hi: int) -> str:
+    """SQL counting the sorted thresholds ``t[lo:hi]`` below ``x``, plus ``lo``: binary search."""
+    if lo >= hi:
+        return str(lo)
+    mid = (lo + hi) // 2
+    return (f"CASE WHEN {x} > {_double(t[mid])} THEN {_search(x, t, mid + 1, hi)} "
+            f"ELSE {_search(x, t, lo, mid)} END")
+
+
+def _code_sql(codec: ColumnCodec, col: Column, x: str) -> str:
+    """SQL for ``codec.encode`` of the (numbered) column ``x``; -1 where that would raise."""
+    missing = codec.n_values if codec.has_missing else -1
+    if codec.bins is not None:
+        upper = np.asarray(codec.bins.upper, dtype=float)
+        if np.any(np.diff(upper) < 0) or np.isnan(upper).any():
+            raise ConfigError(f"bins of column {col.name!r} are not in increasing order")
+        code = _search(x, upper[:-1], 0, len(upper) - 1)  # = min(#(upper < x), n_bins - 1)
+    elif col.kind is Kind.BOOLEAN:
+        code = f"CAST({x} AS INTEGER)"
+    elif col.kind is Kind.CATEGORICAL:
+        unknown = codec.fallback if codec.fallback is not None else missing
+        named = [(i, c) for i, c in enumerate(codec.categories) if isinstance(c, str)]
+        code = str(unknown)
+        if named:
+            code = f"enum_code(TRY_CAST({x} AS ENUM({', '.join(_text(c) for _, c in named)})))"
+            if [i for i, _ in named] != list(range(len(named))):
+                code = f"[{', '.join(str(i) for i, _ in named)}][{code} + 1]"
+            code = f"coalesce({code}, {unknown})"
+    else:
+        raise ConfigError(f"column {col.name!r} is {col.kind.value}: categories cannot code it")
+    return f"CAST(CASE WHEN {x} IS NULL THEN {missing} ELSE {code} END AS INTEGER)"
