@@ -108,6 +108,13 @@ def fit(
         from lookalike.errors import ConfigError
 
         raise ConfigError("delta and ledger apply to DP fits only: give epsilon as well")
+    if getattr(model, "engine", None) == "duckdb" and isinstance(data, (str, os.PathLike)):
+        if drop or read_options:
+            from lookalike.errors import ConfigError
+
+            raise ConfigError("engine=duckdb reads the file itself: --drop/--table/--query/--encoding "
+                              "do not apply; declare the columns in --schema instead")
+        return model.fit(data, schema, seed=seed, **dp)  # rows stay inside DuckDB
     df = load_data(data, drop=drop, read_options=read_options)
     return model.fit(df, resolve_schema(df, schema), seed=seed, **dp)
 

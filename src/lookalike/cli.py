@@ -367,8 +367,9 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
         if path is not None:
             check_writable(path, overwrite=overwrite)
     rng = as_rng(seed)
-    real = load_data(data, drop=drop, read_options=read_options)
-    model = api_fit(real, synthesizer, schema=schema, seed=rng, **dp, **params)
+    pushdown = params.get("engine") == "duckdb"  # the rows stay in DuckDB: hand over the path
+    real = None if pushdown else load_data(data, drop=drop, read_options=read_options)
+    model = api_fit(data if pushdown else real, synthesizer, schema=schema, seed=rng, **dp, **params)
     rows = model.sample(n or model.n_rows_ or model.n_estimate_, conditions=conditions, seed=rng)
     write_table(rows, output, overwrite=overwrite)
     if model_out is not None:
@@ -381,6 +382,8 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
     _print_guarantee(model)
     if report is not None:
         hold = load_data(holdout, drop=drop) if holdout is not None else None
+        if real is None:
+            real = load_data(data, drop=drop, read_options=read_options)
         _write_report(real, rows, hold, target, report, overwrite, model=model, seed=seed)
 
 

@@ -56,6 +56,9 @@ class Engine(Protocol):
     def marginal(self, attrs: tuple[str, ...]) -> np.ndarray:
         """Counts of the bound encoder's codes of ``attrs``: an int64 array, one axis per attr."""
 
+    def marginals(self, attrs_list) -> dict:
+        """Many marginals at once, ``{attrs: counts}`` (one scan where the engine can)."""
+
 
 def marginal_from_codes(codes: np.ndarray, sizes: list[int]) -> np.ndarray:
     """Counts of each combination of the code columns of ``codes`` (shape ``sizes``)."""
@@ -106,3 +109,6 @@ class NumpyEngine:
             raise RuntimeError("bind an encoder before asking for marginals")
         idx = [self._names.index(a) for a in attrs]
         return marginal_from_codes(self._codes[:, idx], [self._sizes[i] for i in idx])
+
+    def marginals(self, attrs_list) -> dict:
+        return {tuple(a): self.marginal(tuple(a)) for a in attrs_list}

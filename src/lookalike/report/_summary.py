@@ -86,9 +86,10 @@ def normalise_privacy(privacy: Mapping | None, model: Any = None) -> dict:
         )
     epsilon, delta = privacy.get("epsilon"), privacy.get("delta")
     releases = privacy.get("releases")
-    if epsilon is None and model is not None and getattr(model, "epsilon_", None) is not None:
-        epsilon, delta = model.epsilon_, getattr(model, "delta_", None)
-        releases = releases if releases is not None else getattr(model, "releases_", None)
+    fitted = getattr(model, "privacy_", None) or {}
+    if epsilon is None and fitted.get("differentially_private"):
+        epsilon, delta = fitted["epsilon"], fitted["delta"]
+        releases = releases if releases is not None else fitted.get("releases")
     if epsilon is not None and (not finite(epsilon) or epsilon <= 0):
         raise ConfigError(f"privacy epsilon must be a positive number, got {epsilon!r}")
     if delta is not None and (not finite(delta) or not 0 <= delta < 1):
@@ -113,6 +114,9 @@ def normalise_privacy(privacy: Mapping | None, model: Any = None) -> dict:
         "delta": None if delta is None else float(delta),
         "releases": [dict(r) for r in releases],
         "attacks": None if attacks is None else dict(attacks),
+        # how the fit spent its budget: discovery per column, what was declared public
+        "fit": {k: fitted[k] for k in ("rho_budget", "rho_spent", "epsilon_spent", "delta_total",
+                                       "discovery", "declared_public") if k in fitted},
     }
 
 

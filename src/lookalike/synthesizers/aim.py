@@ -85,7 +85,7 @@ class AIMSynthesizer(MarginalSynthesizer):
         names, sizes = encoder.names, encoder.sizes
         domain = Domain(tuple(names), tuple(sizes))
         cands = workload_candidates(names, self.degree)
-        exact = {r: engine.marginal(r).astype(float) for r in cands}
+        exact = {r: c.astype(float) for r, c in engine.marginals(list(cands)).items()}
         dp = accountant is not None
         rho = accountant.remaining if dp else None
         rounds = self.rounds or (4 * len(names) if dp else len(names))

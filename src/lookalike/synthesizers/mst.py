@@ -97,6 +97,16 @@ def spanning_tree(engine: Engine, names: list[str], ones: dict[str, np.ndarray],
     return tree
 
 
+class _Cached:
+    """An engine whose marginals of ``attrs_list`` are computed once, together."""
+
+    def __init__(self, engine: Engine, attrs_list) -> None:
+        self._counts = engine.marginals(attrs_list)
+
+    def marginal(self, attrs: tuple[str, ...]) -> np.ndarray:
+        return self._counts[tuple(attrs)]
+
+
 @register
 class MSTSynthesizer(MarginalSynthesizer):
     """MST: noisy 1-ways, a DP-selected spanning tree of 2-ways, a graphical model over them.
@@ -125,6 +135,8 @@ class MSTSynthesizer(MarginalSynthesizer):
                        rng: np.random.Generator) -> None:
         names, sizes = encoder.names, encoder.sizes
         d = len(names)
+        # every 1-way and 2-way count in one pass (one scan in DuckDB), released only with noise
+        engine = _Cached(engine, [(a,) for a in names] + list(itertools.combinations(names, 2)))
         rho = accountant.remaining if accountant is not None else None
         third = rho / 3 if rho is not None else None
         sigma1 = math.sqrt(d / (2 * third)) if third else None
