@@ -5,7 +5,7 @@
 True
 """
 
-from lookalike.synthesizers import aim, cart, copula, independent, mst  # noqa: F401  (registers them)
+from lookalike.synthesizers import aim, cart, copula, independent, mst, privbayes  # noqa: F401  (registers them)
 from lookalike.synthesizers.base import (
     Synthesizer,
     available,
