@@ -6,16 +6,10 @@ import numpy as np
 import pytest
 from graphical_brute import joint_of, marginal_of, random_model
 
-from lookalike.graphical import (
-    BeliefPropagation,
-    Domain,
-    Factor,
-    JunctionTree,
-    variable_elimination,
-)
+from lookalike.graphical import Domain, Factor, JunctionTree
 from lookalike.graphical._linear import LinearCalibration
 from lookalike.graphical.factor import reorder
-from lookalike.graphical.inference import marginal
+from lookalike.graphical.inference import BeliefPropagation, marginal, variable_elimination
 from lookalike.graphical.model import tree_potentials
 
 DOM = Domain(("a", "b", "c", "d", "e"), (2, 3, 4, 2, 3))

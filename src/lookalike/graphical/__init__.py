@@ -15,12 +15,10 @@ the noisy measurements and spends no privacy budget.
 from lookalike.graphical.domain import Domain
 from lookalike.graphical.estimation import Measurement, estimate, estimate_total, measurement_loss
 from lookalike.graphical.factor import Factor
-from lookalike.graphical.inference import BeliefPropagation, variable_elimination
 from lookalike.graphical.junction_tree import JunctionTree, hypothetical_model_size, model_size
 from lookalike.graphical.model import GraphicalModel
 
 __all__ = [
-    "BeliefPropagation",
     "Domain",
     "Factor",
     "GraphicalModel",
@@ -31,5 +29,4 @@ __all__ = [
     "hypothetical_model_size",
     "measurement_loss",
     "model_size",
-    "variable_elimination",
 ]

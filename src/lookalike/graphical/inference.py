@@ -1,15 +1,16 @@
-"""Exact inference on a junction tree: sum-product calibration, max-sum, any marginal.
+"""Exact inference on a junction tree: sum-product calibration and any marginal.
 
 :class:`BeliefPropagation` holds the index arithmetic of one tree and runs the two-pass
-(collect, distribute) sum-product algorithm in log space (Koller & Friedman 2009, 10.2): the
+(collect, distribute) sum-product algorithm in log space (Koller & Friedman 2009, 10.2-10.3): the
 collect pass sends Shafer-Shenoy messages to the root; the distribute pass computes each
 clique's belief once and divides out (subtracts, in log space) the child's own message, as in
 the HUGIN scheme, so every clique is exponentiated twice per calibration. Clique attributes are
 in the tree order, so a separator table reads the same from both of its cliques.
 
 :func:`marginal` answers a marginal over any attribute set from calibrated clique marginals:
-inside one clique it sums out; otherwise it prunes the tree to the cliques that matter and runs
-exact variable elimination on the root marginal and the conditionals ``p(C | separator)``.
+inside one clique it sums out; otherwise it prunes the tree to the cliques that matter and
+eliminates exactly along the tree, from the conditionals ``p(C | separator)`` and the root
+marginal. :func:`variable_elimination` is the general (greedy-order) version for any factors.
 """
 
 from __future__ import annotations
@@ -149,34 +150,71 @@ def _pruned(tree: JunctionTree, target: set[str]) -> list[int]:
     return sorted(alive)
 
 
+def _contract(
+    a: np.ndarray, la: tuple[str, ...], b: np.ndarray, lb: tuple[str, ...], keep: set[str]
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """``sum over labels not in keep of a * b`` (one ``einsum``; it uses no BLAS threads)."""
+    a, la = _sum_out(a, la, lambda x: x in keep or x in lb)
+    b, lb = _sum_out(b, lb, lambda x: x in keep or x in la)
+    ids = {x: k for k, x in enumerate(dict.fromkeys(la + lb))}
+    labels = tuple(x for x in ids if x in keep)
+    out = np.einsum(a, [ids[x] for x in la], b, [ids[x] for x in lb], [ids[x] for x in labels])
+    return out, labels
+
+
+def _sum_out(values: np.ndarray, labels: tuple[str, ...], kept) -> tuple[np.ndarray, tuple[str, ...]]:
+    axes = tuple(k for k, x in enumerate(labels) if not kept(x))
+    return (values.sum(axis=axes), tuple(x for x in labels if kept(x))) if axes else (values, labels)
+
+
 def marginal(tree: JunctionTree, probs: Sequence[np.ndarray], attrs: Sequence[str]) -> np.ndarray:
-    """Probability table over ``attrs`` (axes in that order) from calibrated clique marginals."""
+    """Probability table over ``attrs`` (axes in that order) from calibrated clique marginals.
+
+    Inside one clique: a sum. Otherwise exact elimination along the tree: drop the cliques
+    that hold none of ``attrs`` beyond their neighbour's, root the rest at the clique where
+    ``attrs`` have the most cells, and send messages to it that carry the wanted attributes
+    found on their side. Each message is ``p(clique | separator)`` times the incoming
+    messages, contracted pairwise with ``einsum``; its size is at most the separator's times the
+    carried attributes'.
+    """
     attrs = tuple(attrs)
-    dom = tree.domain
     home = tree.find(attrs)
     if home is not None:
         clique = tree.cliques[home]
-        axes = tuple(k for k, a in enumerate(clique) if a not in attrs)
-        kept = tuple(a for a in clique if a in attrs)
-        out = probs[home].sum(axis=axes)
-        return np.transpose(out, tuple(kept.index(a) for a in attrs))
-    alive = _pruned(tree, set(attrs))
-    adjacent = {i: set() for i in alive}
+        table, labels = _sum_out(probs[home], clique, lambda x: x in attrs)
+        return np.transpose(table, [labels.index(a) for a in attrs])
+    wanted = set(attrs)
+    alive = _pruned(tree, wanted)
+    adjacent: dict[int, set[int]] = {i: set() for i in alive}
     for i in alive:
         if tree.parent[i] in adjacent:
             adjacent[i].add(tree.parent[i])
             adjacent[tree.parent[i]].add(i)
-    root = alive[0]
-    with np.errstate(divide="ignore"):
-        factors = [Factor(dom.project(tree.cliques[root]), np.log(probs[root]))]
-        order, seen = [root], {root}
-        for i in order:
-            for j in sorted(adjacent[i]):
-                if j in seen:
-                    continue
-                seen.add(j)
-                order.append(j)
-                joint = Factor(dom.project(tree.cliques[j]), np.log(probs[j]))
-                shared = [a for a in tree.cliques[j] if a in tree.cliques[i]]
-                factors.append(joint - joint.project(shared))
-    return np.exp(variable_elimination(factors, attrs).values)
+    # root where the wanted attributes it holds have the most cells: the rest get carried
+    root = max(alive, key=lambda i: tree.domain.size(wanted & set(tree.cliques[i])))
+    parent, order = {root: -1}, [root]
+    for i in order:
+        for j in sorted(adjacent[i] - set(parent)):
+            parent[j] = i
+            order.append(j)
+    below: dict[int, set[str]] = {i: wanted & set(tree.cliques[i]) for i in order}
+    messages: dict[int, list[tuple[np.ndarray, tuple[str, ...]]]] = {i: [] for i in order}
+    for i in reversed(order):
+        clique, table = tree.cliques[i], probs[i]
+        if parent[i] >= 0:
+            shared = set(tree.cliques[parent[i]])
+            sep = table.sum(axis=tuple(k for k, a in enumerate(clique) if a not in shared), keepdims=True)
+            table = np.divide(table, sep, out=np.zeros_like(table), where=sep > 0)  # p(C | S)
+            keep = (shared & set(clique)) | below[i]
+        else:
+            keep = wanted
+        labels = clique
+        incoming = messages[i]
+        for k, (values, msg_labels) in enumerate(incoming):
+            later = {x for _, other in incoming[k + 1 :] for x in other}
+            table, labels = _contract(table, labels, values, msg_labels, keep | later)
+        table, labels = _sum_out(table, labels, lambda x, keep=keep: x in keep)
+        if parent[i] >= 0:
+            messages[parent[i]].append((table, labels))
+            below[parent[i]] |= below[i]
+    return np.transpose(table, [labels.index(a) for a in attrs])

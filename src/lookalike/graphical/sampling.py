@@ -4,7 +4,7 @@ Rows are drawn clique by clique in the tree's order: the root clique's cells fro
 then each other clique's new attributes from their distribution given the separator it shares
 with its parent (the separator's values are already drawn). Given its separator, a clique's
 new attributes are independent of everything drawn before, so this is exact (Koller & Friedman
-2009, 12.1, forward sampling in a clique tree).
+2009, ch. 10 and 12: forward sampling, run on a clique tree).
 
 Each conditional draw is an inverse-CDF lookup: the row's separator cell picks a CDF, a
 uniform number ``u`` picks the cell. A guide table splits each CDF into equal bins; a ``u``
@@ -106,7 +106,7 @@ class TreeSampler:
     def sample(self, n: int, rng: np.random.Generator, counts_exact: bool = False) -> np.ndarray:
         """``n`` rows (int64 codes); ``counts_exact`` rounds each draw to its expected counts."""
         codes = np.empty((n, self.width), dtype=np.int64)
-        block = n if counts_exact else _BLOCK
+        block = max(n, 1) if counts_exact else _BLOCK
         for start in range(0, n, block):
             stop = min(n, start + block)
             columns: dict[int, np.ndarray] = {}
