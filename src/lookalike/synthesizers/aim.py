@@ -24,12 +24,12 @@ import math
 import numpy as np
 
 from lookalike.errors import ConfigError
-from lookalike.graphical import Domain, GraphicalModel, Measurement, estimate
+from lookalike.graphical import Domain, Measurement, estimate
 from lookalike.graphical.junction_tree import hypothetical_model_size
 from lookalike.marginals.engine import Engine
 from lookalike.privacy.accountant import Accountant
-from lookalike.privacy.mechanisms import gaussian_counts, noisy_max
-from lookalike.synthesizers._marginal import MarginalSynthesizer
+from lookalike.privacy.mechanisms import noisy_max
+from lookalike.synthesizers._pgm import GraphicalSynthesizer, noisy_measurement
 from lookalike.synthesizers.base import register
 from lookalike.transform.encoder import TableEncoder
 
@@ -49,7 +49,7 @@ def workload_candidates(names: list[str], degree: int) -> dict[tuple[str, ...], 
 
 
 @register
-class AIMSynthesizer(MarginalSynthesizer):
+class AIMSynthesizer(GraphicalSynthesizer):
     """AIM over the all-``degree``-way workload.
 
     ``rounds``: planned number of rounds (sets the initial noise; annealing may end sooner,
@@ -59,6 +59,7 @@ class AIMSynthesizer(MarginalSynthesizer):
     """
 
     name = "aim"
+    structure = "selected"
 
     def __init__(self, *, degree: int = 2, rounds: int | None = None, max_model_size: int = 2_000_000,
                  n_bins: int = 32, discovery_share: float = 0.1, engine: str = "auto",
@@ -95,7 +96,7 @@ class AIMSynthesizer(MarginalSynthesizer):
         eps = math.sqrt(8 * 0.1 * rho / planned) if dp else None
         measurements: list[Measurement] = []
         for a in names:
-            measurements.append(self._measure(exact, (a,), sigma, accountant, "1-way"))
+            measurements.append(noisy_measurement(exact[(a,)], (a,), sigma, accountant, "1-way"))
         model = estimate(domain, measurements, iters=self.iters // 4)
         selected: list[tuple[str, ...]] = []
         max_w = max(cands.values())
@@ -131,7 +132,7 @@ class AIMSynthesizer(MarginalSynthesizer):
             else:
                 pick = int(np.argmax(scores))
             r = options[pick]
-            measurements.append(self._measure(exact, r, sigma, accountant, "measure"))
+            measurements.append(noisy_measurement(exact[r], r, sigma, accountant, "measure"))
             selected.append(r)
             before = model.marginal(r)
             model = estimate(domain, measurements, iters=max(50, self.iters // 10), warm_start=model)
@@ -139,23 +140,3 @@ class AIMSynthesizer(MarginalSynthesizer):
                 sigma, eps = sigma / 2, eps * 2  # annealing: measure more precisely
         self.model_ = estimate(domain, measurements, iters=self.iters, warm_start=model)
         self.selected_ = [list(r) for r in selected]
-
-    @staticmethod
-    def _measure(exact, r, sigma, accountant, label) -> Measurement:
-        if accountant is None:
-            return Measurement(r, exact[r], 1.0)
-        noisy = gaussian_counts(exact[r], sigma=sigma)
-        accountant.spend(f"{label} {'×'.join(r)}", noisy.rho, mechanism="discrete_gaussian",
-                         detail=f"sigma={sigma:.4g}")
-        return Measurement(r, noisy.values, sigma)
-
-    def _sample_codes(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        return self.model_.sample(n, rng)
-
-    def _model_state(self):
-        meta, arrays = self.model_.to_state()
-        return {"graphical": meta, "selected": self.selected_}, arrays
-
-    def _load_model_state(self, state, arrays) -> None:
-        self.model_ = GraphicalModel.from_state(state["graphical"], arrays)
-        self.selected_ = state["selected"]
