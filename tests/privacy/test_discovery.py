@@ -39,7 +39,9 @@ def test_rare_categories_become_other_and_cost_is_charged(table):
     cats = found.encoder.codecs[0].categories
     # 4,000+ rows clear any threshold at this budget; 2-4 rows never do (threshold > 100)
     assert set(cats) == {"red", "green", "blue", OTHER}
-    assert math.isclose(found.rho_spent, 0.01, rel_tol=1e-9)
+    # each column may use its equal third; a tree that stops early spends less (never more)
+    assert 0.01 / 3 < found.rho_spent <= 0.01 * (1 + 1e-9)
+    assert math.isclose(found.releases[0].rho, 0.01 / 3, rel_tol=1e-9)
     assert 0 < found.delta_spent <= 1e-9
     info = found.columns["colour"]
     assert info["threshold"] > 5 * info["sigma"]

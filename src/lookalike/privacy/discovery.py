@@ -254,6 +254,7 @@ def _discover_bins(engine: Engine, col: Column, rho: float | None, n_bins: int):
     bounds = col.numeric_bounds() if col.source("bounds") == "declared" else None
     shares = iter(_LEVEL_SHARE)
     rho_level = None if rho is None else rho * next(shares)
+    spent, levels = (rho_level or 0.0), 1  # levels that stop early cost nothing (adaptive composition)
     info: dict = {"domain": "bin edges from a hierarchical histogram over round-number cells"}
     cells = _level0(bounds)
     # the outer cells take what lies beyond: past ±1e16, or outside declared bounds (clipped)
@@ -278,6 +279,7 @@ def _discover_bins(engine: Engine, col: Column, rho: float | None, n_bins: int):
             frontier = []
             break
         rho_l = None if rho is None else rho * next(shares)
+        spent, levels = spent + (rho_l or 0.0), levels + 1
         kid_counts, sigma_l = _measure(engine, col.name, [k for kids, _ in split for k in kids], rho_l)
         frontier, pos = [], 0
         for kids, m in split:
@@ -294,10 +296,10 @@ def _discover_bins(engine: Engine, col: Column, rho: float | None, n_bins: int):
     releases = []
     if rho is not None:
         releases.append(
-            Release(f"bins of {col.name}", "discrete_gaussian", rho,
-                    f"tree histogram, {_LEVELS} levels, sigma={sigma:.4g}")
+            Release(f"bins of {col.name}", "discrete_gaussian", spent,
+                    f"tree histogram, {levels} of {_LEVELS} levels, top sigma={sigma:.4g}")
         )
-        info.update(sigma=sigma, rho=rho, levels=_LEVELS)
+        info.update(sigma=sigma, rho=spent, levels=levels)
     info["bins"] = bins.n_bins
     return bins, releases, info
 
