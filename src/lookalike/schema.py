@@ -267,6 +267,15 @@ class Schema:
 
 
 # -------------------------------------------------------------------- inference
+def as_schema(schema: Schema | Mapping | str | os.PathLike) -> Schema:
+    """A Schema from a Schema, its dict form, or the path of its JSON file."""
+    if isinstance(schema, Schema):
+        return schema
+    if isinstance(schema, Mapping):
+        return Schema.from_dict(schema)
+    return Schema.load(schema)
+
+
 def resolve_schema(
     data: pd.DataFrame, schema: Schema | Mapping | str | os.PathLike | None = None
 ) -> Schema:
@@ -279,12 +288,7 @@ def resolve_schema(
     """
     if schema is None:
         return infer_schema(data)
-    if isinstance(schema, Schema):
-        declared = schema
-    elif isinstance(schema, Mapping):
-        declared = Schema.from_dict(schema)
-    else:
-        declared = Schema.load(schema)
+    declared = as_schema(schema)
     missing = [c for c in declared.names if c not in data.columns]
     if missing:
         raise ColumnMismatchError(f"the schema names columns that are not in the data: {missing}")

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from lookalike.errors import ColumnMismatchError, EmptyDataError, LookalikeError
-from lookalike.schema import MIN_ROWS, Kind, Schema, datetime_to_number, infer_schema
+from lookalike.schema import MIN_ROWS, Kind, Schema, as_schema, datetime_to_number, infer_schema
 
 __all__ = ["ColumnData", "Tables", "prepare", "read"]
 
@@ -144,12 +144,7 @@ def _check_columns(real: pd.DataFrame, other: pd.DataFrame, role: str) -> None:
 def _as_schema(schema: Schema | Mapping | str | os.PathLike | None, real: pd.DataFrame) -> Schema:
     if schema is None:
         return infer_schema(real)
-    if isinstance(schema, Schema):
-        found = schema
-    elif isinstance(schema, Mapping):
-        found = Schema.from_dict(schema)
-    else:
-        found = Schema.load(schema)
+    found = as_schema(schema)
     missing = [c for c in found.names if c not in real.columns]
     extra = [str(c) for c in real.columns if c not in found]
     if missing or extra:

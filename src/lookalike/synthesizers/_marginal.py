@@ -39,7 +39,7 @@ from lookalike.privacy.accountant import (
     rho_from_epsilon_delta,
 )
 from lookalike.privacy.discovery import discover_domain, discovery_columns
-from lookalike.schema import Kind, Schema, resolve_schema
+from lookalike.schema import Kind, Schema, as_schema, resolve_schema
 from lookalike.synthesizers.base import Conditions, Synthesizer
 from lookalike.transform.encoder import TableEncoder
 
@@ -193,10 +193,7 @@ class MarginalSynthesizer(Synthesizer):
         if use_duckdb:
             from lookalike.marginals.duckdb import DuckDBEngine
 
-            declared = None if schema is None else (
-                schema if isinstance(schema, Schema) else Schema.load(schema)
-                if isinstance(schema, (str, os.PathLike)) else Schema.from_dict(schema)
-            )
+            declared = None if schema is None else as_schema(schema)
             engine = DuckDBEngine(data, declared)
             return engine, engine.schema, None
         from lookalike.synthesizers.base import _as_frame
