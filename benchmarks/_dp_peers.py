@@ -28,16 +28,10 @@ Peers (torch from the local CPU wheel first where one needs it):
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
-import tempfile
-import time
-from pathlib import Path
 
 import pandas as pd
-from _peers import PEERS, ensure_venv
+from _peers import PEERS, ensure_venv, run_script
 
 # column: (public lower bound, exclusive; cut points, each closing a left-open bin; public upper
 # bound, inclusive). The bounds are Adult's documented extraction rules and top codes (age > 16,
@@ -206,44 +200,6 @@ DP_PEERS = {
 
 def lookalike_script(name: str) -> str:
     return _LOOKALIKE.format(name=name)
-
-
-def run_script(
-    python: str | Path, body: str, train: pd.DataFrame, seed: int, epsilon: float, delta: float
-) -> tuple[pd.DataFrame, dict]:
-    """Run ``body`` in a fresh ``python`` process on ``train``; return its rows and its info.
-
-    ``body`` sees ``train``, ``src`` (the CSV path), ``seed``, ``epsilon``, ``delta``,
-    ``numeric`` and ``categorical`` (column names), and a dict ``info`` to add to; it sets
-    ``synth``, ``fit_s`` and ``sample_s``."""
-    numeric = [c for c in train.columns if pd.api.types.is_numeric_dtype(train[c].dtype)]
-    categorical = [c for c in train.columns if c not in numeric]
-    with tempfile.TemporaryDirectory() as d:
-        src, dst, info = Path(d, "train.csv"), Path(d, "synth.csv"), Path(d, "info.json")
-        train.to_csv(src, index=False)
-        script = (
-            "import json, resource, time, pandas as pd\n"
-            f"src = {str(src)!r}\n"
-            "train = pd.read_csv(src)\n"
-            f"seed, epsilon, delta = {seed!r}, {epsilon!r}, {delta!r}\n"
-            f"numeric, categorical = {numeric!r}, {categorical!r}\n"
-            "info = {}\n" + body + f"\nsynth.to_csv({str(dst)!r}, index=False)\n"
-            "me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-            "info.update(fit_s=fit_s, sample_s=sample_s, peak_rss_mb=max(me.ru_maxrss, kids.ru_maxrss) / 1024,\n"
-            "            cpu_s=me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime)\n"
-            f"json.dump(info, open({str(info)!r}, 'w'))\n"
-        )
-        start = time.perf_counter()
-        subprocess.run(
-            [str(python), "-c", script],
-            check=True,
-            cwd=d,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        )
-        result = json.loads(info.read_text())
-        result["wall_s"] = time.perf_counter() - start
-        synth = pd.read_csv(dst)
-    return synth, result
 
 
 def run_dp_peer(name: str, train: pd.DataFrame, seed: int, epsilon: float, delta: float):

@@ -50,21 +50,44 @@ def ensure_venv(name: str) -> Path:
 
 def run_peer(venv: str, label: str, train: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
     """Fit and sample peer ``label`` on ``train``; return its synthetic rows and timings."""
-    py = ensure_venv(venv)
-    body = PEERS[venv]["scripts"][label]
+    return run_script(ensure_venv(venv), PEERS[venv]["scripts"][label], train, 0, None, None)
+
+
+def run_script(
+    python: str | Path, body: str, train: pd.DataFrame, seed: int, epsilon: float | None, delta: float | None
+) -> tuple[pd.DataFrame, dict]:
+    """Run ``body`` in a fresh ``python`` process on ``train``; return its rows and its info.
+
+    ``body`` sees ``train``, ``src`` (the CSV path), ``seed``, ``epsilon``, ``delta``,
+    ``numeric`` and ``categorical`` (column names), and a dict ``info`` to add to; it sets
+    ``synth``, ``fit_s`` and ``sample_s``."""
+    numeric = [c for c in train.columns if pd.api.types.is_numeric_dtype(train[c].dtype)]
+    categorical = [c for c in train.columns if c not in numeric]
     with tempfile.TemporaryDirectory() as d:
         src, dst, info = Path(d, "train.csv"), Path(d, "synth.csv"), Path(d, "info.json")
         train.to_csv(src, index=False)
         script = (
-            "import json, time, pandas as pd\n"
-            f"train = pd.read_csv({str(src)!r})\n"
-            + body
-            + f"synth.to_csv({str(dst)!r}, index=False)\n"
-            + f"json.dump({{'fit_s': fit_s, 'sample_s': sample_s}}, open({str(info)!r}, 'w'))\n"
+            "import json, resource, time, pandas as pd\n"
+            f"src = {str(src)!r}\n"
+            "train = pd.read_csv(src)\n"
+            f"seed, epsilon, delta = {seed!r}, {epsilon!r}, {delta!r}\n"
+            f"numeric, categorical = {numeric!r}, {categorical!r}\n"
+            "info = {}\n" + body + f"\nsynth.to_csv({str(dst)!r}, index=False)\n"
+            "me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+            "info.update(fit_s=fit_s, sample_s=sample_s, peak_rss_mb=max(me.ru_maxrss, kids.ru_maxrss) / 1024,\n"
+            "            cpu_s=me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime)\n"
+            f"json.dump(info, open({str(info)!r}, 'w'))\n"
         )
         start = time.perf_counter()
-        subprocess.run([str(py), "-c", script], check=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
-        timings = json.loads(info.read_text())
-        timings["wall_s"] = time.perf_counter() - start
+        subprocess.run(
+            [str(python), "-c", script],
+            check=True,
+            cwd=d,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        result = json.loads(info.read_text())
+        result["wall_s"] = time.perf_counter() - start
         synth = pd.read_csv(dst)
-    return synth, timings
+    return synth, result
+
+
