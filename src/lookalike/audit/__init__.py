@@ -1,0 +1,1 @@
+"""Privacy attacks on synthetic data and the risks they measure."""
