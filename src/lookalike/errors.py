@@ -21,6 +21,7 @@ Tree::
     ├── SchemaError (ValueError)               an invalid or inconsistent schema
     ├── ModelFileError (ValueError)            a corrupt, foreign or incompatible model file
     ├── ConfigError (ValueError)               an invalid option or hyper-parameter
+    │   └── TargetError                        audit target rows that are not in the table
     ├── ConditionError (ValueError)            conditions for sampling that cannot be met
     ├── BudgetExceededError (ValueError)       a DP fit would spend more than the budget left
     └── NotFittedError (RuntimeError)          sample/save called before fit
@@ -46,6 +47,7 @@ __all__ = [
     "OutputExistsError",
     "SchemaError",
     "SourceNotFoundError",
+    "TargetError",
     "UnknownFormatError",
 ]
 
@@ -120,3 +122,7 @@ class NotFittedError(LookalikeError, RuntimeError):
 
 class BudgetExceededError(LookalikeError, ValueError):
     """A differentially private step would spend more privacy budget than remains."""
+
+
+class TargetError(ConfigError):
+    """Audit targets named by row number that are not rows of the table (or named twice)."""
