@@ -27,7 +27,7 @@ table without DP (audits are not releases).
 >>> df = pd.DataFrame({"a": ["x", "y"] * 20 + ["z"], "b": list(range(40)) + [1000]})
 >>> t = select_targets(df, n=1)
 >>> t.rows, t.reasons
-((40,), ('far from its 5 nearest records; rare value of a',))
+((40,), ('far from its 5 nearest records; rare value of a; extreme value of b',))
 """
 
 from __future__ import annotations
