@@ -4,7 +4,10 @@ One SQLite file per workspace (default ``~/.lookalike/ledger.sqlite``, or ``$LOO
 or an explicit path). Each dataset is named by the user and fingerprinted by content; it has a
 total limit in (ε, δ), held as the zCDP budget ρ that implies it. A spend is checked and
 recorded in one ``BEGIN IMMEDIATE`` transaction, so two processes can never both spend the last
-of a budget. DP fits reserve their whole cost *before* reading any data; the reservation stays
+of a budget. Releases that are not zCDP (DP-SGD) are recorded as a Rényi-DP curve on
+:data:`~lookalike.privacy.accountant.RDP_ORDERS` (``rdp=``, with ``rho=0``); once a dataset has
+such a release its budget check composes every release as an RDP curve (ρ-zCDP as ``ρα``) and
+converts the total to (ε, δ) at the limit's ε (conservative on the grid). DP fits reserve their whole cost *before* reading any data; the reservation stays
 charged even if the fit fails afterwards (the data may already have been touched).
 
 >>> import tempfile, pathlib
@@ -29,8 +32,11 @@ from pathlib import Path
 
 from lookalike.errors import BudgetExceededError, ConfigError
 from lookalike.privacy.accountant import (
+    RDP_ORDERS,
     check_epsilon_delta,
+    delta_from_rdp,
     delta_from_rho,
+    epsilon_from_rdp,
     epsilon_from_rho,
     rho_from_epsilon_delta,
 )
@@ -57,7 +63,8 @@ CREATE TABLE IF NOT EXISTS releases (
     model_file TEXT,
     detail TEXT,
     steps TEXT,
-    delta_approx REAL NOT NULL DEFAULT 0
+    delta_approx REAL NOT NULL DEFAULT 0,
+    rdp TEXT
 );
 """
 
@@ -108,6 +115,8 @@ class BudgetStatus:
     rho_spent: float
     fingerprint: str | None
     delta_approx_spent: float = 0.0
+    rdp_spent: tuple | None = None
+    """Sum of the RDP curves of non-zCDP releases (on RDP_ORDERS); None when there are none."""
 
     @property
     def rho_remaining(self) -> float:
@@ -115,9 +124,12 @@ class BudgetStatus:
 
     @property
     def epsilon_spent(self) -> float:
+        delta = max(self.delta - self.delta_approx_spent, 1e-300)
+        if self.rdp_spent is not None:
+            return epsilon_from_rdp(_total_curve(self.rho_spent, self.rdp_spent), delta)
         if self.rho_spent <= 0:
             return 0.0
-        return epsilon_from_rho(self.rho_spent, max(self.delta - self.delta_approx_spent, 1e-300))
+        return epsilon_from_rho(self.rho_spent, delta)
 
 
 class PrivacyLedger:
@@ -131,6 +143,8 @@ class PrivacyLedger:
             cols = {r[1] for r in con.execute("PRAGMA table_info(releases)")}
             if "delta_approx" not in cols:  # ledgers written before approximate-zCDP releases
                 con.execute("ALTER TABLE releases ADD COLUMN delta_approx REAL NOT NULL DEFAULT 0")
+            if "rdp" not in cols:  # ledgers written before Renyi-DP (DP-SGD) releases
+                con.execute("ALTER TABLE releases ADD COLUMN rdp TEXT")
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -181,7 +195,8 @@ class PrivacyLedger:
                     f"`lookalike budget {dataset} --set-epsilon 1 --delta 1e-9`"
                 )
             return BudgetStatus(
-                dataset, row[0], row[1], row[2], _spent(con, dataset), row[3], _delta_spent(con, dataset)
+                dataset, row[0], row[1], row[2], _spent(con, dataset), row[3], _delta_spent(con, dataset),
+                _rdp_spent(con, dataset),
             )
 
     def datasets(self) -> list[str]:
@@ -202,14 +217,22 @@ class PrivacyLedger:
         steps: list | None = None,
         data_fingerprint: str | None = None,
         delta_approx: float = 0.0,
+        rdp: list[float] | None = None,
     ) -> LedgerEntry:
         """Atomically check that ``rho`` fits in what is left and record the release.
 
         ``delta_approx`` is the δ of approximate-zCDP parts (thresholded category discovery):
         the releases together must satisfy Σδ_approx + δ(Σρ, ε_limit) ≤ δ_limit.
+        ``rdp`` is the Rényi-DP curve (on ``RDP_ORDERS``) of a release that is not zCDP, such as
+        DP-SGD; it adds to ``rho`` (usually 0 then) as ``ρα + rdp``, and the check becomes
+        Σδ_approx + δ_RDP(total curve, ε_limit) ≤ δ_limit.
         Raises BudgetExceededError naming spent, requested and limit when it does not fit;
         nothing is recorded then.
         """
+        if rdp is not None:
+            rdp = [float(r) for r in rdp]
+            if len(rdp) != len(RDP_ORDERS) or any(not r >= 0 for r in rdp):
+                raise ConfigError(f"rdp must list {len(RDP_ORDERS)} values >= 0, one per order of RDP_ORDERS")
         if not (rho >= 0):
             raise ConfigError(f"rho must be >= 0, got {rho!r}")
         if not (0 <= delta_approx < 1):
@@ -230,13 +253,18 @@ class PrivacyLedger:
                 spent = _spent(con, dataset)
                 d_spent = _delta_spent(con, dataset) + float(delta_approx)
                 over = spent + rho > rho_limit * (1 + 1e-12)
-                if d_spent > 0 and not over:
+                rdp_old = _rdp_spent(con, dataset)
+                if (rdp is not None or rdp_old is not None) and not over:
+                    curve = _total_curve(spent + rho, rdp_old, rdp)
+                    over = d_spent + delta_from_rdp(curve, eps_limit) > lim_delta * (1 + 1e-9)
+                elif d_spent > 0 and not over:
                     over = d_spent + delta_from_rho(spent + rho, eps_limit) > lim_delta * (1 + 1e-9)
                 if over:
                     raise BudgetExceededError(
                         f"privacy budget of dataset {dataset!r} exceeded: spent "
-                        f"epsilon={epsilon_from_rho(spent, lim_delta) if spent else 0:.4g} "
-                        f"(rho={spent:.6g}), this fit requests rho={rho:.6g}, limit "
+                        f"epsilon={_spent_epsilon(spent, rdp_old, lim_delta):.4g} "
+                        f"(rho={spent:.6g}), this fit requests rho={rho:.6g}"
+                        f"{' plus a Renyi-DP curve' if rdp is not None else ''}, limit "
                         f"epsilon={eps_limit:g} at delta={lim_delta:g} (rho={rho_limit:.6g}); "
                         "raise the limit with `lookalike budget` or use another dataset name"
                     )
@@ -255,9 +283,10 @@ class PrivacyLedger:
                 now = time.time()
                 cur = con.execute(
                     "INSERT INTO releases(dataset, time, mechanism, rho, epsilon, delta, "
-                    "model_file, detail, steps, delta_approx) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    "model_file, detail, steps, delta_approx, rdp) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (dataset, now, mechanism, float(rho), epsilon, delta, model_file, detail,
-                     json.dumps(steps or []), float(delta_approx)),
+                     json.dumps(steps or []), float(delta_approx),
+                     None if rdp is None else json.dumps(rdp)),
                 )
                 con.execute("COMMIT")
             except BaseException:
@@ -293,6 +322,33 @@ def _spent(con: sqlite3.Connection, dataset: str) -> float:
         "SELECT COALESCE(SUM(rho), 0) FROM releases WHERE dataset = ?", (dataset,)
     ).fetchone()
     return float(total)
+
+
+def _rdp_spent(con: sqlite3.Connection, dataset: str) -> tuple | None:
+    rows = con.execute(
+        "SELECT rdp FROM releases WHERE dataset = ? AND rdp IS NOT NULL", (dataset,)
+    ).fetchall()
+    if not rows:
+        return None
+    total = [0.0] * len(RDP_ORDERS)
+    for (text,) in rows:
+        total = [t + float(r) for t, r in zip(total, json.loads(text), strict=True)]
+    return tuple(total)
+
+
+def _total_curve(rho: float, *curves) -> list[float]:
+    """ρα plus the given RDP curves (None entries skipped), on RDP_ORDERS."""
+    total = [rho * a for a in RDP_ORDERS]
+    for c in curves:
+        if c is not None:
+            total = [t + float(r) for t, r in zip(total, c, strict=True)]
+    return total
+
+
+def _spent_epsilon(rho: float, rdp: tuple | None, delta: float) -> float:
+    if rdp is not None:
+        return epsilon_from_rdp(_total_curve(rho, rdp), delta)
+    return epsilon_from_rho(rho, delta) if rho else 0.0
 
 
 def _delta_spent(con: sqlite3.Connection, dataset: str) -> float:

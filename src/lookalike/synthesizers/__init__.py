@@ -6,6 +6,7 @@ True
 """
 
 from lookalike.synthesizers import aim, cart, copula, independent, mst, privbayes  # noqa: F401  (registers them)
+from lookalike.synthesizers import neural  # noqa: F401  (registers ctgan, tvae, dpctgan, dptvae, pategan)
 from lookalike.synthesizers.base import (
     Synthesizer,
     available,

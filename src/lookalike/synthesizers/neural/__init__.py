@@ -1,0 +1,11 @@
+"""Neural generators in PyTorch: ctgan, tvae, and their DP forms dpctgan, dptvae, and pategan.
+
+Registered always (so ``lookalike synthesizers`` lists them); torch and opacus are imported
+only when a model is fitted or loaded (``pip install "lookalike[neural]"``).
+"""
+
+from lookalike.synthesizers.neural.ctgan import CTGAN
+from lookalike.synthesizers.neural.dp import DPCTGAN, DPTVAE
+from lookalike.synthesizers.neural.tvae import TVAE
+
+__all__ = ["CTGAN", "TVAE", "DPCTGAN", "DPTVAE"]

@@ -1,0 +1,412 @@
+"""The shared fit, sample and model-file logic of the neural families.
+
+A DP fit (``epsilon`` given) runs in two charged phases, each recorded in the ledger *before*
+the data it pays for is read:
+
+1. **discovery** (``discovery_share`` of the zCDP budget, plus 10% of δ for thresholded
+   categories): the domain (:func:`~lookalike.privacy.discovery.discover_domain`; declared
+   categories and bounds are free), a noisy row count (the Poisson sampling rate and PATE's
+   partitions need n, which is private) and, for the conditional GANs, noisy one-way counts of
+   the categorical columns (the conditional vector's frequencies). The encoder's modes are fitted
+   to draws from the DP bins: post-processing, no further cost.
+2. **training**: the family plans its mechanism (DP-SGD's noise multiplier, PATE's vote noise)
+   so that discovery and training *composed in Rényi DP* give the requested (ε, δ); DP-SGD is
+   recorded as its RDP curve, PATE as ρ-zCDP.
+
+A non-DP fit reads the data freely (modes by a Bayesian Gaussian mixture) and its model carries
+no formal guarantee.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, ClassVar, Self
+
+import numpy as np
+import pandas as pd
+
+from lookalike._rng import Seed, as_rng
+from lookalike.errors import ColumnError, ConditionError, ConfigError
+from lookalike.marginals.engine import NumpyEngine
+from lookalike.privacy.accountant import (
+    RDP_ORDERS,
+    Release,
+    check_epsilon_delta,
+    epsilon_from_rdp,
+    rho_from_epsilon_delta,
+)
+from lookalike.privacy.discovery import discover_domain, discovery_columns
+from lookalike.privacy.mechanisms import gaussian_counts
+from lookalike.schema import Kind, Schema, resolve_schema
+from lookalike.synthesizers.base import Conditions, Synthesizer, matches
+from lookalike.synthesizers.neural._encoding import NeuralEncoder
+from lookalike.synthesizers.neural._torch import (
+    load_module_arrays,
+    module_arrays,
+    require_opacus,
+    require_torch,
+    select_device,
+)
+
+__all__ = ["NeuralSynthesizer", "DEFAULT_DELTA", "Plan"]
+
+DEFAULT_DELTA = 1e-9
+DISCOVERY_DELTA_SHARE = 0.1
+COUNT_SHARE = 0.2  # of the discovery ρ: the noisy row count and one-way counts
+
+
+class Plan(dict):
+    """A DP training plan: ``rdp`` (curve on RDP_ORDERS) or ``rho`` (zCDP), and its settings."""
+
+
+class NeuralSynthesizer(Synthesizer):
+    """Base of ctgan, tvae, dpctgan, dptvae and pategan: encoding, DP phases, files, sampling."""
+
+    supports_dp: ClassVar[bool] = False
+    requires_dp: ClassVar[bool] = False
+    dp_sgd: ClassVar[bool] = False
+    conditional: ClassVar[bool] = False  # has a conditional vector (GANs)
+    native_conditions = True
+
+    # ------------------------------------------------------------------ params
+    def _check_common(self) -> None:
+        for name in ("epochs", "batch_size"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ConfigError(f"{name} must be an integer >= 1, got {v!r}")
+        if not isinstance(self.device, str):
+            raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda[:i]', got {self.device!r}")
+        if hasattr(self, "discovery_share") and not (
+            isinstance(self.discovery_share, (int, float)) and 0 < self.discovery_share < 1
+        ):
+            raise ConfigError(f"discovery_share must lie strictly between 0 and 1, got {self.discovery_share!r}")
+        if hasattr(self, "patience") and self.patience is not None and (
+            not isinstance(self.patience, int) or self.patience < 1
+        ):
+            raise ConfigError(f"patience must be None or an integer >= 1, got {self.patience!r}")
+
+    # ------------------------------------------------------------------ fit
+    def fit(
+        self,
+        data: Any,
+        schema: Schema | Mapping | str | os.PathLike | None = None,
+        *,
+        epsilon: float | None = None,
+        delta: float | None = None,
+        ledger: Any = None,
+        dataset: str | None = None,
+        seed: Seed = None,
+    ) -> Self:
+        """Train on ``data``; with ``epsilon``, at (ε, δ)-DP, charged to ``ledger`` under ``dataset``.
+
+        Without ``epsilon`` the fit is not differentially private and no formal guarantee holds.
+        """
+        self._check_params()
+        torch = require_torch()
+        if self.dp_sgd:
+            require_opacus()
+        device = select_device(self.device)
+        dp_mode = epsilon is not None
+        if dp_mode and not self.supports_dp:
+            raise ConfigError(
+                f"synthesizer {self.name!r} is not differentially private; drop epsilon or use "
+                f"its DP form ({'dpctgan' if self.name == 'ctgan' else 'dptvae'})"
+            )
+        if self.requires_dp and not dp_mode:
+            raise ConfigError(
+                f"synthesizer {self.name!r} is differentially private: give epsilon (e.g. epsilon=1), "
+                "or use ctgan/tvae for a non-DP fit"
+            )
+        from lookalike.synthesizers._marginal import _fingerprint, _open_ledger
+
+        ledger = _open_ledger(ledger)
+        start = time.perf_counter()
+        rng = as_rng(seed)
+        torch.manual_seed(int(rng.integers(2**62)))  # dropout and initial weights
+        entry = None
+        if dp_mode:
+            delta = DEFAULT_DELTA if delta is None else delta
+            check_epsilon_delta(epsilon, delta)
+            delta_disc = delta * DISCOVERY_DELTA_SHARE
+            rho_disc = rho_from_epsilon_delta(epsilon, delta - delta_disc) * self.discovery_share
+            if ledger is not None:
+                if not dataset:
+                    raise ConfigError("a ledger needs the dataset's name (dataset=..., --dataset)")
+                ledger.status(dataset)
+                entry = ledger.spend(
+                    dataset, rho=rho_disc, delta_approx=delta_disc, mechanism=self.name,
+                    epsilon=float(epsilon), delta=float(delta),
+                    detail=f"{self.name} fit, phase 1: domain, row count and one-way counts",
+                    data_fingerprint=_fingerprint(data),
+                )
+        elif delta is not None or ledger is not None:
+            raise ConfigError("delta and ledger apply to DP fits only: give epsilon as well")
+
+        from lookalike.synthesizers.base import _as_frame
+
+        frame = _as_frame(data)
+        schema_ = resolve_schema(frame, schema)
+        actions: list[str] = []
+        frame = schema_.conform(frame, actions=actions)
+        if not schema_.modelled:
+            raise ColumnError("no column to model: every column is an identifier or free text")
+        if len(frame) == 0:
+            raise ColumnError("the table has no rows to learn from")
+        self.conform_actions_ = actions
+
+        if dp_mode:
+            encoder, n_est, freqs, releases, found = self._dp_discovery(frame, schema_, rho_disc, delta_disc, rng)
+            plan = self._plan(n_est, epsilon, delta - delta_disc, rho_disc)
+            curve = [rho_disc * a + r for a, r in zip(RDP_ORDERS, plan["rdp"], strict=True)]
+            total_eps = epsilon_from_rdp(curve, delta - delta_disc)
+            if total_eps > epsilon * (1 + 1e-9):  # the plan's own search guarantees this
+                raise ConfigError(f"internal: planned epsilon {total_eps} exceeds {epsilon}")
+            train_entry = None
+            if ledger is not None:
+                train_entry = ledger.spend(
+                    dataset, rho=plan.get("rho", 0.0), rdp=None if "rho" in plan else plan["rdp"],
+                    mechanism=plan["mechanism"], epsilon=plan["epsilon"], delta=delta - delta_disc,
+                    detail=f"{self.name} fit, phase 2: {plan['detail']}",
+                    data_fingerprint=_fingerprint(data),
+                )
+            self.schema_ = found.schema
+        else:
+            encoder = NeuralEncoder.fit(frame, schema_, max_modes=self.max_modes, seed=rng)
+            n_est, plan, releases = len(frame), None, []
+            self.schema_ = schema_
+        x, codes = encoder.encode(frame, rng)
+        if not dp_mode:
+            freqs = [np.bincount(codes[:, j], minlength=s.size) / len(codes)
+                     for j, s in enumerate(encoder.discrete_spans)]
+            if self.batch_size > len(frame):
+                raise ConfigError(
+                    f"batch_size={self.batch_size} is larger than the data ({len(frame)} rows); "
+                    "choose batch_size <= the number of rows"
+                )
+        self.encoder_ = encoder
+        self.freqs_ = [np.asarray(f, float) for f in freqs]
+        self.device_ = device
+        self._build(device)
+        self.training_ = {"loss": {}, "epochs": 0, "stopped_early": False, "device": str(device)}
+        self._train(x, codes, plan, rng, device)
+        self.n_rows_ = None if dp_mode else len(frame)
+        self.n_estimate_ = int(n_est)
+        self.fit_seconds_ = time.perf_counter() - start
+        self.training_["seconds"] = self.fit_seconds_
+        self.seed_ = seed if isinstance(seed, int) else None
+        self.privacy_ = self._privacy_report(epsilon, delta, releases, plan, found if dp_mode else None)
+        if entry is not None:
+            ledger.annotate(entry.id, steps=self.privacy_["releases"][:-1])
+            ledger.annotate(train_entry.id, steps=self.privacy_["releases"][-1:])
+            self.ledger_entry_ = (str(ledger.path), dataset, train_entry.id)
+        self._real_ids = {
+            c.name: set(frame[c.name].dropna().tolist()) for c in self.schema_.columns if c.kind is Kind.IDENTIFIER
+        }
+        return self
+
+    def _dp_discovery(self, frame: pd.DataFrame, schema: Schema, rho_disc: float, delta_disc: float, rng):
+        """Phase 1: DP domain, noisy row count and (for GANs) noisy one-way category counts."""
+        cats, nums = discovery_columns(schema)
+        rho_counts = rho_disc * (COUNT_SHARE if (cats or nums) else 1.0)
+        found = discover_domain(
+            NumpyEngine(frame, schema), schema, rho=rho_disc - rho_counts if (cats or nums) else 0.0,
+            delta=delta_disc if cats else 0.0, n_bins=self.n_bins,
+        )
+        releases = list(found.releases)
+        encoder = NeuralEncoder.from_domain(found, max_modes=self.max_modes, seed=rng)
+        spans = encoder.discrete_spans if self.conditional else []
+        rho_n = rho_counts / (1 + len(spans))
+        noisy_n = gaussian_counts([len(frame)], sigma=math.sqrt(1 / (2 * rho_n)))
+        releases.append(Release("row count", noisy_n.mechanism, noisy_n.rho, f"sigma={noisy_n.sigma:.3g}"))
+        n_est = max(1, int(round(float(noisy_n.values[0]))))
+        freqs = []
+        if spans:
+            codes = np.column_stack([encoder.codecs[s.column].encode(frame[s.column]) for s in spans])
+            for j, s in enumerate(spans):
+                counts = np.bincount(codes[:, j], minlength=s.size)
+                noisy = gaussian_counts(counts, sigma=math.sqrt(1 / (2 * rho_n)))
+                releases.append(Release(f"one-way counts of {s.column}", noisy.mechanism, noisy.rho,
+                                        f"sigma={noisy.sigma:.3g}"))
+                f = np.clip(noisy.values, 0, None)
+                freqs.append(f / f.sum() if f.sum() > 0 else np.full(s.size, 1 / s.size))
+        return encoder, n_est, freqs, releases, found
+
+    def _privacy_report(self, epsilon, delta, releases, plan, found) -> dict:
+        if epsilon is None:
+            return {"differentially_private": False,
+                    "guarantee": "none: trained on the data without differential privacy (epsilon=None)",
+                    "releases": []}
+        delta_disc = delta * DISCOVERY_DELTA_SHARE
+        rho_disc = sum(r.rho for r in releases)
+        curve = [rho_disc * a + r for a, r in zip(RDP_ORDERS, self._spent_curve(plan), strict=True)]
+        rel = [{"name": r.name, "mechanism": r.mechanism, "rho": r.rho, "delta": r.delta, "detail": r.detail}
+               for r in releases]
+        train = {k: v for k, v in plan.items() if k not in ("rdp",)}
+        train["name"] = "training"
+        rel.append(train)
+        return {
+            "differentially_private": True,
+            "epsilon": float(epsilon),
+            "delta": float(delta),
+            "discovery": found.columns,
+            "rho_discovery": rho_disc,
+            "delta_discovery": delta_disc,
+            "epsilon_spent": epsilon_from_rdp(curve, delta - delta_disc),
+            "guarantee": f"({epsilon:g}, {delta:g})-differential privacy "
+                         f"(discovery in zCDP, training {plan['accounting']}, composed in Renyi DP)",
+            "releases": rel,
+        }
+
+    def _spent_curve(self, plan) -> list[float]:
+        """The RDP curve of the training actually run (≤ the plan's when stopped early)."""
+        return plan["rdp"]
+
+    # ------------------------------------------------------------------ subclass API
+    def _build(self, device) -> None:
+        raise NotImplementedError
+
+    def _train(self, x: np.ndarray, codes: np.ndarray, plan: Plan | None, rng, device) -> None:
+        raise NotImplementedError
+
+    def _plan(self, n_est: int, epsilon: float, delta: float, rho_disc: float) -> Plan:
+        raise NotImplementedError
+
+    def _generate(self, n: int, rng: np.random.Generator, cond: tuple[int, int] | None):
+        """(n, dim) activated outputs as numpy, and per-slot sigmas or None."""
+        raise NotImplementedError
+
+    def _modules(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ sample
+    def _decode(self, n: int, rng, cond=None) -> pd.DataFrame:
+        x, sigmas = self._generate(n, rng, cond)
+        return self.encoder_.decode(x, rng, sigmas)
+
+    def _sample(self, n: int, rng: np.random.Generator, conditions: Conditions | None) -> pd.DataFrame:
+        if not conditions:
+            return self._decode(n, rng)
+        cond = self._cond_for(conditions) if self.conditional else None
+        kept, got, drawn = [], 0, 0
+        batch = max(500, 2 * n)
+        limit = max(1_000_000, 200 * n)
+        while got < n:
+            rows = self._decode(batch, rng, cond)
+            drawn += batch
+            mask = matches(rows, conditions, self.schema_)
+            kept.append(rows[mask])
+            got += int(mask.sum())
+            if got < n and drawn >= limit:
+                raise ConditionError(
+                    f"conditions {dict((k, sorted(map(str, v))) for k, v in conditions.items())} matched "
+                    f"only {got:,} of {drawn:,} sampled rows: the model gives them too little probability"
+                )
+            rate = max(got / drawn, 1e-4)
+            batch = int(min(limit, max(500, 1.2 * (n - got) / rate)))
+        return pd.concat(kept, ignore_index=True).iloc[:n]
+
+    def _cond_for(self, conditions: Conditions) -> tuple[int, np.ndarray] | None:
+        """(discrete span index, allowed category codes) of the first categorical condition."""
+        spans = self.encoder_.discrete_spans
+        for j, s in enumerate(spans):
+            if s.column in conditions:
+                codec = self.encoder_.codecs[s.column]
+                values = list(conditions[s.column])
+                codes = codec.encode(pd.Series(values, dtype="boolean" if codec.column.kind is Kind.BOOLEAN
+                                               else object))
+                return j, np.unique(codes)
+        return None
+
+    # ------------------------------------------------------------------ state
+    def _get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
+        meta, arrays = self.encoder_.to_state()
+        for name, module in self._modules().items():
+            arrays.update(module_arrays(module, f"net.{name}"))
+        for j, f in enumerate(self.freqs_):
+            arrays[f"freq.{j}"] = np.asarray(f, float)
+        state = {
+            "encoder": meta,
+            "n_estimate": self.n_estimate_,
+            "privacy": self.privacy_,
+            "training": self.training_,
+            "n_freqs": len(self.freqs_),
+        }
+        return state, arrays
+
+    def _set_state(self, state: dict, arrays: dict[str, np.ndarray]) -> None:
+        self.encoder_ = NeuralEncoder.from_state(state["encoder"], arrays, self.schema_)
+        self.n_estimate_ = state.get("n_estimate")
+        self.privacy_ = state.get("privacy", {})
+        self.training_ = state.get("training", {})
+        self.freqs_ = [np.asarray(arrays[f"freq.{j}"], float) for j in range(int(state.get("n_freqs", 0)))]
+        self.device_ = select_device(self.device)
+        self._build(self.device_)
+        for name, module in self._modules().items():
+            load_module_arrays(module, arrays, f"net.{name}")
+            module.to(self.device_)
+
+    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        out = super().save(path, overwrite=overwrite)
+        entry = getattr(self, "ledger_entry_", None)
+        if entry is not None:
+            from lookalike.privacy.ledger import PrivacyLedger
+
+            PrivacyLedger(entry[0]).attach_model(entry[2], str(Path(out).resolve()))
+        return out
+
+
+# ---------------------------------------------------------------------- shared training helpers
+def validation_split(n: int, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """(train rows, validation rows): a random ``share`` held out (at least 1 row each)."""
+    order = rng.permutation(n)
+    n_val = int(round(n * share))
+    n_val = min(max(n_val, 1), n - 1) if n > 1 else 0
+    return np.sort(order[n_val:]), np.sort(order[:n_val])
+
+
+def fidelity_signal(fake: np.ndarray, real: np.ndarray, spans) -> float:
+    """Mean total variation distance of the one-way distributions in encoded space.
+
+    Softmax spans compare argmax frequencies; α slots compare 10-bin histograms on [−1, 1].
+    Lower is better; the early-stopping signal of the non-DP fits (on held-out rows).
+    """
+    dists = []
+    for s in spans:
+        if s.activation == "tanh":
+            bins = np.linspace(-1, 1, 11)
+            a = np.histogram(np.clip(fake[:, s.start], -1, 1), bins)[0] / len(fake)
+            b = np.histogram(np.clip(real[:, s.start], -1, 1), bins)[0] / len(real)
+        else:
+            a = np.bincount(fake[:, s.start : s.start + s.size].argmax(1), minlength=s.size) / len(fake)
+            b = np.bincount(real[:, s.start : s.start + s.size].argmax(1), minlength=s.size) / len(real)
+        dists.append(0.5 * np.abs(a - b).sum())
+    return float(np.mean(dists))
+
+
+class EarlyStopper:
+    """Keeps the best weights by a validation signal; says stop after ``patience`` epochs without gain."""
+
+    def __init__(self, patience: int | None, modules: dict[str, Any]) -> None:
+        self.patience = patience
+        self.modules = modules
+        self.best = math.inf
+        self.best_epoch = -1
+        self.best_state: dict | None = None
+        self.history: list[float] = []
+
+    def update(self, epoch: int, value: float) -> bool:
+        self.history.append(value)
+        if value < self.best - 1e-4:
+            self.best, self.best_epoch = value, epoch
+            self.best_state = {k: copy.deepcopy(m.state_dict()) for k, m in self.modules.items()}
+        return self.patience is not None and epoch - self.best_epoch >= self.patience
+
+    def restore(self) -> None:
+        if self.best_state is not None:
+            for k, m in self.modules.items():
+                m.load_state_dict(self.best_state[k])

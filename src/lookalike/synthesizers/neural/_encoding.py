@@ -1,0 +1,186 @@
+"""The neural encoding of a table: mode-specific normalised numbers, one-hot categories, missing flags.
+
+Each modelled column becomes one or two *spans* of the network's row vector:
+
+* categorical or boolean: one softmax span, one slot per category (plus one for missing);
+* numeric or datetime: a ``tanh`` span holding α, then a softmax span over its modes (plus a
+  last slot meaning "missing") — see :mod:`lookalike.transform.normalizer`.
+
+Where the categories and modes come from decides whether the encoding is private:
+:meth:`NeuralEncoder.fit` reads the data (non-DP fits); :meth:`NeuralEncoder.from_domain`
+uses only a :class:`~lookalike.privacy.discovery.DiscoveredDomain` (declared facts and charged
+DP releases), so a DP model's encoding costs nothing beyond discovery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from lookalike.privacy.discovery import DiscoveredDomain
+from lookalike.schema import Kind, Schema
+from lookalike.transform.encoder import ColumnCodec, from_numbers, to_numbers
+from lookalike.transform.normalizer import ModeNormalizer, fit_modes, modes_from_bins
+
+__all__ = ["Span", "NeuralEncoder"]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A slice of the encoded row: ``size`` slots from ``start``, with its output activation."""
+
+    column: str
+    start: int
+    size: int
+    activation: str  # "tanh" or "softmax"
+    discrete: bool  # a categorical column's span (the ones a conditional vector can fix)
+
+
+@dataclass(frozen=True, eq=False)
+class NeuralEncoder:
+    """Per modelled column a category codec or a mode normaliser, and the spans they fill."""
+
+    codecs: dict[str, ColumnCodec]
+    normalizers: dict[str, ModeNormalizer]
+    nullable: dict[str, bool]
+    schema: Schema
+
+    # ---------------------------------------------------------------- construction
+    @classmethod
+    def fit(cls, data: pd.DataFrame, schema: Schema, *, max_modes: int = 10, seed=None) -> NeuralEncoder:
+        """Categories from the schema, modes fitted to the data: reads private values (non-DP)."""
+        rng = np.random.default_rng(seed)
+        codecs, norms, nullable = {}, {}, {}
+        for col in schema.modelled:
+            if col.kind is Kind.BOOLEAN:
+                codecs[col.name] = ColumnCodec(col, (False, True), None, col.nullable)
+            elif col.kind is Kind.CATEGORICAL:
+                codecs[col.name] = ColumnCodec(col, tuple(col.categories), None, col.nullable)
+            else:
+                values = to_numbers(data[col.name], col)
+                norms[col.name] = fit_modes(values, max_modes=max_modes, seed=rng)
+                nullable[col.name] = bool(col.nullable)
+        return cls(codecs, norms, nullable, schema)
+
+    @classmethod
+    def from_domain(cls, found: DiscoveredDomain, *, max_modes: int = 10, seed=None) -> NeuralEncoder:
+        """Categories and modes from declared facts and DP discovery only: no further privacy cost."""
+        rng = np.random.default_rng(seed)
+        codecs, norms, nullable = {}, {}, {}
+        for codec in found.encoder.codecs:
+            name = codec.column.name
+            if codec.categories is not None:
+                codecs[name] = codec
+            else:
+                norms[name] = modes_from_bins(codec.bins, max_modes=max_modes, seed=rng)
+                nullable[name] = codec.has_missing
+        return cls(codecs, norms, nullable, found.schema)
+
+    # ---------------------------------------------------------------- layout
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.schema.modelled]
+
+    @property
+    def spans(self) -> list[Span]:
+        out, pos = [], 0
+        for name in self.names:
+            if name in self.codecs:
+                size = self.codecs[name].size
+                out.append(Span(name, pos, size, "softmax", True))
+                pos += size
+            else:
+                n = self.normalizers[name].n_modes + int(self.nullable[name])
+                out.append(Span(name, pos, 1, "tanh", False))
+                out.append(Span(name, pos + 1, n, "softmax", False))
+                pos += 1 + n
+        return out
+
+    @property
+    def dim(self) -> int:
+        last = self.spans[-1]
+        return last.start + last.size
+
+    @property
+    def discrete_spans(self) -> list[Span]:
+        return [s for s in self.spans if s.discrete]
+
+    # ---------------------------------------------------------------- encode / decode
+    def encode(self, data: pd.DataFrame, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(rows as float32 vectors, codes of the discrete columns as an (n, d) int array)."""
+        n = len(data)
+        out = np.zeros((n, self.dim), dtype=np.float32)
+        codes = []
+        rows = np.arange(n)
+        for span in self.spans:
+            if span.activation == "tanh":
+                continue
+            if span.discrete:
+                c = self.codecs[span.column].encode(data[span.column])
+                codes.append(c)
+                out[rows, span.start + c] = 1.0
+            else:
+                norm = self.normalizers[span.column]
+                values = to_numbers(data[span.column], self.schema[span.column])
+                alpha, mode = norm.transform(values, rng)
+                if (mode < 0).any() and not self.nullable[span.column]:
+                    raise ValueError(f"column {span.column!r} has missing values but no missing state")
+                mode = np.where(mode < 0, norm.n_modes, mode)
+                out[:, span.start - 1] = alpha
+                out[rows, span.start + mode] = 1.0
+        discrete = np.column_stack(codes) if codes else np.zeros((n, 0), dtype=np.int64)
+        return out, discrete
+
+    def decode(self, x: np.ndarray, rng: np.random.Generator, sigmas: np.ndarray | None = None) -> pd.DataFrame:
+        """Network outputs (α already in [−1, 1]) back to a typed frame: argmax per softmax span.
+
+        ``sigmas`` (TVAE's learned output noise per slot) adds Gaussian noise to α before decoding.
+        """
+        cols: dict[str, pd.Series] = {}
+        for span in self.spans:
+            if span.activation == "tanh":
+                continue
+            block = x[:, span.start : span.start + span.size]
+            pick = block.argmax(axis=1)
+            if span.discrete:
+                cols[span.column] = self.codecs[span.column].decode(pick, rng).reset_index(drop=True)
+            else:
+                norm = self.normalizers[span.column]
+                alpha = x[:, span.start - 1].astype(float)
+                if sigmas is not None:
+                    alpha = alpha + rng.normal(0.0, 1.0, len(alpha)) * float(sigmas[span.start - 1])
+                mode = np.where(pick >= norm.n_modes, -1, pick)
+                values = norm.inverse(alpha, mode)
+                cols[span.column] = from_numbers(values, self.schema[span.column]).reset_index(drop=True)
+        return pd.DataFrame({name: cols[name] for name in self.names})
+
+    # ---------------------------------------------------------------- state
+    def to_state(self, prefix: str = "nenc") -> tuple[dict, dict[str, np.ndarray]]:
+        meta: dict = {"columns": []}
+        arrays: dict[str, np.ndarray] = {}
+        for j, name in enumerate(self.names):
+            p = f"{prefix}.{j}"
+            if name in self.codecs:
+                m, a = self.codecs[name].to_state(p)
+                meta["columns"].append({"kind": "codec", "codec": m})
+            else:
+                m, a = self.normalizers[name].to_state(p)
+                meta["columns"].append({"kind": "modes", "column": name, "modes": m,
+                                        "nullable": self.nullable[name]})
+            arrays.update(a)
+        return meta, arrays
+
+    @classmethod
+    def from_state(cls, meta: dict, arrays: dict, schema: Schema, prefix: str = "nenc") -> NeuralEncoder:
+        codecs, norms, nullable = {}, {}, {}
+        for j, entry in enumerate(meta["columns"]):
+            p = f"{prefix}.{j}"
+            if entry["kind"] == "codec":
+                codec = ColumnCodec.from_state(entry["codec"], arrays, p, schema)
+                codecs[codec.column.name] = codec
+            else:
+                norms[entry["column"]] = ModeNormalizer.from_state(entry["modes"], arrays, p)
+                nullable[entry["column"]] = bool(entry["nullable"])
+        return cls(codecs, norms, nullable, schema)

@@ -1,0 +1,383 @@
+"""DP-SGD forms of the neural families: ``dpctgan`` (DP discriminator) and ``dptvae``.
+
+Training uses Opacus: per-sample gradients (``GradSampleModule``), clipping to
+``max_grad_norm`` and Gaussian noise of ``noise_multiplier × max_grad_norm`` (``DPOptimizer``),
+on batches drawn by **Poisson sampling** with rate ``q = batch_size / ñ`` where ñ is the noisy
+row count of the discovery phase (the true n is private, so it may not set q).
+
+Accounting: Opacus' RDP analysis of the Poisson-subsampled Gaussian (Mironov, Talwar and
+Zhang 2019; ``opacus.accountants.analysis.rdp.compute_rdp``) gives the training's Rényi curve
+on :data:`~lookalike.privacy.accountant.RDP_ORDERS`; the discovery phase (ρ-zCDP, curve ρα) adds
+to it and the total converts to (ε, δ) at the best order. The noise multiplier is the smallest
+that keeps the planned steps within ε; when ``noise_multiplier`` is given instead, training
+stops at the last step that stays within ε. The plan is charged to the ledger as an RDP curve
+*before* training reads a row, and the steps run never exceed it.
+
+Notes: DP-SGD's noise is PyTorch's floating-point Gaussian (Opacus), not OpenDP's sampler; the
+floating-point caveat of DESIGN.md applies to it. dpctgan uses ``pac=1`` (packing Poisson
+batches would let one row move every pack) and the non-saturating GAN loss (WGAN-GP's double
+backward does not go through Opacus' per-sample hooks). Early stopping is off in DP fits: a
+validation signal on private rows would be an uncharged release; all planned steps run.
+
+>>> import lookalike
+>>> real = lookalike.load_demo().head(400)
+>>> model = DPTVAE(epochs=2, batch_size=50).fit(real, epsilon=1.0, seed=0)
+>>> model.privacy_["epsilon_spent"] <= 1.0
+True
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from lookalike._progress import progress
+from lookalike.errors import ConfigError
+from lookalike.privacy.accountant import RDP_ORDERS, epsilon_from_rdp
+from lookalike.synthesizers.base import register
+from lookalike.synthesizers.neural._base import Plan
+from lookalike.synthesizers.neural._torch import require_opacus, require_torch, torch_generator
+from lookalike.synthesizers.neural.ctgan import CTGAN, CondSampler, adam
+from lookalike.synthesizers.neural.tvae import TVAE
+
+__all__ = ["DPCTGAN", "DPTVAE", "plan_dp_sgd", "sgd_rdp"]
+
+MAX_NOISE_MULTIPLIER = 100.0
+
+
+def sgd_rdp(sample_rate: float, noise_multiplier: float, steps: int) -> list[float]:
+    """RDP curve (on RDP_ORDERS) of ``steps`` Poisson-subsampled Gaussian steps (Opacus' analysis)."""
+    require_opacus()
+    from opacus.accountants.analysis.rdp import compute_rdp
+
+    if steps == 0:
+        return [0.0] * len(RDP_ORDERS)
+    return [float(v) for v in compute_rdp(q=sample_rate, noise_multiplier=noise_multiplier, steps=steps,
+                                          orders=list(RDP_ORDERS))]
+
+
+def plan_dp_sgd(
+    *, n_est: int, batch_size: int, epochs: int, epsilon: float, delta: float, rho_before: float,
+    max_grad_norm: float, noise_multiplier: float | None = None,
+) -> Plan:
+    """Sampling rate, steps and noise multiplier so that ρ_before·α + DP-SGD's curve gives (ε, δ).
+
+    ``n_est`` is the noisy row count; ``delta`` the δ left for the RDP part. Raises ConfigError
+    when the batch is larger than the data or ε cannot pay for even one step.
+    """
+    if batch_size > n_est:
+        raise ConfigError(
+            f"batch_size={batch_size} is larger than the data (about {n_est} rows by the noisy count); "
+            "choose a smaller batch_size"
+        )
+    q = batch_size / n_est
+    planned = max(1, int(math.ceil(epochs / q)))
+    base = [rho_before * a for a in RDP_ORDERS]
+
+    def total(sigma: float, steps: int) -> float:
+        curve = [b + r for b, r in zip(base, sgd_rdp(q, sigma, steps), strict=True)]
+        return epsilon_from_rdp(curve, delta)
+
+    if total(MAX_NOISE_MULTIPLIER, 1) > epsilon:
+        raise ConfigError(
+            f"epsilon={epsilon:g} is too small to take one DP-SGD step at batch_size={batch_size}: it "
+            f"would need a noise multiplier above {MAX_NOISE_MULTIPLIER:g}; raise epsilon or batch_size"
+        )
+    if noise_multiplier is None:
+        if total(MAX_NOISE_MULTIPLIER, planned) > epsilon:
+            raise ConfigError(
+                f"epsilon={epsilon:g} is too small for {planned} DP-SGD steps (epochs={epochs}): it would "
+                f"need a noise multiplier above {MAX_NOISE_MULTIPLIER:g}; lower epochs or raise epsilon"
+            )
+        lo, hi = 0.05, MAX_NOISE_MULTIPLIER
+        for _ in range(40):
+            mid = math.sqrt(lo * hi)
+            if total(mid, planned) <= epsilon:
+                hi = mid
+            else:
+                lo = mid
+        sigma, steps = hi, planned
+    else:
+        sigma = float(noise_multiplier)
+        if total(sigma, 1) > epsilon:
+            raise ConfigError(
+                f"epsilon={epsilon:g} is too small to take one DP-SGD step with noise_multiplier={sigma:g}; "
+                "raise noise_multiplier or epsilon"
+            )
+        lo, hi = 1, planned  # the largest step count within ε
+        if total(sigma, hi) <= epsilon:
+            lo = hi
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if total(sigma, mid) <= epsilon:
+                lo = mid
+            else:
+                hi = mid - 1
+        steps = lo
+    rdp = sgd_rdp(q, sigma, steps)
+    return Plan(
+        rdp=rdp, noise_multiplier=sigma, sample_rate=q, steps=steps, planned_steps=planned,
+        max_grad_norm=float(max_grad_norm), epsilon=epsilon_from_rdp(rdp, delta), delta=delta,
+        mechanism="dp-sgd", accounting="DP-SGD (Opacus RDP analysis of the Poisson-subsampled Gaussian)",
+        detail=f"DP-SGD, noise multiplier {sigma:.4g}, sample rate {q:.4g}, {steps} steps",
+    )
+
+
+def _make_private(module, optimizer, plan: Plan, expected_batch: int):
+    """Opacus' per-sample-gradient module and DP optimizer for ``plan``."""
+    require_opacus()
+    from opacus import GradSampleModule
+    from opacus.optimizers import DPOptimizer
+
+    gsm = GradSampleModule(module, loss_reduction="mean")
+    opt = DPOptimizer(optimizer, noise_multiplier=plan["noise_multiplier"],
+                      max_grad_norm=plan["max_grad_norm"], expected_batch_size=expected_batch,
+                      loss_reduction="mean")
+    return gsm, opt
+
+
+def _poisson(n: int, q: float, rng: np.random.Generator) -> np.ndarray:
+    """Rows of a Poisson-sampled batch: each row independently with probability q."""
+    return np.flatnonzero(rng.random(n) < q)
+
+
+def _accountant(plan: Plan):
+    """Opacus' own RDP accountant, stepped alongside training as a cross-check of the plan."""
+    from opacus.accountants import RDPAccountant
+
+    return RDPAccountant()
+
+
+class _DPMixin:
+    supports_dp = True
+    requires_dp = True
+    dp_sgd = True
+
+    def _plan(self, n_est: int, epsilon: float, delta: float, rho_disc: float) -> Plan:
+        return plan_dp_sgd(n_est=n_est, batch_size=self.batch_size, epochs=self.epochs, epsilon=epsilon,
+                           delta=delta, rho_before=rho_disc, max_grad_norm=self.max_grad_norm,
+                           noise_multiplier=self.noise_multiplier)
+
+    def _spent_curve(self, plan) -> list[float]:
+        return sgd_rdp(plan["sample_rate"], plan["noise_multiplier"], self.training_["steps"])
+
+    def _check_dp(self) -> None:
+        if not (isinstance(self.max_grad_norm, (int, float)) and self.max_grad_norm > 0):
+            raise ConfigError(f"max_grad_norm must be > 0, got {self.max_grad_norm!r}")
+        if self.noise_multiplier is not None and not (
+            isinstance(self.noise_multiplier, (int, float)) and self.noise_multiplier > 0
+        ):
+            raise ConfigError(f"noise_multiplier must be None or > 0, got {self.noise_multiplier!r}")
+
+
+@register
+class DPCTGAN(_DPMixin, CTGAN):
+    """CTGAN whose discriminator is trained with DP-SGD (the generator only sees the discriminator).
+
+    Real rows come by Poisson sampling; each is paired with the conditional vector of its own
+    category in a uniformly drawn categorical column, and the generator's conditional vectors
+    follow the noisy one-way counts of discovery, so real and fake pairs match in distribution.
+    """
+
+    name = "dpctgan"
+
+    def __init__(
+        self,
+        *,
+        epochs: int = 30,
+        batch_size: int = 500,
+        embedding_dim: int = 128,
+        generator_dims: tuple[int, ...] = (256, 256),
+        discriminator_dims: tuple[int, ...] = (256, 256),
+        generator_lr: float = 2e-4,
+        discriminator_lr: float = 2e-4,
+        max_grad_norm: float = 1.0,
+        noise_multiplier: float | None = None,
+        discovery_share: float = 0.1,
+        n_bins: int = 32,
+        max_modes: int = 10,
+        device: str = "auto",
+    ) -> None:
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.embedding_dim = embedding_dim
+        self.generator_dims = generator_dims
+        self.discriminator_dims = discriminator_dims
+        self.generator_lr = generator_lr
+        self.discriminator_lr = discriminator_lr
+        self.max_grad_norm = max_grad_norm
+        self.noise_multiplier = noise_multiplier
+        self.discovery_share = discovery_share
+        self.n_bins = n_bins
+        self.max_modes = max_modes
+        self.device = device
+        self.pac = 1
+
+    def _check_params(self) -> None:
+        self._check_common()
+        self._check_dp()
+
+    def _make_discriminator(self, device):
+        from lookalike.synthesizers.neural._nets import nets
+
+        return nets()["Discriminator"](self.encoder_.dim + self.cond_dim_, tuple(self.discriminator_dims),
+                                       1, dropout=0.0).to(device)
+
+    def _train(self, x: np.ndarray, codes: np.ndarray, plan: Plan, rng, device) -> None:
+        torch = require_torch()
+        F = torch.nn.functional
+        n = len(x)
+        xt = torch.from_numpy(x).to(device)
+        codes_t = torch.from_numpy(codes).to(device)
+        sizes = [s.size for s in self.encoder_.discrete_spans]
+        sampler = CondSampler(None, sizes, self.freqs_) if sizes else None  # DP frequencies only
+        offsets = torch.as_tensor(sampler.offsets if sampler else np.zeros(0, np.int64), device=device)
+        gen = torch_generator(rng, device)
+        G = self.generator_
+        B = self.batch_size
+        opt_g = adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9), weight_decay=1e-6)
+        D, opt_d = _make_private(self.discriminator_, torch.optim.Adam(
+            self.discriminator_.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9)), plan, B)
+        accountant = _accountant(plan)
+        q, sigma = plan["sample_rate"], plan["noise_multiplier"]
+        steps_per_epoch = max(1, int(round(1 / q)))
+        g_hist, d_hist = [], []
+        done = 0
+        n_disc = len(sizes)
+        with progress(f"{self.name}: DP training", plan["steps"]) as advance:
+            while done < plan["steps"]:
+                g_sum = d_sum = 0.0
+                k = 0
+                for _ in range(min(steps_per_epoch, plan["steps"] - done)):
+                    rows = torch.from_numpy(_poisson(n, q, rng)).to(device)
+                    real = xt[rows]
+                    if n_disc:
+                        jr = torch.randint(n_disc, (len(rows),), device=device, generator=gen)
+                        cr = codes_t[rows, jr]
+                        cond_r = torch.zeros(len(rows), sampler.cond_dim, device=device)
+                        cond_r[torch.arange(len(rows), device=device), offsets[jr] + cr] = 1.0
+                        j, c = sampler.sample_cond(B, rng)
+                    else:
+                        cond_r = torch.zeros(len(rows), 0, device=device)
+                        j = c = np.zeros(B, dtype=np.int64)
+                    raw, fake, cond = self._fake(B, j, c, sampler or CondSampler(None, [], []), gen, device)
+                    inputs = torch.cat([torch.cat([real, cond_r], 1), torch.cat([fake.detach(), cond], 1)], 0)
+                    logits = D(inputs).squeeze(1)
+                    m = len(rows)
+                    per = torch.cat([F.softplus(-logits[:m]), F.softplus(logits[m:])])
+                    d_loss = per.sum() / len(per)
+                    opt_d.zero_grad(set_to_none=True)
+                    with warnings.catch_warnings():  # fakes are detached: Opacus' hook notes it
+                        warnings.simplefilter("ignore", UserWarning)
+                        d_loss.backward()
+                    opt_d.step()
+                    accountant.step(noise_multiplier=sigma, sample_rate=q)
+                    done += 1
+
+                    D.disable_hooks()
+                    g_loss = F.softplus(-D(torch.cat([fake, cond], 1))).mean()
+                    if n_disc:
+                        g_loss = g_loss + self.layout_.condition_loss(
+                            raw, self.layout_.discrete_rows[torch.from_numpy(j).to(device)],
+                            torch.from_numpy(c).to(device))
+                    opt_g.zero_grad(set_to_none=True)
+                    g_loss.backward()
+                    opt_g.step()
+                    D.enable_hooks()
+                    opt_d.zero_grad(set_to_none=True)
+                    g_sum += float(g_loss.detach())
+                    d_sum += float(d_loss.detach()) * len(per) / B
+                    k += 1
+                    advance()
+                g_hist.append(g_sum / k)
+                d_hist.append(d_sum / k)
+        self.discriminator_ = D._module
+        self.training_.update(
+            loss={"generator": g_hist, "discriminator": d_hist}, epochs=len(g_hist), stopped_early=False,
+            steps=done, steps_per_epoch=steps_per_epoch,
+            opacus_epsilon=float(accountant.get_epsilon(delta=plan["delta"])),
+        )
+
+
+@register
+class DPTVAE(_DPMixin, TVAE):
+    """TVAE trained with DP-SGD (encoder and decoder both; the model file keeps the decoder)."""
+
+    name = "dptvae"
+
+    def __init__(
+        self,
+        *,
+        epochs: int = 30,
+        batch_size: int = 500,
+        latent_dim: int = 128,
+        compress_dims: tuple[int, ...] = (128, 128),
+        decompress_dims: tuple[int, ...] = (128, 128),
+        lr: float = 1e-3,
+        loss_factor: float = 2.0,
+        max_grad_norm: float = 1.0,
+        noise_multiplier: float | None = None,
+        discovery_share: float = 0.1,
+        n_bins: int = 32,
+        max_modes: int = 10,
+        device: str = "auto",
+    ) -> None:
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.latent_dim = latent_dim
+        self.compress_dims = compress_dims
+        self.decompress_dims = decompress_dims
+        self.lr = lr
+        self.loss_factor = loss_factor
+        self.max_grad_norm = max_grad_norm
+        self.noise_multiplier = noise_multiplier
+        self.discovery_share = discovery_share
+        self.n_bins = n_bins
+        self.max_modes = max_modes
+        self.device = device
+
+    def _check_params(self) -> None:
+        self._check_common()
+        self._check_dp()
+
+    def _train(self, x: np.ndarray, codes: np.ndarray, plan: Plan, rng, device) -> None:
+        torch = require_torch()
+        n = len(x)
+        xt = torch.from_numpy(x).to(device)
+        gen = torch_generator(rng, device)
+        B = self.batch_size
+        vae = torch.nn.ModuleDict({"encoder": self.vae_encoder_, "decoder": self.decoder_})
+        gsm, opt = _make_private(vae, torch.optim.Adam(vae.parameters(), lr=self.lr), plan, B)
+        accountant = _accountant(plan)
+        q, sigma = plan["sample_rate"], plan["noise_multiplier"]
+        steps_per_epoch = max(1, int(round(1 / q)))
+        hist = []
+        done = 0
+        with progress(f"{self.name}: DP training", plan["steps"]) as advance:
+            while done < plan["steps"]:
+                total, k = 0.0, 0
+                for _ in range(min(steps_per_epoch, plan["steps"] - done)):
+                    rows = _poisson(n, q, rng)
+                    weight = torch.ones(len(rows), device=device)
+                    if len(rows) == 0:  # an empty batch still takes its noisy step
+                        rows, weight = np.zeros(1, dtype=np.int64), torch.zeros(1, device=device)
+                    xb = xt[torch.from_numpy(rows).to(device)]
+                    eps = torch.randn(len(xb), self.latent_dim, device=device, generator=gen)
+                    per = self._per_sample_loss(xb, eps) * weight
+                    loss = per.sum() / len(per)
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    accountant.step(noise_multiplier=sigma, sample_rate=q)
+                    done += 1
+                    self._clamp_sigma()
+                    total += float(per.sum().detach()) / max(float(weight.sum()), 1.0)
+                    k += 1
+                    advance()
+                hist.append(total / k)
+        self.training_.update(
+            loss={"elbo": hist}, epochs=len(hist), stopped_early=False, steps=done,
+            steps_per_epoch=steps_per_epoch, opacus_epsilon=float(accountant.get_epsilon(delta=plan["delta"])),
+        )

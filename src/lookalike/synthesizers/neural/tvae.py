@@ -1,0 +1,184 @@
+"""``tvae``: variational autoencoder for tables (Xu et al., NeurIPS 2019, the TVAE baseline).
+
+Encoder and decoder are two-layer MLPs; the decoder outputs logits for each softmax span and
+a mean for each α slot, with a learned Gaussian noise per slot. The loss is the negative
+evidence lower bound: cross entropy on softmax spans, Gaussian likelihood on α slots (weighted
+by ``loss_factor``), plus the KL divergence of the latent posterior. Samples decode latent
+draws from N(0, I). Conditions are met by rejection (exact).
+
+Not differentially private; see ``dptvae``.
+
+>>> import lookalike
+>>> real = lookalike.load_demo().head(300)
+>>> model = TVAE(epochs=2, batch_size=100).fit(real, seed=0)
+>>> len(model.sample(20, seed=1))
+20
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from lookalike._progress import progress
+from lookalike.errors import ConfigError
+from lookalike.synthesizers.base import register
+from lookalike.synthesizers.neural._base import (
+    EarlyStopper,
+    NeuralSynthesizer,
+    fidelity_signal,
+    validation_split,
+)
+from lookalike.synthesizers.neural._nets import SpanLayout, nets
+from lookalike.synthesizers.neural._torch import require_torch, torch_generator
+from lookalike.synthesizers.neural.ctgan import adam
+
+__all__ = ["TVAE"]
+
+
+@register
+class TVAE(NeuralSynthesizer):
+    """Tabular VAE (not DP).
+
+    ``epochs`` passes at ``batch_size`` rows a step; ``latent_dim`` latent size;
+    ``compress_dims``/``decompress_dims`` hidden widths; ``loss_factor`` weight of the
+    reconstruction term; ``patience`` epochs without a better held-out validation signal
+    before stopping (None: all epochs); ``device``: "auto", "cpu" or "cuda".
+    """
+
+    name = "tvae"
+
+    def __init__(
+        self,
+        *,
+        epochs: int = 300,
+        batch_size: int = 500,
+        latent_dim: int = 128,
+        compress_dims: tuple[int, ...] = (128, 128),
+        decompress_dims: tuple[int, ...] = (128, 128),
+        lr: float = 1e-3,
+        loss_factor: float = 2.0,
+        max_modes: int = 10,
+        patience: int | None = 30,
+        validation_share: float = 0.1,
+        device: str = "auto",
+    ) -> None:
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.latent_dim = latent_dim
+        self.compress_dims = compress_dims
+        self.decompress_dims = decompress_dims
+        self.lr = lr
+        self.loss_factor = loss_factor
+        self.max_modes = max_modes
+        self.patience = patience
+        self.validation_share = validation_share
+        self.device = device
+
+    def _check_params(self) -> None:
+        self._check_common()
+        if not 0 < self.validation_share < 0.5:
+            raise ConfigError(f"validation_share must lie in (0, 0.5), got {self.validation_share!r}")
+
+    def _build(self, device) -> None:
+        enc = self.encoder_
+        N = nets()
+        self.layout_ = SpanLayout(enc.spans, enc.dim, device)
+        self.vae_encoder_ = N["Encoder"](enc.dim, tuple(self.compress_dims), self.latent_dim).to(device)
+        self.decoder_ = N["Decoder"](self.latent_dim, tuple(self.decompress_dims), enc.dim).to(device)
+
+    def _modules(self) -> dict[str, Any]:
+        return {"decoder": self.decoder_}
+
+    # ------------------------------------------------------------------ loss
+    def _targets(self, x):
+        """Index of the hot slot in each softmax span, (batch, spans)."""
+        return self.layout_.padded(x).argmax(dim=-1)
+
+    def _per_sample_loss(self, x, eps):
+        """Negative ELBO of each row (reconstruction × loss_factor + KL)."""
+        torch = require_torch()
+        mu, logvar = self.vae_encoder_(x)
+        z = mu + eps * torch.exp(0.5 * logvar)
+        rec, sigma = self.decoder_(z)
+        lay = self.layout_
+        logp = torch.log_softmax(lay.padded(rec), dim=-1)
+        ce = -logp.gather(2, self._targets(x).unsqueeze(-1)).squeeze(-1).sum(1)
+        loss = ce
+        if len(lay.tanh_index):
+            t = lay.tanh_index
+            s = sigma[:, t]
+            gauss = ((x[:, t] - torch.tanh(rec[:, t])) ** 2 / (2 * s**2) + torch.log(s)).sum(1)
+            loss = loss + gauss
+        kld = -0.5 * (1 + logvar - mu**2 - logvar.exp()).sum(1)
+        return self.loss_factor * loss + kld
+
+    def _clamp_sigma(self) -> None:
+        torch = require_torch()
+        with torch.no_grad():
+            self.decoder_.sigma.weight.clamp_(0.01, 1.0)
+
+    # ------------------------------------------------------------------ training
+    def _train(self, x: np.ndarray, codes: np.ndarray, plan, rng, device) -> None:
+        torch = require_torch()
+        train_rows, val_rows = validation_split(len(x), self.validation_share, rng) if self.patience else (
+            np.arange(len(x)), np.arange(0))
+        xt = torch.from_numpy(x[train_rows]).to(device)
+        x_val = x[val_rows]
+        B = self.batch_size
+        if B > len(train_rows):
+            raise ConfigError(
+                f"batch_size={B} is larger than the {len(train_rows)} training rows; choose a smaller batch_size"
+            )
+        gen = torch_generator(rng, device)
+        params = list(self.vae_encoder_.parameters()) + list(self.decoder_.parameters())
+        opt = adam(params, lr=self.lr, weight_decay=1e-5)
+        steps = max(1, len(train_rows) // B)
+        hist, v_hist = [], []
+        stopper = EarlyStopper(self.patience, {"decoder": self.decoder_})
+        n = len(train_rows)
+        with progress(f"{self.name}: training", self.epochs) as advance:
+            for epoch in range(self.epochs):
+                perm = torch.randperm(n, device=device, generator=gen)
+                total = 0.0
+                for s in range(steps):
+                    xb = xt[perm[s * B : (s + 1) * B]]
+                    eps = torch.randn(len(xb), self.latent_dim, device=device, generator=gen)
+                    loss = self._per_sample_loss(xb, eps).mean()
+                    opt.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt.step()
+                    self._clamp_sigma()
+                    total += float(loss.detach())
+                hist.append(total / steps)
+                stop = False
+                if len(x_val):
+                    v = fidelity_signal(self._generate(min(len(x_val) * 2, 5000), rng)[0], x_val, self.encoder_.spans)
+                    v_hist.append(v)
+                    stop = stopper.update(epoch, v)
+                advance(description=f"{self.name}: epoch {epoch + 1} loss {hist[-1]:.3f}")
+                if stop:
+                    break
+        stopper.restore()
+        self.training_.update(
+            loss={"elbo": hist, **({"validation": v_hist} if v_hist else {})},
+            epochs=len(hist), stopped_early=len(hist) < self.epochs,
+            best_epoch=stopper.best_epoch + 1 if v_hist else len(hist), steps_per_epoch=steps,
+        )
+
+    # ------------------------------------------------------------------ sampling
+    def _generate(self, n: int, rng, cond=None):
+        torch = require_torch()
+        gen = torch_generator(rng, self.device_)
+        self.decoder_.eval()
+        out = []
+        with torch.no_grad():
+            for lo in range(0, n, 8192):
+                b = min(8192, n - lo)
+                z = torch.randn(b, self.latent_dim, device=self.device_, generator=gen)
+                rec, sigma = self.decoder_(z)
+                out.append(torch.tanh(rec).cpu().numpy())
+            sig = sigma[0].cpu().numpy() if n else None
+        self.decoder_.train()
+        return np.concatenate(out), sig
