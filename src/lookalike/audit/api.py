@@ -1,0 +1,380 @@
+"""``audit``: every privacy attack on a synthetic table, in one call.
+
+>>> import lookalike
+>>> from lookalike.audit import audit
+>>> adult = lookalike.load_demo().sample(1500, random_state=0).reset_index(drop=True)
+>>> train, holdout = adult.iloc[:1000], adult.iloc[1000:]
+>>> result = audit(train, train, holdout, secret="occupation", targets=[0, 1], seed=0)
+>>> result.membership.distance.auc > 0.95, result.verdict()[0][:34]
+(True, 'The attacks show a high privacy ri')
+>>> [row["attack"] for row in result.summary()][:2]
+['membership inference (distance)', 'membership inference (density)']
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lookalike._progress import progress
+from lookalike._rng import Seed, as_rng
+from lookalike.audit._features import encode
+from lookalike.audit.attribute import AttributeInference, attribute_inference, check_columns
+from lookalike.audit.linkability import Linkability, linkability
+from lookalike.audit.membership import Membership, membership, percentile_among
+from lookalike.audit.similarity import Similarity, similarity
+from lookalike.audit.singling_out import SinglingOut, singling_out
+from lookalike.errors import ColumnMismatchError, ConfigError
+from lookalike.evaluate.result import _Json, plain
+from lookalike.evaluate.tables import prepare, read
+from lookalike.schema import Schema
+
+__all__ = ["AuditMeta", "AuditResult", "ExposedRecord", "TargetReport", "audit"]
+
+N_TARGETS = 5
+"""Records chosen as targets (the most exposed ones) when none are named."""
+N_EXPOSED = 10
+"""Most exposed training records listed by their membership scores."""
+
+
+@dataclass(frozen=True)
+class ExposedRecord(_Json):
+    """A training row that stands out to the membership attacks: row number and scores only.
+
+    ``distance`` and ``density`` are the shares of holdout records the row outscores in each
+    attack (1: it looks more like a member than every non-member does).
+    """
+
+    row: int
+    distance: float
+    density: float
+
+
+@dataclass(frozen=True)
+class TargetReport(_Json):
+    """Everything the audit measured about one target row (row numbers and scores, never values)."""
+
+    row: int
+    reason: str
+    exposure: float | None
+    distance: float | None
+    density: float | None
+    secrets_inferred: Mapping[str, bool] = field(default_factory=dict)
+    secrets_inferred_reference: Mapping[str, bool] = field(default_factory=dict)
+    shadow_auc: float | None = None
+    shadow_auc_ci: tuple[float, float] | None = None
+    shadow_epsilon: float | None = None
+
+
+@dataclass(frozen=True)
+class AuditMeta(_Json):
+    """What was audited: sizes, seed, time taken per attack, excluded columns, notes."""
+
+    n_real: int
+    n_synthetic: int
+    n_holdout: int | None
+    seed: int
+    seconds: float
+    timings: Mapping[str, float]
+    lookalike_version: str
+    secret: str | None = None
+    quasi_identifiers: tuple[str, ...] | None = None
+    excluded_columns: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AuditResult(_Json):
+    """Every attack's result; ``summary()`` for the report's first screen, ``verdict()`` in words.
+
+    Parts that need a holdout (membership, attribute inference, singling out, linkability) are
+    None or empty without one; ``shadow`` is None unless the shadow-model attack ran.
+    """
+
+    meta: AuditMeta
+    similarity: Similarity
+    membership: Membership | None
+    attribute: tuple[AttributeInference, ...]
+    singling_out: SinglingOut | None
+    linkability: Linkability | None
+    targets: tuple[TargetReport, ...]
+    most_exposed: tuple[ExposedRecord, ...]
+    shadow: Any = None  # lookalike.audit.shadow.ShadowResult
+
+    def to_dict(self) -> dict:
+        out = super().to_dict()
+        out["summary"] = self.summary()
+        out["verdict"] = self.verdict()
+        return out
+
+    def to_json(self, indent: int | None = 2) -> str:
+        """The result as JSON text (strict: no NaN)."""
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
+
+    def verdict(self) -> list[str]:
+        """Plain-language sentences, the overall level first (:mod:`lookalike.audit.verdict`)."""
+        from lookalike.audit.verdict import sentences
+
+        return sentences(self)
+
+    def summary(self) -> list[dict]:
+        """One row per attack: ``{"attack", "metric", "value", "ci"}``, strongest evidence first."""
+        rows: list[dict] = []
+
+        def add(attack: str, metric: str, value: Any, ci: Any) -> None:
+            rows.append(plain({"attack": attack, "metric": metric, "value": value, "ci": ci}))
+
+        if self.membership is not None:
+            for a in (self.membership.distance, self.membership.density):
+                add(f"membership inference ({a.name})", "ROC AUC", a.auc, a.auc_ci)
+        if self.shadow is not None:
+            add("shadow-model membership", f"mean AUC, {len(self.shadow.targets)} targets",
+                self.shadow.mean_auc, self.shadow.mean_auc_ci)
+        if self.attribute:
+            worst = max(self.attribute, key=lambda a: a.risk.value if a.risk.value == a.risk.value else -1)
+            add("attribute inference", f"risk, {worst.secret}", worst.risk.value, worst.risk.ci)
+        if self.singling_out is not None:
+            add("singling out", "risk", self.singling_out.risk.value, self.singling_out.risk.ci)
+        if self.linkability is not None:
+            add("linkability", "risk", self.linkability.risk.value, self.linkability.risk.ci)
+        s = self.similarity
+        add("exact matches (similarity)", "share of synthetic rows", s.exact_match.value, s.exact_match.ci)
+        if s.closer_to_train is not None:
+            add("distance to closest record (similarity)", "share closer to training",
+                s.closer_to_train.value, s.closer_to_train.ci)
+        return rows
+
+
+def _version() -> str:
+    from lookalike import __version__
+
+    return __version__
+
+
+def _seed_int(seed: Seed) -> int:
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool):
+        as_rng(seed)  # refuses negative seeds
+        return int(seed)
+    return int(as_rng(seed).integers(2**31))
+
+
+def _check_holdout(real: pd.DataFrame, holdout: pd.DataFrame) -> None:
+    names = [str(c) for c in real.columns]
+    others = [str(c) for c in holdout.columns]
+    missing = [c for c in names if c not in others]
+    extra = [c for c in others if c not in names]
+    if missing or extra:
+        parts = []
+        if missing:
+            parts.append(f"missing from the holdout: {missing}")
+        if extra:
+            parts.append(f"in the holdout but not the real table: {extra}")
+        raise ColumnMismatchError(
+            "the holdout's columns do not match the real table's (" + "; ".join(parts) + "); "
+            "the holdout (--holdout) must be real rows with the same columns that the "
+            "synthesizer never saw"
+        )
+
+
+def _load_model(model: Any) -> Any:
+    if model is None or hasattr(model, "get_params"):
+        return model
+    from lookalike.synthesizers import load_synthesizer
+
+    return load_synthesizer(model)
+
+
+def _run_shadow(real: pd.DataFrame, model: Any, shadow: int, targets: Any, schema: Any, seed: int) -> Any:
+    from lookalike.audit.shadow import shadow_attack
+
+    privacy = getattr(model, "privacy_", None) or {}
+    dp = bool(privacy.get("differentially_private"))
+    return shadow_attack(
+        real,
+        model.name,
+        params=model.get_params(),
+        targets=targets,
+        n_fits=shadow,
+        epsilon=privacy.get("epsilon") if dp else None,
+        delta=privacy.get("delta") if dp else None,
+        schema=schema,
+        seed=seed,
+        progress=True,
+    )
+
+
+def audit(
+    real: Any,
+    synthetic: Any,
+    holdout: Any = None,
+    *,
+    schema: Schema | Mapping | str | os.PathLike | None = None,
+    secret: str | None = None,
+    quasi_identifiers: Sequence[str] | None = None,
+    targets: Sequence[int] | None = None,
+    model: Any = None,
+    shadow: int = 0,
+    seed: Seed = 0,
+) -> AuditResult:
+    """Attack ``synthetic`` to measure what it reveals about the rows of ``real`` it was fitted on.
+
+    ``real`` is the training table, ``holdout`` real rows of the same population the
+    synthesizer never saw (without it only similarity is measured). Tables are DataFrames or
+    anything :func:`lookalike.read_table` reads, conformed to ``schema`` (default: the
+    model's, else inferred from ``real``); identifier and text columns are left out.
+
+    ``secret`` is the column attribute inference tries to guess (default: each column in
+    turn, up to 20) from ``quasi_identifiers`` (default: all other columns). ``targets`` are
+    row numbers of ``real`` reported one by one (default: the 5 most exposed records, see
+    :func:`lookalike.audit.select_targets`). ``shadow`` > 0 also runs the shadow-model attack
+    with that many fits per target and class of ``model``'s synthesizer (its name,
+    hyper-parameters and, for DP models, ε and δ): this is slow. ``model`` is a fitted
+    synthesizer or a model file path.
+
+    ``seed`` fixes every sample the attacks draw; equal seeds give equal results. The result
+    is computed from the private data without DP: treat it (and its report) as sensitive,
+    though it names records only by row number.
+    """
+    start = time.perf_counter()
+    seed_int = _seed_int(seed)
+    if isinstance(shadow, bool) or not isinstance(shadow, (int, np.integer)) or shadow < 0:
+        raise ConfigError(f"shadow must be a non-negative number of fits, got {shadow!r}")
+    if secret is not None and not isinstance(secret, str):
+        raise ConfigError(f"secret must be one column name, got {secret!r}")
+    if isinstance(quasi_identifiers, str):
+        quasi_identifiers = [q.strip() for q in quasi_identifiers.split(",") if q.strip()]
+    model = _load_model(model)
+    if shadow and model is None:
+        raise ConfigError(
+            "the shadow-model attack refits the synthesizer that made the synthetic data: "
+            "give its model file (model=..., or --model in the CLI), or set shadow=0"
+        )
+    real_df = read(real, "real")
+    hold_df = None
+    if holdout is not None:
+        hold_df = read(holdout, "holdout")
+        _check_holdout(real_df, hold_df)
+    if schema is None and model is not None:
+        schema = getattr(model, "schema_", None)
+    tables = prepare(real_df, synthetic, hold_df, schema)
+    check_columns(tables, [secret] if secret else None, "secret")
+    check_columns(tables, quasi_identifiers, "quasi_identifiers")
+    seeds = [int(s.generate_state(1)[0]) for s in np.random.SeedSequence(seed_int).spawn(8)]
+    from lookalike.audit.targets import select_targets
+
+    timings: dict[str, float] = {}
+    notes = list(tables.notes)
+    steps = 2 + (4 if hold_df is not None else 0)
+    with progress("auditing: targets", steps) as advance:
+        t0 = time.perf_counter()
+        chosen = select_targets(
+            real_df, schema if schema is not None else None,
+            n=min(N_TARGETS, len(real_df)), rows=None if targets is None else list(targets), seed=seeds[0],
+        )
+        feats = encode(tables)
+        timings["targets"] = time.perf_counter() - t0
+        advance(description="auditing: similarity")
+
+        def timed(name: str, fn, *args, **kwargs):
+            t = time.perf_counter()
+            out = fn(*args, **kwargs)
+            timings[name] = round(time.perf_counter() - t, 3)
+            advance(description=f"auditing: after {name}")
+            return out
+
+        sim = timed("similarity", similarity, tables, feats, seed=seeds[1])
+        mem = attr = so = link = None
+        if hold_df is not None:
+            mem = timed("membership", membership, tables, feats, seed=seeds[2])
+            attr = timed(
+                "attribute", attribute_inference, tables, feats,
+                secrets=[secret] if secret else None, quasi_identifiers=quasi_identifiers,
+                targets=chosen.rows, seed=seeds[3],
+            )
+            so = timed("singling_out", singling_out, tables, seed=seeds[4])
+            link = timed("linkability", linkability, tables, feats, seed=seeds[5])
+            if so.note:
+                notes.append(f"singling out: {so.note}")
+        else:
+            notes.append(
+                "no holdout given: membership, attribute-inference, singling-out and linkability "
+                "attacks need real rows the synthesizer never saw, and were not run"
+            )
+    shadow_result = None
+    if shadow:
+        t = time.perf_counter()
+        shadow_result = _run_shadow(real_df, model, int(shadow), chosen, schema, seeds[6])
+        timings["shadow"] = round(time.perf_counter() - t, 3)
+    reports = _target_reports(chosen, mem, attr or [], shadow_result)
+    exposed = _most_exposed(mem)
+    meta = AuditMeta(
+        n_real=tables.n_real,
+        n_synthetic=tables.n_synthetic,
+        n_holdout=tables.n_holdout,
+        seed=seed_int,
+        seconds=round(time.perf_counter() - start, 3),
+        timings={k: round(v, 3) for k, v in timings.items()},
+        lookalike_version=_version(),
+        secret=secret,
+        quasi_identifiers=None if quasi_identifiers is None else tuple(quasi_identifiers),
+        excluded_columns=tables.excluded,
+        notes=tuple(notes),
+    )
+    return AuditResult(
+        meta=meta,
+        similarity=sim,
+        membership=mem,
+        attribute=tuple(attr or ()),
+        singling_out=so,
+        linkability=link,
+        targets=reports,
+        most_exposed=exposed,
+        shadow=shadow_result,
+    )
+
+
+def _target_reports(chosen: Any, mem: Membership | None, attr: list[AttributeInference],
+                    shadow: Any) -> tuple[TargetReport, ...]:
+    rows = np.asarray(chosen.rows, dtype=int)
+    dist = dens = None
+    if mem is not None and len(rows):
+        dist = percentile_among(mem.distance.member_scores[rows], mem.distance.non_member_scores)
+        dens = percentile_among(mem.density.member_scores[rows], mem.density.non_member_scores)
+    by_row = {t.row: t for t in (shadow.targets if shadow is not None else ())}
+    out = []
+    for i, r in enumerate(chosen.rows):
+        sh = by_row.get(r)
+        out.append(
+            TargetReport(
+                row=int(r),
+                reason=chosen.reasons[i] if i < len(chosen.reasons) else "",
+                exposure=chosen.scores[i] if i < len(chosen.scores) else None,
+                distance=None if dist is None else float(dist[i]),
+                density=None if dens is None else float(dens[i]),
+                secrets_inferred={a.secret: a.target_hits[i] for a in attr if i < len(a.target_hits)},
+                secrets_inferred_reference={
+                    a.secret: a.target_hits_reference[i] for a in attr if i < len(a.target_hits_reference)
+                },
+                shadow_auc=None if sh is None else sh.auc,
+                shadow_auc_ci=None if sh is None else sh.auc_ci,
+                shadow_epsilon=None if sh is None else sh.epsilon.epsilon,
+            )
+        )
+    return tuple(out)
+
+
+def _most_exposed(mem: Membership | None) -> tuple[ExposedRecord, ...]:
+    if mem is None:
+        return ()
+    dist = mem.distance.exposure()
+    dens = mem.density.exposure()
+    # the larger of the two shares, then the density share (which discounts typical records)
+    order = np.lexsort((np.arange(len(dist)), -dens, -np.maximum(dist, dens)))[:N_EXPOSED]
+    return tuple(ExposedRecord(int(r), float(dist[r]), float(dens[r])) for r in order)

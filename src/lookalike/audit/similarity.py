@@ -1,0 +1,134 @@
+"""Similarity of synthetic rows to training rows: exact matches, DCR and NNDR.
+
+These are **not privacy guarantees**: a synthetic table far from every training row can still
+leak (an attribute, a membership), and a close one may be harmless when the population is
+dense. They are reported because a copy of the training data shows up here first.
+
+* **Exact-match rate**: the share of synthetic rows equal to some training row on every
+  modelled column. For comparison, the share equal to some holdout row, and to some row of a
+  training sample as large as the holdout (natural duplicates in a coarse table match too).
+* **DCR** (distance to closest record): for a seeded sample of synthetic rows, the distance to
+  the closest row of a training sample and of the holdout, both of the holdout's size (so
+  neither side is closer only by being larger), as medians and 5th percentiles. Then the share
+  of synthetic rows whose closest real row (all training and holdout rows) is a training row,
+  with a Wilson interval: without memorisation it is about ``n_train / (n_train + n_holdout)``
+  (``closer_expected``; ties count that share), a copy of the training data scores 1.
+* **NNDR** (nearest-neighbour distance ratio): closest over second-closest distance in each
+  reference; near 0 means a synthetic row sits on one real row, away from the others.
+
+Distances are those of :mod:`lookalike.audit._features` (1 = one category changed or one
+numeric value moved by a robust spread).
+
+>>> import lookalike
+>>> from lookalike.evaluate.tables import prepare
+>>> adult = lookalike.load_demo().sample(1200, random_state=0)
+>>> train, holdout = adult.iloc[:800], adult.iloc[800:]
+>>> s = similarity(prepare(train, train, holdout), seed=0)
+>>> s.exact_match.value, s.closer_to_train.value, round(s.closer_expected, 3)
+(1.0, 1.0, 0.667)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lookalike._rng import Seed, as_rng
+from lookalike.audit._features import Features, encode, nearest, row_keys
+from lookalike.audit._stats import Rate, wilson
+from lookalike.evaluate.result import _Json
+from lookalike.evaluate.tables import Tables
+
+__all__ = ["WARNING", "Similarity", "similarity"]
+
+WARNING = (
+    "Similarity metrics (exact matches, distance to closest record, NNDR) are not privacy "
+    "guarantees: a synthetic table far from every real row can still leak; attacks are the evidence."
+)
+MAX_SYNTHETIC = 5000
+"""Synthetic rows whose distances are measured (a seeded sample when there are more)."""
+MAX_REFERENCE = 10000
+"""Largest training sample / holdout used as the reference of DCR and NNDR."""
+
+
+@dataclass(frozen=True)
+class Similarity(_Json):
+    """Exact-match rates, DCR and NNDR of synthetic rows against training and holdout rows."""
+
+    exact_match: Rate
+    exact_match_holdout: Rate | None
+    exact_match_train_equal: Rate | None
+    dcr_median_train: float
+    dcr_median_holdout: float | None
+    dcr_p05_train: float
+    dcr_p05_holdout: float | None
+    closer_to_train: Rate | None
+    closer_expected: float | None
+    nndr_median_train: float
+    nndr_median_holdout: float | None
+    n_synthetic: int
+    n_reference: int
+    warning: str = WARNING
+
+
+def _nndr(dist: np.ndarray) -> np.ndarray:
+    d1, d2 = dist[:, 0], dist[:, 1] if dist.shape[1] > 1 else dist[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(d2 > 0, d1 / d2, 1.0)
+    return out
+
+
+def similarity(
+    tables: Tables,
+    features: Features | None = None,
+    *,
+    seed: Seed = 0,
+    max_synthetic: int = MAX_SYNTHETIC,
+    max_reference: int = MAX_REFERENCE,
+) -> Similarity:
+    """Exact-match rates, DCR and NNDR of ``tables.synthetic`` against the training (real) rows.
+
+    Without a holdout, only the training side is measured and nothing is compared.
+    """
+    rng = as_rng(seed)
+    has_holdout = tables.n_holdout is not None
+    train_keys = row_keys(tables, "real")
+    synth_keys = row_keys(tables, "synthetic")
+    exact = wilson(int(np.isin(synth_keys, train_keys).sum()), len(synth_keys))
+    n_ref = min(tables.n_holdout or tables.n_real, tables.n_real, max_reference)
+    train_rows = np.sort(rng.choice(tables.n_real, n_ref, replace=False))
+    exact_hold = exact_equal = None
+    if has_holdout:
+        hold_keys = row_keys(tables, "holdout")
+        exact_hold = wilson(int(np.isin(synth_keys, hold_keys).sum()), len(synth_keys))
+        exact_equal = wilson(int(np.isin(synth_keys, train_keys[train_rows]).sum()), len(synth_keys))
+    feats = features if features is not None else encode(tables)
+    n_syn = min(tables.n_synthetic, max_synthetic)
+    syn_rows = np.sort(rng.choice(tables.n_synthetic, n_syn, replace=False))
+    queries = feats.synthetic[syn_rows]
+    d_train, _ = nearest(queries, feats.real[train_rows], k=2)
+    closer = expected = d_hold = None
+    if has_holdout:
+        n_hold = tables.n_holdout
+        hold_rows = np.sort(rng.choice(n_hold, min(n_ref, n_hold), replace=False))
+        d_hold, _ = nearest(queries, feats.holdout[hold_rows], k=2)
+        a = d_train[:, 0] if n_ref == tables.n_real else nearest(queries, feats.real)[0][:, 0]
+        b = d_hold[:, 0] if len(hold_rows) == n_hold else nearest(queries, feats.holdout)[0][:, 0]
+        expected = tables.n_real / (tables.n_real + n_hold)
+        closer = wilson(float((a < b).sum() + expected * (a == b).sum()), n_syn)
+    return Similarity(
+        exact_match=exact,
+        exact_match_holdout=exact_hold,
+        exact_match_train_equal=exact_equal,
+        dcr_median_train=float(np.median(d_train[:, 0])),
+        dcr_median_holdout=None if d_hold is None else float(np.median(d_hold[:, 0])),
+        dcr_p05_train=float(np.percentile(d_train[:, 0], 5)),
+        dcr_p05_holdout=None if d_hold is None else float(np.percentile(d_hold[:, 0], 5)),
+        closer_to_train=closer,
+        closer_expected=expected,
+        nndr_median_train=float(np.median(_nndr(d_train))),
+        nndr_median_holdout=None if d_hold is None else float(np.median(_nndr(d_hold))),
+        n_synthetic=n_syn,
+        n_reference=n_ref,
+    )
