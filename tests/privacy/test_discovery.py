@@ -103,3 +103,54 @@ def test_bad_budget_is_refused(table):
     engine, schema = _engine(table)
     with pytest.raises(ConfigError, match="delta"):
         discover_domain(engine, schema, rho=0.01, delta=0.0)
+
+
+def test_borrowed_one_way_budget_is_charged_and_returned(table):
+    """With ``one_way_rho`` the threshold and the fine histogram take their shares of each
+    column's 1-way budget, say so in their releases, and leave the rest for the plain 1-way."""
+    from lookalike.privacy.discovery import FINE_SHARE, THRESHOLD_SHARE
+
+    engine, schema = _engine(table)
+    found = discover_domain(engine, schema, rho=0.003, delta=1e-9, n_bins=16, one_way_rho=0.002)
+    by_name = {r.name: r for r in found.releases}
+    assert math.isclose(by_name["categories of colour"].rho, 0.001 + THRESHOLD_SHARE * 0.002, rel_tol=1e-9)
+    assert math.isclose(by_name["shape of age"].rho, FINE_SHARE * 0.002, rel_tol=1e-12)
+    assert math.isclose(found.one_way_rho["colour"], (1 - THRESHOLD_SHARE) * 0.002, rel_tol=1e-12)
+    assert math.isclose(found.one_way_rho["income"], (1 - FINE_SHARE) * 0.002, rel_tol=1e-12)
+    # everything charged stays within discovery's share plus the borrowed parts
+    borrowed = 0.002 * (THRESHOLD_SHARE + 2 * FINE_SHARE)
+    assert found.rho_spent <= 0.003 + borrowed + 1e-12
+    # estimates cover the kept categories and every bin; "other" and missing are left to the
+    # plain 1-way (NaN)
+    est, var = found.estimates["colour"]
+    codec = found.encoder.codecs[0]
+    assert np.isfinite(est[:3]).all() and np.isnan(est[3:]).all() and (var > 0).all()
+    # the noisy counts of red/green/blue lie within 5 sigma of the truth
+    truth = table["colour"].value_counts()
+    sigma = math.sqrt(var[0])
+    for k, cat in enumerate(codec.categories[:3]):
+        assert abs(est[k] - truth[cat]) < 5 * sigma
+    est_age, var_age = found.estimates["age"]
+    n_bins = found.encoder.codecs[1].bins.n_bins
+    assert np.isfinite(est_age[:n_bins]).all() and len(est_age) == n_bins + 1
+    # the bins' sums add up to the rows within the summed noise (5 sigma)
+    assert abs(est_age[:n_bins].sum() - len(table)) < 5 * math.sqrt(var_age[:n_bins].sum())
+
+
+def test_shrink_smooths_noise_and_keeps_spikes():
+    from lookalike.privacy.discovery import _shrink
+
+    rng = np.random.default_rng(1)
+    sigma = 50.0
+    flat = 100 + rng.normal(0, sigma, 40)  # 4 groups of 10 flat cells, noise only
+    spiky = np.r_[np.full(9, 100.0), 5000.0] + rng.normal(0, sigma, 10)  # one spike among 10
+    counts = np.r_[flat, spiky]
+    groups = np.repeat(np.arange(5), 10)
+    out = _shrink(counts, groups, sigma)
+    # noise over flat stretches: the spread shrinks toward the group mean (James-Stein keeps at
+    # most 1 - sigma^2/spread of it; with pure noise the expected spread is sigma^2)
+    assert out[:40].reshape(4, 10).std(axis=1).mean() < 0.5 * sigma
+    # the spike keeps almost all of its height
+    assert out[-1] > 4500
+    # group sums are unchanged (shrinking moves mass between siblings only)
+    assert np.allclose(out.reshape(5, 10).sum(1), counts.reshape(5, 10).sum(1))

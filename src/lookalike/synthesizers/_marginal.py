@@ -29,6 +29,7 @@ import pandas as pd
 
 from lookalike._rng import Seed, as_rng
 from lookalike.errors import ColumnError, ConfigError
+from lookalike.graphical import Measurement
 from lookalike.marginals.engine import Engine, NumpyEngine
 from lookalike.privacy.accountant import (
     Accountant,
@@ -39,6 +40,7 @@ from lookalike.privacy.accountant import (
     rho_from_epsilon_delta,
 )
 from lookalike.privacy.discovery import discover_domain, discovery_columns
+from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import Kind, Schema, as_schema, resolve_schema
 from lookalike.synthesizers.base import Conditions, Synthesizer
 from lookalike.transform.encoder import TableEncoder
@@ -85,7 +87,8 @@ class MarginalSynthesizer(Synthesizer):
     """Base of MST, AIM and PrivBayes: DP fits from noisy marginals through an engine.
 
     Subclasses implement ``_fit_marginals(engine, encoder, accountant, rng)`` (``accountant`` is
-    None in non-DP fits, where counts are exact) and ``_sample_codes(n, rng)``, and list their
+    None in non-DP fits, where counts are exact; families that measure every 1-way first
+    override ``_one_way_rho`` and find those measurements in ``self._one_ways``) and ``_sample_codes(n, rng)``, and list their
     state in ``_model_state``/``_load_model_state``.
     """
 
@@ -152,11 +155,13 @@ class MarginalSynthesizer(Synthesizer):
             raise ConfigError("delta and ledger apply to DP fits only: give epsilon as well")
 
         engine, schema_, frame = self._open(data, schema)
-        rho_disc = None
+        rho_disc = rho_one = None
         if dp_mode:
             cats, nums = discovery_columns(schema_)
             rho_disc = rho_total * self.discovery_share if (cats or nums) else 0.0
-        found = discover_domain(engine, schema_, rho=rho_disc, delta=delta_disc or 0.0, n_bins=self.n_bins)
+            rho_one = self._one_way_rho(rho_total - rho_disc, len(schema_.modelled))
+        found = discover_domain(engine, schema_, rho=rho_disc, delta=delta_disc or 0.0,
+                                n_bins=self.n_bins, one_way_rho=rho_one)
         engine.bind(found.encoder)
         accountant = None
         if dp_mode:
@@ -166,6 +171,8 @@ class MarginalSynthesizer(Synthesizer):
         self.schema_ = found.schema
         self.encoder_ = found.encoder
         self.conform_actions_ = []
+        self._rho_family = None if not dp_mode else rho_total - rho_disc
+        self._one_ways = measure_one_ways(engine, found, accountant) if found.one_way_rho else None
         self._fit_marginals(engine, found.encoder, accountant, rng)
         self.n_rows_ = None if dp_mode else _exact_rows(engine, found.encoder)
         # in DP fits the row count is private: the default sample size is the model's noisy total
@@ -242,6 +249,11 @@ class MarginalSynthesizer(Synthesizer):
         return self.encoder_.decode(self._sample_codes(n, rng), rng)
 
     # ----------------------------------------------------------------- to subclass
+    def _one_way_rho(self, rho: float, d: int) -> float | None:
+        """ρ of each 1-way measurement, for families that measure every 1-way first (MST,
+        AIM) out of ``rho``, the budget left after discovery; None: the family does not."""
+        return None
+
     def _fit_marginals(self, engine: Engine, encoder: TableEncoder, accountant: Accountant | None,
                        rng: np.random.Generator) -> None:
         raise NotImplementedError
@@ -282,6 +294,27 @@ class MarginalSynthesizer(Synthesizer):
 
             PrivacyLedger(entry[0]).attach_model(entry[2], str(Path(out).resolve()))
         return out
+
+
+def measure_one_ways(engine: Engine, found, accountant: Accountant) -> list[Measurement]:
+    """Every column's 1-way marginal: a plain noisy count over its codes, combined cell by cell
+    (inverse-variance weights) with what discovery already released about the same cells."""
+    out = []
+    for name in found.encoder.names:
+        rho = found.one_way_rho[name]
+        sigma = math.sqrt(1 / (2 * rho))
+        noisy = gaussian_counts(engine.marginal((name,)), sigma=sigma)
+        accountant.spend(f"1-way {name}", noisy.rho, mechanism="discrete_gaussian",
+                         detail=f"sigma={sigma:.4g}")
+        values, var = noisy.values.astype(float), np.full(noisy.values.shape, sigma**2)
+        if name in found.estimates:
+            est, est_var = found.estimates[name]
+            have = np.isfinite(est)
+            w = np.where(have, var / np.where(have, var + est_var, 1.0), 0.0)
+            values = np.where(have, (1 - w) * values + w * np.nan_to_num(est), values)
+            var = np.where(have, var * est_var / np.where(have, var + est_var, 1.0), var)
+        out.append(Measurement((name,), values, float(np.sqrt(var.mean()))))
+    return out
 
 
 def _exact_rows(engine: Engine, encoder: TableEncoder) -> int:

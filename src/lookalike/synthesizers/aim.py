@@ -81,6 +81,13 @@ class AIMSynthesizer(GraphicalSynthesizer):
         if not isinstance(self.iters, int) or self.iters < 1:
             raise ConfigError(f"iters must be a positive integer, got {self.iters!r}")
 
+    def _planned(self, d: int, dp: bool) -> int:
+        """Planned measurements: the rounds plus the d initial 1-ways (T = 16d in the paper)."""
+        return (self.rounds or (4 * d if dp else d)) + d
+
+    def _one_way_rho(self, rho: float, d: int) -> float:
+        return 0.9 * rho / self._planned(d, True)
+
     def _fit_marginals(self, engine: Engine, encoder: TableEncoder, accountant: Accountant | None,
                        rng: np.random.Generator) -> None:
         names, sizes = encoder.names, encoder.sizes
@@ -88,18 +95,18 @@ class AIMSynthesizer(GraphicalSynthesizer):
         cands = workload_candidates(names, self.degree)
         exact = {r: c.astype(float) for r, c in engine.marginals(list(cands)).items()}
         dp = accountant is not None
-        rho = accountant.remaining if dp else None
-        rounds = self.rounds or (4 * len(names) if dp else len(names))
-        # the d initial 1-way measurements count as rounds too (AIM plans T = 16d rounds in all)
-        planned = rounds + len(names)
+        rho = self._rho_family if dp else None
+        planned = self._planned(len(names), dp)
         sigma = math.sqrt(planned / (2 * 0.9 * rho)) if dp else 1.0
         eps = math.sqrt(8 * 0.1 * rho / planned) if dp else None
-        measurements: list[Measurement] = []
-        for a in names:
-            measurements.append(noisy_measurement(exact[(a,)], (a,), sigma, accountant, "1-way"))
+        # the 1-ways were measured with domain discovery (``_one_way_rho``), exactly without DP
+        measurements: list[Measurement] = list(self._one_ways or [
+            noisy_measurement(exact[(a,)], (a,), sigma, None, "1-way") for a in names
+        ])
         model = estimate(domain, measurements, iters=self.iters // 4)
         selected: list[tuple[str, ...]] = []
         max_w = max(cands.values())
+        rounds = self._planned(len(names), dp) - len(names)
         final, t = False, 0
         while not final:
             t += 1

@@ -3,7 +3,8 @@
 The winner of the 2018 NIST DP synthetic data challenge, in three steps sharing the budget left
 after domain discovery (``split``; the paper uses thirds):
 
-1. **measure** every 1-way marginal with Gaussian noise;
+1. **measure** every 1-way marginal with Gaussian noise (together with domain discovery, which
+   borrows part of this budget: :func:`~lookalike.privacy.discovery.discover_domain`);
 2. **select** a spanning tree of column pairs with the exponential mechanism (Kruskal's
    algorithm, one noisy choice per edge), scoring each pair by how badly the independent model
    fitted to the noisy 1-ways misses its 2-way marginal (L1 error, sensitivity 1);
@@ -131,17 +132,20 @@ class MSTSynthesizer(GraphicalSynthesizer):
                 f"split must be three positive shares (1-way, select, 2-way), got {self.split!r}"
             )
 
+    def _one_way_rho(self, rho: float, d: int) -> float:
+        return rho * self.split[0] / sum(self.split) / d
+
     def _fit_marginals(self, engine: Engine, encoder: TableEncoder, accountant: Accountant | None,
                        rng: np.random.Generator) -> None:
         names, sizes = encoder.names, encoder.sizes
         d = len(names)
         # every 1-way and 2-way count in one pass (one scan in DuckDB), released only with noise
         engine = _Cached(engine, [(a,) for a in names] + list(itertools.combinations(names, 2)))
+        # the 1-ways were measured with domain discovery (``_one_way_rho``), exactly without DP
+        ones = self._one_ways or measure(engine, [(a,) for a in names], None, None, "1-way")
         rho = accountant.remaining if accountant is not None else None
-        w = np.asarray(self.split, dtype=float) / np.sum(self.split)
-        rho1, rho_sel, rho2 = (rho * w if rho is not None else (None, None, None))
-        sigma1 = math.sqrt(d / (2 * rho1)) if rho1 else None
-        ones = measure(engine, [(a,) for a in names], sigma1, accountant, "1-way")
+        w = np.asarray(self.split[1:], dtype=float) / np.sum(self.split[1:])
+        rho_sel, rho2 = (rho * w if rho is not None else (None, None))
         one_vals = {m.attrs[0]: m.values for m in ones}
         total = max(1.0, float(np.mean([np.clip(m.values, 0, None).sum() for m in ones])))
         tree = spanning_tree(engine, names, one_vals, total, rho_sel, accountant, rng) if d > 1 else []
