@@ -40,6 +40,8 @@ __all__ = ["AuditMeta", "AuditResult", "ExposedRecord", "TargetReport", "audit"]
 
 N_TARGETS = 5
 """Records chosen as targets (the most exposed ones) when none are named."""
+MIN_SHADOW = 4
+"""Fewest shadow fits per target and class (half train the attack, half test it)."""
 N_EXPOSED = 10
 """Most exposed training records listed by their membership scores."""
 
@@ -246,6 +248,11 @@ def audit(
     seed_int = _seed_int(seed)
     if isinstance(shadow, bool) or not isinstance(shadow, (int, np.integer)) or shadow < 0:
         raise ConfigError(f"shadow must be a non-negative number of fits, got {shadow!r}")
+    if 0 < shadow < MIN_SHADOW:
+        raise ConfigError(
+            f"shadow={shadow} (--shadow) is too few fits: each target needs at least {MIN_SHADOW} "
+            "per class, half to train the attack and half to test it; tens give useful intervals"
+        )
     if secret is not None and not isinstance(secret, str):
         raise ConfigError(f"secret must be one column name, got {secret!r}")
     if isinstance(quasi_identifiers, str):
@@ -375,6 +382,6 @@ def _most_exposed(mem: Membership | None) -> tuple[ExposedRecord, ...]:
         return ()
     dist = mem.distance.exposure()
     dens = mem.density.exposure()
-    # the larger of the two shares, then the density share (which discounts typical records)
-    order = np.lexsort((np.arange(len(dist)), -dens, -np.maximum(dist, dens)))[:N_EXPOSED]
+    # the larger of the two shares, then the density score (which discounts typical records)
+    order = np.lexsort((np.arange(len(dist)), -mem.density.member_scores, -np.maximum(dist, dens)))[:N_EXPOSED]
     return tuple(ExposedRecord(int(r), float(dist[r]), float(dens[r])) for r in order)

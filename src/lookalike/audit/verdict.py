@@ -39,6 +39,10 @@ def grade_risk(value: float | None, ci: tuple[float, float] | None) -> int:
     return 1 if value < RISK[0] else 2 if value < RISK[1] else 3
 
 
+def _level(g: int) -> str:
+    return "no risk shown, risk" if g == 0 else f"{LEVELS[g]} risk"
+
+
 def _ci(ci: tuple[float, float]) -> str:
     return f"[{ci[0]:.2f}, {ci[1]:.2f}]"
 
@@ -78,13 +82,13 @@ def sentences(result: AuditResult) -> list[str]:
     so = result.singling_out
     if so is not None and so.n_queries:
         g = grade_risk(so.risk.value, so.risk.ci)
-        parts.append((g, f"Singling out: {LEVELS[g]} risk {so.risk.value:.2f} {_ci(so.risk.ci)} "
+        parts.append((g, f"Singling out: {_level(g)} {so.risk.value:.2f} {_ci(so.risk.ci)} "
                          f"({so.attack.value:.0%} of {so.n_queries} predicates read off the synthetic "
                          f"data isolate one training record, {so.control.value:.0%} one holdout record)."))
     lk = result.linkability
     if lk is not None:
         g = grade_risk(lk.risk.value, lk.risk.ci)
-        parts.append((g, f"Linkability: {LEVELS[g]} risk {lk.risk.value:.2f} {_ci(lk.risk.ci)} "
+        parts.append((g, f"Linkability: {_level(g)} {lk.risk.value:.2f} {_ci(lk.risk.ci)} "
                          f"({lk.attack.value:.0%} of training records linked through one synthetic "
                          f"row, {lk.control.value:.0%} of holdout records)."))
     sh = result.shadow

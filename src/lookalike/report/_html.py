@@ -60,8 +60,13 @@ def render_html(report: Mapping[str, Any]) -> str:
     heatmaps = _plots.heatmap_plots(fidelity.get("associations"))
     utility_plot = _plots.utility_plot(evaluation.get("utility"))
     query_plot = _plots.query_error_plot(evaluation.get("queries"))
-    n_plots = len(column_plots) + len(heatmaps) + (utility_plot is not None) + (query_plot is not None)
     privacy = report["privacy"]
+    audit = ((privacy.get("attacks") or {}).get("audit")) or None
+    roc_plots = _roc_plots(audit) if audit else []
+    n_plots = (
+        len(column_plots) + len(heatmaps) + (utility_plot is not None) + (query_plot is not None)
+        + len(roc_plots)
+    )
     provenance = report["provenance"]
     schema = provenance.get("schema")
     dp = privacy.get("epsilon") is not None
@@ -90,6 +95,10 @@ def render_html(report: Mapping[str, Any]) -> str:
         "schema_counts": _source_counts(schema) if schema else {},
         "n_rows_source": _source_label(((schema or {}).get("n_rows") or {}).get("source"))[0],
         "features": _feature_rows(evaluation.get("detection")),
+        "audit": audit,
+        "roc_plots": roc_plots,
+        "attribute_rows": (audit or {}).get("attribute") or [],
+        "target_rows": _target_rows(audit),
     }
     return _ENV.get_template("report.html.j2").render(**context)
 
@@ -253,6 +262,44 @@ def _attack_notes(privacy: Mapping) -> list[str]:
             "privacy guarantees: a low rate does not mean a record cannot be inferred."
         )
     return notes
+
+
+def _roc_plots(audit: Mapping) -> list:
+    plots = []
+    membership = audit.get("membership") or {}
+    curves = []
+    for key in ("distance", "density"):
+        a = membership.get(key) or {}
+        roc = a.get("roc") or {}
+        if roc:
+            auc = a.get("auc")
+            label = f"{key} (AUC {auc:.3f})" if _finite(auc) else key
+            curves.append({"label": label, "fpr": roc.get("fpr"), "tpr": roc.get("tpr")})
+    p = _plots.roc_plot(curves, "roc-membership", "Membership inference: training vs holdout rows")
+    if p is not None:
+        plots.append(p)
+    shadow = audit.get("shadow") or {}
+    curves = []
+    for t in shadow.get("targets") or []:
+        roc = t.get("roc") or {}
+        fpr, tpr = (roc.get("fpr"), roc.get("tpr")) if isinstance(roc, Mapping) else (roc[0], roc[1]) if len(roc) == 2 else (None, None)
+        auc = t.get("auc")
+        curves.append({"label": f"row {t.get('row')}" + (f" (AUC {auc:.3f})" if _finite(auc) else ""), "fpr": fpr, "tpr": tpr})
+    p = _plots.roc_plot(curves, "roc-shadow", "Shadow-model attack, per target")
+    if p is not None:
+        plots.append(p)
+    return plots
+
+
+def _target_rows(audit: Mapping | None) -> list[dict]:
+    """Per-target rows for the report: row numbers, reasons (column names) and risks only."""
+    rows = []
+    for t in (audit or {}).get("targets") or []:
+        inferred = t.get("secrets_inferred") or {}
+        reference = t.get("secrets_inferred_reference") or {}
+        beyond = sorted(k for k, v in inferred.items() if v and not reference.get(k))
+        rows.append({**t, "beyond": beyond, "n_secrets": len(inferred)})
+    return rows
 
 
 def _feature_rows(detection: Mapping | None) -> list[dict]:

@@ -23,7 +23,7 @@ from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-__all__ = ["Plot", "column_plot", "heatmap_plots", "query_error_plot", "utility_plot"]
+__all__ = ["Plot", "column_plot", "heatmap_plots", "query_error_plot", "roc_plot", "utility_plot"]
 
 REAL = "#3b6ea8"
 SYNTHETIC = "#e08a3c"
@@ -312,6 +312,51 @@ def utility_plot(utility: Mapping[str, Any] | None) -> Plot | None:
         fig.legend(frameon=False, loc="outside upper center", ncols=2)
         svg = to_svg(fig, "utility", "model scores trained on real vs synthetic data")
     return Plot("utility", "utility", svg)
+
+
+_ROC_COLOURS = ("#3b6ea8", "#e08a3c", "#5a9e6f", "#b5485d", "#7b61a8", "#8c7a4b", "#4a9bb0", "#c76fa8")
+
+
+def roc_plot(curves: Sequence[Mapping[str, Any]], plot_id: str, title: str) -> Plot | None:
+    """ROC curves of attacks, linear axes and a log-FPR panel for the low-FPR end.
+
+    Each curve is ``{"label", "fpr", "tpr"}``; the diagonal is the coin-flip attacker. None
+    when no curve has points.
+    """
+    drawn = []
+    for c in curves:
+        fpr, tpr = _floats(c.get("fpr")), _floats(c.get("tpr"))
+        if fpr.size >= 2 and fpr.size == tpr.size and np.isfinite(fpr).all() and np.isfinite(tpr).all():
+            drawn.append((str(c.get("label", "")), fpr, tpr))
+    if not drawn:
+        return None
+    with matplotlib.rc_context(_RC):
+        fig = _figure(6.4, 2.9)
+        lin, log = fig.subplots(1, 2)
+        for i, (label, fpr, tpr) in enumerate(drawn):
+            colour = _ROC_COLOURS[i % len(_ROC_COLOURS)]
+            lin.plot(fpr, tpr, color=colour, linewidth=1.3, label=_short(label, 40), drawstyle="default")
+            keep = fpr > 0
+            if keep.any():
+                log.plot(fpr[keep], tpr[keep], color=colour, linewidth=1.3)
+        grid = np.geomspace(1e-4, 1, 50)
+        lin.plot([0, 1], [0, 1], color="#9aa3ad", linestyle="--", linewidth=0.8, label="chance")
+        log.plot(grid, grid, color="#9aa3ad", linestyle="--", linewidth=0.8)
+        log.set_xscale("log")
+        log.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        log.xaxis.set_minor_formatter(NullFormatter())
+        for ax, xlabel in ((lin, "false positive rate"), (log, "false positive rate (log scale)")):
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel("true positive rate")
+            ax.set_ylim(0, 1.01)
+            ax.grid(color="#e3e7eb", linewidth=0.6)
+            ax.set_axisbelow(True)
+        lin.set_xlim(0, 1)
+        log.set_xlim(1e-4, 1)
+        lin.set_title(_short(title, 60))
+        lin.legend(frameon=False, loc="lower right", fontsize=7)
+        svg = to_svg(fig, plot_id, title)
+    return Plot(plot_id, title, svg)
 
 
 def _cmap(name: str, levels: int) -> ListedColormap:

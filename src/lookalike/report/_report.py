@@ -81,17 +81,23 @@ class Report:
 
 
 def build_report(
-    evaluation: Any,
+    evaluation: Any = None,
     *,
     model: Any = None,
     schema: Any = None,
     privacy: Mapping | None = None,
     title: str = "lookalike report",
     seed: Seed = None,
+    audit: Any = None,
 ) -> Report:
     """Assemble a report from an evaluation, the fitted model, its schema and privacy facts.
 
-    ``evaluation`` is the dict of ``Evaluation.to_dict()`` (or any object with ``to_dict``).
+    ``evaluation`` is the dict of ``Evaluation.to_dict()`` (or any object with ``to_dict``);
+    it may be None when ``audit`` is given, for a privacy-only report. ``audit`` is an
+    :class:`lookalike.audit.AuditResult` (or its ``to_dict()``): its attack summary goes to
+    the privacy line of the first screen, its overall verdict to the verdict, and the whole
+    audit (ROC curves, per-target risks, most exposed rows by number) to the Privacy section,
+    under ``privacy["attacks"]``.
     ``schema`` defaults to ``model.schema_``; each of its facts is shown with its source
     (declared public, read from the data, or a DP release). ``privacy`` is None for a model
     fitted without differential privacy, whose report then says plainly that no formal
@@ -114,6 +120,14 @@ def build_report(
     >>> sorted(report.to_dict())
     ['created', 'evaluation', 'headline', 'privacy', 'provenance', 'title', 'verdict']
     """
+    if hasattr(audit, "to_dict") and callable(audit.to_dict):
+        audit = audit.to_dict()
+    if audit is not None and not isinstance(audit, Mapping):
+        raise ConfigError(
+            f"audit must be an AuditResult or the dict of its to_dict(), got {type(audit).__name__}"
+        )
+    if evaluation is None and audit is not None:
+        evaluation = {}
     if hasattr(evaluation, "to_dict") and callable(evaluation.to_dict):
         evaluation = evaluation.to_dict()
     if not isinstance(evaluation, Mapping):
@@ -124,13 +138,15 @@ def build_report(
     if not isinstance(title, str) or not title.strip():
         raise ConfigError(f"report title must be a non-empty string, got {title!r}")
     evaluation = jsonable(evaluation)
+    if audit is not None:
+        privacy = _summary.with_audit(privacy, jsonable(audit))
     priv = jsonable(_summary.normalise_privacy(privacy, model))
     created = datetime.now(UTC)
     head = _summary.headline(evaluation, priv)
     return Report(
         title=title.strip(),
         created=created.isoformat(timespec="seconds"),
-        verdict=tuple(_summary.verdict(evaluation, head)),
+        verdict=tuple(_summary.verdict(evaluation, head, priv)),
         headline=head,
         privacy=priv,
         provenance=provenance(

@@ -12,7 +12,7 @@ from typing import Any
 
 from lookalike.errors import ConfigError
 
-__all__ = ["NO_GUARANTEE", "headline", "verdict", "privacy_statement", "normalise_privacy"]
+__all__ = ["NO_GUARANTEE", "headline", "verdict", "privacy_statement", "normalise_privacy", "with_audit"]
 
 NO_GUARANTEE = (
     "No formal privacy guarantee: this model was fitted without differential privacy."
@@ -120,6 +120,17 @@ def normalise_privacy(privacy: Mapping | None, model: Any = None) -> dict:
     }
 
 
+def with_audit(privacy: Mapping | None, audit: Mapping) -> dict:
+    """``privacy`` with an audit's summary rows, verdict and details under ``"attacks"``."""
+    out = dict(privacy or {})
+    attacks = dict(out.get("attacks") or {})
+    attacks["summary"] = list(audit.get("summary") or []) + list(attacks.get("summary") or [])
+    attacks["verdict"] = list(audit.get("verdict") or [])
+    attacks["audit"] = dict(audit)
+    out["attacks"] = attacks
+    return out
+
+
 def privacy_statement(privacy: Mapping) -> str:
     """One sentence: the formal guarantee, or plainly that there is none."""
     if privacy.get("epsilon") is None:
@@ -222,8 +233,20 @@ def _card(label: str, value: str, note: str, tone: str, extra: str = "") -> dict
     return {"label": label, "value": value, "extra": extra, "note": note, "tone": tone}
 
 
-def verdict(evaluation: Mapping, head: Mapping) -> list[str]:
-    """The evaluation's own verdict sentences, or sentences derived from the headline numbers."""
+def verdict(evaluation: Mapping, head: Mapping, privacy: Mapping | None = None) -> list[str]:
+    """The evaluation's own verdict sentences, or sentences derived from the headline numbers.
+
+    An audit's overall sentence follows them (all its sentences when there is no evaluation).
+    """
+    attacks = (privacy or {}).get("attacks") or {}
+    audit_says = [str(s) for s in attacks.get("verdict") or [] if str(s).strip()]
+    if audit_says and not evaluation:
+        return audit_says
+    out = _evaluation_verdict(evaluation, head)
+    return out + audit_says[:1]
+
+
+def _evaluation_verdict(evaluation: Mapping, head: Mapping) -> list[str]:
     given = evaluation.get("verdict")
     if isinstance(given, str) and given.strip():
         return [given.strip()]
