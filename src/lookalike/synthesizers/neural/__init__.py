@@ -6,6 +6,7 @@ only when a model is fitted or loaded (``pip install "lookalike[neural]"``).
 
 from lookalike.synthesizers.neural.ctgan import CTGAN
 from lookalike.synthesizers.neural.dp import DPCTGAN, DPTVAE
+from lookalike.synthesizers.neural.pategan import PATEGAN
 from lookalike.synthesizers.neural.tvae import TVAE
 
-__all__ = ["CTGAN", "TVAE", "DPCTGAN", "DPTVAE"]
+__all__ = ["CTGAN", "TVAE", "DPCTGAN", "DPTVAE", "PATEGAN"]

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from lookalike._rng import Seed, as_rng
-from lookalike.errors import ColumnError, ConditionError, ConfigError
+from lookalike.errors import BudgetExceededError, ColumnError, ConditionError, ConfigError
 from lookalike.marginals.engine import NumpyEngine
 from lookalike.privacy.accountant import (
     RDP_ORDERS,
@@ -68,7 +68,6 @@ class NeuralSynthesizer(Synthesizer):
     """Base of ctgan, tvae, dpctgan, dptvae and pategan: encoding, DP phases, files, sampling."""
 
     supports_dp: ClassVar[bool] = False
-    requires_dp: ClassVar[bool] = False
     dp_sgd: ClassVar[bool] = False
     conditional: ClassVar[bool] = False  # has a conditional vector (GANs)
     native_conditions = True
@@ -77,6 +76,8 @@ class NeuralSynthesizer(Synthesizer):
     def _check_common(self) -> None:
         for name in ("epochs", "batch_size"):
             v = getattr(self, name)
+            if v is None:
+                continue
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ConfigError(f"{name} must be an integer >= 1, got {v!r}")
         if not isinstance(self.device, str):
@@ -108,7 +109,7 @@ class NeuralSynthesizer(Synthesizer):
         """
         self._check_params()
         torch = require_torch()
-        if self.dp_sgd:
+        if self.dp_sgd and epsilon is not None:
             require_opacus()
         device = select_device(self.device)
         dp_mode = epsilon is not None
@@ -116,11 +117,6 @@ class NeuralSynthesizer(Synthesizer):
             raise ConfigError(
                 f"synthesizer {self.name!r} is not differentially private; drop epsilon or use "
                 f"its DP form ({'dpctgan' if self.name == 'ctgan' else 'dptvae'})"
-            )
-        if self.requires_dp and not dp_mode:
-            raise ConfigError(
-                f"synthesizer {self.name!r} is differentially private: give epsilon (e.g. epsilon=1), "
-                "or use ctgan/tvae for a non-DP fit"
             )
         from lookalike.synthesizers._marginal import _fingerprint, _open_ledger
 
@@ -161,6 +157,8 @@ class NeuralSynthesizer(Synthesizer):
 
         if dp_mode:
             encoder, n_est, freqs, releases, found = self._dp_discovery(frame, schema_, rho_disc, delta_disc, rng)
+            self.n_est_ = n_est
+            self._rho_disc = rho_disc
             plan = self._plan(n_est, epsilon, delta - delta_disc, rho_disc)
             curve = [rho_disc * a + r for a, r in zip(RDP_ORDERS, plan["rdp"], strict=True)]
             total_eps = epsilon_from_rdp(curve, delta - delta_disc)
@@ -168,12 +166,18 @@ class NeuralSynthesizer(Synthesizer):
                 raise ConfigError(f"internal: planned epsilon {total_eps} exceeds {epsilon}")
             train_entry = None
             if ledger is not None:
-                train_entry = ledger.spend(
-                    dataset, rho=plan.get("rho", 0.0), rdp=None if "rho" in plan else plan["rdp"],
-                    mechanism=plan["mechanism"], epsilon=plan["epsilon"], delta=delta - delta_disc,
-                    detail=f"{self.name} fit, phase 2: {plan['detail']}",
-                    data_fingerprint=_fingerprint(data),
-                )
+                try:
+                    train_entry = ledger.spend(
+                        dataset, rho=plan.get("rho", 0.0), rdp=None if "rho" in plan else plan["rdp"],
+                        mechanism=plan["mechanism"], epsilon=plan["epsilon"], delta=delta - delta_disc,
+                        detail=f"{self.name} fit, phase 2: {plan['detail']}",
+                        data_fingerprint=_fingerprint(data),
+                    )
+                except BudgetExceededError as e:
+                    raise BudgetExceededError(
+                        f"{e}. Phase 1 (domain discovery) of this fit was charged; its training was "
+                        "refused before it started"
+                    ) from None
             self.schema_ = found.schema
         else:
             encoder = NeuralEncoder.fit(frame, schema_, max_modes=self.max_modes, seed=rng)
@@ -183,7 +187,7 @@ class NeuralSynthesizer(Synthesizer):
         if not dp_mode:
             freqs = [np.bincount(codes[:, j], minlength=s.size) / len(codes)
                      for j, s in enumerate(encoder.discrete_spans)]
-            if self.batch_size > len(frame):
+            if self.batch_size is not None and self.batch_size > len(frame):
                 raise ConfigError(
                     f"batch_size={self.batch_size} is larger than the data ({len(frame)} rows); "
                     "choose batch_size <= the number of rows"
@@ -193,11 +197,12 @@ class NeuralSynthesizer(Synthesizer):
         self.device_ = device
         self._build(device)
         self.training_ = {"loss": {}, "epochs": 0, "stopped_early": False, "device": str(device)}
+        t_train = time.perf_counter()
         self._train(x, codes, plan, rng, device)
+        self.train_seconds_ = time.perf_counter() - t_train  # not saved: model files stay byte-identical
         self.n_rows_ = None if dp_mode else len(frame)
         self.n_estimate_ = int(n_est)
         self.fit_seconds_ = time.perf_counter() - start
-        self.training_["seconds"] = self.fit_seconds_
         self.seed_ = seed if isinstance(seed, int) else None
         self.privacy_ = self._privacy_report(epsilon, delta, releases, plan, found if dp_mode else None)
         if entry is not None:
@@ -242,7 +247,7 @@ class NeuralSynthesizer(Synthesizer):
                     "guarantee": "none: trained on the data without differential privacy (epsilon=None)",
                     "releases": []}
         delta_disc = delta * DISCOVERY_DELTA_SHARE
-        rho_disc = sum(r.rho for r in releases)
+        rho_disc = self._rho_disc  # as planned and charged (discovery may spend a little less)
         curve = [rho_disc * a + r for a, r in zip(RDP_ORDERS, self._spent_curve(plan), strict=True)]
         rel = [{"name": r.name, "mechanism": r.mechanism, "rho": r.rho, "delta": r.delta, "detail": r.detail}
                for r in releases]
@@ -261,6 +266,23 @@ class NeuralSynthesizer(Synthesizer):
                          f"(discovery in zCDP, training {plan['accounting']}, composed in Renyi DP)",
             "releases": rel,
         }
+
+    max_epochs: ClassVar[int] = 300
+
+    def _epochs(self, n_rows: int) -> int:
+        """Epochs: as given, or by default ``max_epochs`` (300; 30 for DP-SGD) cut to one per 40
+        rows on small tables (at least 10): few rows need few passes, and more would memorise them."""
+        if self.epochs is not None:
+            return self.epochs
+        return int(min(self.max_epochs, max(10, n_rows // 40)))
+
+    def _batch(self, n_rows: int, multiple: int = 1) -> int:
+        """The batch size: as given, or by default min(500, rows / 10) (at least 20 rows: small
+        tables still get several steps an epoch), a multiple of ``multiple``."""
+        if self.batch_size is not None:
+            return self.batch_size
+        b = min(500, n_rows, max(20, n_rows // 10))
+        return max(multiple, b - b % multiple)
 
     def _spent_curve(self, plan) -> list[float]:
         """The RDP curve of the training actually run (≤ the plan's when stopped early)."""

@@ -96,7 +96,7 @@ class CondSampler:
 class CTGAN(NeuralSynthesizer):
     """Conditional GAN for tables (not DP).
 
-    ``epochs`` passes over the data at ``batch_size`` rows a step; ``embedding_dim`` noise
+    ``epochs`` passes over the data (None: 300, fewer on tables under 12,000 rows) at ``batch_size`` rows a step (None: min(500, rows)); ``embedding_dim`` noise
     inputs; ``generator_dims``/``discriminator_dims`` hidden widths; ``pac`` rows per
     discriminator input (``batch_size`` must be a multiple); ``patience`` epochs without a
     better validation signal before stopping (None: run all epochs; ``validation_share`` of
@@ -109,8 +109,8 @@ class CTGAN(NeuralSynthesizer):
     def __init__(
         self,
         *,
-        epochs: int = 300,
-        batch_size: int = 500,
+        epochs: int | None = None,
+        batch_size: int | None = None,
         embedding_dim: int = 128,
         generator_dims: tuple[int, ...] = (256, 256),
         discriminator_dims: tuple[int, ...] = (256, 256),
@@ -125,8 +125,8 @@ class CTGAN(NeuralSynthesizer):
         self.epochs = epochs
         self.batch_size = batch_size
         self.embedding_dim = embedding_dim
-        self.generator_dims = generator_dims
-        self.discriminator_dims = discriminator_dims
+        self.generator_dims = tuple(generator_dims)  # tuples, as a model file gives them back
+        self.discriminator_dims = tuple(discriminator_dims)  # tuples, as a model file gives them back
         self.generator_lr = generator_lr
         self.discriminator_lr = discriminator_lr
         self.pac = pac
@@ -139,7 +139,7 @@ class CTGAN(NeuralSynthesizer):
         self._check_common()
         if not isinstance(self.pac, int) or self.pac < 1:
             raise ConfigError(f"pac must be an integer >= 1, got {self.pac!r}")
-        if self.batch_size % self.pac:
+        if self.batch_size is not None and self.batch_size % self.pac:
             raise ConfigError(f"batch_size={self.batch_size} must be a multiple of pac={self.pac}")
         if not 0 < self.validation_share < 0.5:
             raise ConfigError(f"validation_share must lie in (0, 0.5), got {self.validation_share!r}")
@@ -190,17 +190,18 @@ class CTGAN(NeuralSynthesizer):
         G, D = self.generator_, self.discriminator_
         opt_g = adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9), weight_decay=1e-6)
         opt_d = adam(D.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9), weight_decay=1e-6)
-        B = self.batch_size
+        B = self._batch(len(train_rows), self.pac)
         if B > len(train_rows):
             raise ConfigError(
                 f"batch_size={B} is larger than the {len(train_rows)} training rows; choose a smaller batch_size"
             )
         steps = max(1, len(train_rows) // B)
         g_hist, d_hist, v_hist = [], [], []
+        epochs = self._epochs(len(x))
         stopper = EarlyStopper(self.patience, {"generator": G})
         has_cond = sampler.n_disc > 0
-        with progress(f"{self.name}: training", self.epochs) as advance:
-            for epoch in range(self.epochs):
+        with progress(f"{self.name}: training", epochs) as advance:
+            for epoch in range(epochs):
                 G.train()
                 g_sum = d_sum = 0.0
                 for _ in range(steps):
@@ -244,7 +245,7 @@ class CTGAN(NeuralSynthesizer):
         stopper.restore()
         self.training_.update(
             loss={"generator": g_hist, "discriminator": d_hist, **({"validation": v_hist} if v_hist else {})},
-            epochs=len(g_hist), stopped_early=len(g_hist) < self.epochs,
+            epochs=len(g_hist), stopped_early=len(g_hist) < epochs,
             best_epoch=stopper.best_epoch + 1 if v_hist else len(g_hist),
             steps_per_epoch=steps,
         )

@@ -151,12 +151,16 @@ def _accountant(plan: Plan):
 
 
 class _DPMixin:
+    """DP-SGD training; with ``epsilon=None`` a non-DP comparison fit (plain SGD, no guarantee)."""
+
     supports_dp = True
-    requires_dp = True
     dp_sgd = True
+    patience = None  # no early stopping: it would need a private validation signal
+    max_epochs = 30
+    validation_share = 0.1
 
     def _plan(self, n_est: int, epsilon: float, delta: float, rho_disc: float) -> Plan:
-        return plan_dp_sgd(n_est=n_est, batch_size=self.batch_size, epochs=self.epochs, epsilon=epsilon,
+        return plan_dp_sgd(n_est=n_est, batch_size=self._batch(n_est), epochs=self._epochs(n_est), epsilon=epsilon,
                            delta=delta, rho_before=rho_disc, max_grad_norm=self.max_grad_norm,
                            noise_multiplier=self.noise_multiplier)
 
@@ -186,8 +190,8 @@ class DPCTGAN(_DPMixin, CTGAN):
     def __init__(
         self,
         *,
-        epochs: int = 30,
-        batch_size: int = 500,
+        epochs: int | None = None,
+        batch_size: int | None = None,
         embedding_dim: int = 128,
         generator_dims: tuple[int, ...] = (256, 256),
         discriminator_dims: tuple[int, ...] = (256, 256),
@@ -203,8 +207,8 @@ class DPCTGAN(_DPMixin, CTGAN):
         self.epochs = epochs
         self.batch_size = batch_size
         self.embedding_dim = embedding_dim
-        self.generator_dims = generator_dims
-        self.discriminator_dims = discriminator_dims
+        self.generator_dims = tuple(generator_dims)  # tuples, as a model file gives them back
+        self.discriminator_dims = tuple(discriminator_dims)  # tuples, as a model file gives them back
         self.generator_lr = generator_lr
         self.discriminator_lr = discriminator_lr
         self.max_grad_norm = max_grad_norm
@@ -226,6 +230,8 @@ class DPCTGAN(_DPMixin, CTGAN):
                                        1, dropout=0.0).to(device)
 
     def _train(self, x: np.ndarray, codes: np.ndarray, plan: Plan, rng, device) -> None:
+        if plan is None:
+            return super()._train(x, codes, plan, rng, device)
         torch = require_torch()
         F = torch.nn.functional
         n = len(x)
@@ -236,7 +242,7 @@ class DPCTGAN(_DPMixin, CTGAN):
         offsets = torch.as_tensor(sampler.offsets if sampler else np.zeros(0, np.int64), device=device)
         gen = torch_generator(rng, device)
         G = self.generator_
-        B = self.batch_size
+        B = self._batch(self.n_est_)
         opt_g = adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9), weight_decay=1e-6)
         D, opt_d = _make_private(self.discriminator_, torch.optim.Adam(
             self.discriminator_.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9)), plan, B)
@@ -310,8 +316,8 @@ class DPTVAE(_DPMixin, TVAE):
     def __init__(
         self,
         *,
-        epochs: int = 30,
-        batch_size: int = 500,
+        epochs: int | None = None,
+        batch_size: int | None = None,
         latent_dim: int = 128,
         compress_dims: tuple[int, ...] = (128, 128),
         decompress_dims: tuple[int, ...] = (128, 128),
@@ -327,8 +333,8 @@ class DPTVAE(_DPMixin, TVAE):
         self.epochs = epochs
         self.batch_size = batch_size
         self.latent_dim = latent_dim
-        self.compress_dims = compress_dims
-        self.decompress_dims = decompress_dims
+        self.compress_dims = tuple(compress_dims)  # tuples, as a model file gives them back
+        self.decompress_dims = tuple(decompress_dims)  # tuples, as a model file gives them back
         self.lr = lr
         self.loss_factor = loss_factor
         self.max_grad_norm = max_grad_norm
@@ -343,11 +349,13 @@ class DPTVAE(_DPMixin, TVAE):
         self._check_dp()
 
     def _train(self, x: np.ndarray, codes: np.ndarray, plan: Plan, rng, device) -> None:
+        if plan is None:
+            return super()._train(x, codes, plan, rng, device)
         torch = require_torch()
         n = len(x)
         xt = torch.from_numpy(x).to(device)
         gen = torch_generator(rng, device)
-        B = self.batch_size
+        B = self._batch(self.n_est_)
         vae = torch.nn.ModuleDict({"encoder": self.vae_encoder_, "decoder": self.decoder_})
         gsm, opt = _make_private(vae, torch.optim.Adam(vae.parameters(), lr=self.lr), plan, B)
         accountant = _accountant(plan)
@@ -368,7 +376,9 @@ class DPTVAE(_DPMixin, TVAE):
                     per = self._per_sample_loss(xb, eps) * weight
                     loss = per.sum() / len(per)
                     opt.zero_grad(set_to_none=True)
-                    loss.backward()
+                    with warnings.catch_warnings():  # the sigma layer's constant input: Opacus notes it
+                        warnings.simplefilter("ignore", UserWarning)
+                        loss.backward()
                     opt.step()
                     accountant.step(noise_multiplier=sigma, sample_rate=q)
                     done += 1

@@ -41,7 +41,7 @@ __all__ = ["TVAE"]
 class TVAE(NeuralSynthesizer):
     """Tabular VAE (not DP).
 
-    ``epochs`` passes at ``batch_size`` rows a step; ``latent_dim`` latent size;
+    ``epochs`` passes (None: 300, fewer on tables under 12,000 rows) at ``batch_size`` rows a step (None: min(500, rows)); ``latent_dim`` latent size;
     ``compress_dims``/``decompress_dims`` hidden widths; ``loss_factor`` weight of the
     reconstruction term; ``patience`` epochs without a better held-out validation signal
     before stopping (None: all epochs); ``device``: "auto", "cpu" or "cuda".
@@ -52,8 +52,8 @@ class TVAE(NeuralSynthesizer):
     def __init__(
         self,
         *,
-        epochs: int = 300,
-        batch_size: int = 500,
+        epochs: int | None = None,
+        batch_size: int | None = None,
         latent_dim: int = 128,
         compress_dims: tuple[int, ...] = (128, 128),
         decompress_dims: tuple[int, ...] = (128, 128),
@@ -67,8 +67,8 @@ class TVAE(NeuralSynthesizer):
         self.epochs = epochs
         self.batch_size = batch_size
         self.latent_dim = latent_dim
-        self.compress_dims = compress_dims
-        self.decompress_dims = decompress_dims
+        self.compress_dims = tuple(compress_dims)  # tuples, as a model file gives them back
+        self.decompress_dims = tuple(decompress_dims)  # tuples, as a model file gives them back
         self.lr = lr
         self.loss_factor = loss_factor
         self.max_modes = max_modes
@@ -126,7 +126,7 @@ class TVAE(NeuralSynthesizer):
             np.arange(len(x)), np.arange(0))
         xt = torch.from_numpy(x[train_rows]).to(device)
         x_val = x[val_rows]
-        B = self.batch_size
+        B = self._batch(len(train_rows))
         if B > len(train_rows):
             raise ConfigError(
                 f"batch_size={B} is larger than the {len(train_rows)} training rows; choose a smaller batch_size"
@@ -136,10 +136,11 @@ class TVAE(NeuralSynthesizer):
         opt = adam(params, lr=self.lr, weight_decay=1e-5)
         steps = max(1, len(train_rows) // B)
         hist, v_hist = [], []
+        epochs = self._epochs(len(x))
         stopper = EarlyStopper(self.patience, {"decoder": self.decoder_})
         n = len(train_rows)
-        with progress(f"{self.name}: training", self.epochs) as advance:
-            for epoch in range(self.epochs):
+        with progress(f"{self.name}: training", epochs) as advance:
+            for epoch in range(epochs):
                 perm = torch.randperm(n, device=device, generator=gen)
                 total = 0.0
                 for s in range(steps):
@@ -163,7 +164,7 @@ class TVAE(NeuralSynthesizer):
         stopper.restore()
         self.training_.update(
             loss={"elbo": hist, **({"validation": v_hist} if v_hist else {})},
-            epochs=len(hist), stopped_early=len(hist) < self.epochs,
+            epochs=len(hist), stopped_early=len(hist) < epochs,
             best_epoch=stopper.best_epoch + 1 if v_hist else len(hist), steps_per_epoch=steps,
         )
 
@@ -178,7 +179,8 @@ class TVAE(NeuralSynthesizer):
                 b = min(8192, n - lo)
                 z = torch.randn(b, self.latent_dim, device=self.device_, generator=gen)
                 rec, sigma = self.decoder_(z)
-                out.append(torch.tanh(rec).cpu().numpy())
+                # categories are drawn from the decoder's softmax (the model's likelihood), not argmax
+                out.append(self.layout_.activate(rec, tau=1.0, generator=gen).cpu().numpy())
             sig = sigma[0].cpu().numpy() if n else None
         self.decoder_.train()
         return np.concatenate(out), sig

@@ -1,0 +1,181 @@
+"""Neural generators on Adult: lookalike's ctgan, tvae (no DP) and dpctgan, dptvae, pategan at
+(epsilon, delta) = (1, 1e-9), against, with --peers, SDV's CTGAN and TVAE and smartnoise-synth's
+DP-CTGAN and PATE-CTGAN at epsilon = 1, each in its own virtualenv (benchmarks/.venvs/NAME).
+
+    .venv/bin/python benchmarks/neural.py [--only NAME ...] [--peers] [--epochs N] [--dp-epochs N]
+        [--seed 0] [--device auto] [--no-quality] [--json PATH]
+
+NAMEs: ctgan, tvae, dpctgan, dptvae, pategan (lookalike), sdv-ctgan, sdv-tvae,
+smartnoise-dpctgan, smartnoise-patectgan.
+
+Protocol: benchmarks/_protocol.py (80/20 split with seed 0; TVD on the real training data's 20
+quantile bins; gradient-boosting AUC on the real holdout; detection AUC). Every method fits and
+samples in a child process of its own. Speed is seconds per epoch = fit seconds / epochs run,
+so compare ours with SDV's only within one run on one machine (--epochs 5 --no-quality gives a
+quick like-for-like timing). Results merge into --json (default
+benchmarks/results/neural.json, or neural_gpu.json when a GPU is used), keyed by method.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+from pathlib import Path
+
+import numpy as np
+from _peers import ensure_venv, run_script
+from _protocol import load_adult, quality, split
+
+RESULTS = Path(__file__).resolve().parent / "results"
+OURS = ("ctgan", "tvae", "dpctgan", "dptvae", "pategan")
+
+_OURS = """
+import os, torch
+torch.set_num_threads(int(os.environ.get("NEURAL_THREADS", torch.get_num_threads())))
+import lookalike
+from lookalike.synthesizers import get_synthesizer
+params = {params!r}
+model = get_synthesizer({name!r}, **params)
+t = time.perf_counter()
+model.fit(train, seed=seed, **({{"epsilon": epsilon, "delta": delta}} if {dp!r} else {{}}))
+fit_s = time.perf_counter() - t
+t = time.perf_counter(); synth = model.sample(len(train), seed=seed); sample_s = time.perf_counter() - t
+tr = model.training_
+info.update(epochs=tr.get("epochs"), stopped_early=tr.get("stopped_early"), steps=tr.get("steps"),
+            device=tr.get("device"), train_s=getattr(model, "train_seconds_", None),
+            loss_tail={{k: v[-3:] for k, v in tr.get("loss", {{}}).items()}},
+            epsilon_spent=model.privacy_.get("epsilon_spent"))
+"""
+
+_SDV = """
+from sdv.metadata import Metadata
+from sdv.single_table import {cls}
+meta = Metadata.detect_from_dataframe(train)
+model = {cls}(meta, epochs={epochs}, enable_gpu=False)
+t = time.perf_counter(); model.fit(train); fit_s = time.perf_counter() - t
+t = time.perf_counter(); synth = model.sample(len(train)); sample_s = time.perf_counter() - t
+info.update(epochs={epochs})
+"""
+
+_SMARTNOISE = """
+from snsynth import Synthesizer
+model = Synthesizer.create({name!r}, epsilon=epsilon, {extra})
+t = time.perf_counter()
+model.fit(train, categorical_columns=categorical, continuous_columns=numeric, preprocessor_eps=0.1 * epsilon)
+fit_s = time.perf_counter() - t
+t = time.perf_counter(); synth = model.sample(len(train)); sample_s = time.perf_counter() - t
+info.update(epochs={epochs})
+"""
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = ""
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            gpu = f", GPU {torch.cuda.get_device_name(0)}"
+    except ImportError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{gpu}, Python {platform.python_version()}"
+
+
+def runs(args) -> dict:
+    dp_params = {"epochs": args.dp_epochs, "device": args.device}
+    ours = {
+        "ctgan": ({"epochs": args.epochs, "device": args.device, "batch_size": 500}, False),
+        "tvae": ({"epochs": args.epochs, "device": args.device, "batch_size": 500}, False),
+        "dpctgan": ({**dp_params, "batch_size": 500}, True),
+        "dptvae": ({**dp_params, "batch_size": 500}, True),
+        "pategan": ({"device": args.device}, True),
+    }
+    table = {
+        name: (sys.executable, _OURS.format(name=name, params=p, dp=dp)) for name, (p, dp) in ours.items()
+    }
+    table["sdv-ctgan"] = ("sdv", _SDV.format(cls="CTGANSynthesizer", epochs=args.epochs))
+    table["sdv-tvae"] = ("sdv", _SDV.format(cls="TVAESynthesizer", epochs=args.epochs))
+    table["smartnoise-dpctgan"] = ("smartnoise", _SMARTNOISE.format(
+        name="dpctgan", extra=f"epochs={args.dp_epochs}, verbose=False", epochs=args.dp_epochs))
+    table["smartnoise-patectgan"] = ("smartnoise", _SMARTNOISE.format(
+        name="patectgan", extra="verbose=False", epochs=None))
+    return table
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    names = [*OURS, "sdv-ctgan", "sdv-tvae", "smartnoise-dpctgan", "smartnoise-patectgan"]
+    ap.add_argument("--only", nargs="+", metavar="NAME", choices=names)
+    ap.add_argument("--peers", action="store_true", help="also run SDV and smartnoise in their own venvs")
+    ap.add_argument("--epochs", type=int, default=300, help="epochs of ctgan, tvae and SDV's (default 300)")
+    ap.add_argument("--dp-epochs", type=int, default=30, help="epochs of the DP-SGD fits (default 30)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--epsilon", type=float, default=1.0)
+    ap.add_argument("--delta", type=float, default=1e-9)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--no-quality", action="store_true", help="timings only (skip the metrics)")
+    ap.add_argument("--json", type=Path, default=None)
+    args = ap.parse_args()
+
+    chosen = list(args.only) if args.only else list(OURS) + (names[len(OURS):] if args.peers else [])
+    train, holdout = split(load_adult())
+    table = runs(args)
+    results = {}
+    for name in chosen:
+        python, body = table[name]
+        if python in ("sdv", "smartnoise"):
+            python = ensure_venv(python) if python == "sdv" else Path(__file__).parent / ".venvs/smartnoise/bin/python"
+        print(f"running {name} …", flush=True)
+        try:
+            synth, info = run_script(python, body, train, args.seed, args.epsilon, args.delta)
+        except Exception as e:  # a failing peer is reported, not fatal
+            print(f"  {name} failed: {e}")
+            results[name] = {"error": str(e)}
+            continue
+        if info.get("epochs"):
+            info["s_per_epoch"] = info["fit_s"] / info["epochs"]
+        if not args.no_quality:
+            info.update(quality(synth, train, holdout))
+        results[name] = info
+        print("  " + json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in info.items()
+                                 if k != "loss_tail"}), flush=True)
+
+    print(f"\nAdult, 80/20 split seed {args.seed}, {machine()}\n")
+    print("| method | epochs | fit s | s/epoch | 2-way TVD | AUC | detection |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        if "error" in r:
+            print(f"| {name} | failed | | | | | |")
+            continue
+        f = lambda k, d=3: "" if r.get(k) is None else f"{r[k]:.{d}f}"  # noqa: E731
+        print(f"| {name} | {r.get('epochs') or ''} | {f('fit_s', 0)} | {f('s_per_epoch', 2)} | "
+              f"{f('2way')} | {f('auc')} | {f('detection')} |")
+    for a, b in (("ctgan", "sdv-ctgan"), ("tvae", "sdv-tvae")):
+        if "s_per_epoch" in results.get(a, {}) and "s_per_epoch" in results.get(b, {}):
+            print(f"per-epoch speed-up {a} vs {b}: {results[b]['s_per_epoch'] / results[a]['s_per_epoch']:.2f}x")
+
+    gpu = any(str(r.get("device", "")).startswith("cuda") for r in results.values())
+    path = args.json or RESULTS / ("neural_gpu.json" if gpu else "neural.json")
+    old = json.loads(path.read_text()) if path.exists() else {}
+    old.setdefault("machine", {})
+    for name, r in results.items():
+        old[name] = {**r, "machine": machine(), "seed": args.seed, "epochs_arg": args.epochs,
+                     "dp_epochs_arg": args.dp_epochs, "epsilon": args.epsilon, "delta": args.delta}
+    old["machine"] = machine()
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(old, indent=1, default=lambda o: o.item() if isinstance(o, np.generic) else str(o)))
+    print(f"results merged into {path}")
+
+
+if __name__ == "__main__":
+    main()

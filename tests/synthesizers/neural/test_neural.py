@@ -1,0 +1,257 @@
+"""Neural generators: round trips, conditions, modes, DP-SGD accounting, PATE, bad input.
+
+Small data (a few hundred rows), a few epochs: seconds each.
+"""
+
+from __future__ import annotations
+
+import sys
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lookalike
+from lookalike.errors import BudgetExceededError, ConfigError
+from lookalike.privacy.accountant import RDP_ORDERS, epsilon_from_rdp
+from lookalike.privacy.ledger import PrivacyLedger
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("opacus")
+
+from lookalike.synthesizers.neural import CTGAN, DPCTGAN, DPTVAE, PATEGAN, TVAE  # noqa: E402
+from lookalike.synthesizers.neural.dp import plan_dp_sgd, sgd_rdp  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def adult() -> pd.DataFrame:
+    return lookalike.load_demo().sample(400, random_state=0).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def small() -> pd.DataFrame:
+    """Five columns of the demo table: fast to fit."""
+    real = lookalike.load_demo().sample(400, random_state=1).reset_index(drop=True)
+    return real[["age", "sex", "race", "hours-per-week", "income"]]
+
+
+# ----------------------------------------------------------------------------- round trips
+@pytest.mark.parametrize(
+    "model",
+    [
+        CTGAN(epochs=3, batch_size=50, patience=None),
+        TVAE(epochs=3, batch_size=50, patience=None),
+        DPTVAE(epochs=1, batch_size=50),
+        PATEGAN(iterations=5, n_teachers=4),
+    ],
+    ids=lambda m: m.name,
+)
+def test_save_load_same_samples_and_no_pickle(model, small, tmp_path):
+    kwargs = {"epsilon": 1.0} if model.name in ("dptvae", "pategan") else {}
+    model.fit(small, seed=0, **kwargs)
+    path = model.save(tmp_path / "m.lookalike")
+    names = zipfile.ZipFile(path).namelist()
+    assert all(n.endswith((".json", ".npy")) for n in names), names
+    loaded = lookalike.load_synthesizer(path)
+    pd.testing.assert_frame_equal(model.sample(200, seed=5), loaded.sample(200, seed=5))
+    assert loaded.training_ == model.training_
+    assert loaded.privacy_ == model.privacy_
+
+
+def test_training_record_has_loss_curves(small):
+    model = CTGAN(epochs=4, batch_size=50, patience=2).fit(small, seed=0)
+    tr = model.training_
+    assert len(tr["loss"]["generator"]) == len(tr["loss"]["discriminator"]) == tr["epochs"] <= 4
+    assert len(tr["loss"]["validation"]) == tr["epochs"]
+    assert tr["stopped_early"] == (tr["epochs"] < 4)
+    assert tr["device"] == "cpu"
+
+
+# ----------------------------------------------------------------------------- conditions
+@pytest.mark.parametrize(
+    "model",
+    [CTGAN(epochs=3, batch_size=50), TVAE(epochs=3, batch_size=50), PATEGAN(iterations=5, n_teachers=4)],
+    ids=lambda m: m.name,
+)
+def test_conditional_sampling_hits_rare_class(model, small):
+    kwargs = {"epsilon": 1.0} if model.name == "pategan" else {}
+    # categories declared public (400 rows are too few for DP discovery to find rare ones)
+    inferred = lookalike.infer_schema(small)
+    declared = lookalike.Schema(tuple(
+        c.replace("declared", categories=c.categories) if c.categories else c for c in inferred.columns))
+    model.fit(small, declared, seed=0, **kwargs)
+    # the rarest class the model knows (a DP fit knows only the classes discovery kept)
+    rare = next(c for c in small["race"].value_counts().index[::-1] if c in model.schema_["race"].categories)
+    rows = model.sample(100, conditions={"race": rare, "income": ">50K"}, seed=3)
+    assert len(rows) == 100
+    assert (rows["race"] == rare).all() and (rows["income"] == ">50K").all()
+
+
+def test_ctgan_conditional_vector_raises_the_class_rate(small):
+    """The conditional vector makes the requested class far more likely than its base rate."""
+    model = CTGAN(epochs=30, batch_size=50, patience=None).fit(small, seed=0)
+    sampler = model._sampler(None)
+    j = [s.column for s in model.encoder_.discrete_spans].index("income")
+    code = model.encoder_.codecs["income"].categories.index(">50K")
+    fixed = model._decode(2000, np.random.default_rng(1), (j, np.array([code])))
+    free = model._decode(2000, np.random.default_rng(1))
+    assert sampler.n_disc == 3
+    assert (fixed["income"] == ">50K").mean() > (free["income"] == ">50K").mean() + 0.1
+
+
+def test_tvae_reproduces_both_modes():
+    rng = np.random.default_rng(0)
+    n = 600
+    x = np.where(rng.random(n) < 0.5, rng.normal(0, 1, n), rng.normal(50, 2, n))
+    df = pd.DataFrame({"x": x, "g": rng.choice(["a", "b"], n)})
+    model = TVAE(epochs=40, batch_size=60, patience=None).fit(df, seed=0)
+    s = model.sample(2000, seed=1)["x"].to_numpy()
+    low, high = np.mean(np.abs(s) < 5), np.mean(np.abs(s - 50) < 8)
+    # each mode holds half the data; 2000 draws from a fair model give ~0.5 ± 0.011
+    assert low > 0.3 and high > 0.3 and low + high > 0.95
+
+
+# ----------------------------------------------------------------------------- DP-SGD accounting
+@pytest.mark.parametrize(
+    ("sigma", "q", "steps", "delta"), [(1.1, 256 / 60000, 14_000, 1e-5), (4.0, 0.01, 3_000, 1e-9), (0.8, 0.1, 50, 1e-6)]
+)
+def test_rdp_epsilon_matches_opacus(sigma, q, steps, delta):
+    from opacus.accountants import RDPAccountant
+
+    acct = RDPAccountant()
+    acct.history = [(sigma, q, steps)]
+    ours = epsilon_from_rdp(sgd_rdp(q, sigma, steps), delta)
+    assert ours == pytest.approx(acct.get_epsilon(delta=delta), abs=1e-6)
+
+
+def test_noise_search_meets_the_target_tightly():
+    plan = plan_dp_sgd(n_est=10_000, batch_size=100, epochs=5, epsilon=1.0, delta=1e-6, rho_before=0.001,
+                       max_grad_norm=1.0)
+    curve = lambda s: [0.001 * a + r for a, r in zip(RDP_ORDERS, sgd_rdp(0.01, s, 500), strict=True)]  # noqa: E731
+    assert plan["steps"] == 500
+    assert epsilon_from_rdp(curve(plan["noise_multiplier"]), 1e-6) <= 1.0
+    assert epsilon_from_rdp(curve(plan["noise_multiplier"] * 0.999), 1e-6) > 1.0 - 1e-3
+
+
+def test_dp_sgd_stops_at_the_budget_and_records_it(small, tmp_path):
+    ledger = PrivacyLedger(tmp_path / "ledger.sqlite")
+    ledger.set_limit("adult", epsilon=3.0, delta=1e-9)
+    model = DPTVAE(epochs=30, batch_size=40, noise_multiplier=3.0)
+    model.fit(small, epsilon=1.0, delta=1e-9, ledger=ledger, dataset="adult", seed=0)
+    train = model.privacy_["releases"][-1]
+    # fewer steps than 200 epochs would take: training stopped at the budget
+    assert train["steps"] < train["planned_steps"]
+    assert model.training_["steps"] == train["steps"]
+    q, s = train["sample_rate"], train["noise_multiplier"]
+    rho = model._rho_disc
+    eps_at = lambda k: epsilon_from_rdp(  # noqa: E731
+        [rho * a + r for a, r in zip(RDP_ORDERS, sgd_rdp(q, s, k), strict=True)], train["delta"])
+    assert eps_at(train["steps"]) <= 1.0 < eps_at(train["steps"] + 1)
+    assert model.privacy_["epsilon_spent"] == pytest.approx(eps_at(train["steps"]), abs=1e-9)
+    # the ledger holds both phases; its ε for the dataset is the fit's own figure
+    entries = ledger.releases("adult")
+    assert [e.detail.split(",")[1].strip()[:7] for e in entries] == ["phase 1", "phase 2"]
+    assert entries[1].epsilon == pytest.approx(model.training_["opacus_epsilon"], abs=1e-6)
+    assert ledger.status("adult").epsilon_spent == pytest.approx(model.privacy_["epsilon_spent"], abs=1e-6)
+
+
+def test_dpctgan_fit_within_budget(small):
+    model = DPCTGAN(epochs=1, batch_size=40).fit(small, epsilon=1.0, seed=0)
+    assert model.privacy_["epsilon_spent"] <= 1.0
+    assert model.training_["steps"] == model.privacy_["releases"][-1]["steps"] > 0
+    assert set(model.sample(50, seed=1).columns) == set(small.columns)
+
+
+def test_ledger_refuses_over_budget_fit_before_reading(small, tmp_path):
+    ledger = PrivacyLedger(tmp_path / "ledger.sqlite")
+    ledger.set_limit("adult", epsilon=0.05, delta=1e-9)
+    with pytest.raises(BudgetExceededError, match="exceeded"):
+        DPTVAE(epochs=1, batch_size=40).fit(small, epsilon=1.0, ledger=ledger, dataset="adult", seed=0)
+    assert ledger.releases("adult") == []
+
+
+def test_ledger_refuses_training_that_does_not_fit(small, tmp_path):
+    """Discovery fits in what is left but training does not: refused before training starts."""
+    ledger = PrivacyLedger(tmp_path / "ledger.sqlite")
+    ledger.set_limit("adult", epsilon=0.5, delta=1e-9)
+    with pytest.raises(BudgetExceededError, match="training was refused before it started"):
+        DPTVAE(epochs=1, batch_size=40).fit(small, epsilon=1.0, ledger=ledger, dataset="adult", seed=0)
+    assert [e.detail.split(",")[1].strip()[:7] for e in ledger.releases("adult")] == ["phase 1"]
+
+
+def test_ledger_composes_rdp_and_zcdp_releases(tmp_path):
+    ledger = PrivacyLedger(tmp_path / "ledger.sqlite")
+    ledger.set_limit("d", epsilon=1.0, delta=1e-6)
+    curve = sgd_rdp(0.01, 2.0, 300)
+    ledger.spend("d", rho=0.0, rdp=curve, mechanism="dp-sgd")
+    ledger.spend("d", rho=0.002, mechanism="mst")
+    expected = epsilon_from_rdp([0.002 * a + r for a, r in zip(RDP_ORDERS, curve, strict=True)], 1e-6)
+    assert ledger.status("d").epsilon_spent == pytest.approx(expected, abs=1e-9)
+    with pytest.raises(BudgetExceededError):
+        ledger.spend("d", rho=0.0, rdp=sgd_rdp(0.05, 1.0, 5000), mechanism="dp-sgd")
+
+
+# ----------------------------------------------------------------------------- PATE-GAN
+def test_pategan_data_independent_cost(small, tmp_path):
+    model = PATEGAN(iterations=8, batch_size=16, n_teachers=4).fit(small, epsilon=1.0, seed=0)
+    train = model.privacy_["releases"][-1]
+    assert train["queries"] == 8 * 16
+    assert train["rho"] == pytest.approx(train["queries"] / (2 * train["vote_sigma"] ** 2))
+    assert model.privacy_["epsilon_spent"] <= 1.0 + 1e-9
+
+
+# ----------------------------------------------------------------------------- DP encoding
+def test_dp_encoding_uses_only_discovered_domain(small):
+    model = DPTVAE(epochs=1, batch_size=40).fit(small, epsilon=1.0, seed=0)
+    names = [r["name"] for r in model.privacy_["releases"]]
+    assert "row count" in names and "bins of age" in names and names[-1] == "training"
+    norm = model.encoder_.normalizers["age"]
+    age_col = model.schema_["age"]
+    # decoded values stay inside the DP-discovered bounds, not the private min/max
+    assert (norm.lower, norm.upper) == pytest.approx(tuple(float(b) for b in age_col.bounds), abs=1.0)
+    assert model.n_rows_ is None and model.n_estimate_ > 0
+
+
+# ----------------------------------------------------------------------------- bad input
+def test_batch_larger_than_data(small):
+    with pytest.raises(ConfigError, match="batch_size=1000 is larger"):
+        TVAE(epochs=1, batch_size=1000).fit(small, seed=0)
+    with pytest.raises(ConfigError, match="batch_size=1000 is larger"):
+        DPTVAE(epochs=1, batch_size=1000).fit(small, epsilon=1.0, seed=0)
+
+
+def test_epsilon_too_small_for_one_step():
+    with pytest.raises(ConfigError, match="too small to take one DP-SGD step"):
+        plan_dp_sgd(n_est=1000, batch_size=500, epochs=1, epsilon=1e-3, delta=1e-9, rho_before=1e-9,
+                    max_grad_norm=1.0)
+
+
+def test_epsilon_too_small_in_fit(small):
+    with pytest.raises(ConfigError, match="too small"):
+        DPTVAE(epochs=1, batch_size=200, noise_multiplier=0.5).fit(small, epsilon=0.01, seed=0)
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a GPU is present")
+def test_gpu_requested_but_absent(small):
+    with pytest.raises(ConfigError, match="asks for a GPU"):
+        CTGAN(epochs=1, device="cuda").fit(small, seed=0)
+
+
+def test_non_dp_family_refuses_epsilon(small):
+    with pytest.raises(ConfigError, match="not differentially private"):
+        CTGAN(epochs=1).fit(small, epsilon=1.0)
+
+
+def test_missing_torch_names_the_extra(monkeypatch):
+    from lookalike.synthesizers.neural._torch import require_torch
+
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(ConfigError, match=r'pip install "lookalike\[neural\]"'):
+        require_torch()
+
+
+def test_registered():
+    assert {"ctgan", "tvae", "dpctgan", "dptvae", "pategan"} <= set(lookalike.synthesizers.available())
