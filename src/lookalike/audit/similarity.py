@@ -8,11 +8,11 @@ dense. They are reported because a copy of the training data shows up here first
   modelled column. For comparison, the share equal to some holdout row, and to some row of a
   training sample as large as the holdout (natural duplicates in a coarse table match too).
 * **DCR** (distance to closest record): for a seeded sample of synthetic rows, the distance to
-  the closest row of a training sample and of the holdout, both of the holdout's size (so
-  neither side is closer only by being larger), as medians and 5th percentiles. Then the share
-  of synthetic rows whose closest real row (all training and holdout rows) is a training row,
-  with a Wilson interval: without memorisation it is about ``n_train / (n_train + n_holdout)``
-  (``closer_expected``; ties count that share), a copy of the training data scores 1.
+  the closest training row and to the closest holdout row (medians and 5th percentiles; the
+  larger table is closer for its size alone). Then the share of synthetic rows whose closest
+  real row is a training row, with a Wilson interval: without memorisation it is about
+  ``n_train / (n_train + n_holdout)`` (``closer_expected``; ties count that share), a copy of
+  the training data scores 1.
 * **NNDR** (nearest-neighbour distance ratio): closest over second-closest distance in each
   reference; near 0 means a synthetic row sits on one real row, away from the others.
 
@@ -48,8 +48,8 @@ WARNING = (
 )
 MAX_SYNTHETIC = 5000
 """Synthetic rows whose distances are measured (a seeded sample when there are more)."""
-MAX_REFERENCE = 10000
-"""Largest training sample / holdout used as the reference of DCR and NNDR."""
+MAX_REFERENCE = 100_000
+"""Largest training table / holdout searched as it is (a seeded sample of this size beyond)."""
 
 
 @dataclass(frozen=True)
@@ -96,27 +96,32 @@ def similarity(
     train_keys = row_keys(tables, "real")
     synth_keys = row_keys(tables, "synthetic")
     exact = wilson(int(np.isin(synth_keys, train_keys).sum()), len(synth_keys))
-    n_ref = min(tables.n_holdout or tables.n_real, tables.n_real, max_reference)
-    train_rows = np.sort(rng.choice(tables.n_real, n_ref, replace=False))
     exact_hold = exact_equal = None
     if has_holdout:
         hold_keys = row_keys(tables, "holdout")
         exact_hold = wilson(int(np.isin(synth_keys, hold_keys).sum()), len(synth_keys))
-        exact_equal = wilson(int(np.isin(synth_keys, train_keys[train_rows]).sum()), len(synth_keys))
+        equal = rng.choice(tables.n_real, min(tables.n_holdout, tables.n_real), replace=False)
+        exact_equal = wilson(int(np.isin(synth_keys, train_keys[equal]).sum()), len(synth_keys))
     feats = features if features is not None else encode(tables)
     n_syn = min(tables.n_synthetic, max_synthetic)
     syn_rows = np.sort(rng.choice(tables.n_synthetic, n_syn, replace=False))
     queries = feats.synthetic[syn_rows]
-    d_train, _ = nearest(queries, feats.real[train_rows], k=2)
+
+    def reference(matrix: np.ndarray) -> np.ndarray:
+        if len(matrix) <= max_reference:
+            return matrix
+        return matrix[np.sort(rng.choice(len(matrix), max_reference, replace=False))]
+
+    train_ref = reference(feats.real)
+    d_train, _ = nearest(queries, train_ref, k=2)
     closer = expected = d_hold = None
     if has_holdout:
-        n_hold = tables.n_holdout
-        hold_rows = np.sort(rng.choice(n_hold, min(n_ref, n_hold), replace=False))
-        d_hold, _ = nearest(queries, feats.holdout[hold_rows], k=2)
-        a = d_train[:, 0] if n_ref == tables.n_real else nearest(queries, feats.real)[0][:, 0]
-        b = d_hold[:, 0] if len(hold_rows) == n_hold else nearest(queries, feats.holdout)[0][:, 0]
-        expected = tables.n_real / (tables.n_real + n_hold)
+        hold_ref = reference(feats.holdout)
+        d_hold, _ = nearest(queries, hold_ref, k=2)
+        a, b = d_train[:, 0], d_hold[:, 0]
+        expected = len(train_ref) / (len(train_ref) + len(hold_ref))
         closer = wilson(float((a < b).sum() + expected * (a == b).sum()), n_syn)
+    n_ref = len(train_ref)
     return Similarity(
         exact_match=exact,
         exact_match_holdout=exact_hold,
