@@ -6,8 +6,9 @@ synthetic table; its secret is the guess. What only the synthetic data gives awa
 against the same guess made from real data that excludes the targets:
 
 * **attack**: guesses from the synthetic table for training rows (the targets);
-* **reference**: guesses for the same targets from the holdout (real rows that are not the
-  targets: what data about the population alone reveals);
+* **reference**: guesses for the same targets from the real data without them: every
+  training and holdout row but the target itself (what the population's data reveals anyway;
+  the counterfactual "this person's record was never used");
 * **control**: guesses from the synthetic table for holdout rows (records it was not fitted
   on: what the synthetic data reveals about anyone, as in Anonymeter). It uses the very same
   guesser as the attack, so it is the comparison that no difference in table size can bias;
@@ -16,10 +17,12 @@ against the same guess made from real data that excludes the targets:
 A categorical guess is right when it equals the secret; a numeric one when it is within 5% of
 it (exact for 0), as in Anonymeter. The risk is ``(attack − reference) / (1 − reference)``
 with a 95% interval (:func:`lookalike.audit._stats.residual`): 0 when the synthetic data adds
-nothing to what real non-member data already tells. The holdout is usually smaller than the
-synthetic table, and a nearest neighbour among more rows guesses better, which can lift this
-risk a little for a synthesizer that memorises nothing; ``risk_vs_control``, Anonymeter's
-inference risk ``(attack − control) / (1 − control)``, has no such bias.
+nothing to what the other real records already tell. The reference holds more rows than the
+synthetic table as a rule, and a nearest neighbour among more rows guesses better, so this risk
+errs low rather than high; with the holdout alone as reference (a quarter of the synthetic
+table's size on Adult), CART's risk for ``education-num`` read 0.52 against 0.21 from the
+control. ``risk_vs_control`` is Anonymeter's inference risk ``(attack − control) / (1 −
+control)``, which compares the same guesser on members and non-members.
 
 >>> import lookalike
 >>> from lookalike.evaluate.tables import prepare
@@ -110,6 +113,14 @@ def _guess(f: Features, qi: np.ndarray, pool: np.ndarray, pool_side: str, querie
     return values[pool[idx]]
 
 
+def _guess_without_self(f: Features, qi: np.ndarray, targets: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Guesses for training rows ``targets`` from every real row (training, then holdout) but themselves."""
+    pool = np.vstack([f.real[:, qi], f.holdout[:, qi]])
+    idx = nearest(f.real[np.ix_(targets, qi)], pool, k=2)[1]
+    own = idx[:, 0] == targets
+    return values[np.where(own, idx[:, 1], idx[:, 0])]
+
+
 def attribute_inference(
     tables: Tables,
     features: Features | None = None,
@@ -137,7 +148,6 @@ def attribute_inference(
         raise ConfigError("attribute inference needs at least two columns: a secret and one to know")
     rng = as_rng(seed)
     f = features if features is not None else encode(tables)
-    reference = np.arange(tables.n_holdout)
     pool_syn = np.arange(tables.n_synthetic)
     targets = np.asarray(list(targets), dtype=int)
     n_t = min(n_targets, tables.n_real)
@@ -155,7 +165,7 @@ def attribute_inference(
         col = tables[secret]
         qi = f.columns(known)
         g_att = _guess(f, qi, pool_syn, "synthetic", attacked, "real", col.synthetic)
-        g_ref = _guess(f, qi, reference, "holdout", attacked, "real", col.holdout)
+        g_ref = _guess_without_self(f, qi, attacked, np.r_[col.real, col.holdout])
         g_ctl = _guess(f, qi, pool_syn, "synthetic", ctrl, "holdout", col.synthetic)
         truth = col.real[attacked]
         hit_att = _correct(col, g_att, truth)
@@ -176,7 +186,7 @@ def attribute_inference(
                 baseline=wilson(int(hit_base.sum()), n_t),
                 risk=residual(attack, ref_rate),
                 risk_vs_control=residual(attack, control_rate),
-                n_reference=tables.n_holdout,
+                n_reference=tables.n_real + tables.n_holdout - 1,
                 target_rows=tuple(int(t) for t in targets),
                 target_hits=tuple(bool(h) for h in hit_att[n_t:]),
                 target_hits_reference=tuple(bool(h) for h in hit_ref[n_t:]),
