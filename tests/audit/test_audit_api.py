@@ -135,3 +135,22 @@ def test_report_with_evaluation_appends_the_audits_overall_sentence(copy_result)
     rep = build_report(evaluation, audit=copy_result)
     assert rep.verdict[-1] == copy_result.verdict()[0]
     assert rep.verdict[0].startswith("Pairs of columns")
+
+
+def test_shadow_of_a_dp_model_uses_its_epsilon_and_delta(monkeypatch):
+    import lookalike.audit.shadow as shadow_module
+    from lookalike.audit.api import _run_shadow
+
+    class DPModel:
+        name = "mst"
+        privacy_ = {"differentially_private": True, "epsilon": 1.0, "delta": 1e-9}
+
+        def get_params(self):
+            return {"degree": 2}
+
+    seen = {}
+    monkeypatch.setattr(shadow_module, "shadow_attack", lambda real, synth, **kw: seen.update(synth=synth, **kw))
+    _run_shadow(pd.DataFrame({"a": [1]}), DPModel(), 8, None, None, 0)
+    assert (seen["synth"], seen["params"], seen["epsilon"], seen["delta"], seen["n_fits"]) == (
+        "mst", {"degree": 2}, 1.0, 1e-9, 8
+    )
