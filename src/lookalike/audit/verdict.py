@@ -69,15 +69,17 @@ def sentences(result: AuditResult) -> list[str]:
     if result.attribute:
         worst = max(result.attribute, key=lambda a: (a.risk.value if a.risk.value == a.risk.value else -1))
         g = grade_risk(worst.risk.value, worst.risk.ci)
+        qis = result.meta.quasi_identifiers
+        known = "the other columns" if qis is None else ", ".join(qis)
         if g == 0:
-            text = (f"Attribute inference: knowing the other columns, the synthetic data reveals no "
-                    f"secret beyond what real non-member data reveals (largest risk "
+            text = (f"Attribute inference: knowing {known}, the synthetic data reveals no secret "
+                    f"beyond what the other real records reveal (largest risk "
                     f"{worst.risk.value:.2f} {_ci(worst.risk.ci)}, for {worst.secret!r}).")
         else:
-            text = (f"Attribute inference: the synthetic data reveals {worst.secret!r} of training "
-                    f"records beyond what real non-member data reveals ({LEVELS[g]} risk "
-                    f"{worst.risk.value:.2f} {_ci(worst.risk.ci)}; guessed right "
-                    f"{worst.attack.value:.0%} of the time against {worst.reference.value:.0%}).")
+            text = (f"Attribute inference: knowing {known}, the synthetic data reveals "
+                    f"{worst.secret!r} of training records beyond what the other real records "
+                    f"reveal ({LEVELS[g]} risk {worst.risk.value:.2f} {_ci(worst.risk.ci)}; guessed "
+                    f"right {worst.attack.value:.0%} of the time against {worst.reference.value:.0%}).")
         parts.append((g, text))
     so = result.singling_out
     if so is not None and so.n_queries:
