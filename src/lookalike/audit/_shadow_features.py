@@ -1,6 +1,6 @@
 """Features of one synthetic table for the shadow-model attack on one target.
 
-Stadler et al. (2022, §4) featurise a synthetic table with naive statistics (per-column
+Stadler et al. (2022) featurise a synthetic table with naive statistics (per-column
 histograms and moments), correlations and closest-record features. With tens of training fits
 a forest over all of them (about 200 for Adult) lost power to noise: on 5,000 Adult rows, CART,
 reference size 400, 25 training fits per class, the held-out AUC of three targets was
