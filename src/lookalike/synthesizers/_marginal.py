@@ -300,10 +300,11 @@ def measure_one_ways(engine: Engine, found, accountant: Accountant) -> list[Meas
     """Every column's 1-way marginal: a plain noisy count over its codes, combined cell by cell
     (inverse-variance weights) with what discovery already released about the same cells."""
     out = []
+    exact = engine.marginals([(name,) for name in found.encoder.names])  # one scan in DuckDB
     for name in found.encoder.names:
         rho = found.one_way_rho[name]
         sigma = math.sqrt(1 / (2 * rho))
-        noisy = gaussian_counts(engine.marginal((name,)), sigma=sigma)
+        noisy = gaussian_counts(exact[(name,)], sigma=sigma)
         accountant.spend(f"1-way {name}", noisy.rho, mechanism="discrete_gaussian",
                          detail=f"sigma={sigma:.4g}")
         values, var = noisy.values.astype(float), np.full(noisy.values.shape, sigma**2)
