@@ -282,7 +282,7 @@ def audit(
     with progress("auditing: targets", steps) as advance:
         t0 = time.perf_counter()
         chosen = select_targets(
-            real_df, schema if schema is not None else None,
+            real_df, schema,
             n=min(N_TARGETS, len(real_df)), rows=None if targets is None else list(targets), seed=seeds[0],
         )
         feats = encode(tables)
