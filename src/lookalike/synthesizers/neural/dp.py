@@ -76,9 +76,9 @@ def plan_dp_sgd(
     planned = max(1, int(math.ceil(epochs / q)))
     base = [rho_before * a for a in RDP_ORDERS]
 
-    def total(sigma: float, steps: int) -> float:
+    def total(sigma: float, steps: int) -> float:  # with a hair of margin for float re-additions
         curve = [b + r for b, r in zip(base, sgd_rdp(q, sigma, steps), strict=True)]
-        return epsilon_from_rdp(curve, delta)
+        return epsilon_from_rdp(curve, delta) * (1 + 1e-9)
 
     if total(MAX_NOISE_MULTIPLIER, 1) > epsilon:
         raise ConfigError(
@@ -296,12 +296,14 @@ class DPCTGAN(_DPMixin, CTGAN):
                     g_sum += float(g_loss.detach())
                     d_sum += float(d_loss.detach()) * len(per) / B
                     k += 1
-                    advance()
+                    advance(description=f"{self.name}: step {done} G {float(g_loss):.3f} D {float(d_loss):.3f}")
                 g_hist.append(g_sum / k)
                 d_hist.append(d_sum / k)
         self.discriminator_ = D._module
         self.training_.update(
-            loss={"generator": g_hist, "discriminator": d_hist}, epochs=len(g_hist), stopped_early=False,
+            # the discriminator's loss reads private rows without noise: kept out of the model
+            # (it is on the progress bar); the generator's loss only sees the DP discriminator
+            loss={"generator": g_hist}, epochs=len(g_hist), stopped_early=False,
             steps=done, steps_per_epoch=steps_per_epoch,
             opacus_epsilon=float(accountant.get_epsilon(delta=plan["delta"])),
         )
@@ -385,9 +387,10 @@ class DPTVAE(_DPMixin, TVAE):
                     self._clamp_sigma()
                     total += float(per.sum().detach()) / max(float(weight.sum()), 1.0)
                     k += 1
-                    advance()
+                    advance(description=f"{self.name}: step {done} loss {total / k:.3f}")
                 hist.append(total / k)
         self.training_.update(
-            loss={"elbo": hist}, epochs=len(hist), stopped_early=False, steps=done,
+            # the ELBO is computed on private rows without noise: it stays on the progress bar
+            loss={}, epochs=len(hist), stopped_early=False, steps=done,
             steps_per_epoch=steps_per_epoch, opacus_epsilon=float(accountant.get_epsilon(delta=plan["delta"])),
         )
