@@ -122,4 +122,9 @@ def sentences(result: AuditResult) -> list[str]:
             "The attacks show a high privacy risk: the synthetic data reveals facts about "
             "individual training records.",
         )[level]
-    return [head, *(t for _, t in parts), sim]
+    tail = []
+    if parts and sh is None:
+        tail.append("These attacks score all records at once, while the risk sits with a few "
+                    "exposed ones: the shadow-model attack (--shadow N, or shadow=N) measures "
+                    "those one by one.")
+    return [head, *(t for _, t in parts), sim, *tail]
