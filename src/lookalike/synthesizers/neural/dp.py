@@ -296,7 +296,7 @@ class DPCTGAN(_DPMixin, CTGAN):
                     g_sum += float(g_loss.detach())
                     d_sum += float(d_loss.detach()) * len(per) / B
                     k += 1
-                    advance(description=f"{self.name}: step {done} G {float(g_loss):.3f} D {float(d_loss):.3f}")
+                    advance(description=f"{self.name}: step {done} G {float(g_loss.detach()):.3f} D {float(d_loss.detach()):.3f}")
                 g_hist.append(g_sum / k)
                 d_hist.append(d_sum / k)
         self.discriminator_ = D._module
