@@ -176,9 +176,15 @@ def test_sample_conditions(tmp_path, cli, model_file):
     assert set(rows["race"]) <= {"Black", "Other"}
 
 
+#: neural families train for a few epochs here: only the CLI/API equality is tested
+_QUICK = {name: ["-p", "epochs=3"] for name in ("ctgan", "tvae", "dpctgan", "dptvae")} | {
+    "pategan": ["-p", "iterations=30"]
+}
+
+
 @pytest.mark.parametrize(
     ("synthesizer", "params"),
-    [(name, []) for name in available()] + [("cart", ["-p", "min_samples_leaf=10"])],
+    [(name, _QUICK.get(name, [])) for name in available()] + [("cart", ["-p", "min_samples_leaf=10"])],
 )
 def test_cli_fit_and_python_fit_write_identical_files(tmp_path, cli, adult_csv, synthesizer, params):
     result = cli("fit", adult_csv, "-o", tmp_path / "cli.lookalike", "-s", synthesizer,

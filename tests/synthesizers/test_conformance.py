@@ -11,6 +11,17 @@ from lookalike.errors import ConfigError, NotFittedError
 from lookalike.synthesizers import available, get_synthesizer
 
 
+#: neural families train for a few epochs here: the protocol is what is tested, not quality
+QUICK = {name: {"epochs": 3} for name in ("ctgan", "tvae", "dpctgan", "dptvae")} | {
+    "pategan": {"iterations": 30}
+}
+
+
+def make(name: str, **params):
+    """A synthesizer of family ``name`` with the quick settings of this file."""
+    return get_synthesizer(name, **(QUICK.get(name, {}) | params))
+
+
 @pytest.fixture(scope="module")
 def table() -> pd.DataFrame:
     """Small mixed table: numeric with missing, categorical with missing, dates, booleans, ids."""
@@ -32,7 +43,7 @@ def table() -> pd.DataFrame:
 
 @pytest.mark.parametrize("name", available())
 def test_fit_sample_types_and_columns(name, table):
-    model = get_synthesizer(name).fit(table, seed=0)
+    model = make(name).fit(table, seed=0)
     rows = model.sample(300, seed=1)
     assert list(rows.columns) == list(table.columns)
     assert rows["age"].dtype == "Int64"
@@ -47,7 +58,7 @@ def test_fit_sample_types_and_columns(name, table):
 
 @pytest.mark.parametrize("name", available())
 def test_identifiers_regenerated_never_copied(name, table):
-    model = get_synthesizer(name).fit(table, seed=0)
+    model = make(name).fit(table, seed=0)
     rows = model.sample(400, seed=1)
     assert rows["id"].is_unique
     assert not set(rows["id"]) & set(table["id"])
@@ -56,16 +67,16 @@ def test_identifiers_regenerated_never_copied(name, table):
 
 @pytest.mark.parametrize("name", available())
 def test_seed_reproducible(name, table):
-    a = get_synthesizer(name).fit(table, seed=3).sample(200, seed=4)
-    b = get_synthesizer(name).fit(table, seed=3).sample(200, seed=4)
-    c = get_synthesizer(name).fit(table, seed=3).sample(200, seed=5)
+    a = make(name).fit(table, seed=3).sample(200, seed=4)
+    b = make(name).fit(table, seed=3).sample(200, seed=4)
+    c = make(name).fit(table, seed=3).sample(200, seed=5)
     pd.testing.assert_frame_equal(a, b)
     assert not a.drop(columns="id").equals(c.drop(columns="id"))
 
 
 @pytest.mark.parametrize("name", available())
 def test_save_load_round_trip(name, table, tmp_path):
-    model = get_synthesizer(name).fit(table, seed=0)
+    model = make(name).fit(table, seed=0)
     path = model.save(tmp_path / f"{name}.lookalike")
     loaded = lookalike.load_synthesizer(path)
     assert type(loaded) is type(model)
@@ -80,14 +91,14 @@ def test_save_load_round_trip(name, table, tmp_path):
 
 @pytest.mark.parametrize("name", available())
 def test_save_twice_identical_bytes(name, table, tmp_path):
-    a = get_synthesizer(name).fit(table, seed=0).save(tmp_path / "a")
-    b = get_synthesizer(name).fit(table, seed=0).save(tmp_path / "b")
+    a = make(name).fit(table, seed=0).save(tmp_path / "a")
+    b = make(name).fit(table, seed=0).save(tmp_path / "b")
     assert a.read_bytes() == b.read_bytes()
 
 
 @pytest.mark.parametrize("name", available())
 def test_conditions_honoured(name, table):
-    model = get_synthesizer(name).fit(table, seed=0)
+    model = make(name).fit(table, seed=0)
     rows = model.sample(50, conditions={"city": "Lima"}, seed=2)
     assert len(rows) == 50
     assert (rows["city"] == "Lima").all()
@@ -95,7 +106,7 @@ def test_conditions_honoured(name, table):
 
 @pytest.mark.parametrize("name", available())
 def test_constructor_only_stores(name):
-    s = get_synthesizer(name)
+    s = make(name)
     assert not hasattr(s, "schema_")
     with pytest.raises(NotFittedError, match="not fitted"):
         s.sample(10)

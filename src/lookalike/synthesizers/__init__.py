@@ -5,8 +5,15 @@
 True
 """
 
-from lookalike.synthesizers import aim, cart, copula, independent, mst, privbayes  # noqa: F401  (registers them)
-from lookalike.synthesizers import neural  # noqa: F401  (registers ctgan, tvae, dpctgan, dptvae, pategan)
+from lookalike.synthesizers import (  # noqa: F401  (registers them)
+    aim,
+    cart,
+    copula,
+    independent,
+    mst,
+    neural,  # noqa: F401  (registers ctgan, tvae, dpctgan, dptvae, pategan)
+    privbayes,
+)
 from lookalike.synthesizers.base import (
     Synthesizer,
     available,
