@@ -10,7 +10,6 @@ import lookalike
 from lookalike.errors import ConfigError, NotFittedError
 from lookalike.synthesizers import available, get_synthesizer
 
-
 #: neural families train for a few epochs here: the protocol is what is tested, not quality
 QUICK = {name: {"epochs": 3} for name in ("ctgan", "tvae", "dpctgan", "dptvae")} | {
     "pategan": {"iterations": 30}
