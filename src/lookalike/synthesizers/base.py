@@ -12,7 +12,7 @@ import inspect
 import os
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar, Self
 
@@ -220,13 +220,19 @@ class Synthesizer:
             parsed[name] = frozenset(values)
         return parsed
 
-    def _rejection_sample(self, n: int, rng: np.random.Generator, conds: Conditions) -> pd.DataFrame:
-        """Exact conditional sampling by rejection: draw, keep matching rows, repeat."""
+    def _rejection_sample(self, n: int, rng: np.random.Generator, conds: Conditions,
+                          draw: Callable[[int], pd.DataFrame] | None = None) -> pd.DataFrame:
+        """Exact conditional sampling by rejection: draw, keep matching rows, repeat.
+
+        ``draw(k)`` gives ``k`` candidate rows (default: unconditional samples); a family that
+        can steer its draws toward the conditions passes its own.
+        """
+        draw = draw or (lambda k: self._sample(k, rng, None))
         kept: list[pd.DataFrame] = []
         got, drawn, batch = 0, 0, max(1000, 2 * n)
         limit = max(2_000_000, 200 * n)
         while got < n:
-            rows = self._sample(batch, rng, None)
+            rows = draw(batch)
             drawn += batch
             mask = matches(rows, conds, self.schema_)
             kept.append(rows[mask])

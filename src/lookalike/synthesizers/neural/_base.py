@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from lookalike._rng import Seed, as_rng
-from lookalike.errors import BudgetExceededError, ColumnError, ConditionError, ConfigError
+from lookalike.errors import BudgetExceededError, ColumnError, ConfigError
 from lookalike.marginals.engine import NumpyEngine
 from lookalike.privacy.accountant import (
     RDP_ORDERS,
@@ -43,7 +43,7 @@ from lookalike.privacy.accountant import (
 from lookalike.privacy.discovery import discover_domain, discovery_columns
 from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import Kind, Schema, resolve_schema
-from lookalike.synthesizers.base import Conditions, Synthesizer, matches
+from lookalike.synthesizers.base import Conditions, Synthesizer
 from lookalike.synthesizers.neural._encoding import NeuralEncoder
 from lookalike.synthesizers.neural._torch import (
     load_module_arrays,
@@ -314,23 +314,8 @@ class NeuralSynthesizer(Synthesizer):
         if not conditions:
             return self._decode(n, rng)
         cond = self._cond_for(conditions) if self.conditional else None
-        kept, got, drawn = [], 0, 0
-        batch = max(500, 2 * n)
-        limit = max(1_000_000, 200 * n)
-        while got < n:
-            rows = self._decode(batch, rng, cond)
-            drawn += batch
-            mask = matches(rows, conditions, self.schema_)
-            kept.append(rows[mask])
-            got += int(mask.sum())
-            if got < n and drawn >= limit:
-                raise ConditionError(
-                    f"conditions {dict((k, sorted(map(str, v))) for k, v in conditions.items())} matched "
-                    f"only {got:,} of {drawn:,} sampled rows: the model gives them too little probability"
-                )
-            rate = max(got / drawn, 1e-4)
-            batch = int(min(limit, max(500, 1.2 * (n - got) / rate)))
-        return pd.concat(kept, ignore_index=True).iloc[:n]
+        # draws steered toward the first categorical condition, then kept only where they match
+        return self._rejection_sample(n, rng, conditions, draw=lambda k: self._decode(k, rng, cond))
 
     def _cond_for(self, conditions: Conditions) -> tuple[int, np.ndarray] | None:
         """(discrete span index, allowed category codes) of the first categorical condition."""
