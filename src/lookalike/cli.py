@@ -508,6 +508,12 @@ def audit(
         typer.Option("--shadow", metavar="N", help="Also run the shadow-model attack with N fits per target "
                      "and class of the model's synthesizer (slow; needs --model; 0: off)."),
     ] = 0,
+    claimed_epsilon: Annotated[
+        float | None,
+        typer.Option("--claimed-epsilon", metavar="EPS",
+                     help="The ε the release claims (default: the --model's DP fit); an attack "
+                     "proving more is flagged as a violation."),
+    ] = None,
     targets: Annotated[
         str | None,
         typer.Option("--targets", metavar="12,345",
@@ -540,7 +546,7 @@ def audit(
         declared = resolve_schema(real_df, schema) if schema is not None else None
         result = run_audit(  # shows its own progress on a terminal
             real_df, synth_df, hold_df, schema=declared, secret=secret, quasi_identifiers=qis,
-            targets=rows, model=fitted, shadow=shadow, seed=seed,
+            targets=rows, model=fitted, shadow=shadow, claimed_epsilon=claimed_epsilon, seed=seed,
         )
         rep = build_report(audit=result, model=fitted, schema=declared, title="lookalike privacy audit", seed=seed)
         rep.write_html(output, overwrite=overwrite)

@@ -154,3 +154,30 @@ def test_shadow_of_a_dp_model_uses_its_epsilon_and_delta(monkeypatch):
     assert (seen["synth"], seen["params"], seen["epsilon"], seen["delta"], seen["n_fits"]) == (
         "mst", {"degree": 2}, 1.0, 1e-9, 8
     )
+
+
+def test_empirical_epsilon_above_the_claim_is_flagged(copy_result):
+    """A copy of the training rows proves a large ε: claimed 0.5 is flagged, claimed 1000 is not."""
+    import dataclasses
+
+    assert copy_result.dp_check() == []  # no claim, nothing to check
+    bound = copy_result.membership.distance.epsilon.epsilon
+    assert bound > 0.5  # thousands of copied rows: the distance attack is near perfect
+
+    def claiming(eps):
+        return dataclasses.replace(copy_result, meta=dataclasses.replace(copy_result.meta, epsilon_claimed=eps))
+
+    broken = claiming(0.5)
+    assert any(c["violation"] and c["kind"] == "indicative" for c in broken.dp_check())
+    assert broken.verdict()[0].startswith("Possible DP violation")
+    assert "claimed ε = 0.5" in broken.verdict()[0]
+    fine = claiming(1000.0)
+    assert not any(c["violation"] for c in fine.dp_check())
+    assert any(v.startswith("Claimed ε = 1000: no attack proves more") for v in fine.verdict())
+    assert json.loads(broken.to_json())["dp_check"][0]["claimed_epsilon"] == 0.5
+
+
+def test_claimed_epsilon_must_be_positive(split):
+    train, holdout = split
+    with pytest.raises(ConfigError, match="claimed_epsilon"):
+        audit(train, train, holdout, claimed_epsilon=0, seed=0)

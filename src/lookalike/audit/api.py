@@ -90,6 +90,9 @@ class AuditMeta(_Json):
     quasi_identifiers: tuple[str, ...] | None = None
     excluded_columns: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    #: the (ε, δ) the model claims (its DP fit), None for a model without a DP guarantee
+    epsilon_claimed: float | None = None
+    delta_claimed: float | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ class AuditResult(_Json):
     def to_dict(self) -> dict:
         out = super().to_dict()
         out["summary"] = self.summary()
+        out["dp_check"] = self.dp_check()
         out["verdict"] = self.verdict()
         return out
 
@@ -125,6 +129,31 @@ class AuditResult(_Json):
         from lookalike.audit.verdict import sentences
 
         return sentences(self)
+
+    def dp_check(self) -> list[dict]:
+        """Each attack's empirical ε lower bound beside the claimed ε (empty without a claim).
+
+        ``violation`` is True where the bound exceeds the claim. The shadow-model bound comes from
+        independent fits, the textbook audit; the untargeted ones from one fitted model, whose
+        records are not independent trials, so theirs is ``indicative`` (Steinke, Nasr, Jagielski
+        2023 give the one-run analysis; their bound is lower).
+        """
+        claimed = self.meta.epsilon_claimed
+        if claimed is None:
+            return []
+        rows = []
+        if self.membership is not None:
+            for a in (self.membership.distance, self.membership.density):
+                rows.append({"attack": f"membership inference ({a.name})", "kind": "indicative",
+                             "empirical_epsilon": a.epsilon.epsilon})
+        if self.shadow is not None:
+            for t in self.shadow.targets:
+                rows.append({"attack": f"shadow-model membership, row {t.row}", "kind": "audit",
+                             "empirical_epsilon": t.epsilon.epsilon})
+        for r in rows:
+            r["claimed_epsilon"] = claimed
+            r["violation"] = bool(r["empirical_epsilon"] > claimed)
+        return plain(rows)
 
     def summary(self) -> list[dict]:
         """One row per attack: ``{"attack", "metric", "value", "ci"}``, strongest evidence first."""
@@ -193,6 +222,18 @@ def _load_model(model: Any) -> Any:
     return load_synthesizer(model)
 
 
+def _claimed(model: Any, epsilon: float | None) -> dict:
+    """The (ε, δ) a release claims: given, or from the model's DP fit."""
+    privacy = getattr(model, "privacy_", None) or {}
+    if epsilon is not None:
+        if not (isinstance(epsilon, (int, float)) and epsilon > 0):
+            raise ConfigError(f"claimed_epsilon must be a number > 0, got {epsilon!r}")
+        return {"epsilon_claimed": float(epsilon), "delta_claimed": privacy.get("delta")}
+    if privacy.get("differentially_private"):
+        return {"epsilon_claimed": float(privacy["epsilon"]), "delta_claimed": privacy.get("delta")}
+    return {}
+
+
 def _run_shadow(real: pd.DataFrame, model: Any, shadow: int, targets: Any, schema: Any, seed: int) -> Any:
     from lookalike.audit.shadow import shadow_attack
 
@@ -223,6 +264,7 @@ def audit(
     targets: Sequence[int] | None = None,
     model: Any = None,
     shadow: int = 0,
+    claimed_epsilon: float | None = None,
     seed: Seed = 0,
 ) -> AuditResult:
     """Attack ``synthetic`` to measure what it reveals about the rows of ``real`` it was fitted on.
@@ -239,6 +281,10 @@ def audit(
     with that many fits per target and class of ``model``'s synthesizer (its name,
     hyper-parameters and, for DP models, ε and δ): this is slow. ``model`` is a fitted
     synthesizer or a model file path.
+
+    Each membership attack's empirical ε (a lower bound) is set beside the ε the model claims
+    (``claimed_epsilon``, default: the model's DP fit, if any); a bound above it is flagged as a
+    violation of the claimed guarantee (:meth:`AuditResult.dp_check`).
 
     ``seed`` fixes every sample the attacks draw; equal seeds give equal results. The result
     is computed from the private data without DP: treat it (and its report) as sensitive,
@@ -258,6 +304,7 @@ def audit(
     if isinstance(quasi_identifiers, str):
         quasi_identifiers = [q.strip() for q in quasi_identifiers.split(",") if q.strip()]
     model = _load_model(model)
+    claim = _claimed(model, claimed_epsilon)  # validated before any attack runs
     if shadow and model is None:
         raise ConfigError(
             "the shadow-model attack refits the synthesizer that made the synthetic data: "
@@ -333,6 +380,7 @@ def audit(
         quasi_identifiers=None if quasi_identifiers is None else tuple(quasi_identifiers),
         excluded_columns=tables.excluded,
         notes=tuple(notes),
+        **claim,
     )
     return AuditResult(
         meta=meta,

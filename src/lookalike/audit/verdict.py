@@ -123,6 +123,23 @@ def sentences(result: AuditResult) -> list[str]:
             "individual training records.",
         )[level]
     tail = []
+    checks = result.dp_check()
+    if checks:
+        claimed = result.meta.epsilon_claimed
+        broken = [c for c in checks if c["violation"]]
+        strongest = max(checks, key=lambda c: c["empirical_epsilon"])
+        if broken:
+            worst = max(broken, key=lambda c: c["empirical_epsilon"])
+            certain = any(c["kind"] == "audit" for c in broken)
+            head = (("DP VIOLATION: " if certain else "Possible DP violation: ")
+                    + f"{worst['attack']} proves ε ≥ {worst['empirical_epsilon']:.2f} at 95% "
+                    f"confidence, above the claimed ε = {claimed:g}"
+                    + ("." if certain else " (one fitted model, an indicative bound).")
+                    + " The release does not deliver its guarantee: check the fit for a bug or"
+                    " for rows that are not independent (one person in several rows).")
+        else:
+            tail.append(f"Claimed ε = {claimed:g}: no attack proves more (strongest empirical "
+                        f"lower bound {strongest['empirical_epsilon']:.2f}, {strongest['attack']}).")
     if parts and sh is None:
         tail.append("These attacks score all records at once, while the risk sits with a few "
                     "exposed ones: the shadow-model attack (--shadow N, or shadow=N) measures "
