@@ -10,6 +10,7 @@ detection AUC of a classifier telling synthetic rows from real training rows (5-
 from __future__ import annotations
 
 import os
+import platform
 import resource
 from pathlib import Path
 
@@ -97,3 +98,25 @@ def quality(synth: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame) -> 
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine(gpu: bool = False) -> str:
+    """CPU model, core count, Python's version and, with ``gpu``, the GPU torch sees (if any)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    card = ""
+    if gpu:
+        try:
+            import torch
+
+            if torch.cuda.is_available():
+                card = f", GPU {torch.cuda.get_device_name(0)}"
+        except ImportError:
+            pass
+    return f"{cpu}, {os.cpu_count()} cores{card}, Python {platform.python_version()}"

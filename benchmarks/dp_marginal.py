@@ -20,31 +20,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 from pathlib import Path
 
 import numpy as np
 from _dp_peers import DP_PEERS, run_dp_peer, run_lookalike
-from _protocol import ADULT, load_adult, quality, split
+from _protocol import ADULT, load_adult, machine, quality, split
 
 import lookalike
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OURS = ("mst", "aim", "privbayes")
 METRICS = ("fit_s", "sample_s", "peak_rss_mb", "cpu_s", "1way", "2way", "3way", "auc", "detection")
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, {platform.python_version()}"
 
 
 def main() -> None:

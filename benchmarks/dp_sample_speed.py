@@ -11,18 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from pathlib import Path
 
 import lookalike
 
-try:
-    from dp_marginal import machine
-except ImportError:  # run from the repository root
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).parent))
-    from dp_marginal import machine
+sys.path.insert(0, str(Path(__file__).parent))
+from _protocol import machine  # noqa: E402
 
 
 def main() -> None:

@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
 from pathlib import Path
 
 import numpy as np
 from _peers import ensure_venv, run_script
-from _protocol import load_adult, quality, split
+from _protocol import load_adult, machine, quality, split
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OURS = ("ctgan", "tvae", "dpctgan", "dptvae", "pategan")
@@ -72,26 +70,6 @@ fit_s = time.perf_counter() - t
 t = time.perf_counter(); synth = model.sample(len(train)); sample_s = time.perf_counter() - t
 info.update(epochs={epochs})
 """
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    gpu = ""
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            gpu = f", GPU {torch.cuda.get_device_name(0)}"
-    except ImportError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores{gpu}, Python {platform.python_version()}"
 
 
 def runs(args) -> dict:
@@ -159,7 +137,7 @@ def main() -> None:
         print("  " + json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in info.items()
                                  if k != "loss_tail"}), flush=True)
 
-    print(f"\nAdult, 80/20 split seed {args.seed}, {machine()}\n")
+    print(f"\nAdult, 80/20 split seed {args.seed}, {machine(gpu=True)}\n")
     print("| method | epochs | fit s | s/epoch | 2-way TVD | AUC | detection |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
@@ -178,9 +156,9 @@ def main() -> None:
     old = json.loads(path.read_text()) if path.exists() else {}
     old.setdefault("machine", {})
     for name, r in results.items():
-        old[name] = {**r, "machine": machine(), "seed": args.seed, "epochs_arg": args.epochs,
+        old[name] = {**r, "machine": machine(gpu=True), "seed": args.seed, "epochs_arg": args.epochs,
                      "dp_epochs_arg": args.dp_epochs, "epsilon": args.epsilon, "delta": args.delta}
-    old["machine"] = machine()
+    old["machine"] = machine(gpu=True)
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(old, indent=1, default=lambda o: o.item() if isinstance(o, np.generic) else str(o)))
     print(f"results merged into {path}")
