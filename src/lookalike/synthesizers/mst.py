@@ -140,8 +140,10 @@ class MSTSynthesizer(GraphicalSynthesizer):
                        rng: np.random.Generator) -> None:
         names, sizes = encoder.names, encoder.sizes
         d = len(names)
-        # every 1-way and 2-way count in one pass (one scan in DuckDB), released only with noise
-        engine = _Cached(engine, [(a,) for a in names] + list(itertools.combinations(names, 2)))
+        # every 2-way count (and, without DP, 1-way) in one pass (one scan in DuckDB); DP fits
+        # measured their 1-ways with domain discovery
+        ones_needed = [] if self._one_ways else [(a,) for a in names]
+        engine = _Cached(engine, ones_needed + list(itertools.combinations(names, 2)))
         # the 1-ways were measured with domain discovery (``_one_way_rho``), exactly without DP
         ones = self._one_ways or measure(engine, [(a,) for a in names], None, None, "1-way")
         rho = accountant.remaining if accountant is not None else None
