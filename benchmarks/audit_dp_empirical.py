@@ -1,7 +1,7 @@
 """Empirical ε of our DP synthesizers on a worst-case neighbouring pair, with many fits.
 
     .venv/bin/python benchmarks/audit_dp_empirical.py [--fits 500] [--synthesizers mst,privbayes,aim,cart]
-        [--epsilon 1] [--seed 0] [--json PATH]
+        [--epsilon 1] [--seed 0] [--params '{"dpctgan": {"epochs": 30}}'] [--json PATH]
 
 The same check as tests/audit/test_dp_empirical.py, larger: D is 200 rows of the bundled
 Adult table (age, workclass, race, sex, capital-gain) without workclass "Never-worked"; D'
@@ -25,7 +25,7 @@ from pathlib import Path
 RESULTS = Path(__file__).resolve().parent / "results" / "audit_dp_empirical.json"
 COLUMNS = ["age", "workclass", "race", "sex", "capital-gain"]
 EXTREME = {"age": 90, "workclass": "Never-worked", "race": "Other", "sex": "Female", "capital-gain": 99_999}
-DP = {"mst", "aim", "privbayes"}
+DP = {"mst", "aim", "privbayes", "dpctgan", "dptvae", "pategan"}
 
 
 def main() -> None:
@@ -36,6 +36,9 @@ def main() -> None:
     parser.add_argument("--delta", type=float, default=1e-9)
     parser.add_argument("--rows", type=int, default=200)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--params", type=json.loads, default={}, help="JSON: synthesizer name -> constructor options"
+    )
     parser.add_argument("--json", type=Path, default=RESULTS)
     args = parser.parse_args()
 
@@ -66,7 +69,8 @@ def main() -> None:
         delta = args.delta if name in DP else None
         start = time.perf_counter()
         members, non_members = neighbour_scores(
-            name, data, EXTREME, score, n_fits=args.fits, schema=schema, epsilon=eps, delta=delta, seed=args.seed
+            name, data, EXTREME, score, n_fits=args.fits, params=args.params.get(name), schema=schema,
+            epsilon=eps, delta=delta, seed=args.seed,
         )
         seconds = time.perf_counter() - start
         bound = empirical_epsilon(members, non_members, delta=delta or 0.0, confidence=0.95, seed=args.seed)
@@ -82,6 +86,7 @@ def main() -> None:
             "delta_claimed": delta,
             "bound": bound.to_dict(),
             "fits_per_side": args.fits,
+            "params": args.params.get(name, {}),
             "mean_score_members": float(members.mean()),
             "mean_score_non_members": float(non_members.mean()),
             "seconds": seconds,
