@@ -6,15 +6,19 @@ the data it pays for is read:
 1. **discovery** (``discovery_share`` of the zCDP budget, plus 10% of δ for thresholded
    categories): the domain (:func:`~lookalike.privacy.discovery.discover_domain`; declared
    categories and bounds are free), a noisy row count (the Poisson sampling rate and PATE's
-   partitions need n, which is private) and, for the conditional GANs, noisy one-way counts of
-   the categorical columns (the conditional vector's frequencies). The encoder's modes are fitted
-   to draws from the DP bins: post-processing, no further cost.
+   partitions need n, which is private) and, with ``calibrate`` (the default), every column's
+   noisy 1-way marginal over that domain (``ONE_WAY_SHARE`` more of the budget, combined with
+   what discovery released about the same cells): the targets of
+   :mod:`~lookalike.synthesizers.neural._calibrate` and the conditional GANs' category
+   frequencies. Without ``calibrate`` the GANs measure their categorical 1-ways alone. The
+   encoder's modes are fitted to draws from the DP bins: post-processing, no further cost.
 2. **training**: the family plans its mechanism (DP-SGD's noise multiplier, PATE's vote noise)
    so that discovery and training *composed in Rényi DP* give the requested (ε, δ); DP-SGD is
    recorded as its RDP curve, PATE as ρ-zCDP.
 
-A non-DP fit reads the data freely (modes by a Bayesian Gaussian mixture) and its model carries
-no formal guarantee.
+A non-DP fit reads the data freely (modes by a Bayesian Gaussian mixture; calibration targets
+are the exact 1-ways over quantile bins, as the non-DP marginal models store) and its model
+carries no formal guarantee.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from lookalike.errors import BudgetExceededError, ColumnError, ConfigError
 from lookalike.marginals.engine import NumpyEngine
 from lookalike.privacy.accountant import (
     RDP_ORDERS,
+    Accountant,
     Release,
     check_epsilon_delta,
     epsilon_from_rdp,
@@ -43,7 +48,9 @@ from lookalike.privacy.accountant import (
 from lookalike.privacy.discovery import discover_domain, discovery_columns
 from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import Kind, Schema, resolve_schema
+from lookalike.transform.encoder import TableEncoder
 from lookalike.synthesizers.base import Conditions, Synthesizer
+from lookalike.synthesizers.neural._calibrate import calibrate_choices, calibrate_values
 from lookalike.synthesizers.neural._encoding import NeuralEncoder
 from lookalike.synthesizers.neural._torch import (
     load_module_arrays,
@@ -57,7 +64,8 @@ __all__ = ["NeuralSynthesizer", "DEFAULT_DELTA", "Plan"]
 
 DEFAULT_DELTA = 1e-9
 DISCOVERY_DELTA_SHARE = 0.1
-COUNT_SHARE = 0.2  # of the discovery ρ: the noisy row count and one-way counts
+COUNT_SHARE = 0.2  # of the discovery ρ: the noisy row count (and, uncalibrated GANs, their one-way counts)
+ONE_WAY_SHARE = 0.1  # of the zCDP budget: the 1-way marginals that calibration matches (calibrate=True)
 
 
 class Plan(dict):
@@ -80,6 +88,16 @@ class NeuralSynthesizer(Synthesizer):
                 continue
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ConfigError(f"{name} must be an integer >= 1, got {v!r}")
+        if not isinstance(getattr(self, "calibrate", True), bool):
+            raise ConfigError(f"calibrate must be True or False, got {self.calibrate!r}")
+        if getattr(self, "calibrate", False) and hasattr(self, "discovery_share") and isinstance(
+            self.discovery_share, (int, float)
+        ) and self.discovery_share + ONE_WAY_SHARE >= 1:
+            raise ConfigError(
+                f"discovery_share={self.discovery_share!r} leaves no budget for training once the "
+                f"1-way marginals take {ONE_WAY_SHARE:g} (calibrate=True): use a discovery_share "
+                f"below {1 - ONE_WAY_SHARE:g}"
+            )
         if not isinstance(self.device, str):
             raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda[:i]', got {self.device!r}")
         if hasattr(self, "discovery_share") and not (
@@ -129,7 +147,9 @@ class NeuralSynthesizer(Synthesizer):
             delta = DEFAULT_DELTA if delta is None else delta
             check_epsilon_delta(epsilon, delta)
             delta_disc = delta * DISCOVERY_DELTA_SHARE
-            rho_disc = rho_from_epsilon_delta(epsilon, delta - delta_disc) * self.discovery_share
+            rho_total = rho_from_epsilon_delta(epsilon, delta - delta_disc)
+            rho_ones = rho_total * ONE_WAY_SHARE if self.calibrate else 0.0
+            rho_disc = rho_total * self.discovery_share + rho_ones  # phase 1: all before training
             if ledger is not None:
                 if not dataset:
                     raise ConfigError("a ledger needs the dataset's name (dataset=..., --dataset)")
@@ -137,7 +157,7 @@ class NeuralSynthesizer(Synthesizer):
                 entry = ledger.spend(
                     dataset, rho=rho_disc, delta_approx=delta_disc, mechanism=self.name,
                     epsilon=float(epsilon), delta=float(delta),
-                    detail=f"{self.name} fit, phase 1: domain, row count and one-way counts",
+                    detail=f"{self.name} fit, phase 1: domain, row count and one-way marginals",
                     data_fingerprint=_fingerprint(data),
                 )
         elif delta is not None or ledger is not None:
@@ -156,7 +176,8 @@ class NeuralSynthesizer(Synthesizer):
         self.conform_actions_ = actions
 
         if dp_mode:
-            encoder, n_est, freqs, releases, found = self._dp_discovery(frame, schema_, rho_disc, delta_disc, rng)
+            encoder, n_est, freqs, releases, found, targets = self._dp_discovery(
+                frame, schema_, rho_disc - rho_ones, rho_ones, delta_disc, rng)
             self.n_est_ = n_est
             self._rho_disc = rho_disc
             plan = self._plan(n_est, epsilon, delta - delta_disc, rho_disc)
@@ -183,6 +204,12 @@ class NeuralSynthesizer(Synthesizer):
             encoder = NeuralEncoder.fit(frame, schema_, max_modes=self.max_modes, seed=rng)
             n_est, plan, releases = len(frame), None, []
             self.schema_ = schema_
+            targets = None
+            if self.calibrate:
+                bins = TableEncoder.fit(frame, schema_, n_bins=getattr(self, "n_bins", 32))
+                codes_all = bins.encode(frame)
+                targets = (bins, [np.bincount(codes_all[:, j], minlength=size).astype(float)
+                                  for j, size in enumerate(bins.sizes)])
         x, codes = encoder.encode(frame, rng)
         if not dp_mode:
             freqs = [np.bincount(codes[:, j], minlength=s.size) / len(codes)
@@ -193,6 +220,7 @@ class NeuralSynthesizer(Synthesizer):
                     "choose batch_size <= the number of rows"
                 )
         self.encoder_ = encoder
+        self.calibration_ = targets
         self.freqs_ = [np.asarray(f, float) for f in freqs]
         self.device_ = device
         self._build(device)
@@ -214,23 +242,42 @@ class NeuralSynthesizer(Synthesizer):
         }
         return self
 
-    def _dp_discovery(self, frame: pd.DataFrame, schema: Schema, rho_disc: float, delta_disc: float, rng):
-        """Phase 1: DP domain, noisy row count and (for GANs) noisy one-way category counts."""
+    def _dp_discovery(self, frame: pd.DataFrame, schema: Schema, rho_disc: float, rho_ones: float,
+                      delta_disc: float, rng):
+        """Phase 1: DP domain, noisy row count and noisy one-way marginals (calibration targets;
+        the GANs' category frequencies). ``rho_ones`` = 0: no 1-ways but the GANs' categorical ones."""
+        from lookalike.synthesizers._marginal import measure_one_ways
+
         cats, nums = discovery_columns(schema)
         rho_counts = rho_disc * (COUNT_SHARE if (cats or nums) else 1.0)
+        d = len(schema.modelled)
+        engine = NumpyEngine(frame, schema)
         found = discover_domain(
-            NumpyEngine(frame, schema), schema, rho=rho_disc - rho_counts if (cats or nums) else 0.0,
+            engine, schema, rho=rho_disc - rho_counts if (cats or nums) else 0.0,
             delta=delta_disc if cats else 0.0, n_bins=self.n_bins,
+            one_way_rho=rho_ones / d if rho_ones else None,
         )
         releases = list(found.releases)
         encoder = NeuralEncoder.from_domain(found, max_modes=self.max_modes, seed=rng)
         spans = encoder.discrete_spans if self.conditional else []
-        rho_n = rho_counts / (1 + len(spans))
+        targets = None
+        if rho_ones:
+            engine.bind(found.encoder)
+            accountant = Accountant(rho_ones)
+            ones = measure_one_ways(engine, found, accountant)
+            releases += accountant.releases
+            targets = (found.encoder, [np.clip(m.values, 0, None) for m in ones])
+        rho_n = rho_counts / (1 + (0 if targets else len(spans)))
         noisy_n = gaussian_counts([len(frame)], sigma=math.sqrt(1 / (2 * rho_n)))
         releases.append(Release("row count", noisy_n.mechanism, noisy_n.rho, f"sigma={noisy_n.sigma:.3g}"))
         n_est = max(1, int(round(float(noisy_n.values[0]))))
         freqs = []
-        if spans:
+        if spans and targets:  # the categorical spans are codecs of the same domain, same codes
+            names = found.encoder.names
+            for s in spans:
+                f = targets[1][names.index(s.column)]
+                freqs.append(f / f.sum() if f.sum() > 0 else np.full(s.size, 1 / s.size))
+        elif spans:
             codes = np.column_stack([encoder.codecs[s.column].encode(frame[s.column]) for s in spans])
             for j, s in enumerate(spans):
                 counts = np.bincount(codes[:, j], minlength=s.size)
@@ -239,7 +286,7 @@ class NeuralSynthesizer(Synthesizer):
                                         f"sigma={noisy.sigma:.3g}"))
                 f = np.clip(noisy.values, 0, None)
                 freqs.append(f / f.sum() if f.sum() > 0 else np.full(s.size, 1 / s.size))
-        return encoder, n_est, freqs, releases, found
+        return encoder, n_est, freqs, releases, found, targets
 
     def _privacy_report(self, epsilon, delta, releases, plan, found) -> dict:
         if epsilon is None:
@@ -306,16 +353,33 @@ class NeuralSynthesizer(Synthesizer):
         raise NotImplementedError
 
     # ------------------------------------------------------------------ sample
-    def _decode(self, n: int, rng, cond=None) -> pd.DataFrame:
+    def _decode(self, n: int, rng, cond=None, *, calibrate: bool = True) -> pd.DataFrame:
+        """``n`` decoded rows; calibrated to the 1-ways (when the model has them) unless
+        ``calibrate`` is False (conditional sampling) or a conditional vector steers the draws."""
         x, sigmas = self._generate(n, rng, cond)
-        return self.encoder_.decode(x, rng, sigmas)
+        calibration = getattr(self, "calibration_", None)
+        if cond is not None or calibration is None or not calibrate:
+            return self.encoder_.decode(x, rng, sigmas)
+        codecs, targets = calibration
+        names = codecs.names
+        x = np.array(x, copy=True)
+        for span in self.encoder_.discrete_spans:  # categories: biased argmax of the outputs
+            block = x[:, span.start : span.start + span.size]
+            pick = calibrate_choices(block, targets[names.index(span.column)])
+            x[:, span.start : span.start + span.size] = np.eye(span.size, dtype=x.dtype)[pick]
+        frame = self.encoder_.decode(x, rng, sigmas)
+        for j, codec in enumerate(codecs.codecs):  # numbers: monotone map onto the bin shares
+            if codec.bins is not None:
+                frame[codec.column.name] = calibrate_values(frame[codec.column.name], codec, targets[j], rng)
+        return frame
 
     def _sample(self, n: int, rng: np.random.Generator, conditions: Conditions | None) -> pd.DataFrame:
         if not conditions:
             return self._decode(n, rng)
         cond = self._cond_for(conditions) if self.conditional else None
         # draws steered toward the first categorical condition, then kept only where they match
-        return self._rejection_sample(n, rng, conditions, draw=lambda k: self._decode(k, rng, cond))
+        return self._rejection_sample(n, rng, conditions,
+                                      draw=lambda k: self._decode(k, rng, cond, calibrate=False))
 
     def _cond_for(self, conditions: Conditions) -> tuple[int, np.ndarray] | None:
         """(discrete span index, allowed category codes) of the first categorical condition."""
@@ -336,7 +400,14 @@ class NeuralSynthesizer(Synthesizer):
             arrays.update(module_arrays(module, f"net.{name}"))
         for j, f in enumerate(self.freqs_):
             arrays[f"freq.{j}"] = np.asarray(f, float)
+        calibration = getattr(self, "calibration_", None)
+        if calibration is not None:
+            meta_cal, arr_cal = calibration[0].to_state("calib")
+            arrays.update(arr_cal)
+            for j, t in enumerate(calibration[1]):
+                arrays[f"calib.target.{j}"] = np.asarray(t, float)
         state = {
+            "calibration": meta_cal if calibration is not None else None,
             "encoder": meta,
             "n_estimate": self.n_estimate_,
             "privacy": self.privacy_,
@@ -351,6 +422,11 @@ class NeuralSynthesizer(Synthesizer):
         self.privacy_ = state.get("privacy", {})
         self.training_ = state.get("training", {})
         self.freqs_ = [np.asarray(arrays[f"freq.{j}"], float) for j in range(int(state.get("n_freqs", 0)))]
+        self.calibration_ = None
+        if state.get("calibration") is not None:
+            codecs = TableEncoder.from_state(state["calibration"], arrays, self.schema_, "calib")
+            self.calibration_ = (codecs, [np.asarray(arrays[f"calib.target.{j}"], float)
+                                          for j in range(len(codecs.codecs))])
         self.device_ = select_device(self.device)
         self._build(self.device_)
         for name, module in self._modules().items():

@@ -100,7 +100,9 @@ class CTGAN(NeuralSynthesizer):
     inputs; ``generator_dims``/``discriminator_dims`` hidden widths; ``pac`` rows per
     discriminator input (``batch_size`` must be a multiple); ``patience`` epochs without a
     better validation signal before stopping (None: run all epochs; ``validation_share`` of
-    the rows is held out for it); ``device``: "auto", "cpu" or "cuda".
+    the rows is held out for it); ``calibrate``: match each column's 1-way marginal when
+    sampling without conditions (:mod:`~lookalike.synthesizers.neural._calibrate`); ``device``:
+    "auto", "cpu" or "cuda".
     """
 
     name = "ctgan"
@@ -120,6 +122,7 @@ class CTGAN(NeuralSynthesizer):
         max_modes: int = 10,
         patience: int | None = 30,
         validation_share: float = 0.1,
+        calibrate: bool = True,
         device: str = "auto",
     ) -> None:
         self.epochs = epochs
@@ -133,6 +136,7 @@ class CTGAN(NeuralSynthesizer):
         self.max_modes = max_modes
         self.patience = patience
         self.validation_share = validation_share
+        self.calibrate = calibrate
         self.device = device
 
     def _check_params(self) -> None:

@@ -202,6 +202,7 @@ class DPCTGAN(_DPMixin, CTGAN):
         discovery_share: float = 0.1,
         n_bins: int = 32,
         max_modes: int = 10,
+        calibrate: bool = True,
         device: str = "auto",
     ) -> None:
         self.epochs = epochs
@@ -216,6 +217,7 @@ class DPCTGAN(_DPMixin, CTGAN):
         self.discovery_share = discovery_share
         self.n_bins = n_bins
         self.max_modes = max_modes
+        self.calibrate = calibrate
         self.device = device
         self.pac = 1
 
@@ -330,6 +332,7 @@ class DPTVAE(_DPMixin, TVAE):
         discovery_share: float = 0.1,
         n_bins: int = 32,
         max_modes: int = 10,
+        calibrate: bool = True,
         device: str = "auto",
     ) -> None:
         self.epochs = epochs
@@ -344,6 +347,7 @@ class DPTVAE(_DPMixin, TVAE):
         self.discovery_share = discovery_share
         self.n_bins = n_bins
         self.max_modes = max_modes
+        self.calibrate = calibrate
         self.device = device
 
     def _check_params(self) -> None:

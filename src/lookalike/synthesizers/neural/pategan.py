@@ -104,6 +104,7 @@ class PATEGAN(NeuralSynthesizer):
         discovery_share: float = 0.1,
         n_bins: int = 32,
         max_modes: int = 10,
+        calibrate: bool = True,
         device: str = "auto",
     ) -> None:
         self.iterations = iterations
@@ -119,6 +120,7 @@ class PATEGAN(NeuralSynthesizer):
         self.discovery_share = discovery_share
         self.n_bins = n_bins
         self.max_modes = max_modes
+        self.calibrate = calibrate
         self.device = device
 
     @property

@@ -44,7 +44,9 @@ class TVAE(NeuralSynthesizer):
     ``epochs`` passes (None: 300, fewer on tables under 12,000 rows) at ``batch_size`` rows a step (None: min(500, rows)); ``latent_dim`` latent size;
     ``compress_dims``/``decompress_dims`` hidden widths; ``loss_factor`` weight of the
     reconstruction term; ``patience`` epochs without a better held-out validation signal
-    before stopping (None: all epochs); ``device``: "auto", "cpu" or "cuda".
+    before stopping (None: all epochs); ``calibrate``: match each column's 1-way marginal when
+    sampling without conditions (:mod:`~lookalike.synthesizers.neural._calibrate`); ``device``:
+    "auto", "cpu" or "cuda".
     """
 
     name = "tvae"
@@ -62,6 +64,7 @@ class TVAE(NeuralSynthesizer):
         max_modes: int = 10,
         patience: int | None = 30,
         validation_share: float = 0.1,
+        calibrate: bool = True,
         device: str = "auto",
     ) -> None:
         self.epochs = epochs
@@ -74,6 +77,7 @@ class TVAE(NeuralSynthesizer):
         self.max_modes = max_modes
         self.patience = patience
         self.validation_share = validation_share
+        self.calibrate = calibrate
         self.device = device
 
     def _check_params(self) -> None:
