@@ -4,6 +4,7 @@ DP-CTGAN and PATE-CTGAN at epsilon = 1, each in its own virtualenv (benchmarks/.
 
     .venv/bin/python benchmarks/neural.py [--only NAME ...] [--peers] [--epochs N] [--dp-epochs N]
         [--seed 0] [--device auto] [--set NAME.PARAM=JSON ...] [--no-quality] [--json PATH]
+    .venv/bin/python benchmarks/neural.py --only ctgan sdv-ctgan tvae sdv-tvae --epoch-pair 5 15
 
 NAMEs: ctgan, tvae, dpctgan, dptvae, pategan (lookalike), sdv-ctgan, sdv-tvae,
 smartnoise-dpctgan, smartnoise-patectgan.
@@ -13,7 +14,10 @@ quantile bins; gradient-boosting AUC on the real holdout; detection AUC). Every 
 samples in a child process of its own. Speed is seconds per epoch = training seconds / epochs run
 (training only: SDV's preprocess() and our encoder fit are excluded, our per-epoch
 validation signal included), so compare ours with SDV's only within one run on one machine (--epochs 5 --no-quality gives a
-quick like-for-like timing). Results merge into --json (default
+quick like-for-like timing). SDV fits its mode-specific normaliser inside training, so its
+training seconds carry a fixed cost that ours do not; ``--epoch-pair A B`` removes every fixed
+cost from both: each method fits with A and with B epochs (timings only) and the per-epoch cost
+is (fit seconds at B - fit seconds at A) / (B - A). Results merge into --json (default
 benchmarks/results/neural.json, or neural_gpu.json when a GPU is used), keyed by method.
 """
 
@@ -111,7 +115,11 @@ def main() -> None:
     ap.add_argument("--set", nargs="+", metavar="NAME.PARAM=JSON", help="override a hyper-parameter of ours")
     ap.add_argument("--no-quality", action="store_true", help="timings only (skip the metrics)")
     ap.add_argument("--json", type=Path, default=None)
+    ap.add_argument("--epoch-pair", nargs=2, type=int, metavar=("A", "B"),
+                    help="per-epoch cost without fixed costs: fit with A and B epochs, timings only")
     args = ap.parse_args()
+    if args.epoch_pair:
+        return epoch_pair(args)
 
     chosen = list(args.only) if args.only else list(OURS) + (names[len(OURS):] if args.peers else [])
     train, holdout = split(load_adult())
@@ -161,6 +169,39 @@ def main() -> None:
     old["machine"] = machine(gpu=True)
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(old, indent=1, default=lambda o: o.item() if isinstance(o, np.generic) else str(o)))
+    print(f"results merged into {path}")
+
+
+def epoch_pair(args) -> None:
+    a, b = args.epoch_pair
+    if not 0 < a < b:
+        raise SystemExit(f"--epoch-pair needs 0 < A < B, got {a} {b}")
+    chosen = list(args.only or ["ctgan", "sdv-ctgan", "tvae", "sdv-tvae"])
+    train, _ = split(load_adult())
+    fits: dict[str, dict[int, float]] = {}
+    for epochs in (a, b):
+        args.epochs = args.dp_epochs = epochs
+        table = runs(args)
+        for name in chosen:
+            python, body = table[name]
+            if python in ("sdv", "smartnoise"):
+                python = ensure_venv(python) if python == "sdv" else Path(__file__).parent / ".venvs/smartnoise/bin/python"
+            _, info = run_script(python, body, train, args.seed, args.epsilon, args.delta)
+            fits.setdefault(name, {})[epochs] = info["fit_s"]
+            print(f"{name}, {epochs} epochs: fit {info['fit_s']:.1f} s", flush=True)
+    per_epoch = {name: (f[b] - f[a]) / (b - a) for name, f in fits.items()}
+    print(f"\nAdult, 80/20 split seed {args.seed}, {machine(gpu=True)}; per-epoch cost = fit({b}) - fit({a}) over {b - a}")
+    for name, v in per_epoch.items():
+        print(f"| {name} | {fits[name][a]:.1f} | {fits[name][b]:.1f} | {v:.2f} s/epoch |")
+    for x, y in (("ctgan", "sdv-ctgan"), ("tvae", "sdv-tvae")):
+        if x in per_epoch and y in per_epoch:
+            print(f"per-epoch speed-up {x} vs {y}: {per_epoch[y] / per_epoch[x]:.2f}x")
+    path = args.json or RESULTS / "neural_epoch_pair.json"
+    old = json.loads(path.read_text()) if path.exists() else {}
+    old.update({name: {"fit_s": {str(k): v for k, v in fits[name].items()}, "s_per_epoch": per_epoch[name],
+                       "machine": machine(gpu=True), "seed": args.seed} for name in per_epoch})
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(json.dumps(old, indent=1))
     print(f"results merged into {path}")
 
 
