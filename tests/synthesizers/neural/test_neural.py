@@ -165,6 +165,18 @@ def test_dpctgan_fit_within_budget(small):
     assert set(model.sample(50, seed=1).columns) == set(small.columns)
 
 
+def test_dptvae_keeps_its_output_noise_floor(small):
+    """DP-SGD clips each row's gradient as a whole: the numeric slots' noise may not shrink
+    below ``min_sigma`` (0.5 under DP), or their likelihood would set every clipped direction."""
+    model = DPTVAE(epochs=1, batch_size=40).fit(small, epsilon=1.0, seed=0)
+    sigma = model.decoder_.sigma.weight.detach()
+    assert float(sigma.min()) >= 0.5
+    assert TVAE().min_sigma == 0.01
+    for bad in (0, 1.5, "x"):
+        with pytest.raises(ConfigError, match="min_sigma"):
+            DPTVAE(min_sigma=bad, epochs=1).fit(small, epsilon=1.0, seed=0)
+
+
 def test_ledger_refuses_over_budget_fit_before_reading(small, tmp_path):
     ledger = PrivacyLedger(tmp_path / "ledger.sqlite")
     ledger.set_limit("adult", epsilon=0.05, delta=1e-9)

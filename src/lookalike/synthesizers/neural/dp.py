@@ -313,7 +313,23 @@ class DPCTGAN(_DPMixin, CTGAN):
 
 @register
 class DPTVAE(_DPMixin, TVAE):
-    """TVAE trained with DP-SGD (encoder and decoder both; the model file keeps the decoder)."""
+    """TVAE trained with DP-SGD (encoder and decoder both; the model file keeps the decoder).
+
+    Two defaults differ from ``tvae``, both because DP-SGD clips each row's gradient to
+    ``max_grad_norm`` and adds noise of the same size to every weight:
+
+    * smaller networks (latent 16, one hidden layer of 64 each way; TVAE: 128 and two of 128):
+      the noise's norm grows with the square root of the number of weights while the clipped
+      signal does not. Adult at ε = 1, ``min_sigma`` 0.5, seed 0: ML AUC 0.61 with TVAE's sizes,
+      0.80 with these, in a quarter of the time.
+    * ``min_sigma`` 0.5 (TVAE: 0.01), the floor of the decoder's noise on numeric slots: as each
+      row's gradient is clipped as a whole, its steepest term sets its direction, and with the
+      noise free to shrink towards 0.01 that is the numeric slots' Gaussian likelihood (its
+      gradient grows as 1/σ²); the categories' share of each clipped gradient, which carries the
+      dependence between columns, then drowns in the DP noise. Adult at ε = 1, these sizes: ML
+      AUC 0.53 with the floor at 0.01, 0.60 at 0.1, 0.80/0.81/0.81 at 0.5 (seeds 0–2) and 0.82
+      at 1.0 (σ fixed), 2-way TVD 0.11 throughout.
+    """
 
     name = "dptvae"
 
@@ -322,11 +338,12 @@ class DPTVAE(_DPMixin, TVAE):
         *,
         epochs: int | None = None,
         batch_size: int | None = None,
-        latent_dim: int = 128,
-        compress_dims: tuple[int, ...] = (128, 128),
-        decompress_dims: tuple[int, ...] = (128, 128),
+        latent_dim: int = 16,
+        compress_dims: tuple[int, ...] = (64,),
+        decompress_dims: tuple[int, ...] = (64,),
         lr: float = 1e-3,
         loss_factor: float = 2.0,
+        min_sigma: float = 0.5,
         max_grad_norm: float = 1.0,
         noise_multiplier: float | None = None,
         discovery_share: float = 0.1,
@@ -342,6 +359,7 @@ class DPTVAE(_DPMixin, TVAE):
         self.decompress_dims = tuple(decompress_dims)  # tuples, as a model file gives them back
         self.lr = lr
         self.loss_factor = loss_factor
+        self.min_sigma = min_sigma
         self.max_grad_norm = max_grad_norm
         self.noise_multiplier = noise_multiplier
         self.discovery_share = discovery_share
@@ -352,6 +370,7 @@ class DPTVAE(_DPMixin, TVAE):
 
     def _check_params(self) -> None:
         self._check_common()
+        self._check_min_sigma()
         self._check_dp()
 
     def _train(self, x: np.ndarray, codes: np.ndarray, plan: Plan, rng, device) -> None:

@@ -43,7 +43,8 @@ class TVAE(NeuralSynthesizer):
 
     ``epochs`` passes (None: 300, fewer on tables under 12,000 rows) at ``batch_size`` rows a step (None: min(500, rows)); ``latent_dim`` latent size;
     ``compress_dims``/``decompress_dims`` hidden widths; ``loss_factor`` weight of the
-    reconstruction term; ``patience`` epochs without a better held-out validation signal
+    reconstruction term; ``min_sigma`` floor of the decoder's learned noise on numeric slots;
+    ``patience`` epochs without a better held-out validation signal
     before stopping (None: all epochs); ``calibrate``: match each column's 1-way marginal when
     sampling without conditions (:mod:`~lookalike.synthesizers.neural._calibrate`); ``device``:
     "auto", "cpu" or "cuda".
@@ -61,6 +62,7 @@ class TVAE(NeuralSynthesizer):
         decompress_dims: tuple[int, ...] = (128, 128),
         lr: float = 1e-3,
         loss_factor: float = 2.0,
+        min_sigma: float = 0.01,
         max_modes: int = 10,
         patience: int | None = 30,
         validation_share: float = 0.1,
@@ -74,6 +76,7 @@ class TVAE(NeuralSynthesizer):
         self.decompress_dims = tuple(decompress_dims)  # tuples, as a model file gives them back
         self.lr = lr
         self.loss_factor = loss_factor
+        self.min_sigma = min_sigma
         self.max_modes = max_modes
         self.patience = patience
         self.validation_share = validation_share
@@ -82,8 +85,13 @@ class TVAE(NeuralSynthesizer):
 
     def _check_params(self) -> None:
         self._check_common()
+        self._check_min_sigma()
         if not 0 < self.validation_share < 0.5:
             raise ConfigError(f"validation_share must lie in (0, 0.5), got {self.validation_share!r}")
+
+    def _check_min_sigma(self) -> None:
+        if not isinstance(self.min_sigma, (int, float)) or not 0 < self.min_sigma <= 1:
+            raise ConfigError(f"min_sigma must lie in (0, 1], got {self.min_sigma!r}")
 
     def _build(self, device) -> None:
         enc = self.encoder_
@@ -91,6 +99,7 @@ class TVAE(NeuralSynthesizer):
         self.layout_ = SpanLayout(enc.spans, enc.dim, device)
         self.vae_encoder_ = N["Encoder"](enc.dim, tuple(self.compress_dims), self.latent_dim).to(device)
         self.decoder_ = N["Decoder"](self.latent_dim, tuple(self.decompress_dims), enc.dim).to(device)
+        self._clamp_sigma()  # the floor holds from the first step
 
     def _modules(self) -> dict[str, Any]:
         return {"decoder": self.decoder_}
@@ -121,7 +130,7 @@ class TVAE(NeuralSynthesizer):
     def _clamp_sigma(self) -> None:
         torch = require_torch()
         with torch.no_grad():
-            self.decoder_.sigma.weight.clamp_(0.01, 1.0)
+            self.decoder_.sigma.weight.clamp_(float(self.min_sigma), 1.0)
 
     # ------------------------------------------------------------------ training
     def _train(self, x: np.ndarray, codes: np.ndarray, plan, rng, device) -> None:
