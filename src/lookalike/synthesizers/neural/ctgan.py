@@ -99,8 +99,11 @@ class CTGAN(NeuralSynthesizer):
     ``epochs`` passes over the data (None: 300, fewer on tables under 12,000 rows) at ``batch_size`` rows a step (None: min(500, rows)); ``embedding_dim`` noise
     inputs; ``generator_dims``/``discriminator_dims`` hidden widths; ``pac`` rows per
     discriminator input (``batch_size`` must be a multiple); ``patience`` epochs without a
-    better validation signal before stopping (None: run all epochs; ``validation_share`` of
-    the rows is held out for it); ``calibrate``: match each column's 1-way marginal when
+    better validation signal before stopping (``validation_share`` of the rows is then held out
+    for it; None, the default: all rows, all epochs, as the GAN's dependence between columns
+    keeps improving after the marginal signal stops: Adult, seed 0, ML AUC 0.856 and 0.876 in
+    two fits stopped with patience 30 at epochs 94 and 136, 0.884 after 300 epochs, 2-way TVD
+    0.074/0.061 against 0.049); ``calibrate``: match each column's 1-way marginal when
     sampling without conditions (:mod:`~lookalike.synthesizers.neural._calibrate`); ``device``:
     "auto", "cpu" or "cuda".
     """
@@ -120,7 +123,7 @@ class CTGAN(NeuralSynthesizer):
         discriminator_lr: float = 2e-4,
         pac: int = 10,
         max_modes: int = 10,
-        patience: int | None = 30,
+        patience: int | None = None,
         validation_share: float = 0.1,
         calibrate: bool = True,
         device: str = "auto",
