@@ -101,6 +101,15 @@ def runs(args) -> dict:
     return table
 
 
+def _interpreter(python):
+    """The Python that runs a method: ours, or a peer's own virtualenv."""
+    if python == "sdv":
+        return ensure_venv(python)
+    if python == "smartnoise":
+        return Path(__file__).parent / ".venvs/smartnoise/bin/python"
+    return python
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     names = [*OURS, "sdv-ctgan", "sdv-tvae", "smartnoise-dpctgan", "smartnoise-patectgan"]
@@ -127,8 +136,7 @@ def main() -> None:
     results = {}
     for name in chosen:
         python, body = table[name]
-        if python in ("sdv", "smartnoise"):
-            python = ensure_venv(python) if python == "sdv" else Path(__file__).parent / ".venvs/smartnoise/bin/python"
+        python = _interpreter(python)
         print(f"running {name} …", flush=True)
         try:
             synth, info = run_script(python, body, train, args.seed, args.epsilon, args.delta)
@@ -184,8 +192,7 @@ def epoch_pair(args) -> None:
         table = runs(args)
         for name in chosen:
             python, body = table[name]
-            if python in ("sdv", "smartnoise"):
-                python = ensure_venv(python) if python == "sdv" else Path(__file__).parent / ".venvs/smartnoise/bin/python"
+            python = _interpreter(python)
             _, info = run_script(python, body, train, args.seed, args.epsilon, args.delta)
             fits.setdefault(name, {})[epochs] = info["fit_s"]
             print(f"{name}, {epochs} epochs: fit {info['fit_s']:.1f} s", flush=True)
