@@ -40,7 +40,6 @@ def precheck_budget(
     if epsilon is None or ledger is None:
         return
     from lookalike.errors import BudgetExceededError, ConfigError
-    from lookalike.privacy.accountant import delta_from_rho
     from lookalike.synthesizers._marginal import DEFAULT_DELTA, plan_budget
 
     delta = DEFAULT_DELTA if delta is None else delta
@@ -49,17 +48,16 @@ def precheck_budget(
         raise ConfigError("a ledger needs the dataset's name (dataset=..., --dataset)")
     if register and dataset not in ledger.datasets():
         ledger.set_limit(dataset, epsilon=epsilon, delta=delta)
-    st = ledger.status(dataset)
-    d_total = st.delta_approx_spent + delta_disc
-    if st.rho_spent + rho > st.rho_limit * (1 + 1e-12) or (
-        d_total + delta_from_rho(st.rho_spent + rho, st.epsilon_limit) > st.delta * (1 + 1e-9)
-    ):
+    try:
+        ledger.check(dataset, rho=rho, delta_approx=delta_disc)
+    except BudgetExceededError:
+        st = ledger.status(dataset)
         raise BudgetExceededError(
             f"privacy budget of dataset {dataset!r} exceeded: spent epsilon={st.epsilon_spent:.4g} "
             f"of the limit epsilon={st.epsilon_limit:g} at delta={st.delta:g}; this fit asks for "
             f"epsilon={epsilon:g}, delta={delta:g}. Raise the limit with `lookalike budget "
             f"{dataset} --set-epsilon ...` or fit with a smaller epsilon"
-        )
+        ) from None
 
 
 def load_data(

@@ -7,7 +7,7 @@ import multiprocessing as mp
 import pytest
 
 from lookalike.errors import BudgetExceededError, ConfigError
-from lookalike.privacy.accountant import rho_from_epsilon_delta
+from lookalike.privacy.accountant import RDP_ORDERS, rho_from_epsilon_delta
 from lookalike.privacy.ledger import PrivacyLedger, fingerprint
 
 
@@ -45,6 +45,22 @@ def test_refuses_over_spend_and_records_nothing(ledger):
     with pytest.raises(BudgetExceededError, match=r"'d' exceeded: spent epsilon=.*requests rho=.*limit epsilon=1"):
         ledger.spend("d", rho=0.2 * limit, mechanism="mst")
     assert len(ledger.releases("d")) == 1
+
+
+def test_check_answers_as_spend_would_and_records_nothing(ledger):
+    ledger.set_limit("d", epsilon=1.0, delta=1e-9)
+    limit = ledger.status("d").rho_limit
+    ledger.spend("d", rho=0.5 * limit, mechanism="mst")
+    ledger.check("d", rho=0.5 * limit)  # exactly what is left: fits
+    with pytest.raises(BudgetExceededError, match="'d' exceeded"):
+        ledger.check("d", rho=0.6 * limit)
+    # an RDP curve already spent counts as well: a DP-SGD release near the limit leaves no room
+    ledger.spend("d", rho=0.0, rdp=[0.45 * limit * a for a in RDP_ORDERS], mechanism="dp-sgd")
+    with pytest.raises(BudgetExceededError):
+        ledger.check("d", rho=0.1 * limit)
+    assert [e.mechanism for e in ledger.releases("d")] == ["mst", "dp-sgd"]
+    with pytest.raises(ConfigError, match="no privacy budget"):
+        ledger.check("unknown", rho=0.0)
 
 
 def test_no_limit_is_an_error_naming_the_fix(ledger):

@@ -229,45 +229,11 @@ class PrivacyLedger:
         Raises BudgetExceededError naming spent, requested and limit when it does not fit;
         nothing is recorded then.
         """
-        if rdp is not None:
-            rdp = [float(r) for r in rdp]
-            if len(rdp) != len(RDP_ORDERS) or any(not r >= 0 for r in rdp):
-                raise ConfigError(f"rdp must list {len(RDP_ORDERS)} values >= 0, one per order of RDP_ORDERS")
-        if not (rho >= 0):
-            raise ConfigError(f"rho must be >= 0, got {rho!r}")
-        if not (0 <= delta_approx < 1):
-            raise ConfigError(f"delta_approx must lie in [0, 1), got {delta_approx!r}")
+        rdp = _valid_release(rho, rdp, delta_approx)
         with self._connect() as con:
             con.execute("BEGIN IMMEDIATE")
             try:
-                row = con.execute(
-                    "SELECT epsilon, delta, rho_limit, fingerprint FROM datasets WHERE name = ?",
-                    (dataset,),
-                ).fetchone()
-                if row is None:
-                    raise ConfigError(
-                        f"dataset {dataset!r} has no privacy budget in {self.path}; set one with "
-                        f"`lookalike budget {dataset} --set-epsilon 1 --delta 1e-9`"
-                    )
-                eps_limit, lim_delta, rho_limit, fp = row
-                spent = _spent(con, dataset)
-                d_spent = _delta_spent(con, dataset) + float(delta_approx)
-                over = spent + rho > rho_limit * (1 + 1e-12)
-                rdp_old = _rdp_spent(con, dataset)
-                if (rdp is not None or rdp_old is not None) and not over:
-                    curve = _total_curve(spent + rho, rdp_old, rdp)
-                    over = d_spent + delta_from_rdp(curve, eps_limit) > lim_delta * (1 + 1e-9)
-                elif d_spent > 0 and not over:
-                    over = d_spent + delta_from_rho(spent + rho, eps_limit) > lim_delta * (1 + 1e-9)
-                if over:
-                    raise BudgetExceededError(
-                        f"privacy budget of dataset {dataset!r} exceeded: spent "
-                        f"epsilon={_spent_epsilon(spent, rdp_old, lim_delta):.4g} "
-                        f"(rho={spent:.6g}), this fit requests rho={rho:.6g}"
-                        f"{' plus a Renyi-DP curve' if rdp is not None else ''}, limit "
-                        f"epsilon={eps_limit:g} at delta={lim_delta:g} (rho={rho_limit:.6g}); "
-                        "raise the limit with `lookalike budget` or use another dataset name"
-                    )
+                fp = _check_fits(con, dataset, rho, rdp, delta_approx, self.path)
                 if data_fingerprint is not None:
                     if fp is None:
                         con.execute(
@@ -297,6 +263,16 @@ class PrivacyLedger:
             detail, list(steps or []),
         )
 
+    def check(self, dataset: str, *, rho: float, rdp: list[float] | None = None,
+              delta_approx: float = 0.0) -> None:
+        """Raise BudgetExceededError, as :meth:`spend` would, if this release does not fit; record nothing.
+
+        For refusing a fit before it reads any data; :meth:`spend` still checks atomically.
+        """
+        rdp = _valid_release(rho, rdp, delta_approx)
+        with self._connect() as con:
+            _check_fits(con, dataset, rho, rdp, delta_approx, self.path)
+
     def attach_model(self, entry_id: int, model_file: str) -> None:
         """Record the model file a release produced (known only after the fit)."""
         with self._connect() as con:
@@ -315,6 +291,52 @@ class PrivacyLedger:
                 (dataset,),
             ).fetchall()
         return [LedgerEntry(*r[:9], json.loads(r[9] or "[]")) for r in rows]
+
+
+def _valid_release(rho: float, rdp, delta_approx: float) -> list[float] | None:
+    if rdp is not None:
+        rdp = [float(r) for r in rdp]
+        if len(rdp) != len(RDP_ORDERS) or any(not r >= 0 for r in rdp):
+            raise ConfigError(f"rdp must list {len(RDP_ORDERS)} values >= 0, one per order of RDP_ORDERS")
+    if not (rho >= 0):
+        raise ConfigError(f"rho must be >= 0, got {rho!r}")
+    if not (0 <= delta_approx < 1):
+        raise ConfigError(f"delta_approx must lie in [0, 1), got {delta_approx!r}")
+    return rdp
+
+
+def _check_fits(con: sqlite3.Connection, dataset: str, rho: float, rdp, delta_approx: float,
+                path) -> str | None:
+    """The dataset's data fingerprint; BudgetExceededError if the release does not fit."""
+    row = con.execute(
+        "SELECT epsilon, delta, rho_limit, fingerprint FROM datasets WHERE name = ?",
+        (dataset,),
+    ).fetchone()
+    if row is None:
+        raise ConfigError(
+            f"dataset {dataset!r} has no privacy budget in {path}; set one with "
+            f"`lookalike budget {dataset} --set-epsilon 1 --delta 1e-9`"
+        )
+    eps_limit, lim_delta, rho_limit, fp = row
+    spent = _spent(con, dataset)
+    d_spent = _delta_spent(con, dataset) + float(delta_approx)
+    over = spent + rho > rho_limit * (1 + 1e-12)
+    rdp_old = _rdp_spent(con, dataset)
+    if (rdp is not None or rdp_old is not None) and not over:
+        curve = _total_curve(spent + rho, rdp_old, rdp)
+        over = d_spent + delta_from_rdp(curve, eps_limit) > lim_delta * (1 + 1e-9)
+    elif d_spent > 0 and not over:
+        over = d_spent + delta_from_rho(spent + rho, eps_limit) > lim_delta * (1 + 1e-9)
+    if over:
+        raise BudgetExceededError(
+            f"privacy budget of dataset {dataset!r} exceeded: spent "
+            f"epsilon={_spent_epsilon(spent, rdp_old, lim_delta):.4g} "
+            f"(rho={spent:.6g}), this fit requests rho={rho:.6g}"
+            f"{' plus a Renyi-DP curve' if rdp is not None else ''}, limit "
+            f"epsilon={eps_limit:g} at delta={lim_delta:g} (rho={rho_limit:.6g}); "
+            "raise the limit with `lookalike budget` or use another dataset name"
+        )
+    return fp
 
 
 def _spent(con: sqlite3.Connection, dataset: str) -> float:

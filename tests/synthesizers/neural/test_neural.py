@@ -185,13 +185,37 @@ def test_ledger_refuses_over_budget_fit_before_reading(small, tmp_path):
     assert ledger.releases("adult") == []
 
 
-def test_ledger_refuses_training_that_does_not_fit(small, tmp_path):
-    """Discovery fits in what is left but training does not: refused before training starts."""
+@pytest.mark.parametrize("model", [DPTVAE(epochs=1, batch_size=40), PATEGAN(iterations=2, n_teachers=4)],
+                         ids=["dptvae", "pategan"])
+def test_ledger_refuses_a_fit_whose_discovery_alone_would_fit(model, small, tmp_path, monkeypatch):
+    """Discovery fits in what is left, the whole fit does not: refused before any data is read."""
     ledger = PrivacyLedger(tmp_path / "ledger.sqlite")
     ledger.set_limit("adult", epsilon=0.5, delta=1e-9)
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the data was read")
+
+    monkeypatch.setattr(type(model), "_dp_discovery", no_reading)
+    with pytest.raises(BudgetExceededError, match="exceeded"):
+        model.fit(small, epsilon=1.0, ledger=ledger, dataset="adult", seed=0)
+    assert ledger.releases("adult") == []
+
+
+def test_ledger_refuses_training_spent_meanwhile(small, tmp_path, monkeypatch):
+    """Another fit spends the budget while this one discovers: its training is refused, not run."""
+    ledger = PrivacyLedger(tmp_path / "ledger.sqlite")
+    ledger.set_limit("adult", epsilon=1.0, delta=1e-9)
+    discover = DPTVAE._dp_discovery
+
+    def concurrent(self, *args, **kwargs):
+        out = discover(self, *args, **kwargs)
+        ledger.spend("adult", rho=ledger.status("adult").rho_remaining / 2, mechanism="other fit")
+        return out
+
+    monkeypatch.setattr(DPTVAE, "_dp_discovery", concurrent)
     with pytest.raises(BudgetExceededError, match="training was refused before it started"):
         DPTVAE(epochs=1, batch_size=40).fit(small, epsilon=1.0, ledger=ledger, dataset="adult", seed=0)
-    assert [e.detail.split(",")[1].strip()[:7] for e in ledger.releases("adult")] == ["phase 1"]
+    assert [e.mechanism for e in ledger.releases("adult")] == ["dptvae", "other fit"]
 
 
 def test_ledger_composes_rdp_and_zcdp_releases(tmp_path):

@@ -1,7 +1,8 @@
 """The shared fit, sample and model-file logic of the neural families.
 
-A DP fit (``epsilon`` given) runs in two charged phases, each recorded in the ledger *before*
-the data it pays for is read:
+A DP fit (``epsilon`` given) is first checked against the ledger as a whole (refused before any
+data is read if its (ε, δ) cannot fit), then runs in two charged phases, each recorded in the
+ledger *before* the data it pays for is read:
 
 1. **discovery** (``discovery_share`` of the zCDP budget, plus 10% of δ for thresholded
    categories): the domain (:func:`~lookalike.privacy.discovery.discover_domain`; declared
@@ -153,7 +154,11 @@ class NeuralSynthesizer(Synthesizer):
             if ledger is not None:
                 if not dataset:
                     raise ConfigError("a ledger needs the dataset's name (dataset=..., --dataset)")
-                ledger.status(dataset)
+                # the whole fit as the zCDP ρ of the same (ε, δ): refused here, before any data
+                # is read, when that cannot fit. Exact for PATE (zCDP throughout); DP-SGD's own
+                # curve reaches the same ε but composes with earlier DP-SGD releases a little
+                # differently, so phase 2 is checked again when it is charged.
+                ledger.check(dataset, rho=rho_total, delta_approx=delta_disc)
                 entry = ledger.spend(
                     dataset, rho=rho_disc, delta_approx=delta_disc, mechanism=self.name,
                     epsilon=float(epsilon), delta=float(delta),
