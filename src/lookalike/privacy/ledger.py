@@ -185,15 +185,7 @@ class PrivacyLedger:
     def status(self, dataset: str) -> BudgetStatus:
         """Limit and spending of ``dataset``; raises ConfigError if it has no limit yet."""
         with self._connect() as con:
-            row = con.execute(
-                "SELECT epsilon, delta, rho_limit, fingerprint FROM datasets WHERE name = ?",
-                (dataset,),
-            ).fetchone()
-            if row is None:
-                raise ConfigError(
-                    f"dataset {dataset!r} has no privacy budget in {self.path}; set one with "
-                    f"`lookalike budget {dataset} --set-epsilon 1 --delta 1e-9`"
-                )
+            row = _limit_row(con, dataset, self.path)
             return BudgetStatus(
                 dataset, row[0], row[1], row[2], _spent(con, dataset), row[3], _delta_spent(con, dataset),
                 _rdp_spent(con, dataset),
@@ -293,6 +285,20 @@ class PrivacyLedger:
         return [LedgerEntry(*r[:9], json.loads(r[9] or "[]")) for r in rows]
 
 
+def _limit_row(con: sqlite3.Connection, dataset: str, path) -> tuple:
+    """(ε limit, δ limit, ρ limit, fingerprint) of ``dataset``; ConfigError naming the fix if it has none."""
+    row = con.execute(
+        "SELECT epsilon, delta, rho_limit, fingerprint FROM datasets WHERE name = ?",
+        (dataset,),
+    ).fetchone()
+    if row is None:
+        raise ConfigError(
+            f"dataset {dataset!r} has no privacy budget in {path}; set one with "
+            f"`lookalike budget {dataset} --set-epsilon 1 --delta 1e-9`"
+        )
+    return row
+
+
 def _valid_release(rho: float, rdp, delta_approx: float) -> list[float] | None:
     if rdp is not None:
         rdp = [float(r) for r in rdp]
@@ -308,16 +314,7 @@ def _valid_release(rho: float, rdp, delta_approx: float) -> list[float] | None:
 def _check_fits(con: sqlite3.Connection, dataset: str, rho: float, rdp, delta_approx: float,
                 path) -> str | None:
     """The dataset's data fingerprint; BudgetExceededError if the release does not fit."""
-    row = con.execute(
-        "SELECT epsilon, delta, rho_limit, fingerprint FROM datasets WHERE name = ?",
-        (dataset,),
-    ).fetchone()
-    if row is None:
-        raise ConfigError(
-            f"dataset {dataset!r} has no privacy budget in {path}; set one with "
-            f"`lookalike budget {dataset} --set-epsilon 1 --delta 1e-9`"
-        )
-    eps_limit, lim_delta, rho_limit, fp = row
+    eps_limit, lim_delta, rho_limit, fp = _limit_row(con, dataset, path)
     spent = _spent(con, dataset)
     d_spent = _delta_spent(con, dataset) + float(delta_approx)
     over = spent + rho > rho_limit * (1 + 1e-12)
