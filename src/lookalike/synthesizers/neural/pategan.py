@@ -22,9 +22,9 @@ only the generator is, which is post-processing of the noisy votes.
 What this bound leaves to learn from. With ``Q`` votes of ``k`` teachers and noise
 σ = √(Q/(2ρ)), the Fisher information that all votes together carry about the teachers' mean
 vote share T(x) is Q·k²·Var(T)/σ² = 2ρ·k²·Var(T), whatever ``Q``: more, noisier votes or fewer,
-cleaner ones hold the same. At ε = 1 on Adult (ρ ≈ 0.009 left for the votes, k ≈ 520, Var(T)
-over generated rows of order 10⁻³) that is a few units: enough for the student to learn
-where generated rows look fake column by column, not the dependence between columns. More
+cleaner ones hold the same. At ε = 1 on Adult (ρ ≈ 0.009 left for the votes) it is a few
+units to a few tens (``benchmarks/pate_information.py``): enough for the student to learn where
+generated rows look fake column by column, not the dependence between columns. More
 teachers raise k² but give each fewer rows, so they agree less and Var(T) falls. Used directly
 as the generator's critic (exact, no privacy) the same teachers do hold the dependence; through
 noisy votes at ε = 1 it does not survive (figures in the README).
