@@ -49,7 +49,6 @@ from lookalike.privacy.accountant import (
 from lookalike.privacy.discovery import discover_domain, discovery_columns
 from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import Kind, Schema, resolve_schema
-from lookalike.transform.encoder import TableEncoder
 from lookalike.synthesizers.base import Conditions, Synthesizer
 from lookalike.synthesizers.neural._calibrate import calibrate_choices, calibrate_values
 from lookalike.synthesizers.neural._encoding import NeuralEncoder
@@ -60,6 +59,7 @@ from lookalike.synthesizers.neural._torch import (
     require_torch,
     select_device,
 )
+from lookalike.transform.encoder import TableEncoder
 
 __all__ = ["NeuralSynthesizer", "DEFAULT_DELTA", "Plan"]
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-
 from lookalike.transform.encoder import ColumnCodec, to_numbers
 
 __all__ = ["calibrate_choices", "calibrate_values", "quotas"]
