@@ -32,7 +32,8 @@ from _protocol import TARGET, load_adult, machine, split  # noqa: E402
 RESULTS = Path(__file__).parent / "results"
 
 
-def teachers_var(kind: str, rows_per_teacher: int, model, train, holdout, rng, steps: int):
+def teachers_var(kind: str, rows_per_teacher: int, model, x, holdout, rng, steps: int):
+    """Train k teachers on partitions of the encoded training rows ``x``; their mean output's spread."""
     import torch
     from sklearn.metrics import roc_auc_score
 
@@ -40,7 +41,6 @@ def teachers_var(kind: str, rows_per_teacher: int, model, train, holdout, rng, s
 
     F = torch.nn.functional
     enc = model.encoder_
-    x = torch.from_numpy(enc.encode(model.schema_.conform(train, actions=[]), rng)[0])
     n, dim = x.shape
     k = max(2, model.n_estimate_ // rows_per_teacher)
     span = next(s for s in enc.spans if s.column == TARGET)
@@ -107,6 +107,7 @@ def main() -> None:
 
     import torch
 
+    from lookalike.synthesizers._marginal import DISCOVERY_DELTA_SHARE
     from lookalike.synthesizers.neural import PATEGAN
     from lookalike.synthesizers.neural.pategan import plan_pate
 
@@ -114,14 +115,15 @@ def main() -> None:
     train, holdout = split(load_adult())
     # a one-iteration pategan fit: its DP encoding, noisy row count and DP 1-way marginals
     model = PATEGAN(iterations=1).fit(train, epsilon=args.epsilon, delta=args.delta, seed=args.seed)
-    delta_votes = args.delta * 0.9  # pategan's share after discovery's δ
+    delta_votes = args.delta * (1 - DISCOVERY_DELTA_SHARE)  # what pategan leaves after discovery's δ
     rho = plan_pate(queries=args.queries, epsilon=args.epsilon, delta=delta_votes,
                     rho_before=model._rho_disc)["rho"]
     rng = np.random.default_rng(args.seed)
+    x = torch.from_numpy(model.encoder_.encode(model.schema_.conform(train, actions=[]), rng)[0])
     rows = []
     for kind in args.kinds:
         for r in args.rows_per_teacher:
-            row = teachers_var(kind, r, model, train, holdout, rng, args.steps)
+            row = teachers_var(kind, r, model, x, holdout, rng, args.steps)
             k = row["teachers"]
             row["noise_per_vote_share"] = math.sqrt(args.queries / (2 * rho)) / k
             row["information"] = 2 * rho * k * k * row["share_std"] ** 2

@@ -42,13 +42,17 @@ from lookalike.privacy.accountant import (
     RDP_ORDERS,
     Accountant,
     Release,
-    check_epsilon_delta,
     epsilon_from_rdp,
-    rho_from_epsilon_delta,
 )
 from lookalike.privacy.discovery import discover_domain, discovery_columns
 from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import Kind, Schema, resolve_schema
+from lookalike.synthesizers._marginal import (
+    DISCOVERY_DELTA_SHARE,
+    _fingerprint,
+    _open_ledger,
+    plan_budget,
+)
 from lookalike.synthesizers.base import Conditions, Synthesizer
 from lookalike.synthesizers.neural._calibrate import calibrate_choices, calibrate_values
 from lookalike.synthesizers.neural._encoding import NeuralEncoder
@@ -64,7 +68,6 @@ from lookalike.transform.encoder import TableEncoder
 __all__ = ["NeuralSynthesizer", "DEFAULT_DELTA", "Plan"]
 
 DEFAULT_DELTA = 1e-9
-DISCOVERY_DELTA_SHARE = 0.1
 COUNT_SHARE = 0.2  # of the discovery ρ: the noisy row count (and, uncalibrated GANs, their one-way counts)
 ONE_WAY_SHARE = 0.1  # of the zCDP budget: the 1-way marginals that calibration matches (calibrate=True)
 
@@ -137,8 +140,6 @@ class NeuralSynthesizer(Synthesizer):
                 f"synthesizer {self.name!r} is not differentially private; drop epsilon or use "
                 f"its DP form ({'dpctgan' if self.name == 'ctgan' else 'dptvae'})"
             )
-        from lookalike.synthesizers._marginal import _fingerprint, _open_ledger
-
         ledger = _open_ledger(ledger)
         start = time.perf_counter()
         rng = as_rng(seed)
@@ -146,9 +147,7 @@ class NeuralSynthesizer(Synthesizer):
         entry = None
         if dp_mode:
             delta = DEFAULT_DELTA if delta is None else delta
-            check_epsilon_delta(epsilon, delta)
-            delta_disc = delta * DISCOVERY_DELTA_SHARE
-            rho_total = rho_from_epsilon_delta(epsilon, delta - delta_disc)
+            rho_total, delta_disc = plan_budget(epsilon, delta)  # the marginal models' split of (ε, δ)
             rho_ones = rho_total * ONE_WAY_SHARE if self.calibrate else 0.0
             rho_disc = rho_total * self.discovery_share + rho_ones  # phase 1: all before training
             if ledger is not None:
