@@ -1,0 +1,127 @@
+"""Dates and times in a schema: format guessing, two-digit years, conversion to numbers.
+
+Datetimes are modelled as numbers: time since 1970-01-01 in days (``unit="D"``) or seconds
+(``unit="s"``). A format is a strftime pattern; a two-digit year is read in the 100-year window
+that ends at the column's ``pivot_year``.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from lookalike.schema._columns import Column
+
+_DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%m/%d/%y",
+    "%d/%m/%y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y %H:%M:%S",
+)
+_DATE_LIKE = re.compile(r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?$")
+
+
+def _guess_datetime_format(text: pd.Series) -> str | None:
+    sample = text.iloc[:: max(1, len(text) // 2000)]
+    if not sample.str.match(_DATE_LIKE).all():
+        return None
+    for fmt in _DATE_FORMATS:
+        parsed = pd.to_datetime(sample, format=fmt, errors="coerce")
+        if parsed.notna().all() and pd.to_datetime(text, format=fmt, errors="coerce").notna().all():
+            return fmt
+    return None
+
+
+def _datetime_format(nonnull: pd.Series, given: Column | None) -> tuple[str | None, int | None]:
+    if given is not None and given.format is not None:
+        return given.format, given.pivot_year
+    if pd.api.types.is_datetime64_any_dtype(nonnull.dtype):
+        return None, None
+    text = nonnull.astype(str)
+    fmt = _guess_datetime_format(text)
+    pivot = _two_digit_pivot(text, fmt) if fmt and "%y" in fmt else None
+    return fmt, pivot
+
+
+def _two_digit_pivot(text: pd.Series, fmt: str) -> int:
+    """Last year of the 100-year window that two-digit years are read in.
+
+    The window starts after the largest circular gap between the two-digit years seen, and
+    is placed in the latest century that puts no date in the future: "47" in a column of
+    birth dates from 19 to 98 means 1947, and "19" means 1919.
+    """
+    years = pd.to_datetime(text, format=fmt, errors="coerce").dt.year.dropna().astype(int)
+    seen = np.unique(years.to_numpy() % 100)
+    gaps = (np.roll(seen, -1) - seen) % 100
+    gaps[gaps == 0] = 100
+    start = int(seen[(int(np.argmax(gaps)) + 1) % len(seen)])
+    newest = (int(seen.max() if start == seen.min() else seen[seen < start].max()) - start) % 100
+    this_year = date.today().year
+    for century in (2000, 1900, 1800):
+        if century + start + newest <= this_year:
+            return century + start + 99
+    return 1900 + start + 99
+
+
+def parse_datetime(s: pd.Series, fmt: str | None, pivot_year: int | None = None) -> pd.Series:
+    """Parse ``s`` with strftime ``fmt``; two-digit years after ``pivot_year`` go back 100 years.
+
+    >>> parse_datetime(pd.Series(["4/18/47", "2/6/85"]), "%m/%d/%y", 2026).dt.year.tolist()
+    [1947, 1985]
+    """
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        out = s
+        if getattr(out.dt, "tz", None) is not None:
+            out = out.dt.tz_convert("UTC").dt.tz_localize(None)
+        return out.astype("datetime64[ns]")
+    out = pd.to_datetime(s, format=fmt, errors="coerce") if fmt else pd.to_datetime(s, errors="coerce")
+    if fmt and "%y" in fmt and pivot_year is not None:
+        late = out.dt.year > pivot_year
+        if late.any():
+            out = out.where(~late, out - pd.DateOffset(years=100))
+        early = out.dt.year <= pivot_year - 100
+        if early.any():
+            out = out.where(~early, out + pd.DateOffset(years=100))
+    return out.astype("datetime64[ns]")
+
+
+def datetime_to_number(values: Any, unit: str | None) -> Any:
+    """Datetimes to float time since 1970-01-01 in ``unit`` ("D" days or "s" seconds)."""
+    scale = 86400.0 if unit == "D" else 1.0
+    if isinstance(values, pd.Timestamp):
+        return values.value / 1e9 / scale
+    v = pd.to_datetime(pd.Series(values)).astype("datetime64[ns]")
+    out = v.astype("int64").to_numpy(dtype=float) / 1e9 / scale
+    out[v.isna().to_numpy()] = np.nan
+    return out
+
+
+def number_to_datetime(values: np.ndarray, unit: str | None) -> pd.Series:
+    """Inverse of :func:`datetime_to_number`; days are rounded to whole days."""
+    values = np.asarray(values, dtype=float)
+    if unit == "D":
+        values = np.round(values) * 86400.0
+    else:
+        values = np.round(values)
+    ns = pd.array(np.where(np.isnan(values), 0, values * 1e9).astype("int64"))
+    out = pd.Series(pd.to_datetime(ns, unit="ns"))
+    out[np.isnan(values)] = pd.NaT
+    return out
+
+
+def _iso(ts: pd.Timestamp, unit: str) -> str:
+    return ts.strftime("%Y-%m-%d") if unit == "D" else ts.isoformat()

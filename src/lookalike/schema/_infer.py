@@ -1,0 +1,238 @@
+"""Infer a schema from a table, and complete a given schema from the data.
+
+Facts read here are marked ``"data"``: they describe the private table and are free only in
+non-DP fits. Declared facts always win over what the data says.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lookalike.errors import (
+    ColumnError,
+    ColumnMismatchError,
+    EmptyDataError,
+    MixedTypesError,
+    NonFiniteError,
+    SchemaError,
+)
+from lookalike.schema._columns import _FACTS, MIN_ROWS, Column, Kind
+from lookalike.schema._datetimes import (
+    _datetime_format,
+    _guess_datetime_format,
+    _iso,
+    parse_datetime,
+)
+from lookalike.schema._formats import _BOOLEAN_PAIRS, _boolean_tokens, _identifier_format
+from lookalike.schema._schema import Schema
+
+
+def as_schema(schema: Schema | Mapping | str | os.PathLike) -> Schema:
+    """A Schema from a Schema, its dict form, or the path of its JSON file."""
+    if isinstance(schema, Schema):
+        return schema
+    if isinstance(schema, Mapping):
+        return Schema.from_dict(schema)
+    return Schema.load(schema)
+
+
+def resolve_schema(
+    data: pd.DataFrame, schema: Schema | Mapping | str | os.PathLike | None = None
+) -> Schema:
+    """The schema to model ``data`` with: inferred, given whole, or completed from the data.
+
+    A given schema (object, dict or JSON file) is used as it is when it describes every
+    column completely; when it leaves columns or facts out (a column missing, a categorical
+    without categories, ``nullable`` not written) the rest is inferred from the data and
+    every declared fact is kept.
+    """
+    if schema is None:
+        return infer_schema(data)
+    declared = as_schema(schema)
+    missing = [c for c in declared.names if c not in data.columns]
+    if missing:
+        raise ColumnMismatchError(f"the schema names columns that are not in the data: {missing}")
+    incomplete = any(c not in declared for c in data.columns) or any(
+        (c.kind in (Kind.CATEGORICAL, Kind.BOOLEAN) and c.categories is None)
+        or c.sources.get("nullable") == "default"
+        for c in declared
+    )
+    return infer_schema(data, declared=declared) if incomplete else declared
+
+
+def infer_schema(
+    data: pd.DataFrame,
+    *,
+    declared: Schema | Mapping | None = None,
+    drop: Iterable[str] = (),
+    max_categories: int | None = None,
+) -> Schema:
+    """Infer each column's kind and domain from ``data``; declared facts win.
+
+    Facts read here are marked ``"data"``: they describe the private table and are free only
+    in non-DP fits. ``max_categories`` caps the distinct values of a categorical column
+    (default: half the rows, at least 20). Raises a :class:`ColumnError` for columns that
+    cannot be modelled (entirely missing, constant, too many categories), naming the fix.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise SchemaError(f"infer_schema needs a pandas DataFrame, got {type(data).__name__}")
+    drop = list(drop)
+    unknown = [d for d in drop if d not in data.columns]
+    if unknown:
+        raise ColumnMismatchError(f"cannot drop {unknown}: no such columns in {list(data.columns)}")
+    data = data.drop(columns=drop)
+    if len(data.columns) == 0:
+        raise EmptyDataError("the table has no columns to model")
+    if len(data) < MIN_ROWS:
+        raise EmptyDataError(
+            f"the table has {len(data)} data row{'s' if len(data) != 1 else ''}; "
+            f"lookalike needs at least {MIN_ROWS} rows to model it"
+        )
+    if declared is not None and not isinstance(declared, Schema):
+        declared = Schema.from_dict(declared)
+    limit = max_categories or max(20, len(data) // 2)
+    columns = []
+    for name in data.columns:
+        given = declared[name] if declared is not None and name in declared else None
+        columns.append(_infer_column(str(name), data[name], given, limit))
+    return Schema(tuple(columns), len(data), "data")
+
+
+def _infer_column(name: str, s: pd.Series, given: Column | None, limit: int) -> Column:
+    nonnull = s.dropna()
+    nullable = bool(s.isna().any())
+    if given is not None and given.kind is not None and given.sources.get("kind") == "declared":
+        kind = given.kind
+    else:
+        if len(nonnull) == 0:
+            raise ColumnError(
+                f"column {name!r} is entirely missing: there is nothing to model; "
+                f"drop it (CLI: --drop {name!r})"
+            )
+        kind = _infer_kind(name, s, nonnull, limit)
+    facts: dict[str, Any] = {"kind": kind, "nullable": nullable}
+    if kind is Kind.DATETIME:
+        fmt, pivot = _datetime_format(nonnull, given)
+        facts.update(format=fmt, pivot_year=pivot)
+        parsed = parse_datetime(nonnull, fmt, pivot).dropna()
+        unit = "D" if (parsed == parsed.dt.normalize()).all() else "s"
+        facts.update(unit=unit, bounds=(_iso(parsed.min(), unit), _iso(parsed.max(), unit)))
+    elif kind in (Kind.INTEGER, Kind.FLOAT):
+        values = _to_number(nonnull, name)
+        facts["bounds"] = (_py(values.min(), kind), _py(values.max(), kind))
+    elif kind is Kind.BOOLEAN:
+        facts["categories"] = _boolean_tokens(nonnull)
+    elif kind is Kind.CATEGORICAL:
+        facts["categories"] = tuple(sorted({str(v) for v in nonnull}))
+    elif kind is Kind.IDENTIFIER:
+        facts["format"] = _identifier_format(nonnull)
+    elif kind is Kind.TEXT:
+        warnings.warn(
+            f"column {name!r} looks like free text: it is excluded from the model and from "
+            "the synthetic data; declare another kind in the schema to model it",
+            stacklevel=3,
+        )
+    col = Column(name=name, **facts, sources={k: "data" for k, v in facts.items() if v is not None})
+    if given is not None:  # declared facts override what the data says
+        overrides = {f: getattr(given, f) for f in _FACTS if given.source(f) == "declared"}
+        overrides.pop("kind", None)
+        if overrides:
+            col = col.replace("declared", **overrides)
+        col = col.replace("declared", kind=kind) if given.source("kind") == "declared" else col
+    return col
+
+
+_ID_NAME = re.compile(r"(^|[_\W])(id|key|uuid|guid|ssn)$", re.IGNORECASE)
+
+
+def _infer_kind(name: str, s: pd.Series, nonnull: pd.Series, limit: int) -> Kind:
+    n_distinct = nonnull.nunique()
+    if pd.api.types.is_bool_dtype(s.dtype):
+        kind = Kind.BOOLEAN
+    elif pd.api.types.is_datetime64_any_dtype(s.dtype):
+        kind = Kind.DATETIME
+    elif pd.api.types.is_numeric_dtype(s.dtype):
+        values = _to_number(nonnull, name)
+        integral = bool(np.all(np.mod(values, 1) == 0))
+        unique = n_distinct == len(s) and len(s) >= MIN_ROWS
+        if integral and unique and (_ID_NAME.search(name) or values.max() - values.min() + 1 == len(s)):
+            kind = Kind.IDENTIFIER
+        else:
+            kind = Kind.INTEGER if integral else Kind.FLOAT
+    else:
+        kind = _infer_text_kind(name, s, nonnull, n_distinct, limit)
+    if n_distinct == 1:
+        value = nonnull.iloc[0]
+        raise ColumnError(
+            f"column {name!r} holds the single value {value!r} in every row: it carries no "
+            f"information to model; drop it (CLI: --drop {name!r}) or declare its kind and "
+            "domain in a schema"
+        )
+    return kind
+
+
+def _infer_text_kind(name: str, s: pd.Series, nonnull: pd.Series, n_distinct: int, limit: int) -> Kind:
+    text = nonnull.astype(str)
+    numeric = pd.to_numeric(text, errors="coerce")
+    share = float(numeric.notna().mean())
+    if share == 1.0:
+        finite = np.isfinite(numeric.to_numpy(dtype=float))
+        if not finite.all():
+            rows = (np.flatnonzero(~finite)[:5] + 1).tolist()
+            raise NonFiniteError(
+                f"column {name!r} holds infinite or NaN values (rows {rows}); "
+                "write missing values as empty fields and replace infinite values"
+            )
+        raise MixedTypesError(
+            f"column {name!r} holds numbers stored as text; convert it to a numeric dtype "
+            "or declare its kind in a schema"
+        )
+    if share >= 0.5:
+        bad = text[numeric.isna()]
+        examples = ", ".join(f"row {i + 1}: {v!r}" for i, v in list(bad.items())[:3])
+        raise MixedTypesError(
+            f"column {name!r} mixes numbers and text ({share:.0%} of values are numbers; "
+            f"text values at {examples}); clean those values, or declare the column "
+            "'categorical' in a schema (CLI: --schema)"
+        )
+    fmt = _guess_datetime_format(text)
+    if fmt is not None:
+        return Kind.DATETIME
+    lowered = set(text.str.lower().unique())
+    if any(lowered <= pair for pair in _BOOLEAN_PAIRS) and len(lowered) == 2:
+        return Kind.BOOLEAN
+    unique = n_distinct == len(nonnull) and len(nonnull) >= MIN_ROWS
+    if unique and _identifier_format(text, strict=True) is not None:
+        return Kind.IDENTIFIER
+    lengths = text.str.len()
+    words = text.str.count(r"\s+") + 1
+    if n_distinct > 0.5 * len(nonnull) and lengths.mean() >= 25 and words.median() >= 3:
+        return Kind.TEXT
+    if n_distinct > limit:
+        raise ColumnError(
+            f"column {name!r} has {n_distinct:,} distinct values in {len(s):,} rows: too many "
+            f"categories to model (at most {limit:,} here); declare it 'identifier' or 'text' "
+            f"in a schema, or drop it (CLI: --drop {name!r})"
+        )
+    return Kind.CATEGORICAL
+
+
+def _to_number(s: pd.Series, name: str) -> np.ndarray:
+    values = s.to_numpy(dtype=float, na_value=np.nan)
+    if not np.all(np.isfinite(values[~np.isnan(values)])):
+        rows = (np.flatnonzero(np.isinf(values))[:5] + 1).tolist()
+        raise NonFiniteError(
+            f"column {name!r} holds infinite values (rows {rows}); replace them or mark them missing"
+        )
+    return values[~np.isnan(values)]
+
+
+def _py(v: Any, kind: Kind) -> Any:
+    return int(v) if kind is Kind.INTEGER else float(v)
