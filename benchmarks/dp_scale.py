@@ -62,7 +62,7 @@ def main() -> None:
         "sample_1m_s": round(sample_s, 2),
         "1way": round(mean_tvd(pair, 1), 4),
         "2way": round(mean_tvd(pair, 2), 4),
-        "rho_spent": model.privacy_["rho_spent"],
+        "rho_spent": model.privacy_.rho_spent,
     }
     print(json.dumps(out, indent=1))
     args.json.parent.mkdir(exist_ok=True)

@@ -50,7 +50,7 @@ tr = model.training_
 info.update(epochs=tr.get("epochs"), stopped_early=tr.get("stopped_early"), steps=tr.get("steps"),
             device=tr.get("device"), train_s=getattr(model, "train_seconds_", None),
             loss_tail={{k: v[-3:] for k, v in tr.get("loss", {{}}).items()}},
-            epsilon_spent=model.privacy_.get("epsilon_spent"))
+            epsilon_spent=model.privacy_.epsilon_spent)
 """
 
 _SDV = """

@@ -107,7 +107,7 @@ def main() -> None:
 
     import torch
 
-    from lookalike.synthesizers._marginal import DISCOVERY_DELTA_SHARE
+    from lookalike.privacy.budget import DISCOVERY_DELTA_SHARE
     from lookalike.synthesizers.neural import PATEGAN
     from lookalike.synthesizers.neural.pategan import plan_pate
 

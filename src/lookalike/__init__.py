@@ -7,7 +7,7 @@
 (5, 15)
 """
 
-__version__ = "0.1.0"
+from lookalike._version import __version__  # noqa: E402
 
 from lookalike.api import fit, synthesize  # noqa: E402
 from lookalike.demo import load_demo  # noqa: E402

@@ -16,48 +16,13 @@ from typing import Any
 import pandas as pd
 
 from lookalike._rng import Seed, as_rng
-from lookalike.errors import ColumnMismatchError
+from lookalike.errors import ColumnMismatchError, ConfigError
 from lookalike.io import read_table
-from lookalike.schema import Schema, resolve_schema
+from lookalike.privacy.budget import PrivacyRequest, privacy_request
+from lookalike.schema import Schema, as_schema
 from lookalike.synthesizers import Synthesizer, get_synthesizer
 
-__all__ = ["fit", "synthesize", "load_data", "precheck_budget"]
-
-
-def precheck_budget(
-    *,
-    epsilon: float | None = None,
-    delta: float | None = None,
-    ledger: Any = None,
-    dataset: str | None = None,
-    register: bool = False,
-) -> None:
-    """Refuse a DP fit that its dataset's budget cannot pay for, before any data is read.
-
-    With ``register`` a dataset the ledger does not know yet gets this fit's (ε, δ) as its limit.
-    The fit itself charges the ledger atomically; this check only fails early.
-    """
-    if epsilon is None or ledger is None:
-        return
-    from lookalike.errors import BudgetExceededError, ConfigError
-    from lookalike.synthesizers._marginal import DEFAULT_DELTA, plan_budget
-
-    delta = DEFAULT_DELTA if delta is None else delta
-    rho, delta_disc = plan_budget(epsilon, delta)
-    if not dataset:
-        raise ConfigError("a ledger needs the dataset's name (dataset=..., --dataset)")
-    if register and dataset not in ledger.datasets():
-        ledger.set_limit(dataset, epsilon=epsilon, delta=delta)
-    try:
-        ledger.check(dataset, rho=rho, delta_approx=delta_disc)
-    except BudgetExceededError:
-        st = ledger.status(dataset)
-        raise BudgetExceededError(
-            f"privacy budget of dataset {dataset!r} exceeded: spent epsilon={st.epsilon_spent:.4g} "
-            f"of the limit epsilon={st.epsilon_limit:g} at delta={st.delta:g}; this fit asks for "
-            f"epsilon={epsilon:g}, delta={delta:g}. Raise the limit with `lookalike budget "
-            f"{dataset} --set-epsilon ...` or fit with a smaller epsilon"
-        ) from None
+__all__ = ["fit", "synthesize", "load_data", "prepare_fit"]
 
 
 def load_data(
@@ -73,6 +38,29 @@ def load_data(
     if unknown:
         raise ColumnMismatchError(f"cannot drop {unknown}: no such columns; columns are {list(df.columns)}")
     return df.drop(columns=drop)
+
+
+def prepare_fit(
+    synthesizer: str,
+    *,
+    epsilon: float | None = None,
+    delta: float | None = None,
+    ledger: Any = None,
+    dataset: str | None = None,
+    register: bool = False,
+    **params: Any,
+) -> tuple[Synthesizer, PrivacyRequest]:
+    """A new synthesizer and its validated privacy request, checked against the budget.
+
+    Everything knowable without reading the data is checked here: the family and its
+    hyper-parameters, DP support, ε and δ, the ledger and the dataset's budget (a fit it cannot
+    pay for is refused; nothing is registered or charged).
+    """
+    model = get_synthesizer(synthesizer, **params)
+    request = privacy_request(epsilon, delta, ledger, dataset, register=register,
+                              family=model.name, supports_dp=model.supports_dp)
+    model._validate(request)
+    return model, request
 
 
 def fit(
@@ -92,29 +80,45 @@ def fit(
 ) -> Synthesizer:
     """Read ``data``, infer or apply a schema, and fit synthesizer ``synthesizer``.
 
-    DP fits (``epsilon`` given) with a ``ledger`` are checked against the ``dataset``'s budget
-    before the data is read and charged atomically by the fit.
+    The options and the budget are checked before the data is read; a DP fit (``epsilon``
+    given) with a ``ledger`` (object or path) is charged to ``dataset``'s budget in one
+    reservation, and ``register`` gives a dataset the ledger does not know this fit's (ε, δ)
+    as its limit. ``drop`` leaves columns out, also when ``engine='duckdb'`` keeps the rows in
+    DuckDB.
     """
-    model = get_synthesizer(synthesizer, **params)
-    dp: dict[str, Any] = {}
-    if epsilon is not None:
-        precheck_budget(epsilon=epsilon, delta=delta, ledger=ledger, dataset=dataset, register=register)
-        dp = {"epsilon": epsilon, "delta": delta}
-        if ledger is not None:
-            dp.update(ledger=ledger, dataset=dataset)
-    elif ledger is not None or delta is not None:
-        from lookalike.errors import ConfigError
+    model, request = prepare_fit(synthesizer, epsilon=epsilon, delta=delta, ledger=ledger,
+                                 dataset=dataset, register=register, **params)
+    data, schema = open_input(model, data, schema=schema, drop=drop, read_options=read_options)
+    return model._fit_request(data, schema, request, seed)
 
-        raise ConfigError("delta and ledger apply to DP fits only: give epsilon as well")
+
+def open_input(model: Synthesizer, data: Any, *, schema: Any = None, drop: Iterable[str] = (),
+               read_options: Mapping[str, Any] | None = None) -> tuple[Any, Any]:
+    """(data, schema) as the model's fit takes them: a DataFrame read with ``read_options``
+    less the ``drop`` columns, or, for a DuckDB pushdown over a file, the path and a schema
+    that leaves the dropped columns out (the rows stay in DuckDB)."""
+    drop = list(drop)
+    read_options = dict(read_options or {})
     if getattr(model, "engine", None) == "duckdb" and isinstance(data, (str, os.PathLike)):
-        if drop or read_options:
-            from lookalike.errors import ConfigError
+        extra = sorted(set(read_options) - {"table", "query"})
+        if extra:
+            raise ConfigError(
+                f"engine=duckdb reads the file itself: {', '.join('--' + e for e in extra)} do not "
+                "apply; convert the file to UTF-8 CSV or Parquet, or use the default engine"
+            )
+        if read_options:
+            raise ConfigError("engine=duckdb reads CSV and Parquet files itself; --table/--query "
+                              "do not apply to it: use the default engine for databases")
+        if not drop:
+            return data, schema
+        from lookalike.marginals.duckdb import schema_from_duckdb
 
-            raise ConfigError("engine=duckdb reads the file itself: --drop/--table/--query/--encoding "
-                              "do not apply; declare the columns in --schema instead")
-        return model.fit(data, schema, seed=seed, **dp)  # rows stay inside DuckDB
-    df = load_data(data, drop=drop, read_options=read_options)
-    return model.fit(df, resolve_schema(df, schema), seed=seed, **dp)
+        full = as_schema(schema) if schema is not None else schema_from_duckdb(data)
+        unknown = [c for c in drop if c not in full.names]
+        if unknown:
+            raise ColumnMismatchError(f"cannot drop {unknown}: no such columns; columns are {full.names}")
+        return data, Schema(tuple(c for c in full.columns if c.name not in drop))
+    return load_data(data, drop=drop, read_options=read_options), schema
 
 
 def synthesize(
@@ -127,9 +131,17 @@ def synthesize(
     conditions: Mapping[str, Any] | None = None,
     read_options: Mapping[str, Any] | None = None,
     seed: Seed = None,
+    epsilon: float | None = None,
+    delta: float | None = None,
+    ledger: Any = None,
+    dataset: str | None = None,
     **params: Any,
 ) -> pd.DataFrame:
-    """Fit and sample in one go; ``n`` defaults to the number of input rows."""
+    """Fit and sample in one go; ``n`` defaults to the number of input rows (for a DP fit,
+    to the model's noisy estimate of it: the real count is private)."""
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ConfigError(f"number of rows to sample must be a positive integer, got {n!r} (-n)")
     rng = as_rng(seed)
-    model = fit(data, synthesizer, schema=schema, drop=drop, read_options=read_options, seed=rng, **params)
+    model = fit(data, synthesizer, schema=schema, drop=drop, read_options=read_options, seed=rng,
+                epsilon=epsilon, delta=delta, ledger=ledger, dataset=dataset, **params)
     return model.sample(n or model.n_rows_ or model.n_estimate_, conditions=conditions, seed=rng)

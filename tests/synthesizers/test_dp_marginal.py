@@ -29,14 +29,14 @@ def test_budget_is_spent_exactly_and_every_release_listed(name, adult_8k):
     params = {"rounds": 12} if name == "aim" else {}
     model = lookalike.get_synthesizer(name, **params).fit(adult_8k, epsilon=1.0, delta=1e-9, seed=0)
     p = model.privacy_
-    assert p["differentially_private"]
-    assert p["rho_spent"] <= p["rho_budget"] * (1 + 1e-9)
-    assert p["rho_spent"] >= 0.99 * p["rho_budget"]  # nothing left unused
-    assert p["epsilon_spent"] <= 1.0 + 1e-9
-    assert p["delta_total"] <= 1e-9 * (1 + 1e-6)
-    kinds = {r["mechanism"] for r in p["releases"]}
+    assert p.differentially_private
+    assert p.rho_spent <= p.rho_budget * (1 + 1e-9)
+    assert p.rho_spent >= 0.99 * p.rho_budget  # nothing left unused
+    assert p.epsilon_spent <= 1.0 + 1e-9
+    assert p.delta_total <= 1e-9 * (1 + 1e-6)
+    kinds = {r.mechanism for r in p.releases}
     assert {"gaussian_threshold", "discrete_gaussian", "exponential"} <= kinds
-    assert sum(r["rho"] for r in p["releases"]) == pytest.approx(p["rho_spent"], rel=1e-9)
+    assert sum(r.rho for r in p.releases) == pytest.approx(p.rho_spent, rel=1e-9)
     # the row count is private: the default sample size is a noisy estimate near it
     assert model.n_rows_ is None
     assert abs(model.n_estimate_ - len(adult_8k)) < 0.05 * len(adult_8k)
@@ -54,7 +54,7 @@ def test_accuracy_follows_epsilon(adult_8k):
 
 def test_non_dp_fit_is_marked_and_exact(adult_8k):
     model = lookalike.get_synthesizer("mst").fit(adult_8k, seed=0)
-    assert not model.privacy_["differentially_private"]
+    assert not model.privacy_.differentially_private
     assert model.n_rows_ == len(adult_8k)
     assert _two_way(adult_8k, model.sample(8000, seed=0)) < 0.06
 
@@ -85,7 +85,7 @@ def test_model_file_holds_no_raw_values(adult_8k, tmp_path):
     extremes = {int(adult_8k["fnlwgt"].min()), int(adult_8k["fnlwgt"].max())}
     assert not found & extremes
     again = lookalike.load_synthesizer(path)
-    assert again.privacy_["differentially_private"]
+    assert again.privacy_.differentially_private
     assert again.sample(10, seed=1).equals(model.sample(10, seed=1))
 
 

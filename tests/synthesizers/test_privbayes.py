@@ -96,25 +96,25 @@ def test_parent_sets_are_maximal_within_the_cap():
 # ----------------------------------------------------------------- DP fit on Adult
 def test_dp_report_spends_within_budget_and_lists_releases(dp_model, adult):
     report = dp_model.privacy_
-    assert report["differentially_private"] and report["epsilon"] == 1.0
-    assert report["rho_spent"] <= report["rho_budget"] * (1 + 1e-9)
+    assert report.differentially_private and report.epsilon == 1.0
+    assert report.rho_spent <= report.rho_budget * (1 + 1e-9)
     # the remaining budget is spent, not left over
-    assert report["rho_spent"] >= report["rho_budget"] * (1 - 1e-6)
-    releases = report["releases"]
-    assert math.isclose(sum(r["rho"] for r in releases), report["rho_spent"], rel_tol=1e-9)
-    by_kind = {k: [r for r in releases if r["name"].startswith(k)]
+    assert report.rho_spent >= report.rho_budget * (1 - 1e-6)
+    releases = report.releases
+    assert math.isclose(sum(r.rho for r in releases), report.rho_spent, rel_tol=1e-9)
+    by_kind = {k: [r for r in releases if r.name.startswith(k)]
                for k in ("row count", "structure step", "conditional of")}
     d = adult.shape[1]
     assert len(by_kind["row count"]) == 1
     assert 1 <= len(by_kind["structure step"]) <= d - 1
-    assert all(r["mechanism"] == "exponential" for r in by_kind["structure step"])
+    assert all(r.mechanism == "exponential" for r in by_kind["structure step"])
     assert 1 <= len(by_kind["conditional of"]) <= d
-    assert all(r["mechanism"] == "discrete_laplace" for r in by_kind["conditional of"])
+    assert all(r.mechanism == "discrete_laplace" for r in by_kind["conditional of"])
     # each selection names the edge it chose, and those edges are the network's
     for r in by_kind["structure step"]:
-        child, chosen = r["detail"].split("chose ")[1].split(" <- ")
+        child, chosen = r.detail.split("chose ")[1].split(" <- ")
         assert dp_model.parents_[child] == json.loads(chosen.replace("'", '"'))
-    assert any(r["name"] == "bins of age" for r in releases)  # domain discovery is paid for
+    assert any(r.name == "bins of age" for r in releases)  # domain discovery is paid for
 
 
 def test_dp_structure_is_a_dag_of_bounded_degree(dp_model, adult):
@@ -135,7 +135,7 @@ def test_save_load_gives_identical_samples(dp_model, tmp_path):
     loaded = lookalike.load_synthesizer(path)
     assert isinstance(loaded, PrivBayes) and loaded.order_ == dp_model.order_
     pd.testing.assert_frame_equal(dp_model.sample(2000, seed=5), loaded.sample(2000, seed=5))
-    assert loaded.privacy_ == json.loads(json.dumps(dp_model.privacy_))
+    assert loaded.privacy_.to_dict() == json.loads(json.dumps(dp_model.privacy_.to_dict()))
 
 
 def _model_integers(path, lo: int, hi: int) -> np.ndarray:

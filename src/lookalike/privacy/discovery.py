@@ -229,8 +229,8 @@ def _threshold_release(counts: dict, sigma: float, delta: float):
     from lookalike.privacy.mechanisms import _dp
 
     dp = _dp()
-    domain = dp.map_domain(dp.atom_domain(T=str), dp.atom_domain(T=int))
-    metric = dp.l02inf_distance(dp.absolute_distance(T=int))
+    domain = dp.map_domain(dp.atom_domain(T=str), dp.atom_domain(T="i64"))
+    metric = dp.l02inf_distance(dp.absolute_distance(T="i64"))
 
     def make(threshold: int):
         return dp.m.make_gaussian_threshold(domain, metric, scale=sigma, threshold=threshold)

@@ -62,7 +62,7 @@ def gaussian_counts(counts, *, sigma: float, sensitivity: int = 1) -> NoisyMargi
     if not sigma > 0:
         raise ConfigError(f"sigma must be > 0, got {sigma!r}")
     dp = _dp()
-    space = dp.vector_domain(dp.atom_domain(T=int)), dp.l2_distance(T=int)
+    space = dp.vector_domain(dp.atom_domain(T="i64")), dp.l2_distance(T="i64")
     meas = dp.m.make_gaussian(*space, scale=float(sigma))
     shape = np.shape(counts)
     noisy = np.asarray(meas(_int_counts(counts)), dtype=float).reshape(shape)
@@ -77,7 +77,7 @@ def laplace_counts(counts, *, scale: float, sensitivity: int = 1) -> NoisyMargin
     if not scale > 0:
         raise ConfigError(f"scale must be > 0, got {scale!r}")
     dp = _dp()
-    space = dp.vector_domain(dp.atom_domain(T=int)), dp.l1_distance(T=int)
+    space = dp.vector_domain(dp.atom_domain(T="i64")), dp.l1_distance(T="i64")
     meas = dp.m.make_laplace(*space, scale=float(scale))
     shape = np.shape(counts)
     noisy = np.asarray(meas(_int_counts(counts)), dtype=float).reshape(shape)

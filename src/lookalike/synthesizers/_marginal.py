@@ -1,16 +1,15 @@
 """Shared plumbing of the marginal-based DP synthesizers (MST, AIM, PrivBayes).
 
-A fit here follows the privacy contract step by step:
+The fit path itself (validate, check the budget, read, reserve, settle) is the base class's,
+with :mod:`lookalike.privacy.budget`. What a marginal family adds:
 
-1. validate ε, δ and the hyper-parameters; turn (ε, δ) into a zCDP budget ρ (a share of δ is
-   set aside for thresholded category discovery);
-2. charge the whole budget to the persistent ledger, if one is given, *before* any data is read:
-   an over-spending fit is refused there;
-3. open the data through an engine (in memory, or DuckDB pushdown over a file);
-4. discover the domain with DP (:mod:`lookalike.privacy.discovery`), declared facts for free;
-5. let the family measure noisy marginals through one :class:`~lookalike.privacy.accountant.Accountant`;
-6. keep only noisy statistics and model parameters (no rows) and a privacy report listing every
-   release, what was declared public and what was discovered.
+1. its budget plan: ``discover`` (``discovery_share`` of ρ; nothing when every fact is declared)
+   and ``measure`` (the rest);
+2. the data through an engine: in memory, or pushed down to DuckDB over a file (rows never
+   enter Python);
+3. the domain discovered with DP (:mod:`lookalike.privacy.discovery`), declared facts for free;
+4. noisy marginals measured by the family, each release recorded in the fit's budget;
+5. a model of noisy statistics and parameters only (no rows).
 
 With ``epsilon=None`` the same steps run on exact counts: a non-DP comparison fit.
 """
@@ -19,75 +18,32 @@ from __future__ import annotations
 
 import math
 import os
-import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Self
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from lookalike._rng import Seed, as_rng
-from lookalike.errors import ColumnError, ConfigError
+from lookalike.errors import ConfigError
 from lookalike.graphical import Measurement
-from lookalike.marginals.engine import Engine, NumpyEngine
-from lookalike.privacy.accountant import (
-    Accountant,
-    Release,
-    check_epsilon_delta,
-    delta_from_rho,
-    epsilon_from_rho,
-    rho_from_epsilon_delta,
-)
+from lookalike.marginals.engine import Engine
+from lookalike.privacy.accountant import Release
+from lookalike.privacy.budget import Budget, BudgetPlan
 from lookalike.privacy.discovery import discover_domain, discovery_columns
 from lookalike.privacy.mechanisms import gaussian_counts
-from lookalike.schema import Kind, Schema, as_schema, resolve_schema
+from lookalike.schema import as_schema
+from lookalike.synthesizers._source import Source
 from lookalike.synthesizers.base import Conditions, Synthesizer
 from lookalike.transform.encoder import TableEncoder
 
-__all__ = ["MarginalSynthesizer", "DEFAULT_DELTA", "plan_budget"]
-
-DEFAULT_DELTA = 1e-9
-DISCOVERY_DELTA_SHARE = 0.1  # share of δ set aside for thresholded category discovery
-
-
-def plan_budget(epsilon: float, delta: float) -> tuple[float, float]:
-    """(ρ for the fit, δ reserved for category discovery) that together give (ε, δ)-DP.
-
-    Approximate zCDP composes by adding ρ and adding δ; converting ρ at δ − δ_discovery and
-    adding δ_discovery back gives exactly (ε, δ).
-    """
-    check_epsilon_delta(epsilon, delta)
-    delta_disc = delta * DISCOVERY_DELTA_SHARE
-    return rho_from_epsilon_delta(epsilon, delta - delta_disc), delta_disc
-
-
-def _open_ledger(ledger: Any):
-    from lookalike.privacy.ledger import PrivacyLedger
-
-    if ledger is None or isinstance(ledger, PrivacyLedger):
-        return ledger
-    if isinstance(ledger, (str, os.PathLike)):
-        return PrivacyLedger(ledger)
-    raise ConfigError(f"ledger must be a PrivacyLedger or a path, got {type(ledger).__name__}")
-
-
-def _fingerprint(data: Any) -> str | None:
-    from lookalike.privacy.ledger import fingerprint
-
-    if isinstance(data, pd.DataFrame):
-        hashed = pd.util.hash_pandas_object(data, index=False).to_numpy()
-        return fingerprint(hashed.tobytes() + ",".join(map(str, data.columns)).encode())
-    if isinstance(data, (str, os.PathLike)) and Path(data).is_file():
-        return fingerprint(data)
-    return None
+__all__ = ["MarginalSynthesizer"]
 
 
 class MarginalSynthesizer(Synthesizer):
     """Base of MST, AIM and PrivBayes: DP fits from noisy marginals through an engine.
 
     Subclasses implement ``_fit_marginals(engine, encoder, accountant, rng)`` (``accountant`` is
-    None in non-DP fits, where counts are exact; families that measure every 1-way first
+    the fit's :class:`~lookalike.privacy.budget.Budget`, None in non-DP fits, where counts are exact; families that measure every 1-way first
     override ``_one_way_rho`` and find those measurements in ``self._one_ways``) and ``_sample_codes(n, rng)``, and list their
     state in ``_model_state``/``_load_model_state``.
     """
@@ -111,138 +67,50 @@ class MarginalSynthesizer(Synthesizer):
             raise ConfigError(f"engine must be 'auto', 'numpy' or 'duckdb', got {self.engine!r}")
 
     # ----------------------------------------------------------------- fit
-    def fit(
-        self,
-        data: Any,
-        schema: Schema | Mapping | str | os.PathLike | None = None,
-        *,
-        epsilon: float | None = None,
-        delta: float | None = None,
-        ledger: Any = None,
-        dataset: str | None = None,
-        seed: Seed = None,
-    ) -> Self:
-        """Fit from noisy marginals of ``data`` at (ε, δ)-DP; ``epsilon=None``: exact, no DP.
+    def _budget_plan(self, epsilon: float, delta: float) -> BudgetPlan:
+        """``discover`` (the domain, ``discovery_share`` of ρ; nothing when it is all declared)
+        and ``measure`` (the family's selections and noisy marginals: the rest)."""
+        return BudgetPlan.split(epsilon, delta, discover=self.discovery_share,
+                                measure=1 - self.discovery_share)
 
-        ``ledger`` (a :class:`~lookalike.privacy.ledger.PrivacyLedger` or its path) with
-        ``dataset`` (the name the budget is kept under) is charged the whole (ε, δ) before any
-        data is read; a fit that would exceed the limit is refused. ``delta`` defaults to 1e-9.
-        """
-        self._check_params()
-        start = time.perf_counter()
-        rng = as_rng(seed)
-        dp_mode = epsilon is not None
-        rho_total = delta_disc = None
-        entry, ledger = None, _open_ledger(ledger)
-        if dp_mode:
-            delta = DEFAULT_DELTA if delta is None else delta
-            rho_total, delta_disc = plan_budget(epsilon, delta)
-            if ledger is not None:
-                if not dataset:
-                    raise ConfigError("a ledger needs the dataset's name (dataset=..., --dataset)")
-                ledger.status(dataset)  # no limit yet: a clear error, nothing read
-                entry = ledger.spend(
-                    dataset,
-                    rho=rho_total,
-                    delta_approx=delta_disc,
-                    mechanism=self.name,
-                    epsilon=float(epsilon),
-                    delta=float(delta),
-                    detail=f"{self.name} fit",
-                    data_fingerprint=_fingerprint(data),
-                )
-        elif delta is not None or ledger is not None:
-            raise ConfigError("delta and ledger apply to DP fits only: give epsilon as well")
-
-        engine, schema_, frame = self._open(data, schema)
-        rho_disc = rho_one = None
-        if dp_mode:
-            cats, nums = discovery_columns(schema_)
-            rho_disc = rho_total * self.discovery_share if (cats or nums) else 0.0
-            rho_one = self._one_way_rho(rho_total - rho_disc, len(schema_.modelled))
-        found = discover_domain(engine, schema_, rho=rho_disc, delta=delta_disc or 0.0,
-                                n_bins=self.n_bins, one_way_rho=rho_one)
-        engine.bind(found.encoder)
-        accountant = None
-        if dp_mode:
-            accountant = Accountant(rho_budget=rho_total)
-            for r in found.releases:
-                accountant.spend(r.name, r.rho, mechanism=r.mechanism, detail=r.detail)
-        self.schema_ = found.schema
-        self.encoder_ = found.encoder
-        self.conform_actions_ = []
-        self._rho_family = None if not dp_mode else rho_total - rho_disc
-        self._one_ways = measure_one_ways(engine, found, accountant) if found.one_way_rho else None
-        self._fit_marginals(engine, found.encoder, accountant, rng)
-        self.n_rows_ = None if dp_mode else _exact_rows(engine, found.encoder)
-        # in DP fits the row count is private: the default sample size is the model's noisy total
-        self.n_estimate_ = max(1, int(round(self._total())))
-        self.fit_seconds_ = time.perf_counter() - start
-        self.seed_ = seed if isinstance(seed, int) else None
-        self.privacy_ = self._privacy_report(epsilon, delta, rho_total, delta_disc, found, accountant)
-        if entry is not None:
-            ledger.annotate(entry.id, steps=self.privacy_["releases"])
-            self.ledger_entry_ = (str(ledger.path), dataset, entry.id)
-        self._real_ids = {}
-        if frame is not None:
-            self._real_ids = {
-                c.name: set(frame[c.name].dropna().tolist())
-                for c in self.schema_.columns
-                if c.kind is Kind.IDENTIFIER
-            }
-        return self
-
-    def _open(self, data: Any, schema: Any) -> tuple[Engine, Schema, pd.DataFrame | None]:
-        """An engine over ``data`` and its schema (kinds from the table's structure)."""
+    def _open(self, data: Any, schema: Any) -> Source:
+        """Rows in memory, or (``engine='duckdb'``, or files over 1 GB) left inside DuckDB."""
         use_duckdb = self.engine == "duckdb" or (
             self.engine == "auto" and not isinstance(data, pd.DataFrame) and _is_big_file(data)
         )
-        if use_duckdb:
-            from lookalike.marginals.duckdb import DuckDBEngine
+        if not use_duckdb:
+            return super()._open(data, schema)
+        from lookalike.marginals.duckdb import DuckDBEngine
 
-            declared = None if schema is None else as_schema(schema)
-            engine = DuckDBEngine(data, declared)
-            return engine, engine.schema, None
-        from lookalike.synthesizers.base import _as_frame
+        declared = None if schema is None else as_schema(schema)
+        return Source.of_engine(DuckDBEngine(data, declared))
 
-        frame = _as_frame(data)
-        schema_ = resolve_schema(frame, schema)
-        actions: list[str] = []
-        frame = schema_.conform(frame, actions=actions)
-        self.conform_notes_ = actions
-        if not schema_.modelled:
-            raise ColumnError("no column to model: every column is an identifier or free text")
-        return NumpyEngine(frame, schema_), schema_, frame
-
-    def _privacy_report(self, epsilon, delta, rho_total, delta_disc, found, accountant) -> dict:
-        declared = {c.name: sorted(f for f, s in c.sources.items() if s == "declared") for c in self.schema_.modelled}
-        report: dict = {
-            "differentially_private": epsilon is not None,
-            "discovery": found.columns,
-            "declared_public": {k: v for k, v in declared.items() if v},
-        }
-        if epsilon is None:
-            report["guarantee"] = "none: fitted on exact counts (epsilon=None)"
-            report["releases"] = []
-            return report
-        rho_spent = accountant.spent
-        d_used = sum(r.delta for r in found.releases)
-        eps_spent = epsilon_from_rho(rho_spent, delta - delta_disc) if rho_spent > 0 else 0.0
-        report.update(
-            epsilon=float(epsilon),
-            delta=float(delta),
-            rho_budget=rho_total,
-            rho_spent=rho_spent,
-            delta_discovery=d_used,
-            epsilon_spent=eps_spent,
-            delta_total=d_used + (delta_from_rho(rho_spent, epsilon) if rho_spent else 0.0),
-            guarantee=f"({epsilon:g}, {delta:g})-differential privacy (rho-zCDP accounting)",
-            releases=[
-                {"name": r.name, "mechanism": r.mechanism, "rho": r.rho, "delta": r.delta, "detail": r.detail}
-                for r in [*found.releases, *accountant.releases[len(found.releases):]]
-            ],
-        )
-        return report
+    def _learn(self, source: Source, budget: Budget | None, rng: np.random.Generator) -> str:
+        """Discover the domain (DP or declared), measure 1-ways, let the family fit."""
+        engine = source.count_engine()
+        schema_ = source.schema
+        rho_disc = rho_one = None
+        if budget is not None:
+            cats, nums = discovery_columns(schema_)
+            rho_disc = budget.plan.rho_of("discover") if (cats or nums) else 0.0
+            rho_one = self._one_way_rho(budget.plan.rho - rho_disc, len(schema_.modelled))
+        found = discover_domain(engine, schema_, rho=rho_disc,
+                                delta=budget.plan.delta_discovery if budget is not None else 0.0,
+                                n_bins=self.n_bins, one_way_rho=rho_one)
+        engine.bind(found.encoder)
+        if budget is not None:
+            budget.add(found.releases)
+        self.schema_ = found.schema
+        self.encoder_ = found.encoder
+        self.discovery_ = found.columns
+        self._rho_family = None if budget is None else budget.plan.rho - rho_disc
+        self._one_ways = measure_one_ways(engine, found, budget) if found.one_way_rho else None
+        self._fit_marginals(engine, found.encoder, budget, rng)
+        # in DP fits the row count is private: the default sample size is the model's noisy total
+        self.n_estimate_ = max(1, int(round(self._total())))
+        if budget is None:
+            return "fitted on exact counts"
+        return "rho-zCDP accounting"
 
     # ----------------------------------------------------------------- sample
     def _sample(self, n: int, rng: np.random.Generator, conditions: Conditions | None) -> pd.DataFrame:
@@ -254,7 +122,7 @@ class MarginalSynthesizer(Synthesizer):
         AIM) out of ``rho``, the budget left after discovery; None: the family does not."""
         return None
 
-    def _fit_marginals(self, engine: Engine, encoder: TableEncoder, accountant: Accountant | None,
+    def _fit_marginals(self, engine: Engine, encoder: TableEncoder, accountant: Budget | None,
                        rng: np.random.Generator) -> None:
         raise NotImplementedError
 
@@ -276,27 +144,17 @@ class MarginalSynthesizer(Synthesizer):
         metas, arrays = self.encoder_.to_state()
         state, model_arrays = self._model_state()
         arrays.update({f"model.{k}": v for k, v in model_arrays.items()})
-        meta = {"encoder": metas, "model": state, "privacy": self.privacy_, "n_estimate": self.n_estimate_}
+        meta = {"encoder": metas, "model": state, "n_estimate": self.n_estimate_}
         return meta, arrays
 
     def _set_state(self, state: dict, arrays: dict[str, np.ndarray]) -> None:
         self.encoder_ = TableEncoder.from_state(state["encoder"], arrays, self.schema_)
         self.n_estimate_ = state.get("n_estimate")
-        self.privacy_ = state.get("privacy", {})
         model_arrays = {k[6:]: v for k, v in arrays.items() if k.startswith("model.")}
         self._load_model_state(state["model"], model_arrays)
 
-    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-        out = super().save(path, overwrite=overwrite)
-        entry = getattr(self, "ledger_entry_", None)
-        if entry is not None:
-            from lookalike.privacy.ledger import PrivacyLedger
 
-            PrivacyLedger(entry[0]).attach_model(entry[2], str(Path(out).resolve()))
-        return out
-
-
-def measure_one_ways(engine: Engine, found, accountant: Accountant) -> list[Measurement]:
+def measure_one_ways(engine: Engine, found, accountant: Budget) -> list[Measurement]:
     """Every column's 1-way marginal: a plain noisy count over its codes, combined cell by cell
     (inverse-variance weights) with what discovery already released about the same cells."""
     out = []
@@ -316,10 +174,6 @@ def measure_one_ways(engine: Engine, found, accountant: Accountant) -> list[Meas
             var = np.where(have, var * est_var / np.where(have, var + est_var, 1.0), var)
         out.append(Measurement((name,), values, float(np.sqrt(var.mean()))))
     return out
-
-
-def _exact_rows(engine: Engine, encoder: TableEncoder) -> int:
-    return int(engine.marginal((encoder.names[0],)).sum())
 
 
 def _is_big_file(data: Any) -> bool:

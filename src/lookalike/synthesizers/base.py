@@ -19,17 +19,26 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
-from lookalike import __version__
 from lookalike._rng import Seed, as_rng
+from lookalike._version import __version__
 from lookalike.errors import (
-    ColumnError,
     ConditionError,
     ConfigError,
     ModelFileError,
     NotFittedError,
 )
 from lookalike.modelfile import read_model, write_model
-from lookalike.schema import Kind, Schema, resolve_schema
+from lookalike.privacy.budget import (
+    Budget,
+    BudgetPlan,
+    PrivacyReport,
+    PrivacyRequest,
+    precheck,
+    privacy_request,
+    reserve,
+)
+from lookalike.schema import Kind, Schema
+from lookalike.synthesizers._source import Source
 from lookalike.transform.encoder import to_numbers
 from lookalike.transform.identifiers import fresh_identifiers
 
@@ -108,42 +117,72 @@ class Synthesizer:
         epsilon: float | None = None,
         delta: float | None = None,
         ledger: Any = None,
+        dataset: str | None = None,
         seed: Seed = None,
     ) -> Self:
         """Learn a model of ``data`` (a DataFrame or anything :func:`read_table` reads).
 
-        Without ``epsilon`` the fit is not differentially private and no formal privacy
-        guarantee holds for its output.
+        With ``epsilon`` the fit is (ε, δ)-differentially private (``delta`` defaults to
+        1e-9) and, with a ``ledger`` (a :class:`~lookalike.privacy.ledger.PrivacyLedger` or its
+        path), charged to the budget of ``dataset`` before it learns anything: a fit the budget
+        cannot pay for is refused before any data is read. Without ``epsilon`` the fit is not
+        differentially private and no formal privacy guarantee holds for its output.
         """
-        self._check_params()
-        if epsilon is not None and not self.supports_dp:
-            raise ConfigError(
-                f"synthesizer {self.name!r} has no differentially private form; drop epsilon "
-                "or choose a DP synthesizer"
-            )
-        frame = _as_frame(data)
-        schema_ = resolve_schema(frame, schema)
-        actions: list[str] = []
-        frame = schema_.conform(frame, actions=actions)
-        for note in actions:  # clipped values, unknown categories: recorded and never silent
-            warnings.warn(note, stacklevel=2)
-        if not schema_.modelled:
-            raise ColumnError("no column to model: every column is an identifier or free text")
+        request = privacy_request(epsilon, delta, ledger, dataset, family=self.name,
+                                  supports_dp=self.supports_dp)
+        return self._fit_request(data, schema, request, seed)
+
+    def _fit_request(self, data: Any, schema: Any, request: PrivacyRequest, seed: Seed) -> Self:
+        """The one fit path: validate, check the budget, read, reserve, learn, settle."""
+        plan = self._validate(request)  # refused here: nothing read, registered or charged
         rng = as_rng(seed)
         start = time.perf_counter()
-        self.schema_ = schema_
-        self.conform_actions_ = actions
-        self._fit(frame, rng)
-        self.n_rows_ = len(frame)
+        source = self._open(data, schema)
+        for note in source.notes:  # clipped values, unknown categories: never silent
+            warnings.warn(note, stacklevel=3)
+        with reserve(request, plan, mechanism=self.name, fingerprint=source.fingerprint) as budget:
+            self.schema_ = source.schema
+            self.conform_actions_ = list(source.notes)
+            self.n_rows_ = None if request.dp else source.n_rows()
+            self.n_estimate_ = self.n_rows_
+            accounting = self._learn(source, budget, rng)
+            self.privacy_ = (
+                budget.report(accounting=accounting, discovery=getattr(self, "discovery_", {}),
+                              declared=_declared(self.schema_))
+                if budget is not None else PrivacyReport.none(accounting)
+            )
+        self.ledger_entry_ = getattr(budget, "entry", None)
         self.fit_seconds_ = time.perf_counter() - start
         self.seed_ = seed if isinstance(seed, int) else None
         # Real keys stay in memory only, so that fit-then-sample never reissues one.
-        self._real_ids = {
-            c.name: set(frame[c.name].dropna().tolist())
-            for c in schema_.columns
-            if c.kind is Kind.IDENTIFIER
-        }
+        self._real_ids = source.identifiers()
         return self
+
+    def _validate(self, request: PrivacyRequest) -> BudgetPlan | None:
+        """Check everything knowable without the data: hyper-parameters, the family's extras,
+        the budget plan and whether the dataset's budget can pay for it. Returns the plan."""
+        self._check_params()
+        self._check_ready(request)
+        plan = self._budget_plan(request.epsilon, request.delta) if request.dp else None
+        precheck(request, plan)
+        return plan
+
+    def _check_ready(self, request: PrivacyRequest) -> None:
+        """Raise before reading anything if the family cannot run (a missing extra)."""
+
+    def _budget_plan(self, epsilon: float, delta: float) -> BudgetPlan:
+        """The named sub-budgets of a DP fit at (ε, δ); DP families override it."""
+        raise ConfigError(f"synthesizer {self.name!r} has no differentially private form")
+
+    def _open(self, data: Any, schema: Any) -> Source:
+        """The data as conformed rows in memory, with its schema."""
+        return Source.of_frame(_as_frame(data), schema)
+
+    def _learn(self, source: Source, budget: Budget | None, rng: np.random.Generator) -> str:
+        """Learn the model; record every DP release through ``budget``. Returns how the data
+        was read, for the privacy report (its accounting under DP)."""
+        self._fit(source.frame, rng)
+        return "fitted on the data"
 
     def _fit(self, data: pd.DataFrame, rng: np.random.Generator) -> None:
         raise NotImplementedError
@@ -159,11 +198,16 @@ class Synthesizer:
         n = int(n)
         rng = as_rng(seed)
         conds = self._parse_conditions(conditions)
-        if conds and not self.native_conditions:
-            modelled = self._rejection_sample(n, rng, conds)
-        else:
-            modelled = self._sample(n, rng, conds or None)
-        return self._assemble(modelled.reset_index(drop=True), rng)
+        try:
+            if conds and not self.native_conditions:
+                modelled = self._rejection_sample(n, rng, conds)
+            else:
+                modelled = self._sample(n, rng, conds or None)
+            return self._assemble(modelled.reset_index(drop=True), rng)
+        except MemoryError:
+            raise ConfigError(
+                f"not enough memory to sample {n:,} rows at once; sample fewer (-n) and append"
+            ) from None
 
     def _sample(self, n: int, rng: np.random.Generator, conditions: Conditions | None) -> pd.DataFrame:
         raise NotImplementedError
@@ -258,12 +302,17 @@ class Synthesizer:
             "schema": self.schema_.to_dict(),
             "lookalike_version": __version__,
             "fit": {"n_rows": self.n_rows_, "seed": self.seed_},
-            "differentially_private": bool(
-                getattr(self, "privacy_", {}).get("differentially_private", False)
-            ),
+            "differentially_private": self.privacy_.differentially_private,
+            "privacy": self.privacy_.to_dict(),
             "state": state,
         }
-        return write_model(path, meta, arrays, overwrite=overwrite)
+        out = write_model(path, meta, arrays, overwrite=overwrite)
+        entry = getattr(self, "ledger_entry_", None)
+        if entry is not None:
+            from lookalike.privacy.ledger import PrivacyLedger
+
+            PrivacyLedger(entry[0]).attach_model(entry[2], str(Path(out).resolve()))
+        return out
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Self:
@@ -285,6 +334,9 @@ class Synthesizer:
             obj.schema_ = Schema.from_dict(meta["schema"])
             fit = meta.get("fit", {})
             obj.n_rows_ = fit.get("n_rows")
+            obj.n_estimate_ = meta["state"].get("n_estimate", obj.n_rows_) if isinstance(
+                meta["state"], dict) else obj.n_rows_
+            obj.privacy_ = PrivacyReport.from_dict(meta.get("privacy"))
             obj.fit_seconds_ = None
             obj.seed_ = fit.get("seed")
             obj.conform_actions_ = []
@@ -319,6 +371,12 @@ def matches(rows: pd.DataFrame, conds: Conditions, schema: Schema) -> np.ndarray
         else:
             mask &= rows[name].isin(list(allowed)).to_numpy(dtype=bool)
     return mask
+
+
+def _declared(schema: Schema) -> dict[str, tuple[str, ...]]:
+    """The facts of each modelled column that the user declared public."""
+    return {c.name: tuple(sorted(f for f, src in c.sources.items() if src == "declared"))
+            for c in schema.modelled}
 
 
 def _as_frame(data: Any) -> pd.DataFrame:

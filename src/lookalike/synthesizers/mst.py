@@ -20,7 +20,7 @@ then estimate a graphical model that fits all noisy measurements (Private-PGM's 
 >>> model = MSTSynthesizer().fit(real, epsilon=1.0, delta=1e-9, seed=0)
 >>> model.sample(5, seed=0).shape
 (5, 15)
->>> model.privacy_["rho_spent"] <= model.privacy_["rho_budget"] * (1 + 1e-9)
+>>> model.privacy_.rho_spent <= model.privacy_.rho_budget * (1 + 1e-9)
 True
 """
 

@@ -26,7 +26,7 @@ the exact greedy choice, the conditionals are exact and a cell holds ``θ`` rows
 >>> import lookalike
 >>> rows = lookalike.load_demo().sample(3000, random_state=0)
 >>> model = PrivBayes(degree=2).fit(rows, epsilon=1.0, seed=0)
->>> model.privacy_["rho_spent"] <= model.privacy_["rho_budget"]
+>>> model.privacy_.rho_spent <= model.privacy_.rho_budget
 True
 >>> model.sample(5, seed=1).shape
 (5, 15)

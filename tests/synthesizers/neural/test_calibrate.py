@@ -65,11 +65,11 @@ def test_dp_fit_pays_for_the_one_ways_and_calibration_brings_them_close(small):
     kw = {"epochs": 1, "batch_size": 100}
     on = lookalike.get_synthesizer("dptvae", **kw).fit(small, epsilon=2.0, seed=0)
     off = lookalike.get_synthesizer("dptvae", calibrate=False, **kw).fit(small, epsilon=2.0, seed=0)
-    names = [r["name"] for r in on.privacy_["releases"]]
+    names = [r.name for r in on.privacy_.releases]
     assert [f"1-way {c}" for c in small.columns] == [n for n in names if n.startswith("1-way ")]
-    assert not any(n.startswith("1-way ") for n in (r["name"] for r in off.privacy_["releases"]))
+    assert not any(n.startswith("1-way ") for n in (r.name for r in off.privacy_.releases))
     for model in (on, off):
-        assert model.privacy_["epsilon_spent"] <= 2.0 * (1 + 1e-9)
+        assert model.privacy_.epsilon_spent <= 2.0 * (1 + 1e-9)
     # one epoch leaves the uncalibrated model far off (~0.5); the calibrated 1-ways sit at the
     # noise level: sigma ~ 25 per count (a tenth of rho = 0.04 over 5 columns) on 2,000 rows and
     # ~15 cells a column gives E|TVD| ~ 15 * 25 * 0.8 / 4,000 = 0.075 at most (measured ~0.05)

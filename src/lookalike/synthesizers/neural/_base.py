@@ -1,8 +1,8 @@
 """The shared fit, sample and model-file logic of the neural families.
 
-A DP fit (``epsilon`` given) is first checked against the ledger as a whole (refused before any
-data is read if its (ε, δ) cannot fit), then runs in two charged phases, each recorded in the
-ledger *before* the data it pays for is read:
+A DP fit (``epsilon`` given) goes the base class's one path: checked against the ledger as a
+whole before any data is read, its whole (ε, δ) reserved as one ledger entry, then settled to
+what it released. Within it the fit runs in two phases:
 
 1. **discovery** (``discovery_share`` of the zCDP budget, plus 10% of δ for thresholded
    categories): the domain (:func:`~lookalike.privacy.discovery.discover_domain`; declared
@@ -15,7 +15,7 @@ ledger *before* the data it pays for is read:
    encoder's modes are fitted to draws from the DP bins: post-processing, no further cost.
 2. **training**: the family plans its mechanism (DP-SGD's noise multiplier, PATE's vote noise)
    so that discovery and training *composed in Rényi DP* give the requested (ε, δ); DP-SGD is
-   recorded as its RDP curve, PATE as ρ-zCDP.
+   recorded as its RDP curve (the reservation settles to it), PATE as ρ-zCDP.
 
 A non-DP fit reads the data freely (modes by a Bayesian Gaussian mixture; calibration targets
 are the exact 1-ways over quantile bins, as the non-DP marginal models store) and its model
@@ -25,34 +25,22 @@ carries no formal guarantee.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
-import os
 import time
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from lookalike._rng import Seed, as_rng
-from lookalike.errors import BudgetExceededError, ColumnError, ConfigError
+from lookalike.errors import ConfigError
 from lookalike.marginals.engine import NumpyEngine
-from lookalike.privacy.accountant import (
-    RDP_ORDERS,
-    Accountant,
-    Release,
-    epsilon_from_rdp,
-)
+from lookalike.privacy.accountant import Accountant, Release
+from lookalike.privacy.budget import Budget, BudgetPlan
 from lookalike.privacy.discovery import discover_domain, discovery_columns
 from lookalike.privacy.mechanisms import gaussian_counts
-from lookalike.schema import Kind, Schema, resolve_schema
-from lookalike.synthesizers._marginal import (
-    DISCOVERY_DELTA_SHARE,
-    _fingerprint,
-    _open_ledger,
-    plan_budget,
-)
+from lookalike.schema import Kind, Schema
+from lookalike.synthesizers._source import Source
 from lookalike.synthesizers.base import Conditions, Synthesizer
 from lookalike.synthesizers.neural._calibrate import calibrate_choices, calibrate_values
 from lookalike.synthesizers.neural._encoding import NeuralEncoder
@@ -65,9 +53,8 @@ from lookalike.synthesizers.neural._torch import (
 )
 from lookalike.transform.encoder import TableEncoder
 
-__all__ = ["NeuralSynthesizer", "DEFAULT_DELTA", "Plan"]
+__all__ = ["NeuralSynthesizer", "Plan"]
 
-DEFAULT_DELTA = 1e-9
 COUNT_SHARE = 0.2  # of the discovery ρ: the noisy row count (and, uncalibrated GANs, their one-way counts)
 ONE_WAY_SHARE = 0.1  # of the zCDP budget: the 1-way marginals that calibration matches (calibrate=True)
 
@@ -114,100 +101,40 @@ class NeuralSynthesizer(Synthesizer):
             raise ConfigError(f"patience must be None or an integer >= 1, got {self.patience!r}")
 
     # ------------------------------------------------------------------ fit
-    def fit(
-        self,
-        data: Any,
-        schema: Schema | Mapping | str | os.PathLike | None = None,
-        *,
-        epsilon: float | None = None,
-        delta: float | None = None,
-        ledger: Any = None,
-        dataset: str | None = None,
-        seed: Seed = None,
-    ) -> Self:
-        """Train on ``data``; with ``epsilon``, at (ε, δ)-DP, charged to ``ledger`` under ``dataset``.
-
-        Without ``epsilon`` the fit is not differentially private and no formal guarantee holds.
-        """
-        self._check_params()
-        torch = require_torch()
-        if self.dp_sgd and epsilon is not None:
+    def _check_ready(self, request) -> None:
+        require_torch()
+        if self.dp_sgd and request.dp:
             require_opacus()
+
+    def _budget_plan(self, epsilon: float, delta: float) -> BudgetPlan:
+        """``discover`` (domain and noisy row count, ``discovery_share`` of ρ), ``one-ways`` (the
+        calibration targets, ``ONE_WAY_SHARE``; none without ``calibrate``) and ``train`` (the
+        rest: the training mechanism is planned so that the fit composes to (ε, δ) in Rényi DP)."""
+        ones = ONE_WAY_SHARE if self.calibrate else 0.0
+        return BudgetPlan.split(epsilon, delta, discover=self.discovery_share, **{"one-ways": ones},
+                                train=1 - self.discovery_share - ones)
+
+    def _learn(self, source: Source, budget: Budget | None, rng: np.random.Generator) -> str:
+        """Phase 1 (DP domain, row count, 1-ways), the training plan, then training."""
+        torch = require_torch()
         device = select_device(self.device)
-        dp_mode = epsilon is not None
-        if dp_mode and not self.supports_dp:
-            raise ConfigError(
-                f"synthesizer {self.name!r} is not differentially private; drop epsilon or use "
-                f"its DP form ({'dpctgan' if self.name == 'ctgan' else 'dptvae'})"
-            )
-        ledger = _open_ledger(ledger)
-        start = time.perf_counter()
-        rng = as_rng(seed)
         torch.manual_seed(int(rng.integers(2**62)))  # dropout and initial weights
-        entry = None
-        if dp_mode:
-            delta = DEFAULT_DELTA if delta is None else delta
-            rho_total, delta_disc = plan_budget(epsilon, delta)  # the marginal models' split of (ε, δ)
-            rho_ones = rho_total * ONE_WAY_SHARE if self.calibrate else 0.0
-            rho_disc = rho_total * self.discovery_share + rho_ones  # phase 1: all before training
-            if ledger is not None:
-                if not dataset:
-                    raise ConfigError("a ledger needs the dataset's name (dataset=..., --dataset)")
-                # the whole fit as the zCDP ρ of the same (ε, δ): refused here, before any data
-                # is read, when that cannot fit. Exact for PATE (zCDP throughout); DP-SGD's own
-                # curve reaches the same ε but composes with earlier DP-SGD releases a little
-                # differently, so phase 2 is checked again when it is charged.
-                ledger.check(dataset, rho=rho_total, delta_approx=delta_disc)
-                entry = ledger.spend(
-                    dataset, rho=rho_disc, delta_approx=delta_disc, mechanism=self.name,
-                    epsilon=float(epsilon), delta=float(delta),
-                    detail=f"{self.name} fit, phase 1: domain, row count and one-way marginals",
-                    data_fingerprint=_fingerprint(data),
-                )
-        elif delta is not None or ledger is not None:
-            raise ConfigError("delta and ledger apply to DP fits only: give epsilon as well")
-
-        from lookalike.synthesizers.base import _as_frame
-
-        frame = _as_frame(data)
-        schema_ = resolve_schema(frame, schema)
-        actions: list[str] = []
-        frame = schema_.conform(frame, actions=actions)
-        if not schema_.modelled:
-            raise ColumnError("no column to model: every column is an identifier or free text")
-        if len(frame) == 0:
-            raise ColumnError("the table has no rows to learn from")
-        self.conform_actions_ = actions
-
-        if dp_mode:
+        frame, schema_ = source.frame, source.schema
+        plan = None
+        if budget is not None:
+            bp = budget.plan
+            rho_ones = bp.rho_of("one-ways")
+            rho_disc = bp.rho_of("discover") + rho_ones  # phase 1: all before training
             encoder, n_est, freqs, releases, found, targets = self._dp_discovery(
-                frame, schema_, rho_disc - rho_ones, rho_ones, delta_disc, rng)
-            self.n_est_ = n_est
-            self._rho_disc = rho_disc
-            plan = self._plan(n_est, epsilon, delta - delta_disc, rho_disc)
-            curve = [rho_disc * a + r for a, r in zip(RDP_ORDERS, plan["rdp"], strict=True)]
-            total_eps = epsilon_from_rdp(curve, delta - delta_disc)
-            if total_eps > epsilon * (1 + 1e-9):  # the plan's own search guarantees this
-                raise ConfigError(f"internal: planned epsilon {total_eps} exceeds {epsilon}")
-            train_entry = None
-            if ledger is not None:
-                try:
-                    train_entry = ledger.spend(
-                        dataset, rho=plan.get("rho", 0.0), rdp=None if "rho" in plan else plan["rdp"],
-                        mechanism=plan["mechanism"], epsilon=plan["epsilon"], delta=delta - delta_disc,
-                        detail=f"{self.name} fit, phase 2: {plan['detail']}",
-                        data_fingerprint=_fingerprint(data),
-                    )
-                except BudgetExceededError as e:
-                    raise BudgetExceededError(
-                        f"{e}. Phase 1 (domain discovery) of this fit was charged; its training was "
-                        "refused before it started"
-                    ) from None
+                frame, schema_, rho_disc - rho_ones, rho_ones, bp.delta_discovery, rng)
+            budget.add(releases)
+            self.n_est_ = n_est  # the noisy row count: DP-SGD's expected batch
+            plan = self._plan(n_est, bp.epsilon, bp.delta_rho, budget.spent)
             self.schema_ = found.schema
+            self.discovery_ = found.columns
         else:
             encoder = NeuralEncoder.fit(frame, schema_, max_modes=self.max_modes, seed=rng)
-            n_est, plan, releases = len(frame), None, []
-            self.schema_ = schema_
+            n_est = len(frame)
             targets = None
             if self.calibrate:
                 bins = TableEncoder.fit(frame, schema_, n_bins=getattr(self, "n_bins", 32))
@@ -215,7 +142,7 @@ class NeuralSynthesizer(Synthesizer):
                 targets = (bins, [np.bincount(codes_all[:, j], minlength=size).astype(float)
                                   for j, size in enumerate(bins.sizes)])
         x, codes = encoder.encode(frame, rng)
-        if not dp_mode:
+        if budget is None:
             freqs = [np.bincount(codes[:, j], minlength=s.size) / len(codes)
                      for j, s in enumerate(encoder.discrete_spans)]
             if self.batch_size is not None and self.batch_size > len(frame):
@@ -232,19 +159,17 @@ class NeuralSynthesizer(Synthesizer):
         t_train = time.perf_counter()
         self._train(x, codes, plan, rng, device)
         self.train_seconds_ = time.perf_counter() - t_train  # not saved: model files stay byte-identical
-        self.n_rows_ = None if dp_mode else len(frame)
         self.n_estimate_ = int(n_est)
-        self.fit_seconds_ = time.perf_counter() - start
-        self.seed_ = seed if isinstance(seed, int) else None
-        self.privacy_ = self._privacy_report(epsilon, delta, releases, plan, found if dp_mode else None)
-        if entry is not None:
-            ledger.annotate(entry.id, steps=self.privacy_["releases"][:-1])
-            ledger.annotate(train_entry.id, steps=self.privacy_["releases"][-1:])
-            self.ledger_entry_ = (str(ledger.path), dataset, train_entry.id)
-        self._real_ids = {
-            c.name: set(frame[c.name].dropna().tolist()) for c in self.schema_.columns if c.kind is Kind.IDENTIFIER
-        }
-        return self
+        if budget is None:
+            return "trained on the data"
+        settings = {k: v for k, v in plan.items() if k not in ("rdp", "rho", "mechanism", "detail", "accounting")}
+        if "rho" in plan:  # zCDP training (PATE's votes)
+            budget.spend("training", plan["rho"], mechanism=plan["mechanism"], detail=plan["detail"])
+            budget.releases[-1] = dataclasses.replace(budget.releases[-1], params=settings)
+        else:  # Rényi DP training (DP-SGD), as many steps as were taken
+            budget.record_rdp("training", self._spent_curve(plan), mechanism=plan["mechanism"],
+                              detail=plan["detail"], params=settings)
+        return (f"discovery in zCDP, training {plan['accounting']}, composed in Renyi DP")
 
     def _dp_discovery(self, frame: pd.DataFrame, schema: Schema, rho_disc: float, rho_ones: float,
                       delta_disc: float, rng):
@@ -291,32 +216,6 @@ class NeuralSynthesizer(Synthesizer):
                 f = np.clip(noisy.values, 0, None)
                 freqs.append(f / f.sum() if f.sum() > 0 else np.full(s.size, 1 / s.size))
         return encoder, n_est, freqs, releases, found, targets
-
-    def _privacy_report(self, epsilon, delta, releases, plan, found) -> dict:
-        if epsilon is None:
-            return {"differentially_private": False,
-                    "guarantee": "none: trained on the data without differential privacy (epsilon=None)",
-                    "releases": []}
-        delta_disc = delta * DISCOVERY_DELTA_SHARE
-        rho_disc = self._rho_disc  # as planned and charged (discovery may spend a little less)
-        curve = [rho_disc * a + r for a, r in zip(RDP_ORDERS, self._spent_curve(plan), strict=True)]
-        rel = [{"name": r.name, "mechanism": r.mechanism, "rho": r.rho, "delta": r.delta, "detail": r.detail}
-               for r in releases]
-        train = {k: v for k, v in plan.items() if k not in ("rdp",)}
-        train["name"] = "training"
-        rel.append(train)
-        return {
-            "differentially_private": True,
-            "epsilon": float(epsilon),
-            "delta": float(delta),
-            "discovery": found.columns,
-            "rho_discovery": rho_disc,
-            "delta_discovery": delta_disc,
-            "epsilon_spent": epsilon_from_rdp(curve, delta - delta_disc),
-            "guarantee": f"({epsilon:g}, {delta:g})-differential privacy "
-                         f"(discovery in zCDP, training {plan['accounting']}, composed in Renyi DP)",
-            "releases": rel,
-        }
 
     max_epochs: ClassVar[int] = 300
 
@@ -414,7 +313,6 @@ class NeuralSynthesizer(Synthesizer):
             "calibration": meta_cal if calibration is not None else None,
             "encoder": meta,
             "n_estimate": self.n_estimate_,
-            "privacy": self.privacy_,
             "training": self.training_,
             "n_freqs": len(self.freqs_),
         }
@@ -423,7 +321,6 @@ class NeuralSynthesizer(Synthesizer):
     def _set_state(self, state: dict, arrays: dict[str, np.ndarray]) -> None:
         self.encoder_ = NeuralEncoder.from_state(state["encoder"], arrays, self.schema_)
         self.n_estimate_ = state.get("n_estimate")
-        self.privacy_ = state.get("privacy", {})
         self.training_ = state.get("training", {})
         self.freqs_ = [np.asarray(arrays[f"freq.{j}"], float) for j in range(int(state.get("n_freqs", 0)))]
         self.calibration_ = None
@@ -436,15 +333,6 @@ class NeuralSynthesizer(Synthesizer):
         for name, module in self._modules().items():
             load_module_arrays(module, arrays, f"net.{name}")
             module.to(self.device_)
-
-    def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-        out = super().save(path, overwrite=overwrite)
-        entry = getattr(self, "ledger_entry_", None)
-        if entry is not None:
-            from lookalike.privacy.ledger import PrivacyLedger
-
-            PrivacyLedger(entry[0]).attach_model(entry[2], str(Path(out).resolve()))
-        return out
 
 
 # ---------------------------------------------------------------------- shared training helpers

@@ -32,7 +32,7 @@ noisy votes at ε = 1 it does not survive (figures in the README).
 >>> import lookalike
 >>> real = lookalike.load_demo().head(500)
 >>> model = PATEGAN(iterations=20, n_teachers=5).fit(real, epsilon=1.0, seed=0)
->>> model.privacy_["epsilon_spent"] <= 1.0
+>>> model.privacy_.epsilon_spent <= 1.0
 True
 """
 
