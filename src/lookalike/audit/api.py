@@ -25,7 +25,7 @@ import pandas as pd
 
 from lookalike._progress import progress
 from lookalike._rng import Seed, as_rng
-from lookalike.audit._features import encode
+from lookalike.audit._encoding import encode
 from lookalike.audit.attribute import AttributeInference, attribute_inference, check_columns
 from lookalike.audit.linkability import Linkability, linkability
 from lookalike.audit.membership import Membership, membership, percentile_among

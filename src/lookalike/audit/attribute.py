@@ -1,7 +1,7 @@
 """Attribute inference: knowing some columns of a record, guess its secret column.
 
 The attacker knows the quasi-identifiers of a target record and looks up the closest record
-on them (1 nearest neighbour, distances of :mod:`lookalike.audit._features`) in the
+on them (1 nearest neighbour, distances of :mod:`lookalike.audit._encoding`) in the
 synthetic table; its secret is the guess. What only the synthetic data gives away is measured
 against the same guess made from real data that excludes the targets:
 
@@ -40,11 +40,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lookalike._json import JsonMixin as _Json
 from lookalike._rng import Seed, as_rng
-from lookalike.audit._features import Features, encode, nearest
+from lookalike.audit._encoding import Features, encode, nearest
 from lookalike.audit._stats import Rate, Risk, residual, wilson
 from lookalike.errors import ConfigError
-from lookalike.evaluate.result import _Json
 from lookalike.evaluate.tables import ColumnData, Tables
 
 __all__ = ["AttributeInference", "attribute_inference", "check_columns"]

@@ -3,7 +3,7 @@
 Anonymeter's linkability attack (Giomi et al. 2023, after the EU Article 29 Working Party's
 Opinion 05/2014): the attacker holds two real tables that share no column, ``columns[0]`` and
 ``columns[1]`` of the same people. For each target, it finds the closest synthetic row on the
-first columns and the closest on the second (distances of :mod:`lookalike.audit._features`);
+first columns and the closest on the second (distances of :mod:`lookalike.audit._encoding`);
 when one synthetic row is closest on both, the two halves are linked. Synthetic rows tied at
 the closest distance all count as closest (up to ``MAX_TIES`` of them, drawn at random): in a
 table of categories many rows tie, and taking the first of them, as Anonymeter does, would
@@ -33,12 +33,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lookalike._json import JsonMixin as _Json
 from lookalike._rng import Seed, as_rng
-from lookalike.audit._features import Features, encode, nearest
+from lookalike.audit._encoding import Features, encode, nearest
 from lookalike.audit._stats import Rate, Risk, residual, wilson
 from lookalike.audit.attribute import check_columns
 from lookalike.errors import ConfigError
-from lookalike.evaluate.result import _Json
 from lookalike.evaluate.tables import Tables
 
 __all__ = ["Linkability", "linkability"]

@@ -40,11 +40,11 @@ from typing import Any
 
 import numpy as np
 
+from lookalike._json import JsonMixin as _Json
 from lookalike._rng import Seed, as_rng
-from lookalike.audit._features import Features, encode, nearest
+from lookalike.audit._encoding import Features, encode, nearest
 from lookalike.audit._stats import Roc, auc_delong, roc, tpr_at
 from lookalike.errors import ConfigError
-from lookalike.evaluate.result import _Json
 from lookalike.evaluate.tables import Tables
 
 __all__ = ["MembershipAttack", "Membership", "membership", "percentile_among"]

@@ -39,7 +39,7 @@ from sklearn.metrics import roc_curve
 
 from lookalike._progress import progress as progress_bar
 from lookalike._rng import Seed, as_rng
-from lookalike.audit._record_encoding import RecordEncoding
+from lookalike.audit._encoding import RecordEncoding
 from lookalike.audit._shadow_features import profile, target_features
 from lookalike.audit.epsilon import EpsilonBound, empirical_epsilon
 from lookalike.audit.targets import Targets, _check_rows, select_targets
@@ -250,7 +250,8 @@ def shadow_attack(
     n_out = int(synthetic_size or reference_size)
 
     enc = RecordEncoding.fit(real, schema)
-    profiles = [profile(enc, real, r) for r in chosen.rows]
+    real_arrays = enc.arrays(real)
+    profiles = [profile(enc, real_arrays, r) for r in chosen.rows]
     pool = np.setdiff1d(np.arange(len(real)), np.asarray(chosen.rows))
 
     # Plan every fit up front, so results do not depend on the order they run in.
@@ -267,9 +268,12 @@ def shadow_attack(
     with bar as advance:
         for who, rows, fit_seed in plans:
             synth = _fit_sample(name, params, real.iloc[rows], schema, epsilon, delta, fit_seed, n_out)
-            matrix, codes = enc.matrix(synth), enc.codes(synth)[0]
+            arrays = enc.arrays(synth)
+            matrix, codes = enc.matrix(arrays), enc.codes(arrays)[0]
             who_list = range(k) if who < 0 else [who]
-            specific.append([target_features(enc, synth, profiles[t], matrix=matrix, codes=codes) for t in who_list])
+            specific.append(
+                [target_features(enc, arrays, profiles[t], matrix=matrix, codes=codes) for t in who_list]
+            )
             if advance is not None:
                 advance()
 

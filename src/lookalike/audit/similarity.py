@@ -16,7 +16,7 @@ dense. They are reported because a copy of the training data shows up here first
 * **NNDR** (nearest-neighbour distance ratio): closest over second-closest distance in each
   reference; near 0 means a synthetic row sits on one real row, away from the others.
 
-Distances are those of :mod:`lookalike.audit._features` (1 = one category changed or one
+Distances are those of :mod:`lookalike.audit._encoding` (1 = one category changed or one
 numeric value moved by a robust spread).
 
 >>> import lookalike
@@ -33,11 +33,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from lookalike._json import JsonMixin as _Json
 from lookalike._rng import Seed, as_rng
-from lookalike.audit._features import Features, encode, nearest, row_keys
+from lookalike.audit._encoding import Features, encode, nearest
 from lookalike.audit._stats import Rate, wilson
-from lookalike.evaluate.result import _Json
 from lookalike.evaluate.tables import Tables
 
 __all__ = ["WARNING", "Similarity", "similarity"]
@@ -72,6 +73,19 @@ class Similarity(_Json):
     warning: str = WARNING
 
 
+def _row_keys(tables: Tables, side: str) -> np.ndarray:
+    """One 64-bit hash per row of ``side`` over the modelled columns.
+
+    Two rows share a key exactly when they hold the same values (missing equal to missing);
+    categories compare by label, so the synthetic and real tables' keys are comparable.
+    """
+    frame = {}
+    for i, c in enumerate(tables.columns):
+        values = getattr(c, side)
+        frame[str(i)] = values if c.numeric else values.astype(np.int64)
+    return pd.util.hash_pandas_object(pd.DataFrame(frame), index=False).to_numpy()
+
+
 def _nndr(dist: np.ndarray) -> np.ndarray:
     d1, d2 = dist[:, 0], dist[:, 1] if dist.shape[1] > 1 else dist[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -93,12 +107,12 @@ def similarity(
     """
     rng = as_rng(seed)
     has_holdout = tables.n_holdout is not None
-    train_keys = row_keys(tables, "real")
-    synth_keys = row_keys(tables, "synthetic")
+    train_keys = _row_keys(tables, "real")
+    synth_keys = _row_keys(tables, "synthetic")
     exact = wilson(int(np.isin(synth_keys, train_keys).sum()), len(synth_keys))
     exact_hold = exact_equal = None
     if has_holdout:
-        hold_keys = row_keys(tables, "holdout")
+        hold_keys = _row_keys(tables, "holdout")
         exact_hold = wilson(int(np.isin(synth_keys, hold_keys).sum()), len(synth_keys))
         equal = rng.choice(tables.n_real, min(tables.n_holdout, tables.n_real), replace=False)
         exact_equal = wilson(int(np.isin(synth_keys, train_keys[equal]).sum()), len(synth_keys))

@@ -15,9 +15,12 @@ Those are the records a shadow-model attack should target.
 2. *combination rarity*: the largest, over pairs of columns, of how much rarer the record's
    pair of values is than its two values suggest, ``log(p(a)·p(b)/p(a, b))`` (numeric columns
    in 10 quantile bins): a rare combination of common values;
-3. *isolation*: the mean distance to the record's 5 nearest other records in a shared encoding
-   (numeric mid-ranks, categorical one-hot; see ``_record_encoding``), against a seeded sample
-   of 10,000 records when the table is larger.
+3. *isolation*: the log of the mean distance to the record's 5 nearest other records, in the
+   distance every attack measures (:mod:`lookalike.audit._encoding`: one category changed, or
+   one numeric value moved by a robust spread, is 1), against a seeded sample of 10,000
+   records when the table is larger. The log makes it a surprisal like the other two (a
+   k-nearest-neighbour density is proportional to ``r^−d``) and keeps a far numeric outlier
+   from outweighing them.
 
 Each component is turned into a robust z-score over the records, ``(x − median)/(1.4826·MAD)``,
 and the exposure score is their mean: higher is more exposed. The score reads the private
@@ -39,16 +42,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.neighbors import NearestNeighbors
 
 from lookalike._rng import Seed, as_rng
-from lookalike.audit._record_encoding import RecordEncoding
+from lookalike.audit._encoding import RecordEncoding, nearest
 from lookalike.errors import ConfigError, DataError, TargetError
 
 __all__ = ["Targets", "exposure_scores", "select_targets"]
 
 K_NEIGHBOURS = 5
 MAX_NEIGHBOUR_POOL = 10_000
+FLOOR = 1e-3
+"""Smallest isolation taken (its log is the score): records with 5 exact copies are not exposed."""
 COMPONENTS = ("rarest value", "value rarity", "combination rarity", "isolation")
 
 
@@ -89,24 +93,22 @@ def _robust_z(x: np.ndarray) -> np.ndarray:
     return (x - med) / scale if scale > 0 else np.zeros_like(x)
 
 
-def _value_rarity(enc: RecordEncoding, real: pd.DataFrame) -> np.ndarray:
-    """``−log`` share of each record's value (or tail), shape (rows, encoded columns)."""
-    n = len(real)
-    vals = enc.values(real)
+def _value_rarity(enc: RecordEncoding, arrays: list[np.ndarray], codes: np.ndarray) -> np.ndarray:
+    """``−log`` share of each record's value (or tail), shape (rows, columns)."""
+    n = len(codes)
     out = []
-    for j, sv in enumerate(enc.sorted_values):
-        v = vals[:, j]
-        ok = np.isfinite(v)
-        share = np.full(n, np.nan)
-        le = np.searchsorted(sv, v[ok], side="right")
-        ge = len(sv) - np.searchsorted(sv, v[ok], side="left")
-        share[ok] = np.minimum(1.0, 2.0 * np.minimum(le, ge) / n)
-        share[~ok] = (~ok).sum() / n
+    for j, v in enumerate(arrays):
+        if enc.kinds[j].numeric:
+            ok = np.isfinite(v)
+            sv = np.sort(v[ok])
+            share = np.full(n, np.nan)
+            le = np.searchsorted(sv, v[ok], side="right")
+            ge = len(sv) - np.searchsorted(sv, v[ok], side="left")
+            share[ok] = np.minimum(1.0, 2.0 * np.minimum(le, ge) / n)
+            share[~ok] = (~ok).sum() / n
+        else:
+            share = np.bincount(codes[:, j])[codes[:, j]] / n
         out.append(-np.log(share))
-    cc = enc.category_codes(real)
-    for j in range(cc.shape[1]):
-        counts = np.bincount(cc[:, j])
-        out.append(-np.log(counts[cc[:, j]] / n))
     return np.column_stack(out)
 
 
@@ -134,13 +136,12 @@ def _isolation(matrix: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         pool = np.sort(rng.choice(n, MAX_NEIGHBOUR_POOL, replace=False))
     else:
         pool = np.arange(n)
-    nn = NearestNeighbors(n_neighbors=k + 1).fit(matrix[pool])
-    dist, idx = nn.kneighbors(matrix)
+    dist, idx = nearest(matrix, matrix[pool], k=k + 1)
     in_pool = np.zeros(n, dtype=bool)
     in_pool[pool] = True
     # A record in the pool finds itself: drop that neighbour, else drop the (k+1)-th.
     is_self = pool[idx] == np.arange(n)[:, None]
-    drop = np.where(in_pool, np.argmax(is_self, axis=1), k)
+    drop = np.where(in_pool & is_self.any(axis=1), np.argmax(is_self, axis=1), k)
     keep = np.ones_like(dist, dtype=bool)
     keep[np.arange(n), drop] = False
     return dist[keep].reshape(n, k).mean(axis=1)
@@ -151,25 +152,26 @@ def _exposure(real: pd.DataFrame, schema: Any, seed: Seed) -> _Exposure:
         raise DataError(f"the real table must be a pandas DataFrame, got {type(real).__name__}")
     rng = as_rng(seed)
     enc = RecordEncoding.fit(real, schema)
-    if not enc.columns:
+    if not enc.names:
         raise DataError("no column to score: every column is an identifier or free text")
-    rarity = _value_rarity(enc, real)
-    codes, sizes = enc.codes(real)
+    arrays = enc.arrays(real)
+    codes, sizes = enc.codes(arrays)
+    rarity = _value_rarity(enc, arrays, codes)
     if codes.shape[1] > 1:
         pair, which = _pair_rarity(codes, sizes)
     else:
         pair, which = np.zeros(len(real)), np.zeros((len(real), 2), dtype=np.int64)
-    iso = _isolation(enc.matrix(real), rng)
+    iso = _isolation(enc.matrix(arrays), rng)
     z = np.column_stack(
-        [_robust_z(rarity.max(axis=1)), _robust_z(rarity.sum(axis=1)), _robust_z(pair), _robust_z(iso)]
+        [_robust_z(rarity.max(axis=1)), _robust_z(rarity.sum(axis=1)), _robust_z(pair), _robust_z(np.log(np.maximum(iso, FLOOR)))]
     )
     return _Exposure(
         score=z.mean(axis=1),
         z=z,
         rarity=rarity,
         pair=which,
-        columns=enc.columns,
-        numeric=frozenset(enc.numeric),
+        columns=enc.names,
+        numeric=frozenset(n for n, k in zip(enc.names, enc.kinds, strict=True) if k.numeric),
     )
 
 
