@@ -9,6 +9,7 @@ import pytest
 
 import lookalike
 from lookalike.audit import AuditResult, audit
+from lookalike.audit.api import build_result
 from lookalike.errors import ColumnMismatchError, ConfigError, TargetError
 from lookalike.report import build_report
 
@@ -165,7 +166,9 @@ def test_empirical_epsilon_above_the_claim_is_flagged(copy_result):
     assert bound > 0.5  # thousands of copied rows: the distance attack is near perfect
 
     def claiming(eps):
-        return dataclasses.replace(copy_result, meta=dataclasses.replace(copy_result.meta, epsilon_claimed=eps))
+        parts = {f.name: getattr(copy_result, f.name) for f in dataclasses.fields(copy_result)}
+        parts.pop("verdict_sentences")  # build_result computes them from the new claim
+        return build_result(**{**parts, "meta": dataclasses.replace(copy_result.meta, epsilon_claimed=eps)})
 
     broken = claiming(0.5)
     assert any(c["violation"] and c["kind"] == "indicative" for c in broken.dp_check())
@@ -181,3 +184,35 @@ def test_claimed_epsilon_must_be_positive(split):
     train, holdout = split
     with pytest.raises(ConfigError, match="claimed_epsilon"):
         audit(train, train, holdout, claimed_epsilon=0, seed=0)
+
+
+def test_verdict_is_computed_once_and_stored(copy_result, monkeypatch):
+    """The sentences live on the result: reading them calls no verdict code again."""
+    import lookalike.audit.verdict as verdict_module
+
+    def refuse(**_):
+        raise AssertionError("the verdict was computed again")
+
+    monkeypatch.setattr(verdict_module, "sentences", refuse)
+    assert copy_result.verdict() == list(copy_result.verdict_sentences)
+    assert copy_result.verdict()[0].startswith("The attacks show a high privacy risk")
+    assert copy_result.to_dict()["verdict"] == copy_result.verdict()
+    assert "verdict_sentences" not in copy_result.to_dict()
+
+
+def test_verdict_and_result_modules_do_not_import_each_other():
+    """verdict.py reads result types only; the result types import no verdict and no api."""
+    import ast
+    import inspect
+
+    import lookalike.audit.result as result_module
+    import lookalike.audit.verdict as verdict_module
+
+    def imported(module) -> set[str]:
+        tree = ast.parse(inspect.getsource(module))
+        return {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module} | {
+            a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+        }
+
+    assert "lookalike.audit.api" not in imported(verdict_module)
+    assert not imported(result_module) & {"lookalike.audit.api", "lookalike.audit.verdict"}

@@ -13,11 +13,9 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,14 +27,15 @@ from lookalike.audit._encoding import encode
 from lookalike.audit.attribute import AttributeInference, attribute_inference, check_columns
 from lookalike.audit.linkability import Linkability, linkability
 from lookalike.audit.membership import Membership, membership, percentile_among
+from lookalike.audit.result import AuditMeta, AuditResult, ExposedRecord, TargetReport
 from lookalike.audit.similarity import Similarity, similarity
 from lookalike.audit.singling_out import SinglingOut, singling_out
+from lookalike.audit.verdict import sentences
 from lookalike.errors import ColumnMismatchError, ConfigError
-from lookalike.evaluate.result import _Json, plain
 from lookalike.evaluate.tables import prepare, read
 from lookalike.schema import Schema
 
-__all__ = ["AuditMeta", "AuditResult", "ExposedRecord", "TargetReport", "audit"]
+__all__ = ["AuditMeta", "AuditResult", "ExposedRecord", "TargetReport", "audit", "build_result"]
 
 N_TARGETS = 5
 """Records chosen as targets (the most exposed ones) when none are named."""
@@ -46,145 +45,8 @@ N_EXPOSED = 10
 """Most exposed training records listed by their membership scores."""
 
 
-@dataclass(frozen=True)
-class ExposedRecord(_Json):
-    """A training row that stands out to the membership attacks: row number and scores only.
-
-    ``distance`` and ``density`` are the shares of holdout records the row outscores in each
-    attack (1: it looks more like a member than every non-member does).
-    """
-
-    row: int
-    distance: float
-    density: float
-
-
-@dataclass(frozen=True)
-class TargetReport(_Json):
-    """Everything the audit measured about one target row (row numbers and scores, never values)."""
-
-    row: int
-    reason: str
-    exposure: float | None
-    distance: float | None
-    density: float | None
-    secrets_inferred: Mapping[str, bool] = field(default_factory=dict)
-    secrets_inferred_reference: Mapping[str, bool] = field(default_factory=dict)
-    shadow_auc: float | None = None
-    shadow_auc_ci: tuple[float, float] | None = None
-    shadow_epsilon: float | None = None
-
-
-@dataclass(frozen=True)
-class AuditMeta(_Json):
-    """What was audited: sizes, seed, time taken per attack, excluded columns, notes."""
-
-    n_real: int
-    n_synthetic: int
-    n_holdout: int | None
-    seed: int
-    seconds: float
-    timings: Mapping[str, float]
-    lookalike_version: str
-    secret: str | None = None
-    quasi_identifiers: tuple[str, ...] | None = None
-    excluded_columns: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
-    #: the (ε, δ) the model claims (its DP fit), None for a model without a DP guarantee
-    epsilon_claimed: float | None = None
-    delta_claimed: float | None = None
-
-
-@dataclass(frozen=True)
-class AuditResult(_Json):
-    """Every attack's result; ``summary()`` for the report's first screen, ``verdict()`` in words.
-
-    Parts that need a holdout (membership, attribute inference, singling out, linkability) are
-    None or empty without one; ``shadow`` is None unless the shadow-model attack ran.
-    """
-
-    meta: AuditMeta
-    similarity: Similarity
-    membership: Membership | None
-    attribute: tuple[AttributeInference, ...]
-    singling_out: SinglingOut | None
-    linkability: Linkability | None
-    targets: tuple[TargetReport, ...]
-    most_exposed: tuple[ExposedRecord, ...]
-    shadow: Any = None  # lookalike.audit.shadow.ShadowResult
-
-    def to_dict(self) -> dict:
-        out = super().to_dict()
-        out["summary"] = self.summary()
-        out["dp_check"] = self.dp_check()
-        out["verdict"] = self.verdict()
-        return out
-
-    def to_json(self, indent: int | None = 2) -> str:
-        """The result as JSON text (strict: no NaN)."""
-        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False, allow_nan=False)
-
-    def verdict(self) -> list[str]:
-        """Plain-language sentences, the overall level first (:mod:`lookalike.audit.verdict`)."""
-        from lookalike.audit.verdict import sentences
-
-        return sentences(self)
-
-    def dp_check(self) -> list[dict]:
-        """Each attack's empirical ε lower bound beside the claimed ε (empty without a claim).
-
-        ``violation`` is True where the bound exceeds the claim. The shadow-model bound comes from
-        independent fits, the textbook audit; the untargeted ones from one fitted model, whose
-        records are not independent trials, so theirs is ``indicative`` (Steinke, Nasr, Jagielski
-        2023 give the one-run analysis; their bound is lower).
-        """
-        claimed = self.meta.epsilon_claimed
-        if claimed is None:
-            return []
-        rows = []
-        if self.membership is not None:
-            for a in (self.membership.distance, self.membership.density):
-                rows.append({"attack": f"membership inference ({a.name})", "kind": "indicative",
-                             "empirical_epsilon": a.epsilon.epsilon})
-        if self.shadow is not None:
-            for t in self.shadow.targets:
-                rows.append({"attack": f"shadow-model membership, row {t.row}", "kind": "audit",
-                             "empirical_epsilon": t.epsilon.epsilon})
-        for r in rows:
-            r["claimed_epsilon"] = claimed
-            r["violation"] = bool(r["empirical_epsilon"] > claimed)
-        return plain(rows)
-
-    def summary(self) -> list[dict]:
-        """One row per attack: ``{"attack", "metric", "value", "ci"}``, strongest evidence first."""
-        rows: list[dict] = []
-
-        def add(attack: str, metric: str, value: Any, ci: Any) -> None:
-            rows.append(plain({"attack": attack, "metric": metric, "value": value, "ci": ci}))
-
-        if self.membership is not None:
-            for a in (self.membership.distance, self.membership.density):
-                add(f"membership inference ({a.name})", "ROC AUC", a.auc, a.auc_ci)
-        if self.shadow is not None:
-            add("shadow-model membership", f"mean AUC, {len(self.shadow.targets)} targets",
-                self.shadow.mean_auc, self.shadow.mean_auc_ci)
-        if self.attribute:
-            worst = max(self.attribute, key=lambda a: a.risk.value if a.risk.value == a.risk.value else -1)
-            add("attribute inference", f"risk, {worst.secret}", worst.risk.value, worst.risk.ci)
-        if self.singling_out is not None:
-            add("singling out", "risk", self.singling_out.risk.value, self.singling_out.risk.ci)
-        if self.linkability is not None:
-            add("linkability", "risk", self.linkability.risk.value, self.linkability.risk.ci)
-        s = self.similarity
-        add("exact matches (similarity)", "share of synthetic rows", s.exact_match.value, s.exact_match.ci)
-        if s.closer_to_train is not None:
-            add("distance to closest record (similarity)", "share closer to training",
-                s.closer_to_train.value, s.closer_to_train.ci)
-        return rows
-
-
 def _version() -> str:
-    from lookalike import __version__
+    from lookalike._version import __version__
 
     return __version__
 
@@ -222,9 +84,17 @@ def _load_model(model: Any) -> Any:
     return load_synthesizer(model)
 
 
+def _privacy(model: Any) -> dict:
+    """The model's privacy record as a dict (a ``PrivacyReport`` or, in older models, a dict)."""
+    privacy = getattr(model, "privacy_", None)
+    if hasattr(privacy, "to_dict"):
+        privacy = privacy.to_dict()
+    return dict(privacy or {})
+
+
 def _claimed(model: Any, epsilon: float | None) -> dict:
     """The (ε, δ) a release claims: given, or from the model's DP fit."""
-    privacy = getattr(model, "privacy_", None) or {}
+    privacy = _privacy(model)
     if epsilon is not None:
         if not (isinstance(epsilon, (int, float)) and epsilon > 0):
             raise ConfigError(f"claimed_epsilon must be a number > 0, got {epsilon!r}")
@@ -237,7 +107,7 @@ def _claimed(model: Any, epsilon: float | None) -> dict:
 def _run_shadow(real: pd.DataFrame, model: Any, shadow: int, targets: Any, schema: Any, seed: int) -> Any:
     from lookalike.audit.shadow import shadow_attack
 
-    privacy = getattr(model, "privacy_", None) or {}
+    privacy = _privacy(model)
     dp = bool(privacy.get("differentially_private"))
     return shadow_attack(
         real,
@@ -382,7 +252,7 @@ def audit(
         notes=tuple(notes),
         **claim,
     )
-    return AuditResult(
+    return build_result(
         meta=meta,
         similarity=sim,
         membership=mem,
@@ -392,6 +262,38 @@ def audit(
         targets=reports,
         most_exposed=exposed,
         shadow=shadow_result,
+    )
+
+
+def build_result(
+    *,
+    meta: AuditMeta,
+    similarity: Similarity,
+    membership: Membership | None,
+    attribute: Sequence[AttributeInference],
+    singling_out: SinglingOut | None,
+    linkability: Linkability | None,
+    targets: Sequence[TargetReport],
+    most_exposed: Sequence[ExposedRecord],
+    shadow: Any = None,
+) -> AuditResult:
+    """The :class:`AuditResult` of these parts, with its verdict sentences computed once, here."""
+    attribute = tuple(attribute)
+    verdict = sentences(
+        meta=meta, similarity=similarity, membership=membership, attribute=attribute,
+        singling_out=singling_out, linkability=linkability, shadow=shadow,
+    )  # fmt: skip
+    return AuditResult(
+        meta=meta,
+        similarity=similarity,
+        membership=membership,
+        attribute=attribute,
+        singling_out=singling_out,
+        linkability=linkability,
+        targets=tuple(targets),
+        most_exposed=tuple(most_exposed),
+        verdict_sentences=verdict,
+        shadow=shadow,
     )
 
 

@@ -13,10 +13,17 @@ chance, which is evidence about this attack, never a guarantee.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from lookalike.audit.result import AuditMeta, claim_checks
 
 if TYPE_CHECKING:
-    from lookalike.audit.api import AuditResult
+    from lookalike.audit.attribute import AttributeInference
+    from lookalike.audit.linkability import Linkability
+    from lookalike.audit.membership import Membership
+    from lookalike.audit.similarity import Similarity
+    from lookalike.audit.singling_out import SinglingOut
 
 __all__ = ["LEVELS", "grade_auc", "grade_risk", "sentences"]
 
@@ -47,13 +54,23 @@ def _ci(ci: tuple[float, float]) -> str:
     return f"[{ci[0]:.2f}, {ci[1]:.2f}]"
 
 
-def sentences(result: AuditResult) -> list[str]:
-    """Short sentences on each attack of ``result``, the overall level first.
+def sentences(
+    *,
+    meta: AuditMeta,
+    similarity: Similarity,
+    membership: Membership | None,
+    attribute: Sequence[AttributeInference],
+    singling_out: SinglingOut | None,
+    linkability: Linkability | None,
+    shadow: Any = None,
+) -> tuple[str, ...]:
+    """Short sentences on each attack's result, the overall level first.
 
-    Called by :meth:`lookalike.audit.AuditResult.verdict`.
+    Called once per audit by :func:`lookalike.audit.api.build_result`, which stores them on the
+    :class:`~lookalike.audit.result.AuditResult` (``verdict()`` returns them).
     """
     parts: list[tuple[int, str]] = []
-    m = result.membership
+    m = membership
     if m is not None:
         best = max((m.distance, m.density), key=lambda a: a.auc)
         g = grade_auc(best.auc, best.auc_ci)
@@ -66,10 +83,10 @@ def sentences(result: AuditResult) -> list[str]:
         parts.append((g, f"Membership inference ({best.name} attack): an attacker with the synthetic "
                          f"data {words} (ROC AUC {best.auc:.3f} {_ci(best.auc_ci)}; TPR "
                          f"{best.tpr_at_1pct:.1%} at 1% FPR; empirical ε ≥ {best.epsilon.epsilon:.2f})."))
-    if result.attribute:
-        worst = max(result.attribute, key=lambda a: (a.risk.value if a.risk.value == a.risk.value else -1))
+    if attribute:
+        worst = max(attribute, key=lambda a: (a.risk.value if a.risk.value == a.risk.value else -1))
         g = grade_risk(worst.risk.value, worst.risk.ci)
-        qis = result.meta.quasi_identifiers
+        qis = meta.quasi_identifiers
         known = "the other columns" if qis is None else ", ".join(qis)
         if g == 0:
             text = (f"Attribute inference: knowing {known}, the synthetic data reveals no secret "
@@ -81,19 +98,19 @@ def sentences(result: AuditResult) -> list[str]:
                     f"reveal ({LEVELS[g]} risk {worst.risk.value:.2f} {_ci(worst.risk.ci)}; guessed "
                     f"right {worst.attack.value:.0%} of the time against {worst.reference.value:.0%}).")
         parts.append((g, text))
-    so = result.singling_out
+    so = singling_out
     if so is not None and so.n_queries:
         g = grade_risk(so.risk.value, so.risk.ci)
         parts.append((g, f"Singling out: {_level(g)} {so.risk.value:.2f} {_ci(so.risk.ci)} "
                          f"({so.attack.value:.0%} of {so.n_queries} predicates read off the synthetic "
                          f"data isolate one training record, {so.control.value:.0%} one holdout record)."))
-    lk = result.linkability
+    lk = linkability
     if lk is not None:
         g = grade_risk(lk.risk.value, lk.risk.ci)
         parts.append((g, f"Linkability: {_level(g)} {lk.risk.value:.2f} {_ci(lk.risk.ci)} "
                          f"({lk.attack.value:.0%} of training records linked through one synthetic "
                          f"row, {lk.control.value:.0%} of holdout records)."))
-    sh = result.shadow
+    sh = shadow
     if sh is not None and sh.targets:
         g = grade_auc(sh.mean_auc, sh.mean_auc_ci)
         worst_t = max(sh.targets, key=lambda t: t.auc)
@@ -101,7 +118,7 @@ def sentences(result: AuditResult) -> list[str]:
                          f"({sh.n_fits} fits each way): mean AUC {sh.mean_auc:.3f} {_ci(sh.mean_auc_ci)}; "
                          f"most exposed row {worst_t.row} at AUC {worst_t.auc:.3f}, "
                          f"empirical ε ≥ {worst_t.epsilon.epsilon:.2f}."))
-    s = result.similarity
+    s = similarity
     sim = (f"Similarity (not a guarantee): {s.exact_match.value:.1%} of synthetic rows copy a "
            f"training row exactly")
     if s.exact_match_holdout is not None:
@@ -123,9 +140,9 @@ def sentences(result: AuditResult) -> list[str]:
             "individual training records.",
         )[level]
     tail = []
-    checks = result.dp_check()
+    checks = claim_checks(meta.epsilon_claimed, membership, shadow)
     if checks:
-        claimed = result.meta.epsilon_claimed
+        claimed = meta.epsilon_claimed
         broken = [c for c in checks if c["violation"]]
         strongest = max(checks, key=lambda c: c["empirical_epsilon"])
         if broken:
@@ -144,4 +161,4 @@ def sentences(result: AuditResult) -> list[str]:
         tail.append("These attacks score all records at once, while the risk sits with a few "
                     "exposed ones: the shadow-model attack (--shadow N, or shadow=N) measures "
                     "those one by one.")
-    return [head, *(t for _, t in parts), sim, *tail]
+    return (head, *(t for _, t in parts), sim, *tail)
