@@ -115,3 +115,21 @@ def test_bad_table_and_synthesizer(tiny):
         shadow_attack(tiny, "nope")
     with pytest.raises(ConfigError, match="registry name or a Synthesizer"):
         shadow_attack(tiny, 3)
+
+
+def test_shadow_fits_are_unrecorded(tiny, monkeypatch):
+    """Audit fits are never released: every one runs inside ``privacy.budget.unrecorded()``."""
+    import contextlib
+
+    import lookalike.audit.shadow as shadow_module
+
+    entered = []
+
+    @contextlib.contextmanager
+    def spy():
+        entered.append(True)
+        yield
+
+    monkeypatch.setattr(shadow_module, "unrecorded", spy)
+    shadow_attack(tiny, "independent", n_targets=1, n_fits=4, reference_size=60, progress=False)
+    assert len(entered) == 8  # n_fits × (targets + 1)

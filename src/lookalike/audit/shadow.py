@@ -47,6 +47,11 @@ from lookalike.errors import ConfigError, DataError
 from lookalike.schema import MIN_ROWS
 from lookalike.synthesizers import Synthesizer, get_synthesizer
 
+try:
+    from lookalike.privacy.budget import unrecorded
+except ImportError:  # until the budget module lands
+    from contextlib import nullcontext as unrecorded
+
 __all__ = ["ShadowResult", "TargetRisk", "shadow_attack"]
 
 N_BOOTSTRAP = 1000
@@ -194,7 +199,8 @@ def _check_sizes(n_rows: int, n_targets: int, n_fits: Any, reference_size: Any, 
 
 # --------------------------------------------------------------------------- the attack
 def _fit_sample(name, params, data, schema, epsilon, delta, fit_seed, n_out) -> pd.DataFrame:
-    with warnings.catch_warnings():
+    """One audit fit and its sample: internal (never released), so recorded in no ledger."""
+    with warnings.catch_warnings(), unrecorded():
         warnings.simplefilter("ignore")  # conform notes repeat for every fit; the audit is not a release
         model = get_synthesizer(name, **params).fit(data, schema, epsilon=epsilon, delta=delta, seed=fit_seed)
         return model.sample(n_out, seed=fit_seed + 1)
