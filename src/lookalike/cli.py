@@ -636,30 +636,44 @@ def budget(
     def body() -> None:
         from datetime import datetime
 
+        from lookalike.privacy.budget import plan_budget
         from lookalike.privacy.ledger import PrivacyLedger
+
+        def say(text: str) -> None:  # plain text: names and details may hold "[...]"
+            out.print(text, markup=False, highlight=False)
 
         ledger = PrivacyLedger(ledger_path)
         if dataset is None:
             names = ledger.datasets()
-            out.print(f"ledger {ledger.path}: " + (", ".join(names) if names else "no datasets"))
+            say(f"ledger {ledger.path}: " + (", ".join(names) if names else "no datasets"))
             return
         if set_epsilon is not None:
             ledger.set_limit(dataset, epsilon=set_epsilon, delta=delta)
         st = ledger.status(dataset)
-        out.print(
-            f"dataset [bold]{dataset}[/]: limit epsilon={st.epsilon_limit:g}, delta={st.delta:g} "
-            f"(rho={st.rho_limit:.6g}); spent epsilon={st.epsilon_spent:.4g} (rho={st.rho_spent:.6g}); "
-            f"left rho={st.rho_remaining:.6g}"
-        )
-        grid = Table(title="releases")
-        for head in ("#", "time", "mechanism", "rho", "model file", "detail"):
-            grid.add_column(head)
-        for e in ledger.releases(dataset):
-            grid.add_row(
-                str(e.id), datetime.fromtimestamp(e.time).isoformat(timespec="seconds"),
-                e.mechanism, f"{e.rho:.6g}", e.model_file or "", e.detail,
-            )
-        out.print(grid)
+        at = f"at delta={st.delta:g}"
+        rdp = ", Renyi-DP curves included" if st.rdp_spent is not None else ""
+        say(f"dataset {dataset} in the ledger {ledger.path}")
+        say(f"limit: epsilon={st.epsilon_limit:g}, delta={st.delta:g} (rho={st.rho_limit:.6g})")
+        say(f"spent: epsilon={st.epsilon_spent:.4g} {at} (rho={st.rho_spent:.6g}{rdp})")
+        say(f"delta used at epsilon={st.epsilon_limit:g}: {st.delta_spent:.3g} of {st.delta:g} "
+            f"(thresholded discovery: {st.delta_approx_spent:.3g})")
+        say(f"largest epsilon a next fit can spend ({at}): {st.epsilon_next(plan=plan_budget):.4g}")
+        entries = ledger.releases(dataset)
+        if not entries:
+            say("releases: none")
+            return
+        say(f"releases (epsilon: each alone {at}; together they compose to the spent epsilon):")
+        rows = [("#", "time", "mechanism", "epsilon", "cost", "status", "model file", "detail")]
+        for e in entries:
+            cost = [f"rho={e.rho:.6g}"] if e.rho > 0 or e.rdp is None else []
+            cost += ["RDP curve"] if e.rdp is not None else []
+            cost += [f"delta={e.delta_approx:.3g}"] if e.delta_approx > 0 else []
+            when = datetime.fromtimestamp(e.time).isoformat(timespec="seconds")
+            rows.append((f"{e.id}", when, e.mechanism, f"{e.epsilon_cost:.4g}", " + ".join(cost),
+                         e.status, e.model_file or "-", e.detail))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+        for r in rows:
+            say("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)) + "  " + r[-1])
 
     _run(body)
 

@@ -24,6 +24,7 @@ Tree::
     │   └── TargetError                        audit target rows that are not in the table
     ├── ConditionError (ValueError)            conditions for sampling that cannot be met
     ├── BudgetExceededError (ValueError)       a DP fit would spend more than the budget left
+    ├── LedgerError (RuntimeError)             the privacy ledger file cannot be used (locked, not a ledger)
     └── NotFittedError (RuntimeError)          sample/save called before fit
 """
 
@@ -39,6 +40,7 @@ __all__ = [
     "DuplicateColumnError",
     "EmptyDataError",
     "EncodingError",
+    "LedgerError",
     "LookalikeError",
     "MixedTypesError",
     "ModelFileError",
@@ -122,6 +124,10 @@ class NotFittedError(LookalikeError, RuntimeError):
 
 class BudgetExceededError(LookalikeError, ValueError):
     """A differentially private step would spend more privacy budget than remains."""
+
+
+class LedgerError(LookalikeError, RuntimeError):
+    """The privacy ledger file cannot be used: a folder, not a ledger, not writable, or locked."""
 
 
 class TargetError(ConfigError):

@@ -291,6 +291,16 @@ class DuckDBEngine:
             out[attrs] = tables[frozenset(attrs)].transpose([order.index(a) for a in attrs])
         return out
 
+    def fingerprint(self) -> Any:
+        """The source's content fingerprint (all its columns, as stored; aggregates only).
+
+        Equals :func:`~lookalike.privacy.fingerprint.fingerprint_frame` of ``read_table`` of the
+        same file: the privacy ledger recognises the data whichever engine reads it.
+        """
+        from lookalike.privacy.fingerprint import fingerprint_duckdb
+
+        return fingerprint_duckdb(self._con, self._from, label=self.label)
+
     # ------------------------------------------------------------------ lifetime
     def close(self) -> None:
         """Drop the view, and close the connection if the engine opened it."""
