@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from lookalike.report import build_report
+from lookalike.report import build_release_sheet, build_report
 
 websocket = pytest.importorskip(
     "websocket", reason="websocket-client is not installed (pip install 'lookalike[test]')"
@@ -228,7 +228,7 @@ def test_report_renders_offline_in_chromium(browser, evaluation, fitted_model, t
     assert _outside(requests, url) == [], "the report asked for resources besides itself"
 
     state = browser.evaluate(session, PLOT_CHECK)
-    assert state["title"] == "Adult <CART> report"
+    assert state["title"] == "Private: Adult <CART> report"
     assert state["expected"] >= 15 + 3 + 2  # 15 columns, 3 heatmaps, utility, query errors
     assert state["found"] == state["expected"]
     assert state["drawn"] == state["expected"], f"plots not drawn: {state}"
@@ -240,6 +240,25 @@ def test_report_renders_offline_in_chromium(browser, evaluation, fitted_model, t
     print(f"screenshot: {tmp_path / 'report.png'}")  # shown with pytest -s
     assert shot[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(shot) > 10_000
+
+
+def test_release_sheet_renders_offline_in_chromium(browser, tmp_path):
+    import lookalike
+
+    real = lookalike.load_demo().head(800)[["age", "workclass", "sex", "income"]]
+    model = lookalike.get_synthesizer("mst").fit(real, epsilon=1.0, seed=0)
+    sheet = build_release_sheet(model, model.sample(500, seed=1), title="Adult <MST> sheet")
+    page = sheet.write_html(tmp_path / "r.release.html")
+    url = page.resolve().as_uri()
+    session = browser.open_page()
+    requests = browser.load(session, url)
+    assert url in requests and _outside(requests, url) == []
+    state = browser.evaluate(session, PLOT_CHECK)
+    assert state["title"] == "Release sheet: Adult <MST> sheet"
+    assert state["expected"] == 4 and state["drawn"] == state["found"] == 4
+    assert state["scripts"] == 0 and not state["overflow"]
+    browser.screenshot(session, tmp_path / "release.png")
+    print(f"screenshot: {tmp_path / 'release.png'}")
 
 
 def test_request_check_catches_an_external_resource(browser, tmp_path):

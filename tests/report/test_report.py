@@ -279,7 +279,9 @@ def test_unfitted_model_is_refused(evaluation):
 # ----------------------------------------------------------------------------- JSON
 def test_json_round_trips_with_the_same_numbers(report, tmp_path):
     data = json.loads(report.write_json(tmp_path / "r.json").read_text(encoding="utf-8"))
-    assert set(data) == {"title", "created", "verdict", "headline", "privacy", "provenance", "evaluation"}
+    assert set(data) == {
+        "confidential", "title", "created", "verdict", "headline", "privacy", "provenance", "evaluation",
+    }
     assert data == json.loads(json.dumps(report.to_dict()))
     assert data["headline"]["fidelity_2way_tvd"] == 0.061
     assert data["evaluation"]["detection"]["auc"] == 0.634

@@ -6,9 +6,10 @@ JSON form for the report). Each part is also a function of its own module, worki
 builds: ``fidelity``, ``associations``, ``utility``, ``detection``, ``queries``. The k-way
 marginal distances of the benchmark protocol live in :mod:`lookalike.evaluate.marginals`.
 
+>>> import dataclasses
 >>> from lookalike.evaluate import Evaluation
->>> sorted(Evaluation.__dataclass_fields__)
-['detection', 'fidelity', 'meta', 'queries', 'utility']
+>>> [f.name for f in dataclasses.fields(Evaluation)]
+['meta', 'fidelity', 'utility', 'detection', 'queries', 'sentences']
 """
 
 from lookalike.evaluate.api import evaluate

@@ -28,13 +28,14 @@ from lookalike.evaluate.queries import queries
 from lookalike.evaluate.result import Evaluation, Meta
 from lookalike.evaluate.tables import prepare, read
 from lookalike.evaluate.utility import check_target, precheck_target, utility
+from lookalike.evaluate.verdict import sentences
 from lookalike.schema import Schema
 
 __all__ = ["evaluate"]
 
 
 def _version() -> str:
-    from lookalike import __version__
+    from lookalike._version import __version__
 
     return __version__
 
@@ -105,4 +106,4 @@ def evaluate(
         excluded_columns=tables.excluded,
         notes=tuple(notes),
     )
-    return Evaluation(meta, fid, use, det, work)
+    return Evaluation(meta, fid, use, det, work, sentences(fid, use, det, work))

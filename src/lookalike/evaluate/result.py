@@ -13,15 +13,14 @@ evaluation's JSON contract (``fidelity.marginals`` uses ``"1way"``, ``"2way"``, 
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import Enum
-from typing import Any, ClassVar
+from typing import ClassVar
 
-import numpy as np
+from lookalike._json import JsonMixin as _Json
+from lookalike._json import dataclass_dict as _fields
+from lookalike._json import plain
 
 __all__ = [
     "Associations",
@@ -37,47 +36,7 @@ __all__ = [
     "Queries",
     "QueryExample",
     "Utility",
-    "plain",
 ]
-
-
-def plain(obj: Any) -> Any:
-    """``obj`` as plain JSON types: dataclasses to dicts, arrays to lists, NaN/inf to None.
-
-    >>> plain({"a": np.float64(0.5), "b": (np.int64(1), float("nan"))})
-    {'a': 0.5, 'b': [1, None]}
-    """
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        if hasattr(obj, "to_dict"):
-            return obj.to_dict()
-        return _fields(obj)
-    if isinstance(obj, Enum):
-        return plain(obj.value)
-    if isinstance(obj, Mapping):
-        return {str(k): plain(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, np.ndarray)):
-        return [plain(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return float(obj) if math.isfinite(obj) else None
-    return obj
-
-
-def _fields(obj: Any) -> dict:
-    names = getattr(obj, "_json_names", {})
-    return {names.get(f.name, f.name): plain(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
-
-
-class _Json:
-    """Mixin: ``to_dict`` through :func:`plain`."""
-
-    _json_names: ClassVar[dict[str, str]] = {}
-
-    def to_dict(self) -> dict:
-        return _fields(self)
 
 
 # ------------------------------------------------------------------------ fidelity
@@ -266,6 +225,10 @@ class Meta(_Json):
 class Evaluation(_Json):
     """Everything :func:`lookalike.evaluate.evaluate` measured; ``to_json()`` for the report.
 
+    ``sentences`` is the plain-language verdict, worded once by
+    :func:`lookalike.evaluate.verdict.sentences` when the evaluation is made, and stored
+    (``"verdict"`` in the JSON form).
+
     >>> import lookalike
     >>> from lookalike.evaluate import evaluate
     >>> real = lookalike.load_demo().sample(300, random_state=0)
@@ -275,6 +238,8 @@ class Evaluation(_Json):
     ['association_error', 'detection_auc', 'fidelity_2way', 'median_query_error', 'utility_ratio']
     >>> ev.headline()["utility_ratio"] is None
     True
+    >>> ev.to_dict()["verdict"] == ev.verdict() == list(ev.sentences)
+    True
     """
 
     meta: Meta
@@ -282,6 +247,8 @@ class Evaluation(_Json):
     utility: Utility | None
     detection: Detection
     queries: Queries
+    sentences: tuple[str, ...]
+    _json_names: ClassVar[dict[str, str]] = {"sentences": "verdict"}
 
     def to_json(self, indent: int | None = 2) -> str:
         """The result as JSON text (strict: no NaN)."""
@@ -301,7 +268,5 @@ class Evaluation(_Json):
         )
 
     def verdict(self) -> list[str]:
-        """Plain-language sentences on each part; thresholds in :mod:`lookalike.evaluate.verdict`."""
-        from lookalike.evaluate.verdict import sentences
-
-        return sentences(self)
+        """The stored plain-language sentences; thresholds in :mod:`lookalike.evaluate.verdict`."""
+        return list(self.sentences)

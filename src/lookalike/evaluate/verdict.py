@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lookalike.evaluate.result import Evaluation
+    from lookalike.evaluate.result import Detection, Fidelity, Queries, Utility
 
 __all__ = ["grade", "sentences"]
 
@@ -40,13 +40,16 @@ def _utility_grade(ratio: float) -> int:
     return 0 if ratio >= UTILITY[0] else 1 if ratio >= UTILITY[1] else 2
 
 
-def sentences(ev: Evaluation) -> list[str]:
-    """Short sentences, one per part of ``ev``, each with the number it rests on.
+def sentences(
+    fidelity: Fidelity, utility: Utility | None, detection: Detection, queries: Queries
+) -> tuple[str, ...]:
+    """Short sentences, one per part of an evaluation, each with the number it rests on.
 
-    Called by :meth:`lookalike.evaluate.Evaluation.verdict`, whose example shows it at work.
+    :func:`lookalike.evaluate.evaluate` calls it once and stores the sentences on the
+    :class:`~lookalike.evaluate.Evaluation` (``ev.verdict()`` returns them).
     """
     out: list[str] = []
-    m = ev.fidelity.marginals
+    m = fidelity.marginals
     out.append(
         (
             "Column distributions are close",
@@ -64,7 +67,7 @@ def sentences(ev: Evaluation) -> list[str]:
             )[grade(m.two_way, TWO_WAY)]
             + f" (mean 2-way TVD {m.two_way:.3f})."
         )
-    a = ev.fidelity.associations.mean_abs_difference
+    a = fidelity.associations.mean_abs_difference
     if a == a:
         out.append(
             (
@@ -74,12 +77,12 @@ def sentences(ev: Evaluation) -> list[str]:
             )[grade(a, ASSOCIATION)]
             + f" (mean absolute difference {a:.3f})."
         )
-    unseen = [c.name for c in ev.fidelity.columns if c.unseen_categories]
+    unseen = [c.name for c in fidelity.columns if c.unseen_categories]
     if unseen:
         out.append(f"Synthetic data holds categories never seen in the real data in {unseen}.")
-    if ev.utility is not None:
-        ratio = ev.utility.ratios.get("gradient_boosting")
-        u = ev.utility
+    if utility is not None:
+        u = utility
+        ratio = u.ratios.get("gradient_boosting")
         if ratio is None:
             out.append(
                 f"Utility for {u.target!r} could not be compared (the real-trained score is not positive)."
@@ -109,7 +112,7 @@ def sentences(ev: Evaluation) -> list[str]:
                 "No holdout was given: the real table was split 80/20, so the synthetic data may "
                 "have been fitted on the test rows and utility is flattered."
             )
-    d = ev.detection.auc
+    d = detection.auc
     if d < COPIES:
         out.append(
             f"A classifier scores synthetic rows as real more often than chance (AUC {d:.2f}): "
@@ -123,13 +126,13 @@ def sentences(ev: Evaluation) -> list[str]:
                 f"A classifier tells synthetic from real rows easily (AUC {d:.2f}): the rows are not realistic one by one.",
             )[grade(d, DETECTION)]
         )
-    q = ev.queries.median_relative_error
+    q = queries.median_relative_error
     out.append(
         (
             "Counting queries are answered accurately",
             "Counting queries are answered approximately",
             "Counting queries are answered poorly",
         )[grade(q, QUERY)]
-        + f" (median relative error {q:.3f} over {ev.queries.n} queries)."
+        + f" (median relative error {q:.3f} over {queries.n} queries)."
     )
-    return out
+    return tuple(out)

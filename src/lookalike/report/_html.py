@@ -15,9 +15,13 @@ import jinja2
 
 from lookalike.report import _plots, _summary
 
-__all__ = ["render_html"]
+__all__ = ["render_html", "render_release_html"]
 
-_SOURCE_LABEL = {"declared": "declared public", "data": "read from the data"}
+_SOURCE_LABEL = {
+    "declared": "declared public",
+    "data": "read from the data",
+    "default": "default (assumed, not read)",
+}
 _FACT_ORDER = ("nullable", "categories", "bounds", "format", "unit", "pivot_year")
 _SHOWN_CATEGORIES = 8
 
@@ -45,11 +49,56 @@ def _env() -> jinja2.Environment:
 _ENV: jinja2.Environment | None = None
 
 
-def render_html(report: Mapping[str, Any]) -> str:
-    """The HTML page for ``report`` (the dict of :meth:`Report.to_dict`)."""
+def _template(name: str) -> jinja2.Template:
     global _ENV
     if _ENV is None:
         _ENV = _env()
+    return _ENV.get_template(name)
+
+
+def render_release_html(sheet: Mapping[str, Any]) -> str:
+    """The HTML page for a release sheet (the dict of :meth:`ReleaseSheet.to_dict`)."""
+    synthetic = sheet["synthetic"]
+    plots = [
+        p
+        for i, c in enumerate(synthetic.get("columns") or [])
+        if (p := _plots.column_plot(c, i)) is not None
+    ]
+    domain = sheet["domain"]
+    return _template("release.html.j2").render(
+        s=sheet,
+        g=sheet["guarantee"],
+        plots=plots,
+        release_columns=_RELEASE_COLUMNS,
+        release_params=[
+            {k: v for k, v in r.items() if k not in _RELEASE_COLUMNS and k != "rdp"}
+            for r in sheet["releases"]
+        ],
+        domain_rows=[_released_facts(c) for c in domain.get("columns") or []],
+        discovery=domain.get("discovery") or {},
+        versions=sheet["provenance"]["versions"],
+    )
+
+
+_RELEASE_COLUMNS = ("name", "mechanism", "epsilon", "rho", "delta", "detail")
+
+
+def _released_facts(col: Mapping) -> dict:
+    """One column of the sheet's domain: kind and the facts declared or released under DP."""
+    kind_label, kind_css = _source_label(col.get("kind_source"))
+    if col.get("kind_source") == "data":  # the model file and the synthetic rows show it too
+        kind_label = "inferred from the data's types"
+    facts = []
+    for f in col.get("facts") or []:
+        label, css = _source_label(f.get("source"))
+        facts.append({"fact": str(f.get("fact", "")).replace("_", " "),
+                      "text": _fact_text(f.get("fact"), f.get("value")), "source": label, "css": css})
+    return {"name": col.get("name"), "kind": {"text": col.get("kind"), "source": kind_label,
+                                              "css": kind_css}, "facts": facts}
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    """The HTML page for ``report`` (the dict of :meth:`Report.to_dict`)."""
     evaluation = report["evaluation"]
     fidelity = evaluation.get("fidelity") or {}
     column_plots = [
@@ -100,7 +149,7 @@ def render_html(report: Mapping[str, Any]) -> str:
         "attribute_rows": (audit or {}).get("attribute") or [],
         "target_rows": _target_rows(audit),
     }
-    return _ENV.get_template("report.html.j2").render(**context)
+    return _template("report.html.j2").render(**context)
 
 
 # ------------------------------------------------------------------------- filters
@@ -244,7 +293,7 @@ def _schema_rows(schema: Mapping, dp: bool) -> list[dict]:
 
 
 def _source_counts(schema: Mapping) -> dict[str, int]:
-    counts = {"declared public": 0, "read from the data": 0, "DP estimate": 0}
+    counts = {label: 0 for label in _SOURCE_LABEL.values()} | {"DP estimate": 0}
     for col in schema.get("columns") or []:
         for fact in ("kind", *_FACT_ORDER):
             if fact in col:

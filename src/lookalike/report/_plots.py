@@ -129,13 +129,18 @@ def column_plot(column: Mapping[str, Any], index: int) -> Plot | None:
 
     Categorical columns get horizontal bars in their given order (the largest
     ``MAX_BARS - 1`` categories and "other" when there are more); ordered kinds get
-    vertical bars per bin, in bin order.
+    vertical bars per bin, in bin order. A histogram without ``real`` shares (the release
+    sheet's) draws the synthetic bars alone.
     """
     hist = column.get("hist") or {}
     labels = [_short(x) for x in hist.get("labels") or []]
-    real, synthetic = _shares(hist.get("real")), _shares(hist.get("synthetic"))
+    synthetic = _shares(hist.get("synthetic"))
+    alone = hist.get("real") is None
+    real = np.zeros(len(synthetic)) if alone else _shares(hist.get("real"))
     if not labels or len(real) != len(labels) or len(synthetic) != len(labels):
         return None
+    if alone:
+        return _synthetic_plot(column, index, labels, synthetic)
     name = str(column.get("name", f"column {index + 1}"))
     kind = str(column.get("kind") or "")
     plot_id = f"col-{index + 1}"
@@ -173,6 +178,41 @@ def column_plot(column: Mapping[str, Any], index: int) -> Plot | None:
         ax.set_axisbelow(True)
         ax.set_title(f"{title}  ({subtitle})" if subtitle else title)
         svg = to_svg(fig, plot_id, f"{name}: real vs synthetic distribution")
+    return Plot(plot_id, name, svg)
+
+
+def _synthetic_plot(column: Mapping[str, Any], index: int, labels: list[str],
+                    synthetic: np.ndarray) -> Plot:
+    """Synthetic bars alone: nothing of the real rows is drawn."""
+    name = str(column.get("name", f"column {index + 1}"))
+    kind = str(column.get("kind") or "")
+    plot_id = f"syn-{index + 1}"
+    with matplotlib.rc_context(_RC):
+        if kind in ("integer", "float", "datetime"):
+            fig = _figure(4.0, 2.5)
+            ax = fig.add_subplot()
+            x = np.arange(len(labels))
+            ax.bar(x, synthetic, 0.8, color=SYNTHETIC, label="synthetic")
+            step = max(1, math.ceil(len(labels) / 8))
+            ax.set_xticks(x[::step], labels[::step], rotation=30, ha="right")
+            ax.set_ylabel("share of synthetic rows")
+            ax.grid(axis="y", color="#e3e7eb", linewidth=0.6)
+        else:
+            if len(labels) > MAX_BARS:
+                rest = len(labels) - (MAX_BARS - 1)
+                synthetic = np.append(synthetic[: MAX_BARS - 1], synthetic[MAX_BARS - 1:].sum())
+                labels = labels[: MAX_BARS - 1] + [f"other ({rest})"]
+            fig = _figure(4.0, 0.9 + 0.2 * len(labels))
+            ax = fig.add_subplot()
+            y = np.arange(len(labels))
+            ax.barh(y, synthetic, 0.8, color=SYNTHETIC, label="synthetic")
+            ax.set_yticks(y, labels)
+            ax.invert_yaxis()
+            ax.set_xlabel("share of synthetic rows")
+            ax.grid(axis="x", color="#e3e7eb", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.set_title(f"{_short(name, 40)}  ({kind})" if kind else _short(name, 40))
+        svg = to_svg(fig, plot_id, f"{name}: synthetic distribution")
     return Plot(plot_id, name, svg)
 
 

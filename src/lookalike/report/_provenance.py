@@ -2,46 +2,22 @@
 
 from __future__ import annotations
 
-import math
 import platform
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from importlib import metadata
-from pathlib import PurePath
 from typing import Any
 
 import numpy as np
 
-from lookalike import __version__
+from lookalike._json import plain
+from lookalike._version import __version__
 from lookalike.errors import ConfigError
 from lookalike.schema import Schema
 
-__all__ = ["jsonable", "provenance", "schema_dict", "versions"]
+__all__ = ["model_dict", "provenance", "schema_dict", "versions"]
 
 _PACKAGES = ("numpy", "pandas", "scikit-learn", "matplotlib", "jinja2")
-
-
-def jsonable(value: Any) -> Any:
-    """``value`` as plain JSON: NumPy numbers become Python ones, NaN and inf become None."""
-    if value is None or isinstance(value, (bool, str)):
-        return value
-    if isinstance(value, (int, np.integer)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        return float(value) if math.isfinite(value) else None
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, Mapping):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple, set, frozenset, np.ndarray)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, PurePath):
-        return str(value)
-    if isinstance(value, (datetime, np.datetime64)):
-        return str(value)
-    if hasattr(value, "to_dict") and callable(value.to_dict):
-        return jsonable(value.to_dict())
-    return repr(value)
 
 
 def versions() -> dict[str, str | None]:
@@ -78,12 +54,12 @@ def model_dict(model: Any) -> dict | None:
         raise ConfigError(f"synthesizer {model.name!r} is not fitted; a report describes a fitted model")
     return {
         "name": model.name,
-        "params": jsonable(model.get_params()),
+        "params": plain(model.get_params()),
         "supports_dp": bool(getattr(model, "supports_dp", False)),
-        "n_rows": jsonable(getattr(model, "n_rows_", None)),
-        "seed": jsonable(getattr(model, "seed_", None)),
-        "fit_seconds": jsonable(getattr(model, "fit_seconds_", None)),
-        "conform_actions": jsonable(list(getattr(model, "conform_actions_", []) or [])),
+        "n_rows": plain(getattr(model, "n_rows_", None)),
+        "seed": plain(getattr(model, "seed_", None)),
+        "fit_seconds": plain(getattr(model, "fit_seconds_", None)),
+        "conform_actions": plain(list(getattr(model, "conform_actions_", []) or [])),
     }
 
 
@@ -102,18 +78,18 @@ def provenance(
     created = created or datetime.now(UTC)
     return {
         "schema": schema_dict(schema, model),
-        "releases": jsonable(privacy.get("releases") or []),
+        "releases": plain(privacy.get("releases") or []),
         "synthesizer": synth,
-        "evaluation": jsonable(dict(meta)),
+        "evaluation": plain(dict(meta)),
         "versions": versions(),
         "seeds": {
-            "report": jsonable(seed) if not isinstance(seed, np.random.Generator) else "Generator",
+            "report": plain(seed) if not isinstance(seed, np.random.Generator) else "Generator",
             "fit": synth["seed"] if synth else None,
-            "evaluation": jsonable(meta.get("seed")),
+            "evaluation": plain(meta.get("seed")),
         },
         "timestamps": {
             "report_created": created.isoformat(timespec="seconds"),
             "fit_seconds": synth["fit_seconds"] if synth else None,
-            "evaluation_seconds": jsonable(meta.get("seconds")),
+            "evaluation_seconds": plain(meta.get("seconds")),
         },
     }

@@ -1,36 +1,35 @@
-"""The report value and :func:`build_report`."""
+"""The private report value and :func:`build_report`."""
 
 from __future__ import annotations
 
 import copy
-import functools
-import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from lookalike._files import atomic_output
+from lookalike._json import plain
 from lookalike._rng import Seed
 from lookalike.errors import ConfigError
 from lookalike.report import _summary
-from lookalike.report._provenance import jsonable, provenance
+from lookalike.report._document import Document
+from lookalike.report._provenance import provenance
 
 __all__ = ["Report", "build_report"]
 
 
 @dataclass(frozen=True)
-class Report:
-    """A finished report: verdict, headline numbers, privacy, provenance and the evaluation.
+class Report(Document):
+    """A private report: verdict, headline numbers, privacy, provenance and the evaluation.
 
-    Build one with :func:`build_report`. ``to_dict`` and ``write_json`` hold the same numbers
-    as the HTML page written by ``write_html``.
+    It compares the synthetic data with the real rows, so it is as private as they are; its
+    first screen and its JSON (``confidential``) say so. Build one with :func:`build_report`.
+    ``to_dict`` and ``write_json`` hold the same numbers as the HTML page of ``write_html``.
     """
 
     title: str
     created: str
+    confidential: str
     verdict: tuple[str, ...]
     headline: Mapping[str, Any]
     privacy: Mapping[str, Any]
@@ -38,8 +37,10 @@ class Report:
     evaluation: Mapping[str, Any] = field(repr=False)
 
     def to_dict(self) -> dict:
-        """Plain JSON data: title, created, verdict, headline, privacy, provenance, evaluation."""
+        """Plain JSON data: confidential (first), title, created, verdict, headline, privacy,
+        provenance, evaluation."""
         return {
+            "confidential": self.confidential,
             "title": self.title,
             "created": self.created,
             "verdict": list(self.verdict),
@@ -49,35 +50,10 @@ class Report:
             "evaluation": copy.deepcopy(dict(self.evaluation)),
         }
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False, allow_nan=False)
-
-    @functools.cached_property
-    def _html(self) -> str:
+    def _render(self) -> str:
         from lookalike.report._html import render_html
 
         return render_html(self.to_dict())
-
-    def to_html(self) -> str:
-        """The report as one self-contained HTML page (inline CSS and SVG, nothing fetched).
-
-        Drawing the plots takes a few seconds; the page is made once per report.
-        """
-        return self._html
-
-    def write_html(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-        """Write the HTML page to ``path`` atomically; an existing file needs ``overwrite=True``."""
-        html = self.to_html()
-        with atomic_output(path, overwrite=overwrite) as tmp:
-            tmp.write_text(html, encoding="utf-8")
-        return Path(path)
-
-    def write_json(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-        """Write :meth:`to_dict` as JSON to ``path`` atomically; existing files need ``overwrite``."""
-        text = self.to_json() + "\n"
-        with atomic_output(path, overwrite=overwrite) as tmp:
-            tmp.write_text(text, encoding="utf-8")
-        return Path(path)
 
 
 def build_report(
@@ -104,7 +80,9 @@ def build_report(
     guarantee holds; otherwise ``{"epsilon", "delta", "releases": [ledger rows],
     "attacks": {"summary": [{"attack", "metric", "value", "ci"}]}}``, any part optional.
     A report draws no random numbers; ``seed`` (the pipeline's seed, if any) is recorded in
-    its provenance.
+    its provenance. The report is private whatever the model: it holds the real row count,
+    real histograms and comparisons. For a DP release, :func:`build_release_sheet` makes the
+    shareable description.
 
     >>> import pathlib, tempfile
     >>> evaluation = {"fidelity": {"marginals": {"2way": 0.041}}, "detection": {"auc": 0.56}}
@@ -117,8 +95,10 @@ def build_report(
     >>> page = report.write_html(folder / "report.html")
     >>> "No formal privacy guarantee" in page.read_text(encoding="utf-8")
     True
-    >>> sorted(report.to_dict())
-    ['created', 'evaluation', 'headline', 'privacy', 'provenance', 'title', 'verdict']
+    >>> report.confidential.startswith("Private report")
+    True
+    >>> list(report.to_dict())
+    ['confidential', 'title', 'created', 'verdict', 'headline', 'privacy', 'provenance', 'evaluation']
     """
     if hasattr(audit, "to_dict") and callable(audit.to_dict):
         audit = audit.to_dict()
@@ -137,15 +117,16 @@ def build_report(
         )
     if not isinstance(title, str) or not title.strip():
         raise ConfigError(f"report title must be a non-empty string, got {title!r}")
-    evaluation = jsonable(evaluation)
+    evaluation = plain(evaluation)
     if audit is not None:
-        privacy = _summary.with_audit(privacy, jsonable(audit))
-    priv = jsonable(_summary.normalise_privacy(privacy, model))
+        privacy = _summary.with_audit(privacy, plain(audit))
+    priv = plain(_summary.normalise_privacy(privacy, model))
     created = datetime.now(UTC)
     head = _summary.headline(evaluation, priv)
     return Report(
         title=title.strip(),
         created=created.isoformat(timespec="seconds"),
+        confidential=_summary.confidential_notice(priv),
         verdict=tuple(_summary.verdict(evaluation, head, priv)),
         headline=head,
         privacy=priv,

@@ -11,12 +11,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from lookalike.errors import ConfigError
+from lookalike.report._privacy import privacy_dict
 
-__all__ = ["NO_GUARANTEE", "headline", "verdict", "privacy_statement", "normalise_privacy", "with_audit"]
+__all__ = [
+    "CONFIDENTIAL",
+    "NO_GUARANTEE",
+    "confidential_notice",
+    "headline",
+    "normalise_privacy",
+    "privacy_statement",
+    "verdict",
+    "with_audit",
+]
 
 NO_GUARANTEE = (
     "No formal privacy guarantee: this model was fitted without differential privacy."
 )
+CONFIDENTIAL = (
+    "Private report: it holds statistics of the real rows (row counts, histograms, extreme "
+    "values, comparisons with the synthetic data). Keep it as private as the data itself."
+)
+SHARE_INSTEAD = "To describe the release to others, share its release sheet instead."
 NO_ATTACKS = "No privacy attacks were run on this release; run `lookalike audit`."
 
 # (upper bound, tone, words): the first row whose bound the value does not exceed wins
@@ -86,7 +101,7 @@ def normalise_privacy(privacy: Mapping | None, model: Any = None) -> dict:
         )
     epsilon, delta = privacy.get("epsilon"), privacy.get("delta")
     releases = privacy.get("releases")
-    fitted = getattr(model, "privacy_", None) or {}
+    fitted = privacy_dict(getattr(model, "privacy_", None))
     if epsilon is None and fitted.get("differentially_private"):
         epsilon, delta = fitted["epsilon"], fitted["delta"]
         releases = releases if releases is not None else fitted.get("releases")
@@ -131,12 +146,23 @@ def with_audit(privacy: Mapping | None, audit: Mapping) -> dict:
     return out
 
 
+def confidential_notice(privacy: Mapping) -> str:
+    """What the first screen of every private report says first: keep it private."""
+    return CONFIDENTIAL if privacy.get("epsilon") is None else f"{CONFIDENTIAL} {SHARE_INSTEAD}"
+
+
 def privacy_statement(privacy: Mapping) -> str:
-    """One sentence: the formal guarantee, or plainly that there is none."""
+    """The guarantee of the synthetic data and model, or plainly that there is none.
+
+    Never a guarantee for the report itself: a report compares with the real rows.
+    """
     if privacy.get("epsilon") is None:
         return NO_GUARANTEE
     eps, delta = fmt_eps(privacy["epsilon"]), fmt_eps(privacy.get("delta") or 0.0)
-    return f"This release satisfies (ε = {eps}, δ = {delta})-differential privacy."
+    return (
+        f"The synthetic data and model satisfy (ε = {eps}, δ = {delta})-differential privacy. "
+        "This report does not: it compares them with the real rows."
+    )
 
 
 def attack_rows(privacy: Mapping) -> list[dict]:
@@ -213,7 +239,8 @@ def cards(head: Mapping, privacy: Mapping) -> list[dict]:
                          _grade(q, _QUERIES)[0]))
     if privacy.get("epsilon") is not None:
         out.append(_card("Privacy", f"ε = {fmt_eps(privacy['epsilon'])}",
-                         f"δ = {fmt_eps(privacy.get('delta') or 0.0)}, differential privacy", "good"))
+                         f"δ = {fmt_eps(privacy.get('delta') or 0.0)}: differential privacy of the "
+                         "synthetic data and model, not of this report", "good"))
     else:
         out.append(_card("Privacy", "none", "no formal privacy guarantee", "poor"))
     risk = head.get("privacy_risk")
