@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lookalike.modelfile import model_array
+
 __all__ = ["Bins", "quantile_bins", "edges_bins"]
 
 _SHAPE_POINTS = 9
@@ -94,8 +96,27 @@ class Bins:
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict[str, np.ndarray], prefix: str) -> Bins:
-        shape = arrays[f"{prefix}.shape"] if meta["shape"] else None
-        return cls(arrays[f"{prefix}.lower"], arrays[f"{prefix}.upper"], shape, bool(meta["integer"]))
+        """Bins saved by :meth:`to_state`, checked: finite edges, in increasing order.
+
+        A damaged state raises ``ValueError`` naming the array (the model loader adds the file).
+        """
+        if not isinstance(meta.get("integer"), bool) or not isinstance(meta.get("shape"), bool):
+            raise ValueError(f"bins {prefix!r}: 'integer' and 'shape' must be true or false")
+        lower = model_array(arrays, f"{prefix}.lower", "lower bin edges")
+        upper = model_array(arrays, f"{prefix}.upper", "upper bin edges", length=len(lower))
+        if len(lower) == 0:
+            raise ValueError(f"array {prefix + '.lower'!r} (lower bin edges) holds no bins")
+        if np.any(np.diff(upper) <= 0) or np.any(lower[1:] < upper[:-1]):
+            raise ValueError(
+                f"arrays {prefix + '.lower'!r} and {prefix + '.upper'!r} (bin edges) are not in "
+                "increasing order; bins must follow each other without overlap"
+            )
+        shape = None
+        if meta["shape"]:
+            shape = model_array(arrays, f"{prefix}.shape", "in-bin quantiles", ndim=2, length=len(lower))
+            if shape.shape[1] < 2:
+                raise ValueError(f"array {prefix + '.shape'!r} (in-bin quantiles) needs 2 or more columns")
+        return cls(lower, upper, shape, meta["integer"])
 
 
 def quantile_bins(

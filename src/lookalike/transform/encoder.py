@@ -118,10 +118,39 @@ class ColumnCodec:
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict, prefix: str, schema: Schema) -> ColumnCodec:
+        """A codec saved by :meth:`to_state`, checked against ``schema``: a modelled column,
+        its categories (categorical, boolean) or valid bins (numeric, datetime).
+
+        A damaged state raises ``ValueError`` naming the column (the model loader adds the file).
+        """
         column = schema[meta["column"]]
-        cats = tuple(meta["categories"]) if "categories" in meta else None
-        bins = Bins.from_state(meta["bins"], arrays, prefix) if "bins" in meta else None
-        return cls(column, cats, bins, bool(meta["has_missing"]), meta.get("fallback"))
+        name = column.name
+        if not column.kind.modelled:
+            raise ValueError(f"the model encodes column {name!r}, which is {column.kind} (not modelled)")
+        if not isinstance(meta["has_missing"], bool):
+            raise ValueError(f"column {name!r}: has_missing must be true or false")
+        cats = bins = None
+        if column.kind in (Kind.CATEGORICAL, Kind.BOOLEAN):
+            expected = [False, True] if column.kind is Kind.BOOLEAN else list(column.categories or ())
+            found = meta.get("categories")
+            if not isinstance(found, list) or found != expected:
+                count = len(found) if isinstance(found, list) else "no"
+                raise ValueError(
+                    f"column {name!r}: the model's codes stand for {count} categories, which do not "
+                    f"match the {len(expected)} categories of the schema"
+                )
+            cats = tuple(found)
+        else:
+            if not isinstance(meta.get("bins"), dict):
+                raise ValueError(f"column {name!r} is {column.kind} but the model holds no bins for it")
+            bins = Bins.from_state(meta["bins"], arrays, prefix)
+        fallback = meta.get("fallback")
+        n_values = len(cats) if cats is not None else bins.n_bins
+        if fallback is not None and (
+            isinstance(fallback, bool) or not isinstance(fallback, int) or not 0 <= fallback < n_values
+        ):
+            raise ValueError(f"column {name!r}: fallback code {fallback!r} is not one of its {n_values} codes")
+        return cls(column, cats, bins, meta["has_missing"], fallback)
 
 
 @dataclass(frozen=True, eq=False)
@@ -177,6 +206,17 @@ class TableEncoder:
 
     @classmethod
     def from_state(cls, metas: list, arrays: dict, schema: Schema, prefix: str = "enc") -> TableEncoder:
-        return cls(
-            tuple(ColumnCodec.from_state(m, arrays, f"{prefix}.{j}", schema) for j, m in enumerate(metas))
-        )
+        """Codecs saved by :meth:`to_state`: one per modelled column of ``schema``, in its order.
+
+        A damaged state raises ``ValueError`` (the model loader adds the file name).
+        """
+        if not isinstance(metas, list) or not all(isinstance(m, dict) for m in metas):
+            raise ValueError(f"encoder {prefix!r} is not a list of column codecs")
+        codecs = tuple(ColumnCodec.from_state(m, arrays, f"{prefix}.{j}", schema) for j, m in enumerate(metas))
+        names = [c.column.name for c in codecs]
+        expected = [c.name for c in schema.modelled]
+        if names != expected:
+            raise ValueError(
+                f"encoder {prefix!r} encodes columns {names}, but the schema models {expected}"
+            )
+        return cls(codecs)

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from lookalike._rng import Seed, as_rng
+from lookalike.modelfile import model_array
 from lookalike.transform.discretize import Bins
 
 __all__ = ["ModeNormalizer", "fit_modes", "modes_from_bins"]
@@ -93,13 +94,24 @@ class ModeNormalizer:
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict[str, np.ndarray], prefix: str) -> ModeNormalizer:
-        return cls(
-            np.asarray(arrays[f"{prefix}.means"], float),
-            np.asarray(arrays[f"{prefix}.stds"], float),
-            np.asarray(arrays[f"{prefix}.weights"], float),
-            float(meta["lower"]),
-            float(meta["upper"]),
-        )
+        """Modes saved by :meth:`to_state`, checked: finite, stds > 0, weights >= 0, lower <= upper.
+
+        A damaged state raises ``ValueError`` naming the array (the model loader adds the file).
+        """
+        means = model_array(arrays, f"{prefix}.means", "mode means")
+        stds = model_array(arrays, f"{prefix}.stds", "mode standard deviations", length=len(means))
+        weights = model_array(arrays, f"{prefix}.weights", "mode weights", length=len(means))
+        if len(means) == 0 or np.any(stds <= 0) or np.any(weights < 0) or weights.sum() <= 0:
+            raise ValueError(
+                f"arrays {prefix + '.stds'!r}, {prefix + '.weights'!r}: a column needs at least one "
+                "mode, every standard deviation > 0 and weights >= 0 that do not sum to 0"
+            )
+        lower, upper = meta["lower"], meta["upper"]
+        if not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in (lower, upper)) or not (
+            np.isfinite(lower) and np.isfinite(upper) and lower <= upper
+        ):
+            raise ValueError(f"modes {prefix!r}: bounds {lower!r}, {upper!r} must be finite with lower <= upper")
+        return cls(means, stds, weights, float(lower), float(upper))
 
 
 def fit_modes(

@@ -174,13 +174,33 @@ class NeuralEncoder:
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict, schema: Schema, prefix: str = "nenc") -> NeuralEncoder:
+        """An encoding saved by :meth:`to_state`, checked: every modelled column of ``schema``
+        once, in order, categories as codecs and numbers as modes.
+
+        A damaged state raises ``ValueError`` naming the column (the model loader adds the file).
+        """
         codecs, norms, nullable = {}, {}, {}
+        names = []
         for j, entry in enumerate(meta["columns"]):
             p = f"{prefix}.{j}"
             if entry["kind"] == "codec":
                 codec = ColumnCodec.from_state(entry["codec"], arrays, p, schema)
+                if codec.column.kind.numeric:
+                    raise ValueError(f"column {codec.column.name!r} is numeric but encoded as categories")
                 codecs[codec.column.name] = codec
+                names.append(codec.column.name)
+            elif entry["kind"] == "modes":
+                column = schema[entry["column"]]
+                if not column.kind.numeric:
+                    raise ValueError(f"column {column.name!r} is {column.kind} but encoded as modes")
+                if not isinstance(entry["nullable"], bool):
+                    raise ValueError(f"column {column.name!r}: nullable must be true or false")
+                norms[column.name] = ModeNormalizer.from_state(entry["modes"], arrays, p)
+                nullable[column.name] = entry["nullable"]
+                names.append(column.name)
             else:
-                norms[entry["column"]] = ModeNormalizer.from_state(entry["modes"], arrays, p)
-                nullable[entry["column"]] = bool(entry["nullable"])
+                raise ValueError(f"encoding {p!r} has unknown kind {entry['kind']!r}")
+        expected = [c.name for c in schema.modelled]
+        if names != expected:
+            raise ValueError(f"the neural encoding covers columns {names}, but the schema models {expected}")
         return cls(codecs, norms, nullable, schema)
