@@ -18,6 +18,7 @@ Tree::
     ├── SourceNotFoundError (FileNotFoundError) missing file, table or database
     ├── UnknownFormatError (ValueError)        a source or output format we cannot read/write
     ├── OutputExistsError (FileExistsError)    refusing to overwrite without ``overwrite=True``
+    ├── OutputPathError (OSError)              an output whose folder cannot be created or written
     ├── SchemaError (ValueError)               an invalid or inconsistent schema
     ├── ModelFileError (ValueError)            a corrupt, foreign or incompatible model file
     ├── ConfigError (ValueError)               an invalid option or hyper-parameter
@@ -47,6 +48,7 @@ __all__ = [
     "NonFiniteError",
     "NotFittedError",
     "OutputExistsError",
+    "OutputPathError",
     "SchemaError",
     "SourceNotFoundError",
     "TargetError",
@@ -100,6 +102,10 @@ class UnknownFormatError(LookalikeError, ValueError):
 
 class OutputExistsError(LookalikeError, FileExistsError):
     """The output exists and ``overwrite`` was not asked for."""
+
+
+class OutputPathError(LookalikeError, OSError):
+    """An output path whose folder cannot be created or written (a file in the way, no access)."""
 
 
 class SchemaError(LookalikeError, ValueError):
