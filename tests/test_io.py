@@ -78,7 +78,9 @@ def test_csv_missing_tokens_and_text_columns(tmp_path):
 def test_csv_number_edge_cases(tmp_path):
     text = "hex,big,signs,date\n0x1F,99999999999999999999,+5,2020-01-02\n7,1,-2.5e1,2021-02-03\n"
     df = read_table(write(tmp_path, "t.csv", text))
-    assert dtypes(df) == {"hex": "object", "big": "float64", "signs": "float64", "date": "object"}
+    # an integer beyond int64 is kept exactly as text, never rounded to a float
+    assert dtypes(df) == {"hex": "object", "big": "object", "signs": "float64", "date": "object"}
+    assert df["big"].tolist() == ["99999999999999999999", "1"]
     assert df["signs"].tolist() == [5.0, -25.0]
     assert df["date"].tolist() == ["2020-01-02", "2021-02-03"]  # dates are left to the schema
 

@@ -16,6 +16,7 @@ Tree::
     │   ├── ColumnError                        a column that cannot be modelled as it is
     │   └── ColumnMismatchError                two tables that should share columns do not
     ├── SourceNotFoundError (FileNotFoundError) missing file, table or database
+    ├── SourceReadError (OSError)              an input that exists but cannot be read
     ├── UnknownFormatError (ValueError)        a source or output format we cannot read/write
     ├── OutputExistsError (FileExistsError)    refusing to overwrite without ``overwrite=True``
     ├── OutputPathError (OSError)              an output whose folder cannot be created or written
@@ -51,6 +52,7 @@ __all__ = [
     "OutputPathError",
     "SchemaError",
     "SourceNotFoundError",
+    "SourceReadError",
     "TargetError",
     "UnknownFormatError",
 ]
@@ -94,6 +96,10 @@ class ColumnMismatchError(DataError):
 
 class SourceNotFoundError(LookalikeError, FileNotFoundError):
     """A file, database or table named as a source does not exist."""
+
+
+class SourceReadError(LookalikeError, OSError):
+    """An input that exists but cannot be read (no permission, a pipe or device, an I/O error)."""
 
 
 class UnknownFormatError(LookalikeError, ValueError):

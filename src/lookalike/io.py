@@ -5,7 +5,13 @@ Every source (CSV, Parquet, DuckDB, SQL databases, pandas, polars, Arrow) goes t
 
 * integers -> ``Int64`` (nullable); floats -> ``float64`` (missing = NaN);
   booleans -> ``boolean``; dates and timestamps -> ``datetime64[ns]`` (time-zone-aware values are
-  converted to UTC and made naive); decimals -> ``float64``;
+  converted to UTC and made naive), or ``datetime64[us]`` when a value lies outside
+  1677-09-22 .. 2262-04-11 (a sentinel such as 9999-12-31 is kept as it is);
+  decimals -> ``float64`` when every value is exact as a float;
+* numbers that no numeric dtype holds exactly (integers beyond the 64-bit range, decimals with
+  more digits than a float keeps) -> ``object`` text, exactly as written: never rounded
+  (:func:`lookalike.schema.infer_schema` then models unique fixed-width ones as identifiers and
+  names the column otherwise);
 * everything else -> ``object`` holding Python ``str``, missing as ``None``.
 
 Missing values must be empty/null; NaN and infinity in a numeric column of a file or database
@@ -38,8 +44,10 @@ from lookalike.errors import (
     DuplicateColumnError,
     EmptyDataError,
     EncodingError,
+    LookalikeError,
     NonFiniteError,
     SourceNotFoundError,
+    SourceReadError,
     UnknownFormatError,
 )
 
@@ -58,6 +66,7 @@ _PARQUET_EXT = (".parquet", ".pq")
 _DB_EXT = (".duckdb", ".ddb", ".sqlite", ".sqlite3", ".db")
 _DELIMITERS = ",;\t|"
 _SNIFF_CHARS = 64 * 1024
+_DATE_SECONDS = (-62135596800, 253402300799)  # 0001-01-01 .. 9999-12-31T23:59:59, from 1970
 _COMMON_ENCODINGS = ("cp1252", "latin_1", "iso8859_15", "cp1251", "cp1250", "iso8859_2",
                      "cp932", "shift_jis", "euc_jp", "gb18030", "big5", "euc_kr", "cp949")
 
@@ -120,14 +129,50 @@ def read_table(
 
 
 def _read_path(path: Path, table, query, encoding, delimiter) -> pd.DataFrame:
-    if not path.exists():
+    _check_readable(path)
+    try:
+        return _read_file(path, table, query, encoding, delimiter)
+    except OSError as e:
+        if isinstance(e, LookalikeError):
+            raise
+        raise SourceReadError(f"cannot read {path}: {e.strerror or e}; check that the file is "
+                              "readable by this user (permissions) and on a mounted disk") from e
+
+
+def _check_readable(path: Path) -> None:
+    """Refuse, by name, a path that is missing, a folder, or not a regular file."""
+    try:
+        path.stat()
+    except FileNotFoundError:
         hint = f" (folder {path.parent} does not exist either)"
         if path.parent.is_dir():
             close = difflib.get_close_matches(path.name, os.listdir(path.parent), n=1)
             hint = f"; did you mean {path.parent / close[0]}?" if close else ""
-        raise SourceNotFoundError(f"input file {path} does not exist{hint}")
+        elif _first_file_above(path) is not None:
+            hint = f" ({_first_file_above(path)} is a file, not a folder)"
+        raise SourceNotFoundError(f"input file {path} does not exist{hint}") from None
+    except NotADirectoryError:
+        raise SourceNotFoundError(f"input file {path} does not exist ({_first_file_above(path)} "
+                                  "is a file, not a folder)") from None
+    except OSError as e:
+        raise SourceReadError(f"cannot open {path}: {e.strerror or e}; check the path and its "
+                              "folders' permissions") from e
     if path.is_dir():
         raise UnknownFormatError(f"{path} is a folder; give the path of a file inside it")
+    if not path.is_file():
+        raise SourceReadError(f"{path} is not a regular file (a pipe, socket or device); save "
+                              "the table to a file and read that")
+
+
+def _first_file_above(path: Path) -> Path | None:
+    """The nearest ancestor of ``path`` that is a regular file, if any."""
+    for parent in path.parents:
+        if parent.is_file():
+            return parent
+    return None
+
+
+def _read_file(path: Path, table, query, encoding, delimiter) -> pd.DataFrame:
     name = path.name.lower()
     if name.endswith(_DB_EXT):
         with open(path, "rb") as f:
@@ -164,6 +209,8 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> pd.Dat
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as e:
             raise DataError(f"{path} is not a valid gzip file ({e}); is it truncated?") from e
+    if encoding in (None, "detect"):
+        _check_text(data, path)
     text = _decode(data, path, encoding).removeprefix("\ufeff")
     if not text.strip():
         raise EmptyDataError(f"{path} is empty; it needs a header line and data rows")
@@ -192,8 +239,28 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> pd.Dat
                          str(path), nan_is_missing=False)
 
 
+_MAGIC = ((b"PAR1", "a Parquet file: name it .parquet"),
+          (b"PK\x03\x04", "a zip archive or an Excel workbook: export the sheet as CSV"),
+          (b"SQLite format 3\x00", "an SQLite database: name it .sqlite"),
+          (b"\x89PNG", "a PNG image"), (b"%PDF", "a PDF document"))
+
+
+def _check_text(data: bytes, path: Path) -> None:
+    """Refuse a binary file given as CSV (NUL bytes without a UTF-16 byte order mark)."""
+    head = data[:_SNIFF_CHARS]
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" not in head:
+        return
+    what = next((w for magic, w in _MAGIC if head.startswith(magic)), None)
+    raise DataError(f"{path} is a binary file, not CSV text ({what or 'it holds NUL bytes'}); "
+                    "give a CSV, Parquet or database file, or pass encoding='utf-16' if it is "
+                    "UTF-16 text without a byte order mark")
+
+
 def _type_text(col: pa.ChunkedArray) -> pa.Array:
-    """Strip a text column, mark NA tokens null, and cast to int64 or float64 if all values fit."""
+    """Strip a text column, mark NA tokens null, and cast to int64 or float64 if all values fit.
+
+    Integers beyond the 64-bit range stay text, exactly as written: a float would round them.
+    """
     arr = pc.utf8_trim_whitespace(col.combine_chunks())
     arr = pc.if_else(pc.is_in(arr, value_set=pa.array(NA_TOKENS)), pa.scalar(None, arr.type), arr)
     present = arr.drop_null()
@@ -204,13 +271,17 @@ def _type_text(col: pa.ChunkedArray) -> pa.Array:
     if pc.any(pc.starts_with(present, "+")).as_py():
         signed = pc.replace_substring_regex(arr, r"^\+", "")  # Arrow's int cast rejects "+5"
     head = signed.drop_null().slice(0, 1000)  # failed casts are slow: probe a few values first
-    for kind in (pa.int64(), pa.float64()):  # an integer beyond int64 falls through to float
-        try:
-            pc.cast(head, kind)
-            return pc.cast(signed, kind)
-        except pa.ArrowInvalid:
-            pass
-    return arr
+    try:
+        pc.cast(head, pa.int64())
+        return pc.cast(signed, pa.int64())
+    except pa.ArrowInvalid:
+        if pc.all(pc.match_substring_regex(signed.drop_null(), r"^-?[0-9]+$")).as_py():
+            return arr  # integers, some beyond int64: kept exactly as text
+    try:
+        pc.cast(head, pa.float64())
+        return pc.cast(signed, pa.float64())
+    except pa.ArrowInvalid:
+        return arr
 
 
 def _decode(data: bytes, path: Path, encoding: str | None) -> str:
@@ -470,22 +541,28 @@ def _column(arr: pa.Array, name: str, where: str, nan_is_missing: bool) -> pd.Se
     if pa.types.is_integer(t):
         try:
             return pd.Series(pd.Int64Dtype().__from_arrow__(arr.cast(pa.int64())))
-        except pa.ArrowInvalid:  # uint64 beyond int64
-            t = pa.float64()
-    if pa.types.is_floating(t) or pa.types.is_decimal(t):
+        except pa.ArrowInvalid:  # uint64 beyond int64: exact as text, never rounded
+            return pd.Series(arr.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
+    if pa.types.is_decimal(t):
+        return _decimal(arr)
+    if pa.types.is_floating(t):
         values = arr.cast(pa.float64(), safe=False)
         _check_finite(values, name, where, nan_is_missing)
         return pd.Series(values.to_numpy(zero_copy_only=False), dtype="float64")
     if pa.types.is_boolean(t):
         return pd.Series(pd.BooleanDtype().__from_arrow__(arr))
     if pa.types.is_timestamp(t) or pa.types.is_date(t):
+        stamps = arr.cast(pa.timestamp(t.unit if pa.types.is_timestamp(t) else "s"))
         try:
-            stamps = arr.cast(pa.timestamp(t.unit if pa.types.is_timestamp(t) else "s"))
             return stamps.cast(pa.timestamp("ns")).to_pandas().astype("datetime64[ns]")
-        except pa.ArrowInvalid as e:
-            raise DataError(f"column {name!r} in {where} has dates outside 1677-09-22 .. "
-                            "2262-04-11, which cannot be stored; replace sentinel dates such "
-                            "as 9999-12-31 with missing values") from e
+        except pa.ArrowInvalid:  # a date beyond 1677 .. 2262, e.g. 9999-12-31: microseconds
+            pass
+        first, last = pc.min_max(stamps.cast(pa.int64())).values()
+        unit_s = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.type.unit]
+        if first.as_py() < _DATE_SECONDS[0] * unit_s or last.as_py() > _DATE_SECONDS[1] * unit_s:
+            raise DataError(f"column {name!r} in {where} has dates outside the years 1 .. 9999, "
+                            "which cannot be written as dates; replace them with missing values")
+        return stamps.cast(pa.timestamp("us")).to_pandas().astype("datetime64[us]")
     if pa.types.is_null(t):
         return pd.Series([None] * len(arr), dtype=object)
     try:
@@ -494,6 +571,28 @@ def _column(arr: pa.Array, name: str, where: str, nan_is_missing: bool) -> pd.Se
         text = [None if v is None else v.decode("utf-8", "replace") if isinstance(v, bytes)
                 else str(v) for v in arr.to_pylist()]
     return pd.Series(text, dtype=object)
+
+
+def _decimal(arr: pa.Array) -> pd.Series:
+    """A decimal column as float64 if every value is exact as a float, else Int64 or exact text.
+
+    Exact: the float, written back at the column's scale, gives the same decimal (0.10 is, a
+    20-digit value is not).
+    """
+    floats = arr.cast(pa.float64(), safe=False)
+    try:
+        exact = arr.type.precision <= 15 or pc.all(pc.equal(floats.cast(arr.type, safe=False),
+                                                            arr)).as_py() is not False
+    except pa.ArrowInvalid:  # the float rounds past the column's precision
+        exact = False
+    if exact:
+        return pd.Series(floats.to_numpy(zero_copy_only=False), dtype="float64")
+    if arr.type.scale <= 0:
+        try:
+            return pd.Series(pd.Int64Dtype().__from_arrow__(arr.cast(pa.int64())))
+        except pa.ArrowInvalid:
+            pass
+    return pd.Series(arr.cast(pa.string()).to_numpy(zero_copy_only=False), dtype=object)
 
 
 def _check_finite(values: pa.Array, name: str, where: str, nan_is_missing: bool) -> None:
