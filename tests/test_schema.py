@@ -238,8 +238,10 @@ def test_declared_facts_win(adult_small, as_schema):
 
 def test_json_round_trip_file(tmp_path, adult_small):
     schema = infer_schema(adult_small.head(300))
-    path = schema.save(tmp_path / "adult.schema.json")
+    with pytest.warns(UserWarning, match=r"read from the data count as declared public"):
+        path = schema.save(tmp_path / "adult.schema.json")
     assert Schema.load(path) == schema
+    assert json.loads(path.read_text(encoding="utf-8"))["note"].startswith('Facts with "source"')
     entry = json.loads(path.read_text(encoding="utf-8"))["columns"][0]
     assert entry == {
         "name": "age",
@@ -249,7 +251,13 @@ def test_json_round_trip_file(tmp_path, adult_small):
     }
     with pytest.raises(OutputExistsError, match="already exists"):
         schema.save(path)
-    schema.save(path, overwrite=True)
+    with pytest.warns(UserWarning):
+        schema.save(path, overwrite=True)
+    declared = schema.as_declared()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing read from the data: no note, no warning
+        declared.save(path, overwrite=True)
+    assert "note" not in json.loads(path.read_text(encoding="utf-8"))
 
 
 def test_json_round_trip_every_kind():

@@ -6,8 +6,16 @@ records where it came from (``"declared"`` by the user, ``"data"`` read from the
 table, or a DP release). In DP mode only declared or DP-released facts may shape a model; facts
 read from the data are free only for non-DP fits.
 
-The JSON form is meant to be edited: a fact written as a plain value counts as declared, a fact
-written as ``{"value": ..., "source": ...}`` keeps its recorded source.
+The JSON form is meant to be edited (``lookalike inspect`` writes it). :meth:`Schema.load` and
+:meth:`Schema.from_dict` read it back as written: a plain value counts as declared, a fact
+written as ``{"value": ..., "source": ...}`` keeps its recorded source. A schema handed to a fit
+as a file or dict is the user's declaration (:func:`as_schema`): every fact it states counts as
+declared public, whatever source it records; to fix kinds only, state only the kinds.
+
+Numbers that no numeric dtype holds exactly are never rounded: a column of unique fixed-width
+integers beyond the 64-bit range (20-digit keys) is an identifier kept as text; any other such
+column is refused by name, with the kinds to declare instead. Dates beyond 2262 (a sentinel
+such as 9999-12-31) are modelled like any date, held as ``datetime64[us]``.
 
 >>> import pandas as pd
 >>> df = pd.DataFrame({"age": [23, 35, 47, 51, 62] * 4, "sex": ["F", "M", "M", "F", "M"] * 4})
@@ -23,9 +31,10 @@ from lookalike.schema._columns import MIN_ROWS, Column, Kind
 from lookalike.schema._datetimes import datetime_to_number, number_to_datetime, parse_datetime
 from lookalike.schema._infer import as_schema, infer_schema, resolve_schema
 from lookalike.schema._json import SCHEMA_FORMAT, SCHEMA_VERSION
-from lookalike.schema._schema import Schema
+from lookalike.schema._schema import DATA_FACTS_NOTE, Schema
 
 __all__ = [
+    "DATA_FACTS_NOTE",
     "MIN_ROWS",
     "SCHEMA_FORMAT",
     "SCHEMA_VERSION",

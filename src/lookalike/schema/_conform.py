@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from lookalike.errors import ColumnMismatchError, MixedTypesError, NonFiniteError, SchemaError
+from lookalike.errors import (
+    ColumnError,
+    ColumnMismatchError,
+    MixedTypesError,
+    NonFiniteError,
+    SchemaError,
+)
 from lookalike.schema._columns import Column, Kind
 from lookalike.schema._datetimes import datetime_to_number, number_to_datetime, parse_datetime
 
@@ -46,6 +52,7 @@ def _conform_column(s: pd.Series, col: Column, notes: list[str]) -> pd.Series:
     s = s.reset_index(drop=True)
     kind = col.kind
     if kind in (Kind.INTEGER, Kind.FLOAT):
+        original = s
         if not pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype):
             num = pd.to_numeric(s, errors="coerce")
             bad = s[num.isna() & s.notna()]
@@ -63,6 +70,13 @@ def _conform_column(s: pd.Series, col: Column, notes: list[str]) -> pd.Series:
                 "mark them missing"
             )
         values = _clip(values, col, notes)
+        if kind is Kind.INTEGER and (big := np.abs(values) >= 2.0**63).any():
+            i = int(np.flatnonzero(big)[0])
+            raise ColumnError(
+                f"column {col.name!r} is declared integer but holds values beyond the 64-bit "
+                f"range (e.g. row {i + 1}: {original.iloc[i]}); declare it 'float' to model it "
+                "rounded, or 'identifier', 'categorical' or 'text' to keep it exactly"
+            )
         if kind is Kind.INTEGER:
             frac = np.mod(values[~np.isnan(values)], 1) != 0
             if frac.any():

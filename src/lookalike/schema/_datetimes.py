@@ -80,14 +80,19 @@ def _two_digit_pivot(text: pd.Series, fmt: str) -> int:
 def parse_datetime(s: pd.Series, fmt: str | None, pivot_year: int | None = None) -> pd.Series:
     """Parse ``s`` with strftime ``fmt``; two-digit years after ``pivot_year`` go back 100 years.
 
+    The result is ``datetime64[ns]``, or ``datetime64[us]`` when a date lies outside
+    1677-09-22 .. 2262-04-11 (a sentinel such as 9999-12-31 is kept, not lost).
+
     >>> parse_datetime(pd.Series(["4/18/47", "2/6/85"]), "%m/%d/%y", 2026).dt.year.tolist()
     [1947, 1985]
+    >>> parse_datetime(pd.Series(["2020-01-31", "9999-12-31"]), "%Y-%m-%d").dt.year.tolist()
+    [2020, 9999]
     """
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         out = s
         if getattr(out.dt, "tz", None) is not None:
             out = out.dt.tz_convert("UTC").dt.tz_localize(None)
-        return out.astype("datetime64[ns]")
+        return fit_resolution(out)
     out = pd.to_datetime(s, format=fmt, errors="coerce") if fmt else pd.to_datetime(s, errors="coerce")
     if fmt and "%y" in fmt and pivot_year is not None:
         late = out.dt.year > pivot_year
@@ -96,30 +101,66 @@ def parse_datetime(s: pd.Series, fmt: str | None, pivot_year: int | None = None)
         early = out.dt.year <= pivot_year - 100
         if early.any():
             out = out.where(~early, out + pd.DateOffset(years=100))
-    return out.astype("datetime64[ns]")
+    return fit_resolution(out)
+
+
+def fit_resolution(s: pd.Series) -> pd.Series:
+    """``s`` as ``datetime64[ns]`` if every value fits (1677-09-22 .. 2262-04-11), else ``[us]``.
+
+    Microseconds reach ±290,000 years; a value beyond that raises ``OutOfBoundsDatetime``.
+    """
+    try:
+        return s.astype("datetime64[ns]")
+    except pd.errors.OutOfBoundsDatetime:
+        return s.astype("datetime64[us]")
+
+
+_PER_SECOND = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+_NS_SECONDS = 9.2e9  # datetime64[ns] holds about ±9.22e9 s around 1970
+DATE_RANGE = ("0001-01-01", "9999-12-31T23:59:59")
+"""The dates lookalike models: those an ISO date can write (Python's ``datetime`` range)."""
+_DATE_SECONDS = (-62135596800.0, 253402300799.0)  # DATE_RANGE in seconds since 1970
 
 
 def datetime_to_number(values: Any, unit: str | None) -> Any:
-    """Datetimes to float time since 1970-01-01 in ``unit`` ("D" days or "s" seconds)."""
+    """Datetimes to float time since 1970-01-01 in ``unit`` ("D" days or "s" seconds).
+
+    Any resolution (ns, us, ms, s) is read in its own unit, so dates beyond 2262 convert too.
+    """
     scale = 86400.0 if unit == "D" else 1.0
     if isinstance(values, pd.Timestamp):
-        return values.value / 1e9 / scale
-    v = pd.to_datetime(pd.Series(values)).astype("datetime64[ns]")
-    out = v.astype("int64").to_numpy(dtype=float) / 1e9 / scale
+        return int(values.asm8.view("i8")) / _PER_SECOND[values.unit] / scale
+    v = pd.Series(values)
+    if not pd.api.types.is_datetime64_any_dtype(v.dtype):
+        v = pd.to_datetime(v)
+    if getattr(v.dt, "tz", None) is not None:
+        v = v.dt.tz_convert("UTC").dt.tz_localize(None)
+    per_second = _PER_SECOND[np.datetime_data(v.dtype)[0]]
+    out = v.astype("int64").to_numpy(dtype=float) / per_second / scale
     out[v.isna().to_numpy()] = np.nan
     return out
 
 
 def number_to_datetime(values: np.ndarray, unit: str | None) -> pd.Series:
-    """Inverse of :func:`datetime_to_number`; days are rounded to whole days."""
+    """Inverse of :func:`datetime_to_number`, rounded to whole days ("D") or seconds.
+
+    The result is ``datetime64[ns]``, or ``datetime64[us]`` when a value lies beyond
+    1677 .. 2262; values outside :data:`DATE_RANGE` (years 1 .. 9999) are clipped to it.
+
+    >>> number_to_datetime(np.array([0.0, 2932896.0, 3e6]), "D").dt.year.tolist()
+    [1970, 9999, 9999]
+    """
+    scale = 86400.0 if unit == "D" else 1.0
+    lo, hi = np.ceil(_DATE_SECONDS[0] / scale), np.floor(_DATE_SECONDS[1] / scale)
     values = np.asarray(values, dtype=float)
-    if unit == "D":
-        values = np.round(values) * 86400.0
+    missing = np.isnan(values)
+    seconds = np.clip(np.round(np.where(missing, 0, values)), lo, hi) * scale
+    if np.all(np.abs(seconds) < _NS_SECONDS):
+        ns = pd.array((seconds * 1e9).astype("int64"))
+        out = pd.Series(pd.to_datetime(ns, unit="ns"))
     else:
-        values = np.round(values)
-    ns = pd.array(np.where(np.isnan(values), 0, values * 1e9).astype("int64"))
-    out = pd.Series(pd.to_datetime(ns, unit="ns"))
-    out[np.isnan(values)] = pd.NaT
+        out = pd.Series((seconds * 1e6).astype("int64").view("datetime64[us]"))
+    out[missing] = pd.NaT
     return out
 
 

@@ -30,14 +30,20 @@ def _identifier_format(values: pd.Series, strict: bool = False) -> str | None:
     """A regular expression of fixed-width character classes matching every value.
 
     Numeric identifiers return ``"integer"``. With ``strict``, return None unless all values
-    share one length and at least one position is a character class (keys, not words).
+    share one length and at least one position is a character class (keys, not words); without
+    it, keys of several lengths get one fixed width (digits only if they are all digits).
     """
     if pd.api.types.is_numeric_dtype(values.dtype):
         return "integer"
     text = values.astype(str)
     lengths = text.str.len().unique()
     if len(lengths) != 1 or lengths[0] == 0 or lengths[0] > 64:
-        return None if strict else f"[A-Za-z0-9]{{{int(text.str.len().max())}}}"
+        if strict:
+            return None
+        width = int(text.str.len().max())
+        if width > 1 and text.str.fullmatch(r"[0-9]+").all():  # numbers written as text
+            return f"[1-9][0-9]{{{width - 1}}}"
+        return f"[A-Za-z0-9]{{{width}}}"
     arr = np.array([list(v) for v in text.iloc[:20000]])
     parts: list[str] = []
     for pos in range(arr.shape[1]):

@@ -10,6 +10,7 @@ import os
 import re
 import warnings
 from collections.abc import Iterable, Mapping
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import numpy as np
@@ -35,12 +36,28 @@ from lookalike.schema._schema import Schema
 
 
 def as_schema(schema: Schema | Mapping | str | os.PathLike) -> Schema:
-    """A Schema from a Schema, its dict form, or the path of its JSON file."""
+    """A Schema from a Schema (kept as it is), or the user's declaration as a dict or JSON file.
+
+    A dict or file is a declaration: every fact it states counts as declared public, whatever
+    source it records (a file written by ``lookalike inspect`` says "data"; once handed back,
+    it is the user's word). To fix kinds only, state only the kinds: the facts left out are
+    read from the data, or discovered under DP. A :class:`Schema` object keeps the sources it
+    records (an inferred one says "data"); :meth:`Schema.as_declared` declares it whole.
+
+    >>> as_schema({"columns": [{"name": "age", "kind": "integer",
+    ...            "bounds": {"value": [0, 120], "source": "data"}}]}).source("age", "bounds")
+    'declared'
+    """
     if isinstance(schema, Schema):
         return schema
     if isinstance(schema, Mapping):
-        return Schema.from_dict(schema)
-    return Schema.load(schema)
+        return Schema.from_dict(schema).as_declared()
+    if not isinstance(schema, str | os.PathLike):
+        raise SchemaError(
+            f"a schema is a Schema, its dict form or the path of its JSON file, not a "
+            f"{type(schema).__name__}"
+        )
+    return Schema.load(schema).as_declared()
 
 
 def resolve_schema(
@@ -48,10 +65,11 @@ def resolve_schema(
 ) -> Schema:
     """The schema to model ``data`` with: inferred, given whole, or completed from the data.
 
-    A given schema (object, dict or JSON file) is used as it is when it describes every
-    column completely; when it leaves columns or facts out (a column missing, a categorical
-    without categories, ``nullable`` not written) the rest is inferred from the data and
-    every declared fact is kept.
+    A given schema (object, dict or JSON file, read by :func:`as_schema`: a dict or file is
+    declared whole) is used as it is when it describes every column completely; when it
+    leaves columns or facts out (a column missing, a categorical without categories,
+    ``nullable`` not written) the rest is inferred from the data and every declared fact is
+    kept.
     """
     if schema is None:
         return infer_schema(data)
@@ -76,10 +94,12 @@ def infer_schema(
 ) -> Schema:
     """Infer each column's kind and domain from ``data``; declared facts win.
 
-    Facts read here are marked ``"data"``: they describe the private table and are free only
-    in non-DP fits. ``max_categories`` caps the distinct values of a categorical column
-    (default: half the rows, at least 20). Raises a :class:`ColumnError` for columns that
-    cannot be modelled (entirely missing, constant, too many categories), naming the fix.
+    ``declared`` is a Schema (its declared facts win) or a dict (a declaration: all its
+    facts win, see :func:`as_schema`). Facts read here are marked ``"data"``: they describe
+    the private table and are free only in non-DP fits. ``max_categories`` caps the distinct
+    values of a categorical column (default: half the rows, at least 20). Raises a
+    :class:`ColumnError` for columns that cannot be modelled (entirely missing, constant, too
+    many categories, numbers that only rounding would fit in a numeric dtype), naming the fix.
     """
     if not isinstance(data, pd.DataFrame):
         raise SchemaError(f"infer_schema needs a pandas DataFrame, got {type(data).__name__}")
@@ -96,7 +116,7 @@ def infer_schema(
             f"lookalike needs at least {MIN_ROWS} rows to model it"
         )
     if declared is not None and not isinstance(declared, Schema):
-        declared = Schema.from_dict(declared)
+        declared = as_schema(declared)
     limit = max_categories or max(20, len(data) // 2)
     columns = []
     for name in data.columns:
@@ -158,6 +178,9 @@ def _infer_kind(name: str, s: pd.Series, nonnull: pd.Series, limit: int) -> Kind
         kind = Kind.BOOLEAN
     elif pd.api.types.is_datetime64_any_dtype(s.dtype):
         kind = Kind.DATETIME
+    elif _beyond_int64(nonnull):  # e.g. uint64 keys: as text, so that none is rounded
+        text = nonnull.astype(str)
+        kind = _inexact_kind(name, text, _inexact_numbers(text), n_distinct)
     elif pd.api.types.is_numeric_dtype(s.dtype):
         values = _to_number(nonnull, name)
         integral = bool(np.all(np.mod(values, 1) == 0))
@@ -190,6 +213,9 @@ def _infer_text_kind(name: str, s: pd.Series, nonnull: pd.Series, n_distinct: in
                 f"column {name!r} holds infinite or NaN values (rows {rows}); "
                 "write missing values as empty fields and replace infinite values"
             )
+        inexact = _inexact_numbers(text)
+        if inexact is not None:
+            return _inexact_kind(name, text, inexact, n_distinct)
         raise MixedTypesError(
             f"column {name!r} holds numbers stored as text; convert it to a numeric dtype "
             "or declare its kind in a schema"
@@ -236,3 +262,58 @@ def _to_number(s: pd.Series, name: str) -> np.ndarray:
 
 def _py(v: Any, kind: Kind) -> Any:
     return int(v) if kind is Kind.INTEGER else float(v)
+
+
+# -------------------------------------------------------------------- numbers no dtype holds
+_INTEGER = re.compile(r"^[+-]?[0-9]+$")
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _beyond_int64(nonnull: pd.Series) -> bool:
+    """Whether an integer column holds values outside int64 (only uint64 can)."""
+    return pd.api.types.is_unsigned_integer_dtype(nonnull.dtype) and bool(
+        len(nonnull) and nonnull.max() > _INT64[1]
+    )
+
+
+def _inexact_numbers(text: pd.Series) -> pd.Series | None:
+    """The values of an all-numeric text column that no numeric dtype holds exactly, or None.
+
+    Integers beyond int64 would be rounded as floats; decimals with more significant digits
+    than a float keeps (about 16) would lose them.
+    """
+    integers = text.str.fullmatch(_INTEGER)
+    if integers.all():
+        big = text[text.map(lambda v: not _INT64[0] <= int(v) <= _INT64[1])]
+    else:
+        big = text[text.map(lambda v: not _exact_float(v))]
+    return big if len(big) else None
+
+
+def _exact_float(v: str) -> bool:
+    try:
+        return Decimal(v) == Decimal(repr(float(v)))
+    except (InvalidOperation, ValueError):
+        return True  # not a plain decimal: left to the caller's message
+
+
+def _inexact_kind(name: str, text: pd.Series, inexact: pd.Series, n_distinct: int) -> Kind:
+    """IDENTIFIER for unique keys that are fixed-width or named like a key; otherwise refused.
+
+    Such keys are kept exactly as text; anything else would have to be rounded to be modelled
+    as a number, so the column is named with the ways to keep it exact.
+    """
+    integers = bool(text.str.fullmatch(_INTEGER).all())
+    unique = n_distinct == len(text) and len(text) >= MIN_ROWS
+    fixed = text.str.len().nunique() == 1
+    if integers and unique and (fixed or _ID_NAME.search(name)):
+        return Kind.IDENTIFIER
+    row, value = next(iter(inexact.items()))
+    what = ("integers beyond the 64-bit range" if integers
+            else "decimals with more digits than a float keeps")
+    raise ColumnError(
+        f"column {name!r} holds {what} (e.g. row {row + 1}: {value}), which cannot be modelled as "
+        "numbers without rounding them; declare it 'identifier' (unique keys, kept exactly), "
+        "'categorical' or 'text' in a schema (CLI: --schema), 'float' to model it rounded, or "
+        f"drop it (CLI: --drop {name!r})"
+    )

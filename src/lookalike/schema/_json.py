@@ -10,16 +10,17 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from lookalike.errors import SchemaError
 from lookalike.schema._columns import _FACTS, Column, Kind
+from lookalike.schema._facts import check_facts
 
 if TYPE_CHECKING:
     from lookalike.schema._schema import Schema
 
 SCHEMA_FORMAT = "lookalike-schema"
 SCHEMA_VERSION = 1
+_TOP = ("format", "version", "note", "n_rows", "columns")
 
 
 def schema_to_dict(schema: Schema) -> dict:
@@ -46,6 +47,9 @@ def schema_parts_from_dict(d: Mapping) -> tuple[tuple[Column, ...], int | None, 
     """Columns, row count and its source from a schema's dict form, checked."""
     if not isinstance(d, Mapping) or not isinstance(d.get("columns"), list):
         raise SchemaError("a schema is a JSON object with a 'columns' list")
+    unknown = sorted(set(d) - set(_TOP))
+    if unknown:
+        raise SchemaError(f"unknown schema fields {unknown} at the top level; known: {list(_TOP)}")
     if d.get("format", SCHEMA_FORMAT) != SCHEMA_FORMAT:
         raise SchemaError(f"not a lookalike schema (format {d.get('format')!r})")
     try:
@@ -58,8 +62,11 @@ def schema_parts_from_dict(d: Mapping) -> tuple[tuple[Column, ...], int | None, 
             f"({SCHEMA_VERSION}); upgrade lookalike"
         )
     columns = [_column_from_dict(entry, i) for i, entry in enumerate(d["columns"])]
-    n_rows, n_src = _unpack(d.get("n_rows"))
-    return tuple(columns), None if n_rows is None else int(n_rows), n_src
+    n_rows, n_src = _unpack(d.get("n_rows"), "n_rows")
+    whole = isinstance(n_rows, int) and not isinstance(n_rows, bool)
+    if n_rows is not None and (not whole or n_rows < 0):
+        raise SchemaError(f"n_rows must be a whole number of rows (0 or more), got {n_rows!r}")
+    return tuple(columns), n_rows, n_src
 
 
 def _jsonable(v: Any) -> Any:
@@ -72,10 +79,20 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def _unpack(entry: Any) -> tuple[Any, str | None]:
-    if isinstance(entry, Mapping) and "value" in entry:
-        return entry["value"], str(entry.get("source", "declared"))
-    return entry, (None if entry is None else "declared")
+def _unpack(entry: Any, where: str) -> tuple[Any, str | None]:
+    """A fact's value and source: ``{"value": v, "source": s}``, or a plain value (declared)."""
+    if not isinstance(entry, Mapping):
+        return entry, (None if entry is None else "declared")
+    extra = sorted(set(entry) - {"value", "source"})
+    if "value" not in entry or extra:
+        raise SchemaError(
+            f"{where} is written as an object: it must be {{\"value\": ..., \"source\": ...}} "
+            f"(got the fields {sorted(entry)}), or a plain value"
+        )
+    source = entry.get("source", "declared")
+    if not isinstance(source, str) or not source:
+        raise SchemaError(f"{where}: source must be a text such as \"declared\", got {source!r}")
+    return entry["value"], source
 
 
 def _column_from_dict(entry: Mapping, i: int) -> Column:
@@ -84,40 +101,20 @@ def _column_from_dict(entry: Mapping, i: int) -> Column:
     name = str(entry["name"])
     unknown = set(entry) - {"name", *_FACTS}
     if unknown:
-        raise SchemaError(f"column {name!r}: unknown schema fields {sorted(unknown)}; known: {_FACTS}")
+        raise SchemaError(
+            f"column {name!r}: unknown schema fields {sorted(unknown)}; known: {_FACTS}"
+        )
     facts: dict[str, Any] = {}
     sources: dict[str, str] = {}
     for fact in _FACTS:
-        value, src = _unpack(entry.get(fact))
+        value, src = _unpack(entry.get(fact), f"column {name!r}: {fact}")
         if value is None:
             continue
         facts[fact] = value
         sources[fact] = src or "declared"
     if "kind" not in facts:
         raise SchemaError(f"column {name!r} has no 'kind'; one of {[k.value for k in Kind]}")
-    try:
-        facts["kind"] = Kind(facts["kind"])
-    except ValueError:
-        raise SchemaError(
-            f"column {name!r}: unknown kind {facts['kind']!r}; one of {[k.value for k in Kind]}"
-        ) from None
-    for fact in ("categories", "bounds"):
-        if fact in facts:
-            facts[fact] = tuple(facts[fact])
-    if "bounds" in facts and (len(facts["bounds"]) != 2):
-        raise SchemaError(f"column {name!r}: bounds must be [low, high], got {facts['bounds']}")
-    if "bounds" in facts:
-        lo, hi = facts["bounds"]
-        try:
-            ordered = pd.Timestamp(lo) <= pd.Timestamp(hi) if facts["kind"] is Kind.DATETIME else lo <= hi
-        except (TypeError, ValueError):
-            raise SchemaError(
-                f"column {name!r}: bounds [{lo!r}, {hi!r}] are not two {facts['kind'].value} values"
-            ) from None
-        if not ordered:
-            raise SchemaError(f"column {name!r}: bounds [{lo}, {hi}] are not low <= high")
-    if "nullable" in facts:
-        facts["nullable"] = bool(facts["nullable"])
-    else:  # not written: read it from the data (see resolve_schema)
+    facts = check_facts(name, facts, sources)
+    if "nullable" not in facts:  # not written: read it from the data (see resolve_schema)
         facts["nullable"], sources["nullable"] = False, "default"
     return Column(name=name, sources=sources, **facts)

@@ -14,9 +14,19 @@ import pandas as pd
 
 from lookalike._files import atomic_output
 from lookalike.errors import SchemaError, SourceNotFoundError
-from lookalike.schema._columns import Column
+from lookalike.schema._columns import _FACTS, Column
 from lookalike.schema._conform import conform_frame
 from lookalike.schema._json import schema_parts_from_dict, schema_to_dict
+
+DATA_FACTS_NOTE = (
+    'Facts with "source": "data" were read from the private table. Handed back as a schema '
+    "(--schema, or schema= as a path or dict), every fact in this file counts as declared "
+    "public: a differentially private fit then uses these categories and bounds as they are, "
+    "without spending budget on them, and a value that occurs once in the data (a rare "
+    "category, the minimum, the maximum) becomes visible in the released model. Delete the "
+    'facts you do not want to make public (keep "kind") to have them discovered under DP, or '
+    "replace them with public knowledge (e.g. bounds [0, 120] for an age)."
+)
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,28 @@ class Schema:
     def source(self, column: str, fact: str) -> str | None:
         return self[column].source(fact)
 
+    def as_declared(self) -> Schema:
+        """A copy in which every fact the schema states counts as declared public.
+
+        This is what handing a schema over as JSON (a dict or a file) means: the facts it
+        states are the user's declaration, whatever source they record. A fact not stated (a
+        ``nullable`` left to the data) stays unstated. In a DP fit declared facts are public:
+        categories and bounds copied from the data then show their rare values in the model.
+
+        >>> s = Schema.from_dict({"columns": [{"name": "age", "kind": "integer",
+        ...                          "bounds": {"value": [0, 99], "source": "data"}}]})
+        >>> s.source("age", "bounds"), s.as_declared().source("age", "bounds")
+        ('data', 'declared')
+        """
+        cols = []
+        for c in self.columns:
+            stated = [f for f in _FACTS if getattr(c, f) is not None]
+            sources = {f: "default" if c.sources.get(f) == "default" else "declared"
+                       for f in stated}
+            cols.append(dataclasses.replace(c, sources=sources))
+        n_src = None if self.n_rows is None else "declared"
+        return dataclasses.replace(self, columns=tuple(cols), n_rows_source=n_src)
+
     def with_column(self, column: Column) -> Schema:
         """A copy with ``column`` replacing the one of the same name."""
         cols = tuple(column if c.name == column.name else c for c in self.columns)
@@ -88,16 +120,49 @@ class Schema:
         return cls.from_dict(d)
 
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
+        """Write the JSON form; facts read from the data get a note and a warning.
+
+        Handed back, the file is a declaration (:func:`as_schema`): the note in it and the
+        warning say what that makes public.
+        """
+        d = self.to_dict()
+        from_data = any(s == "data" for c in self.columns for s in c.sources.values())
+        if from_data:
+            d = {"note": DATA_FACTS_NOTE, **d}
         with atomic_output(path, overwrite=overwrite) as tmp:
-            tmp.write_text(self.to_json() + "\n", encoding="utf-8")
+            tmp.write_text(json.dumps(d, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        if from_data:
+            warnings.warn(
+                f"{path}: categories and bounds read from the data count as declared public when "
+                "the file is handed back (CLI: --schema): a DP fit then shows them in the model, "
+                "even a value that occurs once (a rare category, the minimum, the maximum); "
+                'delete those facts (keep "kind") or replace them with public knowledge first',
+                stacklevel=2,
+            )
         return Path(path)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Schema:
+        """Read a schema file as written, each fact keeping its recorded source.
+
+        To use a file as the user's declaration, read it with :func:`as_schema`.
+        """
         p = Path(path)
-        if not p.is_file():
+        if p.is_dir():
+            raise SchemaError(f"schema file {p} is a folder; give the path of a JSON file")
+        if not p.exists():
             raise SourceNotFoundError(f"schema file {p} does not exist")
-        return cls.from_json(p.read_text(encoding="utf-8"))
+        try:
+            text = p.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise SchemaError(f"schema file {p} is not UTF-8 text ({e.reason} at byte {e.start}); "
+                              "save it as UTF-8 JSON") from None
+        except OSError as e:
+            raise SchemaError(f"cannot read schema file {p}: {e.strerror or e}") from None
+        try:
+            return cls.from_json(text)
+        except SchemaError as e:
+            raise SchemaError(f"schema file {p}: {e}") from None
 
     # ---------------------------------------------------------------- data conformance
     def conform(self, df: pd.DataFrame, *, actions: list[str] | None = None) -> pd.DataFrame:
