@@ -9,7 +9,7 @@ marginal distances of the benchmark protocol live in :mod:`lookalike.evaluate.ma
 >>> import dataclasses
 >>> from lookalike.evaluate import Evaluation
 >>> [f.name for f in dataclasses.fields(Evaluation)]
-['meta', 'fidelity', 'utility', 'detection', 'queries', 'sentences']
+['meta', 'fidelity', 'utility', 'detection', 'queries', 'verdict_sentences']
 """
 
 from lookalike.evaluate.api import evaluate

@@ -225,7 +225,7 @@ class Meta(_Json):
 class Evaluation(_Json):
     """Everything :func:`lookalike.evaluate.evaluate` measured; ``to_json()`` for the report.
 
-    ``sentences`` is the plain-language verdict, worded once by
+    ``verdict_sentences`` is the plain-language verdict, worded once by
     :func:`lookalike.evaluate.verdict.sentences` when the evaluation is made, and stored
     (``"verdict"`` in the JSON form).
 
@@ -238,7 +238,7 @@ class Evaluation(_Json):
     ['association_error', 'detection_auc', 'fidelity_2way', 'median_query_error', 'utility_ratio']
     >>> ev.headline()["utility_ratio"] is None
     True
-    >>> ev.to_dict()["verdict"] == ev.verdict() == list(ev.sentences)
+    >>> ev.to_dict()["verdict"] == ev.verdict() == list(ev.verdict_sentences)
     True
     """
 
@@ -247,8 +247,8 @@ class Evaluation(_Json):
     utility: Utility | None
     detection: Detection
     queries: Queries
-    sentences: tuple[str, ...]
-    _json_names: ClassVar[dict[str, str]] = {"sentences": "verdict"}
+    verdict_sentences: tuple[str, ...]
+    _json_names: ClassVar[dict[str, str]] = {"verdict_sentences": "verdict"}
 
     def to_json(self, indent: int | None = 2) -> str:
         """The result as JSON text (strict: no NaN)."""
@@ -269,4 +269,4 @@ class Evaluation(_Json):
 
     def verdict(self) -> list[str]:
         """The stored plain-language sentences; thresholds in :mod:`lookalike.evaluate.verdict`."""
-        return list(self.sentences)
+        return list(self.verdict_sentences)
