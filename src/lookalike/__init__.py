@@ -5,36 +5,44 @@
 >>> model = lookalike.get_synthesizer("cart").fit(real, seed=0)
 >>> model.sample(5, seed=0).shape
 (5, 15)
+
+The public names are imported on first use, so that ``import lookalike`` (and the command's
+start-up, which an interrupt may hit) stays cheap.
 """
 
-from lookalike._version import __version__  # noqa: E402
+from __future__ import annotations
 
-from lookalike.api import fit, synthesize  # noqa: E402
-from lookalike.demo import load_demo  # noqa: E402
-from lookalike.errors import LookalikeError  # noqa: E402
-from lookalike.io import read_table, write_table  # noqa: E402
-from lookalike.schema import Column, Kind, Schema, infer_schema  # noqa: E402
-from lookalike.synthesizers import (  # noqa: E402
-    Synthesizer,
-    available,
-    get_synthesizer,
-    load_synthesizer,
-)
+from lookalike._version import __version__  # noqa: F401  (public)
 
-__all__ = [
-    "Column",
-    "Kind",
-    "LookalikeError",
-    "Schema",
-    "Synthesizer",
-    "__version__",
-    "available",
-    "fit",
-    "get_synthesizer",
-    "infer_schema",
-    "load_demo",
-    "load_synthesizer",
-    "read_table",
-    "synthesize",
-    "write_table",
-]
+_EXPORTS = {
+    "Column": "lookalike.schema",
+    "Kind": "lookalike.schema",
+    "LookalikeError": "lookalike.errors",
+    "Schema": "lookalike.schema",
+    "Synthesizer": "lookalike.synthesizers",
+    "available": "lookalike.synthesizers",
+    "fit": "lookalike.api",
+    "get_synthesizer": "lookalike.synthesizers",
+    "infer_schema": "lookalike.schema",
+    "load_demo": "lookalike.demo",
+    "load_synthesizer": "lookalike.synthesizers",
+    "read_table": "lookalike.io",
+    "synthesize": "lookalike.api",
+    "write_table": "lookalike.io",
+}
+
+__all__ = sorted([*_EXPORTS, "__version__"])
+
+
+def __getattr__(name: str) -> object:
+    if name in _EXPORTS:
+        import importlib
+
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'lookalike' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -6,22 +6,26 @@ errors become one red line on stderr and exit code 1, never a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sys
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from lookalike import __version__
 from lookalike._files import check_writable
 from lookalike._progress import progress, set_quiet
+from lookalike._version import __version__
 from lookalike.api import load_data
-from lookalike.errors import ConfigError, LookalikeError
+from lookalike.errors import ColumnMismatchError, ConditionError, ConfigError, LookalikeError
 from lookalike.io import write_table
 from lookalike.schema import resolve_schema
 from lookalike.synthesizers import available, get_synthesizer, load_synthesizer
@@ -137,16 +141,42 @@ def _parse_pairs(items: list[str] | None, option: str) -> dict[str, Any]:
 
 
 def _run(action: Callable[[], None]) -> None:
-    """Run a command body; library errors become one line and exit code 1."""
+    """Run a command body; library errors become one line and exit code 1, never a traceback.
+
+    Ctrl-C ends with exit code 130 and one line; anything else unexpected is reported as an
+    internal error in one line (exit code 2; set LOOKALIKE_DEBUG=1 for the traceback).
+    """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             action()
         except LookalikeError as e:
             _print_warnings(caught)
-            err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+            _error(str(e))
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            _print_warnings(caught)
+            _error("interrupted; no output was written or replaced by the interrupted step")
+            raise typer.Exit(130) from None
+        except (typer.Exit, typer.Abort, SystemExit):
+            raise
+        except Exception as e:
+            if os.environ.get("LOOKALIKE_DEBUG"):
+                raise
+            _print_warnings(caught)
+            _error(f"internal error ({type(e).__name__}: {e}); please report it with the command "
+                   "that caused it (LOOKALIKE_DEBUG=1 shows the traceback)")
+            raise typer.Exit(2) from None
     _print_warnings(caught)
+
+
+def _error(message: str) -> None:
+    err.print("[bold red]error:[/] " + escape(message), highlight=False, soft_wrap=True)
+
+
+def _q(value: Any) -> str:
+    """User text (paths, names) safe inside a rich markup string."""
+    return escape(str(value))
 
 
 def _print_warnings(caught: list) -> None:
@@ -157,7 +187,7 @@ def _print_warnings(caught: list) -> None:
         msg = str(w.message)
         if msg not in seen:
             seen.add(msg)
-            err.print(f"[yellow]warning:[/] {msg}", highlight=False, soft_wrap=True)
+            err.print("[yellow]warning:[/] " + escape(msg), highlight=False, soft_wrap=True)
 
 
 def _version(value: bool) -> None:
@@ -263,23 +293,18 @@ def fit(
     """Fit a synthesizer to DATA and save the model to one file (no raw rows for DP models)."""
 
     def body() -> None:
-        from lookalike.api import fit as api_fit
+        from lookalike.api import open_input, prepare_fit
 
-        check_writable(output, overwrite=overwrite)
-        model = api_fit(
-            data,
-            synthesizer,
-            schema=schema,
-            drop=drop or (),
-            read_options=_read_options(table, query, encoding, delimiter),
-            seed=seed,
-            **_dp_options(data, epsilon, delta, dataset, ledger),
-            **_parse_pairs(param, "--param"),
-        )
+        model, request = prepare_fit(synthesizer, **_dp_options(data, epsilon, delta, dataset, ledger),
+                                     **_parse_pairs(param, "--param"))
+        _check_outputs([output], overwrite)
+        data_in, schema_in = open_input(model, data, schema=schema, drop=drop or (),
+                                        read_options=_read_options(table, query, encoding, delimiter))
+        model._fit_request(data_in, schema_in, request, seed)
         model.save(output, overwrite=overwrite)
         out.print(
-            f"fitted [bold]{synthesizer}[/] on {_rows_text(model)} in {model.fit_seconds_:.1f} s; "
-            f"model written to [bold]{output}[/]"
+            f"fitted [bold]{_q(synthesizer)}[/] on {_rows_text(model)} in {model.fit_seconds_:.1f} s; "
+            f"model written to [bold]{_q(output)}[/]"
         )
         _print_guarantee(model)
 
@@ -304,7 +329,7 @@ def sample(
         synth = load_synthesizer(model)
         rows = synth.sample(n, conditions=_parse_pairs(condition, "--condition") or None, seed=seed)
         write_table(rows, output, overwrite=overwrite)
-        out.print(f"{len(rows):,} synthetic rows written to [bold]{output}[/]")
+        out.print(f"{len(rows):,} synthetic rows written to [bold]{_q(output)}[/]")
 
     _run(body)
 
@@ -354,49 +379,127 @@ def synth(
 
 def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model_out, seed,
            read_options, overwrite, *, report=None, target=None, holdout=None, dp=None) -> None:
-    from lookalike._rng import as_rng
-    from lookalike.api import fit as api_fit
-    from lookalike.api import precheck_budget
+    """validate → check the budget → read → check columns → reserve and fit → sample → write.
 
-    dp = dp or {}
-    precheck_budget(**dp)  # an over-spending DP fit is refused before the data is read
+    Everything checkable before the DP charge is checked before it: options, hyper-parameters,
+    the budget, every output path, then (from the data read) the target, holdout and condition
+    columns. Outputs are written only once everything is computed; if one fails, those already
+    written by this run are removed.
+    """
+    from lookalike._rng import as_rng
+    from lookalike.api import open_input, prepare_fit
 
     if n is not None and n < 1:
         raise ConfigError(f"-n must be a positive number of rows, got {n}")
-    for path in (output, model_out, report, _json_beside(report)):
-        if path is not None:
-            check_writable(path, overwrite=overwrite)
+    model, request = prepare_fit(synthesizer, **(dp or {}), **params)
+    _check_outputs([output, model_out, *_report_paths(report, request.dp)], overwrite)
     rng = as_rng(seed)
-    pushdown = params.get("engine") == "duckdb"  # the rows stay in DuckDB: hand over the path
-    real = None if pushdown else load_data(data, drop=drop, read_options=read_options)
-    model = api_fit(data if pushdown else real, synthesizer, schema=schema, seed=rng, **dp, **params)
-    rows = model.sample(n or model.n_rows_ or model.n_estimate_, conditions=conditions, seed=rng)
-    write_table(rows, output, overwrite=overwrite)
-    if model_out is not None:
-        model.save(model_out, overwrite=overwrite)
-        out.print(f"model written to [bold]{model_out}[/]")
-    out.print(
-        f"fitted [bold]{synthesizer}[/] on {_rows_text(model)} in {model.fit_seconds_:.1f} s; "
-        f"{len(rows):,} synthetic rows written to [bold]{output}[/]"
-    )
-    _print_guarantee(model)
+    data_in, schema_in = open_input(model, data, schema=schema, drop=drop, read_options=read_options)
+    columns = _columns_of(data_in, schema_in)
+    hold = None
     if report is not None:
-        hold = load_data(holdout, drop=drop) if holdout is not None else None
-        if real is None:
-            real = load_data(data, drop=drop, read_options=read_options)
-        _write_report(real, rows, hold, target, report, overwrite, model=model, seed=seed)
+        if target is not None and target not in columns:
+            raise ColumnMismatchError(f"--target {target!r} is not a column of {data}; columns: {columns}")
+        if holdout is not None:
+            hold = load_data(holdout, drop=drop)
+            if sorted(hold.columns) != sorted(columns):
+                raise ColumnMismatchError(
+                    f"--holdout {holdout} has other columns than {data}: missing "
+                    f"{sorted(set(columns) - set(hold.columns))}, extra {sorted(set(hold.columns) - set(columns))}"
+                )
+    elif target is not None or holdout is not None:
+        raise ConfigError("--target and --holdout apply to the report: give --report as well")
+    unknown = sorted(set(conditions or {}) - set(columns))
+    if unknown:
+        raise ConditionError(f"--condition on unknown column(s) {unknown}; columns: {columns}")
+
+    model._fit_request(data_in, schema_in, request, rng)
+    rows = model.sample(n or model.n_rows_ or model.n_estimate_, conditions=conditions, seed=rng)
+    with _all_or_nothing([output, model_out, *_report_paths(report, request.dp)]):
+        write_table(rows, output, overwrite=overwrite)
+        if model_out is not None:
+            model.save(model_out, overwrite=overwrite)
+            out.print(f"model written to [bold]{_q(model_out)}[/]")
+        out.print(
+            f"fitted [bold]{_q(synthesizer)}[/] on {_rows_text(model)} in {model.fit_seconds_:.1f} s; "
+            f"{len(rows):,} synthetic rows written to [bold]{_q(output)}[/]"
+        )
+        _print_guarantee(model)
+        if report is not None:
+            real = data_in if isinstance(data_in, pd.DataFrame) else load_data(data, drop=drop)
+            _write_report(real, rows, hold, target, report, overwrite, model=model, seed=seed)
+
+
+def _columns_of(data: Any, schema: Any) -> list[str]:
+    """The columns a fit will see: the frame's, or (rows left in DuckDB) the schema's."""
+    if isinstance(data, pd.DataFrame):
+        return [str(c) for c in data.columns]
+    if schema is not None:
+        from lookalike.schema import as_schema
+
+        return as_schema(schema).names
+    from lookalike.marginals.duckdb import schema_from_duckdb
+
+    return schema_from_duckdb(data).names
+
+
+def _report_paths(report: Path | None, dp: bool) -> list[Path]:
+    """Every file ``--report`` writes (the private report, its JSON and, for a DP release, the
+    shareable release sheet and its JSON)."""
+    from lookalike.report import report_paths
+
+    return [] if report is None else report_paths(report, dp)
+
+
+def _check_outputs(paths: list[Path | None], overwrite: bool) -> None:
+    """Refuse, before any work, an output that exists (without --overwrite), that cannot be
+    created, or that two options name at once."""
+    given = [Path(p) for p in paths if p is not None]
+    seen: dict[Path, Path] = {}
+    for p in given:
+        key = p.expanduser().resolve()
+        if key in seen:
+            raise ConfigError(f"{p} is named twice as an output; give each output its own path")
+        seen[key] = p
+        check_writable(p, overwrite=overwrite)
+
+
+@contextlib.contextmanager
+def _all_or_nothing(paths: list[Path | None]) -> Iterator[None]:
+    """Remove the outputs this block created if it fails (files it replaced are gone)."""
+    fresh = [Path(p) for p in paths if p is not None and not Path(p).exists()]
+    try:
+        yield
+    except BaseException:
+        for p in fresh:
+            with contextlib.suppress(OSError):
+                p.unlink(missing_ok=True)
+        raise
 
 
 def _json_beside(report: Path | None) -> Path | None:
-    return None if report is None else report.with_suffix(".json")
+    """Where a report's numbers go: ``.json`` beside the HTML page."""
+    from lookalike.report import report_paths
+
+    return None if report is None else report_paths(report, dp=False)[1]
 
 
 def _write_report(real, synthetic, holdout, target, report: Path, overwrite: bool, *,
                   model=None, seed=None, schema=None) -> None:
-    """Evaluate, then write the HTML report and the same numbers as JSON beside it."""
+    """Evaluate, then write the private report (HTML, numbers as JSON beside it) and, for a
+    DP model, the shareable release sheet beside them; every path is checked first."""
     from lookalike.evaluate import evaluate as run_evaluation
-    from lookalike.report import build_report
+    from lookalike.report import (
+        build_release_sheet,
+        build_report,
+        is_differentially_private,
+        report_paths,
+    )
 
+    dp = is_differentially_private(model)
+    page, numbers, *sheet_paths = report_paths(report, dp)
+    for path in (page, numbers, *sheet_paths):
+        check_writable(path, overwrite=overwrite)
     with progress("evaluating", None):
         ev = run_evaluation(
             real, synthetic, holdout, target,
@@ -404,11 +507,24 @@ def _write_report(real, synthetic, holdout, target, report: Path, overwrite: boo
             seed=seed if seed is not None else 0,
         )
     rep = build_report(ev, model=model, schema=schema, seed=seed)
-    rep.write_html(report, overwrite=overwrite)
-    rep.write_json(_json_beside(report), overwrite=overwrite)
+    # the CLI's seed also seeded the fit: it stays off the shareable sheet
+    sheet = build_release_sheet(model, synthetic) if dp else None
+    rep.write_html(page, overwrite=overwrite)
+    rep.write_json(numbers, overwrite=overwrite)
+    if sheet is not None:
+        sheet.write_html(sheet_paths[0], overwrite=overwrite)
+        sheet.write_json(sheet_paths[1], overwrite=overwrite)
     for sentence in rep.verdict:
         out.print(f"  {sentence}", highlight=False)
-    out.print(f"report written to [bold]{report}[/] (numbers in {_json_beside(report)})")
+    out.print(
+        f"[yellow]private report[/] (keep as private as the data): [bold]{_q(page)}[/] "
+        f"(numbers in {_q(numbers)})"
+    )
+    if sheet is not None:
+        out.print(
+            f"[green]release sheet[/] (shareable): [bold]{_q(sheet_paths[0])}[/] "
+            f"(facts in {_q(sheet_paths[1])})"
+        )
 
 
 def _rows_text(model) -> str:
@@ -435,16 +551,17 @@ def _dp_options(data, epsilon, delta, dataset, ledger) -> dict:
 
 
 def _print_guarantee(model) -> None:
-    privacy = getattr(model, "privacy_", None)
-    if privacy and privacy.get("differentially_private"):
+    privacy = model.privacy_
+    if privacy.differentially_private:
         out.print(
-            f"[green]differential privacy:[/] {privacy['guarantee']}; spent rho={privacy['rho_spent']:.4g} "
-            f"of {privacy['rho_budget']:.4g} in {len(privacy['releases'])} releases",
+            f"[green]differential privacy:[/] {_q(privacy.guarantee)}; spent epsilon="
+            f"{privacy.epsilon_spent:.4g} of {privacy.epsilon:g} in {len(privacy.releases)} releases",
             highlight=False,
         )
         entry = getattr(model, "ledger_entry_", None)
         if entry is not None:
-            out.print(f"charged to dataset [bold]{entry[1]}[/] in the ledger {entry[0]}", highlight=False)
+            out.print(f"charged to dataset [bold]{_q(entry[1])}[/] in the ledger {_q(entry[0])}",
+                      highlight=False)
         return
     out.print(
         "[yellow]no formal privacy guarantee:[/] this model was fitted without differential "
@@ -693,8 +810,16 @@ def list_synthesizers() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app(prog_name="lookalike")
+    """Console-script entry point: temporary files are removed on SIGINT/SIGTERM, and an
+    interrupt outside a command's body ends with one line and exit code 130."""
+    from lookalike._files import install_signal_cleanup
+
+    install_signal_cleanup()
+    try:
+        app(prog_name="lookalike", standalone_mode=True)
+    except KeyboardInterrupt:
+        _error("interrupted")
+        raise SystemExit(130) from None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -42,10 +42,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lookalike._json import JsonMixin as _Json
 from lookalike._rng import Seed, as_rng
 from lookalike.audit._stats import Rate, Risk, residual, wilson
 from lookalike.errors import ConfigError
-from lookalike.evaluate.result import _Json
 from lookalike.evaluate.tables import Tables
 
 __all__ = ["SinglingOut", "singling_out"]

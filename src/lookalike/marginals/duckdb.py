@@ -196,6 +196,10 @@ class DuckDBEngine:
         query = f"SELECT {select}, count(*) AS n FROM {source or self._view} {where} {group}"
         return query if sql else self._run(query)
 
+    def n_rows(self) -> int:
+        """The exact number of rows (an aggregate; private in DP fits)."""
+        return int(self._run(f"SELECT count(*) FROM {self._view}")[0][0])
+
     def value_counts(self, column: str) -> dict:
         """Count of each distinct non-missing value of a column (str keys for categorical)."""
         col, ref = self._column(column), _ident(column)
@@ -330,6 +334,12 @@ def _open(source, table, query, connection) -> tuple[Any, bool, str, bool]:
         if table is not None:
             return con, owned, ".".join(_ident(p) for p in table.split(".")), False
         return con, owned, f"({query}) AS src", False
+    if isinstance(source, pd.DataFrame):  # in memory: DuckDB scans it where it is
+        if connection is not None or table is not None or query is not None:
+            raise ConfigError("a DataFrame source takes no connection=, table= or query=")
+        con = duckdb.connect()
+        con.register("__lookalike_frame", source)
+        return con, True, "__lookalike_frame", False
     if not isinstance(source, str | os.PathLike):
         raise UnknownFormatError(f"DuckDBEngine reads a file path or a DuckDB connection, not a "
                                  f"{type(source).__name__}; use NumpyEngine for in-memory tables")

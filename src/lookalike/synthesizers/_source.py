@@ -24,17 +24,19 @@ class Source:
     frame: pd.DataFrame | None = None
     engine: Any = None
     notes: list[str] = field(default_factory=list)
+    raw: pd.DataFrame | None = None
+    """The rows as read, before conforming: what the ledger fingerprints (as DuckDB does)."""
 
     @classmethod
     def of_frame(cls, frame: pd.DataFrame, schema: Any = None) -> Source:
         """Conform ``frame`` to ``schema`` (inferred when None); refuse a table with nothing to model."""
         schema_ = resolve_schema(frame, schema)
         notes: list[str] = []
-        frame = schema_.conform(frame, actions=notes)
+        conformed = schema_.conform(frame, actions=notes)
         _check_modelled(schema_)
         if len(frame) == 0:
             raise EmptyDataError("the table has no rows to learn from")
-        return cls(schema_, frame, None, notes)
+        return cls(schema_, conformed, None, notes, frame)
 
     @classmethod
     def of_engine(cls, engine: Any) -> Source:
@@ -62,7 +64,7 @@ class Source:
             return self.engine.fingerprint()
         from lookalike.privacy.fingerprint import fingerprint_frame
 
-        return fingerprint_frame(self.frame)
+        return fingerprint_frame(self.raw if self.raw is not None else self.frame)
 
     def identifiers(self) -> dict[str, set]:
         """The real keys of identifier columns, kept in memory so that samples never reissue one."""
