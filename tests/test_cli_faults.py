@@ -366,11 +366,16 @@ def test_a_refused_dp_run_registers_nothing(tmp_path, monkeypatch):
 
     monkeypatch.chdir(tmp_path)
     csv()(tmp_path)
-    for bad in (["--report", "r.html", "--target", "typo"], ["-n", "0"], ["-c", "nosuch=1"],
-                ["-p", "nosuch=1"]):
-        result = CliRunner().invoke(app, [*SYNTH, "-s", "mst", *DP, *bad])
-        assert result.exit_code == 1
+    for family, bad in (("mst", ["--report", "r.html", "--target", "typo"]), ("mst", ["-n", "0"]),
+                        ("mst", ["-c", "nosuch=1"]), ("mst", ["-p", "nosuch=1"]), ("cart", []),
+                        ("mst", ["--epsilon", "1e-12"])):
+        for command in ([*SYNTH, "-s", family, *DP, *bad], ["fit", P, "-o", "m.lookalike", "-s", family,
+                                                            *DP, *bad]):
+            result = CliRunner().invoke(app, command)
+            assert result.exit_code in (1, 2), (command, result.output)  # 2: typer's own usage error
+            assert "Traceback" not in result.output
     assert PrivacyLedger(tmp_path / "l.sqlite").datasets() == []
+    assert not (tmp_path / "out.csv").exists() and not (tmp_path / "m.lookalike").exists()
 
 
 def test_locked_ledger_is_a_named_error(tmp_path, monkeypatch):
