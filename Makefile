@@ -21,6 +21,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/mypy src/lookalike
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/foundation.py

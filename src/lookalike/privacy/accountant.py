@@ -19,6 +19,7 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lookalike.errors import BudgetExceededError, ConfigError
@@ -40,7 +41,7 @@ __all__ = [
 ]
 
 
-def _check_rho(rho: float) -> float:
+def _check_rho(rho: object) -> float:
     if not (isinstance(rho, (int, float)) and math.isfinite(rho) and rho >= 0):
         raise ConfigError(f"rho must be a finite number >= 0, got {rho!r}")
     return float(rho)
@@ -153,14 +154,15 @@ def _log_delta_at(alpha: float, r: float, epsilon: float) -> float:
     return (alpha - 1) * (r - epsilon) - math.log(alpha) + (alpha - 1) * math.log1p(-1 / alpha)
 
 
-def _check_curve(rdp, orders) -> list[tuple[float, float]]:
+def _check_curve(rdp: Sequence[float], orders: Sequence[float]) -> list[tuple[float, float]]:
     pairs = list(zip(orders, rdp, strict=True))
     if any(not (math.isfinite(r) or r == math.inf) or r < 0 for _, r in pairs):
         raise ConfigError("a Renyi-DP curve holds values >= 0 only")
     return pairs
 
 
-def delta_from_rdp(rdp, epsilon: float, orders=RDP_ORDERS) -> float:
+def delta_from_rdp(rdp: Sequence[float], epsilon: float,
+                   orders: Sequence[float] = RDP_ORDERS) -> float:
     """Smallest δ the RDP curve ``rdp`` (on ``orders``) gives at ``epsilon``."""
     pairs = _check_curve(rdp, orders)
     if all(r == 0 for _, r in pairs):
@@ -169,7 +171,8 @@ def delta_from_rdp(rdp, epsilon: float, orders=RDP_ORDERS) -> float:
     return min(1.0, math.exp(best))
 
 
-def epsilon_from_rdp(rdp, delta: float, orders=RDP_ORDERS) -> float:
+def epsilon_from_rdp(rdp: Sequence[float], delta: float,
+                     orders: Sequence[float] = RDP_ORDERS) -> float:
     """Smallest ε the RDP curve ``rdp`` (on ``orders``) gives at ``delta``."""
     if not 0 < delta < 1:
         raise ConfigError(f"delta must lie strictly between 0 and 1, got {delta!r}")
@@ -184,7 +187,7 @@ def epsilon_from_rdp(rdp, delta: float, orders=RDP_ORDERS) -> float:
     return max(0.0, min(eps))
 
 
-def rdp_of_rho(rho: float, orders=RDP_ORDERS) -> list[float]:
+def rdp_of_rho(rho: float, orders: Sequence[float] = RDP_ORDERS) -> list[float]:
     """The RDP curve of a ρ-zCDP release: ρα."""
     return [_check_rho(rho) * a for a in orders]
 

@@ -23,7 +23,7 @@ output is never released, such as the audit's shadow models).
 
 >>> plan = BudgetPlan.split(1.0, 1e-9, discover=0.1, measure=0.9)
 >>> round(plan.rho, 5), round(plan.rho_of("discover") / plan.rho, 3)
-(0.00955, 0.1)
+(0.01488, 0.1)
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ import math
 import os
 import threading
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from lookalike.errors import BudgetExceededError, ConfigError
 from lookalike.privacy.accountant import (
@@ -48,6 +48,10 @@ from lookalike.privacy.accountant import (
     epsilon_from_rho,
     rho_from_epsilon_delta,
 )
+
+if TYPE_CHECKING:
+    from lookalike.privacy.fingerprint import DataFingerprint
+    from lookalike.privacy.ledger import PrivacyLedger
 
 __all__ = [
     "DEFAULT_DELTA",
@@ -109,7 +113,7 @@ class PrivacyRequest:
 
     epsilon: float | None = None
     delta: float | None = None
-    ledger: Any = None
+    ledger: PrivacyLedger | None = None
     dataset: str | None = None
     register: bool = False
 
@@ -121,7 +125,7 @@ class PrivacyRequest:
 def privacy_request(
     epsilon: float | None = None,
     delta: float | None = None,
-    ledger: Any = None,
+    ledger: PrivacyLedger | str | os.PathLike[str] | None = None,
     dataset: str | None = None,
     *,
     register: bool = False,
@@ -229,8 +233,8 @@ class ReleaseRecord:
     params: Mapping[str, Any] = field(default_factory=dict)
     """Mechanism settings (DP-SGD: noise multiplier, sample rate, steps)."""
 
-    def to_dict(self) -> dict:
-        out = {"name": self.name, "mechanism": self.mechanism, "rho": self.rho, "delta": self.delta,
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name, "mechanism": self.mechanism, "rho": self.rho, "delta": self.delta,
                "detail": self.detail, "epsilon": self.epsilon}
         if self.rdp is not None:
             out["rdp"] = list(self.rdp)
@@ -275,7 +279,7 @@ class PrivacyReport:
         """The report of a fit without DP: no formal guarantee, saying how it read the data."""
         return cls(False, f"none: {how} without differential privacy (epsilon=None)")
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"differentially_private": self.differentially_private,
                                "guarantee": self.guarantee,
                                "releases": [r.to_dict() for r in self.releases]}
@@ -311,8 +315,9 @@ def precheck(request: PrivacyRequest, plan: BudgetPlan | None) -> None:
     """Refuse, before any data is read, a DP fit that the dataset's budget cannot pay for."""
     if not request.dp or request.ledger is None or plan is None:
         return
+    dataset = cast(str, request.dataset)  # privacy_request gives a ledger only with a dataset
     request.ledger.check(
-        request.dataset, rho=plan.rho, delta_approx=plan.delta_discovery,
+        dataset, rho=plan.rho, delta_approx=plan.delta_discovery,
         register=(plan.epsilon, plan.delta) if request.register else None,
     )
 
@@ -328,6 +333,8 @@ class Budget:
     def __init__(self, plan: BudgetPlan) -> None:
         self.plan = plan
         self.releases: list[ReleaseRecord] = []
+        #: (ledger path, dataset, entry id) of the reservation, set by :func:`reserve`
+        self.entry: tuple[str, str, int] | None = None
 
     @property
     def spent(self) -> float:
@@ -352,7 +359,7 @@ class Budget:
         self.releases.append(ReleaseRecord(name, mechanism, float(rho), float(delta), None, detail, eps))
         return float(rho)
 
-    def add(self, releases: list[Release]) -> None:
+    def add(self, releases: Sequence[Release]) -> None:
         """Record releases made by a mechanism module (domain discovery, 1-way measurements)."""
         for r in releases:
             self.spend(r.name, r.rho, mechanism=r.mechanism, detail=r.detail, delta=r.delta)
@@ -399,7 +406,7 @@ class Budget:
 
 @contextlib.contextmanager
 def reserve(request: PrivacyRequest, plan: BudgetPlan | None, *, mechanism: str,
-            fingerprint: Callable[[], Any] | None = None) -> Iterator[Budget | None]:
+            fingerprint: Callable[[], DataFingerprint | None] | None = None) -> Iterator[Budget | None]:
     """Charge ``plan`` to the request's ledger, yield the fit's :class:`Budget`, settle after.
 
     Yields None for a non-DP fit. The charge is reserved atomically (the dataset registered
@@ -421,12 +428,13 @@ def reserve(request: PrivacyRequest, plan: BudgetPlan | None, *, mechanism: str,
             )
         yield budget
         return
+    dataset = cast(str, request.dataset)  # privacy_request gives a ledger only with a dataset
     entry = ledger.reserve(
-        request.dataset, rho=plan.rho, delta_approx=plan.delta_discovery, mechanism=mechanism,
+        dataset, rho=plan.rho, delta_approx=plan.delta_discovery, mechanism=mechanism,
         epsilon=plan.epsilon, delta=plan.delta, detail=f"{mechanism} fit",
         fingerprint=fingerprint() if fingerprint is not None else None, register=request.register,
     )
-    budget.entry = (str(ledger.path), request.dataset, entry.id)
+    budget.entry = (str(ledger.path), dataset, entry.id)
     try:
         yield budget
     except BaseException as e:

@@ -40,9 +40,12 @@ True
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from lookalike.errors import ConfigError
 from lookalike.marginals.engine import Engine
@@ -67,6 +70,10 @@ _SHAPE_POINTS = 9
 THRESHOLD_SHARE = 0.75
 FINE_SHARE = 0.5
 
+_Floats = npt.NDArray[np.float64]
+_Cell = tuple[float, float]
+_Leaf = tuple[float, float, float, bool, int]  # (lo, hi, mass, strong, parent)
+
 
 @dataclass(frozen=True)
 class DiscoveredDomain:
@@ -75,12 +82,12 @@ class DiscoveredDomain:
     encoder: TableEncoder
     schema: Schema
     releases: tuple[Release, ...]
-    columns: dict = field(default_factory=dict)
+    columns: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: per column, noisy counts over its codes that discovery already released (NaN where a
     #: code was not measured) and their variances: the 1-way stage combines them with its own
-    estimates: dict = field(default_factory=dict)
+    estimates: dict[str, tuple[_Floats, _Floats]] = field(default_factory=dict)
     #: per column, the ρ left for its plain 1-way measurement (only with ``one_way_rho``)
-    one_way_rho: dict = field(default_factory=dict)
+    one_way_rho: dict[str, float] = field(default_factory=dict)
 
     @property
     def rho_spent(self) -> float:
@@ -132,9 +139,12 @@ def discover_domain(
     rho_col = rho / n_paid if (rho is not None and n_paid) else None
     delta_col = delta / len(cats) if cats else 0.0
     one = one_way_rho if (rho is not None and one_way_rho) else 0.0
-    codecs, releases, report, new_cols = [], [], {}, []
-    estimates: dict = {}
-    left: dict = {}
+    codecs: list[ColumnCodec] = []
+    releases: list[Release] = []
+    report: dict[str, dict[str, Any]] = {}
+    new_cols: list[Column] = []
+    estimates: dict[str, tuple[_Floats, _Floats]] = {}
+    left: dict[str, float] = {}
     for col in schema.columns:
         if not col.kind.modelled:
             new_cols.append(col)
@@ -146,7 +156,7 @@ def discover_domain(
             report[col.name] = {"domain": "public (boolean)"}
             col2 = col
         elif col.kind is Kind.CATEGORICAL and col.name not in cats:
-            codec = ColumnCodec(col, tuple(col.categories), None, nullable)
+            codec = ColumnCodec(col, tuple(col.categories or ()), None, nullable)
             report[col.name] = {"domain": "declared categories (public)"}
             col2 = col
         elif col.kind is Kind.CATEGORICAL:
@@ -190,14 +200,16 @@ def discover_domain(
 
 
 # ---------------------------------------------------------------------- categories
-def _other_label(kept: list) -> str:
+def _other_label(kept: list[str]) -> str:
     label = OTHER
     while label in kept:
         label = f"{label}_"
     return label
 
 
-def _discover_categories(engine: Engine, name: str, rho: float | None, delta: float):
+def _discover_categories(
+    engine: Engine, name: str, rho: float | None, delta: float
+) -> tuple[list[str], _Floats | None, list[Release], dict[str, Any]]:
     counts = {str(k): int(v) for k, v in engine.value_counts(name).items()}
     if rho is None:
         kept = sorted(counts, key=lambda k: (-counts[k], k))
@@ -224,7 +236,9 @@ def _discover_categories(engine: Engine, name: str, rho: float | None, delta: fl
     return kept, np.array([noisy[k] for k in kept], dtype=float), [rel], info
 
 
-def _threshold_release(counts: dict, sigma: float, delta: float):
+def _threshold_release(
+    counts: dict[str, int], sigma: float, delta: float
+) -> tuple[dict[str, int], int, float, float]:
     """OpenDP's Gaussian threshold mechanism with the smallest threshold meeting ``delta``."""
     from lookalike.privacy.mechanisms import _dp
 
@@ -232,7 +246,7 @@ def _threshold_release(counts: dict, sigma: float, delta: float):
     domain = dp.map_domain(dp.atom_domain(T=str), dp.atom_domain(T="i64"))
     metric = dp.l02inf_distance(dp.absolute_distance(T="i64"))
 
-    def make(threshold: int):
+    def make(threshold: int) -> Any:  # an opendp Measurement
         return dp.m.make_gaussian_threshold(domain, metric, scale=sigma, threshold=threshold)
 
     lo, hi = 1, max(2, int(sigma * 40) + 2)
@@ -277,7 +291,9 @@ def _level0(bounds: tuple[float, float] | None) -> list[tuple[float, float]]:
     return cells
 
 
-def _measure(engine: Engine, name: str, cells, rho_level: float | None):
+def _measure(
+    engine: Engine, name: str, cells: Sequence[_Cell], rho_level: float | None
+) -> tuple[_Floats, float]:
     """Counts of disjoint half-open ``cells`` [a, b) (a may be -inf, b inf); noisy with ρ."""
     edges = sorted({e for c in cells for e in c if math.isfinite(e)})
     hist = engine.histogram(name, edges)
@@ -295,8 +311,9 @@ def _measure(engine: Engine, name: str, cells, rho_level: float | None):
     return gaussian_counts(exact, sigma=sigma).values, sigma
 
 
-def _discover_bins(engine: Engine, col: Column, rho: float | None, n_bins: int,
-                   rho_fine: float | None = None):
+def _discover_bins(
+    engine: Engine, col: Column, rho: float | None, n_bins: int, rho_fine: float | None = None
+) -> tuple[Bins, list[Release], dict[str, Any], tuple[_Floats, _Floats] | None]:
     """(bins, releases, report, fine) of one numeric/datetime column.
 
     ``fine``: with ``rho_fine``, the leaves of the tree (split once more where they can be) are
@@ -308,7 +325,7 @@ def _discover_bins(engine: Engine, col: Column, rho: float | None, n_bins: int,
     shares = iter(_LEVEL_SHARE)
     rho_level = None if rho is None else rho * next(shares)
     spent, levels = (rho_level or 0.0), 1  # levels that stop early cost nothing (adaptive composition)
-    info: dict = {"domain": "bin edges from a hierarchical histogram over round-number cells"}
+    info: dict[str, Any] = {"domain": "bin edges from a hierarchical histogram over round-number cells"}
     cells = _level0(bounds)
     # the outer cells take what lies beyond: past ±1e16, or outside declared bounds (clipped)
     outer = [(-math.inf, cells[0][0])] + cells + [(cells[-1][1], math.inf)]
@@ -375,17 +392,19 @@ def _discover_bins(engine: Engine, col: Column, rho: float | None, n_bins: int,
         info.update(fine_cells=len(cells3), fine_sigma=sigma_f, fine_rho=rho_fine)
         shaped = np.clip(_shrink(fine_counts, groups, sigma_f), 0.0, None)
         leaves3 = [(a, b, float(w)) for (a, b), w in zip(cells3, shaped, strict=True)]
-        bins, members = _bins_from_leaves(leaves3, n_bins, integer, return_groups=True)
+        bins, members = _bins_from_leaves(leaves3, n_bins, integer)
         sums = np.array([fine_counts[a:z].sum() for a, z in members])
         var = np.array([(z - a) * sigma_f**2 for a, z in members], dtype=float)
         fine = (sums, var)
     else:
-        bins = _bins_from_leaves([leaf[:3] for leaf in leaves], n_bins, integer)
+        bins, _ = _bins_from_leaves([(a, b, m) for a, b, m, _s, _g in leaves], n_bins, integer)
     info["bins"] = bins.n_bins
     return bins, releases, info, fine
 
 
-def _fine_cells(leaves, integer: bool, next_group: int):
+def _fine_cells(
+    leaves: Sequence[_Leaf], integer: bool, next_group: int
+) -> tuple[list[_Cell], npt.NDArray[np.int_]]:
     """The cells of the fine histogram and their sibling groups: each strong leaf's children
     (a group of their own; the leaf itself where it has none), each weak leaf as it is."""
     cells: list[tuple[float, float]] = []
@@ -402,7 +421,7 @@ def _fine_cells(leaves, integer: bool, next_group: int):
     return cells, np.asarray(groups)
 
 
-def _shrink(counts: np.ndarray, groups: np.ndarray, sigma: float) -> np.ndarray:
+def _shrink(counts: _Floats, groups: npt.NDArray[np.int_], sigma: float) -> _Floats:
     """Noisy sibling counts pulled toward their group's mean by the share of their spread that
     noise explains (James–Stein): spikes stand, noise over a flat stretch is smoothed away."""
     out = counts.astype(float).copy()
@@ -417,7 +436,7 @@ def _shrink(counts: np.ndarray, groups: np.ndarray, sigma: float) -> np.ndarray:
     return out
 
 
-def _share_out(mass: float, counts: np.ndarray, keep: float) -> np.ndarray:
+def _share_out(mass: float, counts: _Floats, keep: float) -> _Floats:
     """Split a node's ``mass`` over its children: those whose noisy count clears ``keep`` get
     it (scaled down if they claim more than the node holds), the rest share the remainder
     evenly, so no part of the node's range is left without mass."""
@@ -435,11 +454,11 @@ def _share_out(mass: float, counts: np.ndarray, keep: float) -> np.ndarray:
     return out
 
 
-def _bins_from_leaves(leaves, n_bins: int, integer: bool, return_groups: bool = False):
-    """Bins of about equal mass cut at leaf boundaries, each with its in-bin quantiles.
-
-    ``return_groups``: also the ``(start, stop)`` range of ``leaves`` that each bin holds.
-    """
+def _bins_from_leaves(
+    leaves: Sequence[tuple[float, float, float]], n_bins: int, integer: bool
+) -> tuple[Bins, list[tuple[int, int]]]:
+    """Bins of about equal mass cut at leaf boundaries, each with its in-bin quantiles, and the
+    ``(start, stop)`` range of ``leaves`` that each bin holds."""
     lo = np.array([a for a, _, _ in leaves])
     hi = np.array([b for _, b, _ in leaves])
     w = np.array([m for _, _, m in leaves])
@@ -469,27 +488,27 @@ def _bins_from_leaves(leaves, n_bins: int, integer: bool, return_groups: bool = 
     for g, (a, z) in enumerate(groups):
         shape[g] = _piecewise_quantiles(lo[a:z], hi[a:z], w[a:z], qs, integer)
     bins = Bins(lower.astype(float), upper.astype(float), shape, integer)
-    if not return_groups:
-        return bins
     # leaves dropped above (integer cells holding no integer) sit inside no bin's range
     bounds = np.r_[index, len(leaves)]
     return bins, [(int(bounds[a]), int(bounds[z])) for a, z in groups]
 
 
-def _piecewise_quantiles(lo, hi, w, qs, integer: bool) -> np.ndarray:
+def _piecewise_quantiles(
+    lo: _Floats, hi: _Floats, w: _Floats, qs: _Floats, integer: bool
+) -> _Floats:
     """Quantiles of a distribution uniform inside each cell [lo, hi] with weights w."""
     if integer:  # integers a … b spread over [a - ½, b + ½): decoding rounds to the nearest
         lo, hi = lo - 0.5, hi + 0.5
-    cw = np.r_[0.0, np.cumsum(w)]
+    cw: _Floats = np.r_[0.0, np.cumsum(w)]
     if cw[-1] <= 0:
         return np.linspace(lo[0], hi[-1], len(qs))
     targets = qs * cw[-1]
-    i = np.clip(np.searchsorted(cw, targets, side="right") - 1, 0, len(w) - 1)
-    frac = np.where(w[i] > 0, (targets - cw[i]) / np.where(w[i] > 0, w[i], 1), 0.0)
+    i: npt.NDArray[np.intp] = np.clip(np.searchsorted(cw, targets, side="right") - 1, 0, len(w) - 1)
+    frac: _Floats = np.where(w[i] > 0, (targets - cw[i]) / np.where(w[i] > 0, w[i], 1), 0.0)
     return lo[i] + np.clip(frac, 0, 1) * (hi[i] - lo[i])
 
 
-def _bounds_of(bins: Bins, col: Column):
+def _bounds_of(bins: Bins, col: Column) -> tuple[Any, Any]:
     lo, hi = float(bins.lower[0]), float(bins.upper[-1])
     if col.kind is Kind.DATETIME:
         from lookalike.schema import number_to_datetime

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from lookalike.errors import DataError
@@ -180,14 +181,14 @@ def _h60(text: str) -> int:
                           "big") >> 4
 
 
-def _h60_many(texts: list[str]) -> np.ndarray:
+def _h60_many(texts: list[str]) -> npt.NDArray[np.uint64]:
     """:func:`_h60` of each text, as uint64 (one buffer of digests: no int per text)."""
     md5 = hashlib.md5
     digests = b"".join([md5(t.encode("utf-8", "surrogatepass")).digest() for t in texts])
     return np.frombuffer(digests, dtype=">u8")[::2].astype(np.uint64) >> np.uint64(4)
 
 
-def _canon_int(n: int) -> str:
+def _canon_int(n: int) -> str | None:
     return str(n) if -_MAX_EXACT <= n <= _MAX_EXACT else _canon_float(float(n))
 
 
@@ -221,10 +222,10 @@ def _canon_stamp(ts: pd.Timestamp) -> str:
     if ts.tzinfo is not None:
         ts = ts.tz_convert("UTC").tz_localize(None)
     if ts == ts.normalize():
-        return ts.strftime("%Y-%m-%d")
+        return str(ts.strftime("%Y-%m-%d"))
     if ts == ts.floor("s"):
-        return ts.strftime("%Y-%m-%d %H:%M:%S")
-    return ts.strftime("%Y-%m-%d %H:%M:%S.%f")
+        return str(ts.strftime("%Y-%m-%d %H:%M:%S"))
+    return str(ts.strftime("%Y-%m-%d %H:%M:%S.%f"))
 
 
 def _canon(v: Any) -> str | None:
@@ -278,7 +279,7 @@ def _canon_many(uniques: Any) -> list[str | None]:
     return [_canon(v) for v in uniques]
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
+def _mix(z: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
     """MurmurHash3's 64-bit finaliser on uint64 values (wrapping), as :func:`_sql_mix`."""
     z = z ^ (z >> np.uint64(33))
     z = z * np.uint64(_MIX[0])

@@ -37,10 +37,11 @@ import math
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 from lookalike.errors import BudgetExceededError, ConfigError, LedgerError
 from lookalike.privacy.accountant import (
@@ -106,7 +107,7 @@ def default_ledger_path() -> Path:
     return base / "ledger.sqlite"
 
 
-def fingerprint(path_or_bytes: str | os.PathLike | bytes) -> str:
+def fingerprint(path_or_bytes: str | os.PathLike[str] | bytes) -> str:
     """SHA-256 of a file's bytes (or of bytes given): the ledger's fingerprint before content
     fingerprints (:mod:`lookalike.privacy.fingerprint`); :meth:`PrivacyLedger.spend` takes it."""
     h = hashlib.sha256()
@@ -120,7 +121,7 @@ def fingerprint(path_or_bytes: str | os.PathLike | bytes) -> str:
 
 
 # ---------------------------------------------------------------------- accounting
-def _total_curve(rho: float, *curves) -> list[float]:
+def _total_curve(rho: float, *curves: Sequence[float] | None) -> list[float]:
     """ρα plus the given RDP curves (None entries skipped), on RDP_ORDERS."""
     total = [rho * a for a in RDP_ORDERS]
     for c in curves:
@@ -129,7 +130,8 @@ def _total_curve(rho: float, *curves) -> list[float]:
     return total
 
 
-def spent_epsilon(rho: float, rdp, delta_approx: float, delta: float) -> float:
+def spent_epsilon(rho: float, rdp: Sequence[float] | None, delta_approx: float,
+                  delta: float) -> float:
     """ε that releases of total cost (ρ, RDP curve or None, Σδ_approx) spend at δ = ``delta``.
 
     Their δ_approx is part of ``delta``: the zCDP/RDP part converts at ``delta − δ_approx``
@@ -143,7 +145,8 @@ def spent_epsilon(rho: float, rdp, delta_approx: float, delta: float) -> float:
     return epsilon_from_rho(rho, left) if rho > 0 else 0.0
 
 
-def used_delta(rho: float, rdp, delta_approx: float, epsilon: float) -> float:
+def used_delta(rho: float, rdp: Sequence[float] | None, delta_approx: float,
+               epsilon: float) -> float:
     """δ that releases of total cost (ρ, RDP curve or None, Σδ_approx) use at ε = ``epsilon``."""
     if rdp is not None:
         return delta_approx + delta_from_rdp(_total_curve(rho, rdp), epsilon)
@@ -169,7 +172,7 @@ class LedgerEntry:
     delta: float | None
     model_file: str | None
     detail: str
-    steps: list
+    steps: list[dict[str, Any]]
     delta_approx: float = 0.0
     rdp: tuple[float, ...] | None = None
     status: str = "done"
@@ -199,7 +202,7 @@ class BudgetStatus:
     rho_spent: float
     fingerprint: DataFingerprint | None
     delta_approx_spent: float = 0.0
-    rdp_spent: tuple | None = None
+    rdp_spent: tuple[float, ...] | None = None
     """Sum of the RDP curves of non-zCDP releases (on RDP_ORDERS); None when there are none."""
 
     @property
@@ -218,7 +221,8 @@ class BudgetStatus:
         return used_delta(self.rho_spent, self.rdp_spent, self.delta_approx_spent,
                           self.epsilon_limit)
 
-    def fits(self, *, rho: float, rdp=None, delta_approx: float = 0.0) -> bool:
+    def fits(self, *, rho: float, rdp: Sequence[float] | None = None,
+             delta_approx: float = 0.0) -> bool:
         """Whether one more release of this cost stays within the limit (the ledger's check)."""
         total = self.rho_spent + rho
         if total > self.rho_limit * (1 + 1e-12):
@@ -271,7 +275,7 @@ class PrivacyLedger:
     a ledger, not writable, or locked by another process for over :data:`LOCK_TIMEOUT_S`).
     """
 
-    def __init__(self, path: str | os.PathLike | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self.path = Path(path) if path is not None else default_ledger_path()
         if self.path.is_dir():
             raise LedgerError(f"the privacy ledger path {self.path} is a folder; give a file path "
@@ -373,7 +377,7 @@ class PrivacyLedger:
             limit = _find_limit(con, dataset)
             if limit is None:
                 if register is None:
-                    _limit_row(con, dataset, self.path)  # raises, naming the fix
+                    raise _no_limit(dataset, self.path)
                 _check_name(dataset)
                 check_epsilon_delta(*register)
                 limit = (float(register[0]), float(register[1]),
@@ -419,14 +423,15 @@ class PrivacyLedger:
                 )
             limit = _limit_row(con, dataset, self.path)
             if fingerprint is not None:
-                _check_fingerprint(con, dataset, fingerprint)
+                _check_fingerprint(con, dataset, fingerprint, limit[3])
             _check_fits(_status(con, dataset, limit), rho, rdp, delta_approx,
                         asked=(epsilon, delta))
             return _insert(con, dataset, mechanism, rho, epsilon, delta, None, detail, [],
                            delta_approx, rdp, "reserved", limit[1])
 
     def settle(self, entry_id: int, *, rho: float | None = None, rdp: list[float] | None = None,
-               steps: list, status: str = "done", model_file: str | None = None) -> None:
+               steps: list[dict[str, Any]], status: str = "done",
+               model_file: str | None = None) -> None:
         """Complete a reserved release once its fit has ended.
 
         Records ``steps`` (each release of the fit with its cost) and ``status`` (``done`` or
@@ -439,9 +444,9 @@ class PrivacyLedger:
         if status != "done" and not (isinstance(status, str) and status.startswith("failed")):
             raise ConfigError(f"status must be 'done' or 'failed: <reason>', got {status!r}")
         replace = rho is not None or rdp is not None
+        new_rho = 0.0 if rho is None else rho
         if replace:
-            rho = 0.0 if rho is None else rho
-            rdp = _valid_release(rho, rdp, 0.0)
+            rdp = _valid_release(new_rho, rdp, 0.0)
         with self._transaction() as con:
             row = con.execute("SELECT status FROM releases WHERE id = ?", (entry_id,)).fetchone()
             if row is None:
@@ -453,7 +458,7 @@ class PrivacyLedger:
                         (json.dumps(steps), status, entry_id))
             if replace:
                 con.execute("UPDATE releases SET rho = ?, rdp = ? WHERE id = ?",
-                            (float(rho), None if rdp is None else json.dumps(rdp), entry_id))
+                            (float(new_rho), None if rdp is None else json.dumps(rdp), entry_id))
             if model_file is not None:
                 con.execute("UPDATE releases SET model_file = ? WHERE id = ?",
                             (str(model_file), entry_id))
@@ -468,7 +473,7 @@ class PrivacyLedger:
         delta: float | None = None,
         model_file: str | None = None,
         detail: str = "",
-        steps: list | None = None,
+        steps: list[dict[str, Any]] | None = None,
         data_fingerprint: DataFingerprint | str | None = None,
         delta_approx: float = 0.0,
         rdp: list[float] | None = None,
@@ -486,7 +491,7 @@ class PrivacyLedger:
         with self._transaction() as con:
             limit = _limit_row(con, dataset, self.path)
             if isinstance(data_fingerprint, DataFingerprint):
-                _check_fingerprint(con, dataset, data_fingerprint)
+                _check_fingerprint(con, dataset, data_fingerprint, limit[3])
             elif data_fingerprint is not None:
                 _check_file_digest(con, dataset, str(data_fingerprint), limit[3])
             _check_fits(_status(con, dataset, limit), rho, rdp, delta_approx)
@@ -498,7 +503,7 @@ class PrivacyLedger:
         with self._connect() as con:
             con.execute("UPDATE releases SET model_file = ? WHERE id = ?", (model_file, entry_id))
 
-    def annotate(self, entry_id: int, *, steps: list) -> None:
+    def annotate(self, entry_id: int, *, steps: list[dict[str, Any]]) -> None:
         """Record the steps (each release of the fit, with its cost) once the fit is done."""
         with self._connect() as con:
             con.execute("UPDATE releases SET steps = ? WHERE id = ?", (json.dumps(steps), entry_id))
@@ -514,16 +519,17 @@ class PrivacyLedger:
 
 
 # ---------------------------------------------------------------------- rows
-def _entry(r: tuple, dataset_delta: float | None) -> LedgerEntry:
+def _entry(r: tuple[Any, ...], dataset_delta: float | None) -> LedgerEntry:
     rdp = None if r[11] is None else tuple(float(v) for v in json.loads(r[11]))
     return LedgerEntry(r[0], r[1], r[2], r[3], float(r[4]), r[5], r[6], r[7], r[8] or "",
                        json.loads(r[9] or "[]"), float(r[10] or 0.0), rdp, r[12] or "done",
                        dataset_delta)
 
 
-def _insert(con: sqlite3.Connection, dataset: str, mechanism: str, rho: float, epsilon, delta,
-            model_file, detail: str, steps: list, delta_approx: float, rdp, status: str,
-            dataset_delta: float) -> LedgerEntry:
+def _insert(con: sqlite3.Connection, dataset: str, mechanism: str, rho: float,
+            epsilon: float | None, delta: float | None, model_file: str | None, detail: str,
+            steps: list[dict[str, Any]], delta_approx: float, rdp: list[float] | None,
+            status: str, dataset_delta: float) -> LedgerEntry:
     now = time.time()
     cur = con.execute(
         "INSERT INTO releases(dataset, time, mechanism, rho, epsilon, delta, model_file, detail, "
@@ -531,30 +537,40 @@ def _insert(con: sqlite3.Connection, dataset: str, mechanism: str, rho: float, e
         (dataset, now, mechanism, float(rho), epsilon, delta, model_file, detail,
          json.dumps(steps), float(delta_approx), None if rdp is None else json.dumps(rdp), status),
     )
-    return LedgerEntry(int(cur.lastrowid), dataset, now, mechanism, float(rho), epsilon, delta,
+    row_id = cast(int, cur.lastrowid)  # int after an INSERT; None only before any
+    return LedgerEntry(int(row_id), dataset, now, mechanism, float(rho), epsilon, delta,
                        model_file, detail, list(steps), float(delta_approx),
                        None if rdp is None else tuple(rdp), status, dataset_delta)
 
 
-def _find_limit(con: sqlite3.Connection, dataset: str) -> tuple | None:
+_Limit = tuple[float, float, float, str | None]
+"""A dataset's row: (ε limit, δ limit, ρ limit, stored fingerprint text or None)."""
+
+
+def _find_limit(con: sqlite3.Connection, dataset: str) -> _Limit | None:
     """(ε limit, δ limit, ρ limit, stored fingerprint text) of ``dataset``, None if unknown."""
-    return con.execute(
+    row: _Limit | None = con.execute(
         "SELECT epsilon, delta, rho_limit, fingerprint FROM datasets WHERE name = ?", (dataset,)
     ).fetchone()
-
-
-def _limit_row(con: sqlite3.Connection, dataset: str, path) -> tuple:
-    """:func:`_find_limit`, or a ConfigError naming the fix when the dataset has no limit."""
-    row = _find_limit(con, dataset)
-    if row is None:
-        raise ConfigError(
-            f"dataset {dataset!r} has no privacy budget in {path}; set one with "
-            f"`lookalike budget {dataset} --set-epsilon 1 --delta 1e-9`"
-        )
     return row
 
 
-def _status(con: sqlite3.Connection, dataset: str, limit: tuple) -> BudgetStatus:
+def _no_limit(dataset: str, path: Path) -> ConfigError:
+    return ConfigError(
+        f"dataset {dataset!r} has no privacy budget in {path}; set one with "
+        f"`lookalike budget {dataset} --set-epsilon 1 --delta 1e-9`"
+    )
+
+
+def _limit_row(con: sqlite3.Connection, dataset: str, path: Path) -> _Limit:
+    """:func:`_find_limit`, or a ConfigError naming the fix when the dataset has no limit."""
+    row = _find_limit(con, dataset)
+    if row is None:
+        raise _no_limit(dataset, path)
+    return row
+
+
+def _status(con: sqlite3.Connection, dataset: str, limit: _Limit) -> BudgetStatus:
     rho, d_approx = con.execute(
         "SELECT COALESCE(SUM(rho), 0), COALESCE(SUM(delta_approx), 0) FROM releases "
         "WHERE dataset = ?", (dataset,)
@@ -569,20 +585,21 @@ def _status(con: sqlite3.Connection, dataset: str, limit: tuple) -> BudgetStatus
                         _parse_fingerprint(limit[3]), float(d_approx), rdp)
 
 
-def _valid_release(rho: float, rdp, delta_approx: float) -> list[float] | None:
-    if rdp is not None:
-        rdp = [float(r) for r in rdp]
-        if len(rdp) != len(RDP_ORDERS) or any(not (0 <= r < math.inf) for r in rdp):
+def _valid_release(rho: float, rdp: Sequence[float] | None,
+                   delta_approx: float) -> list[float] | None:
+    curve = None if rdp is None else [float(r) for r in rdp]
+    if curve is not None:
+        if len(curve) != len(RDP_ORDERS) or any(not (0 <= r < math.inf) for r in curve):
             raise ConfigError(f"rdp must list {len(RDP_ORDERS)} finite values >= 0, one per order "
                               "of RDP_ORDERS")
     if not (isinstance(rho, (int, float)) and 0 <= rho < math.inf):
         raise ConfigError(f"rho must be a finite number >= 0, got {rho!r}")
     if not (isinstance(delta_approx, (int, float)) and 0 <= delta_approx < 1):
         raise ConfigError(f"delta_approx must lie in [0, 1), got {delta_approx!r}")
-    return rdp
+    return curve
 
 
-def _check_fits(st: BudgetStatus, rho: float, rdp, delta_approx: float,
+def _check_fits(st: BudgetStatus, rho: float, rdp: Sequence[float] | None, delta_approx: float,
                 asked: tuple[float, float] | None = None) -> None:
     """BudgetExceededError, naming spent, requested and limit, if the release does not fit."""
     if st.fits(rho=rho, rdp=rdp, delta_approx=delta_approx):
@@ -612,10 +629,13 @@ def _parse_fingerprint(text: str | None) -> DataFingerprint | None:
         return None
 
 
-def _check_fingerprint(con: sqlite3.Connection, dataset: str, fp: DataFingerprint) -> None:
+def _check_fingerprint(con: sqlite3.Connection, dataset: str, fp: DataFingerprint,
+                       stored: str | None) -> None:
     """Refuse data registered under another name, or other data under this name; record the
-    first fit's fingerprint (it is never updated, so small edits cannot accumulate)."""
-    own = _parse_fingerprint(_find_limit(con, dataset)[3])
+    first fit's fingerprint (it is never updated, so small edits cannot accumulate).
+
+    ``stored``: the dataset's fingerprint text as read in this transaction (its limit row)."""
+    own = _parse_fingerprint(stored)
     if own is not None and own.same_data(fp):
         return
     for name, text in con.execute(

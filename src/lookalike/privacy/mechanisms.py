@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from types import ModuleType
 
 import numpy as np
+import numpy.typing as npt
 
 from lookalike.errors import ConfigError
 
@@ -26,7 +28,8 @@ __all__ = ["NoisyMarginal", "gaussian_counts", "laplace_counts", "noisy_max"]
 
 
 @functools.cache
-def _dp():
+def _dp() -> ModuleType:
+    """``opendp.prelude`` with the contrib features on (imported on first use)."""
     import opendp.prelude as dp
 
     dp.enable_features("contrib")
@@ -37,23 +40,24 @@ def _dp():
 class NoisyMarginal:
     """Noisy counts with their noise scale (standard deviation) and privacy cost."""
 
-    values: np.ndarray
+    values: npt.NDArray[np.float64]
     sigma: float
     rho: float
     mechanism: str
 
 
-def _int_counts(counts) -> list[int]:
+def _int_counts(counts: npt.ArrayLike) -> list[int]:
     arr = np.asarray(counts)
     if arr.size == 0:
         raise ConfigError("cannot add noise to an empty vector of counts")
     if not np.issubdtype(arr.dtype, np.integer):
         if not np.all(np.mod(arr, 1) == 0):
             raise ConfigError("counts must be whole numbers")
-    return arr.astype(np.int64).ravel().tolist()
+    out: list[int] = arr.astype(np.int64).ravel().tolist()
+    return out
 
 
-def gaussian_counts(counts, *, sigma: float, sensitivity: int = 1) -> NoisyMarginal:
+def gaussian_counts(counts: npt.ArrayLike, *, sigma: float, sensitivity: int = 1) -> NoisyMarginal:
     """Discrete Gaussian noise of scale ``sigma`` on integer counts of L2 sensitivity Δ.
 
     Cost ρ = Δ²/(2σ²). Adding or removing one row changes one cell of a marginal by 1, so
@@ -69,7 +73,7 @@ def gaussian_counts(counts, *, sigma: float, sensitivity: int = 1) -> NoisyMargi
     return NoisyMarginal(noisy, float(sigma), float(meas.map(sensitivity)), "discrete_gaussian")
 
 
-def laplace_counts(counts, *, scale: float, sensitivity: int = 1) -> NoisyMarginal:
+def laplace_counts(counts: npt.ArrayLike, *, scale: float, sensitivity: int = 1) -> NoisyMarginal:
     """Discrete Laplace noise of ``scale`` on integer counts of L1 sensitivity Δ.
 
     The release is ε-DP with ε = Δ/scale, i.e. ρ = ε²/2 in zCDP.
@@ -85,7 +89,7 @@ def laplace_counts(counts, *, scale: float, sensitivity: int = 1) -> NoisyMargin
     return NoisyMarginal(noisy, float(scale) * np.sqrt(2), eps**2 / 2, "discrete_laplace")
 
 
-def noisy_max(scores, *, epsilon: float, sensitivity: float = 1.0) -> tuple[int, float]:
+def noisy_max(scores: npt.ArrayLike, *, epsilon: float, sensitivity: float = 1.0) -> tuple[int, float]:
     """Index of the (noisily) largest score: the ε-DP exponential mechanism, ρ = ε²/8.
 
     ``sensitivity`` bounds how much one row changes any score.
