@@ -308,11 +308,40 @@ def test_time_zones_count_in_utc(tmp_path):
         assert duck.histogram("at", edges).tolist() == ref.histogram("at", edges).tolist()
 
 
-def test_integers_beyond_int64_are_floats_as_in_read_table(tmp_path):
+HUGE = "99999999999999999999"  # 10**20 - 1: beyond int64, and a float would round it
+
+
+def test_integers_beyond_int64_are_exact_text_as_in_read_table(tmp_path):
     path = tmp_path / "big.csv"
-    path.write_text("big\n" + "99999999999999999999\n1\n2\n" * 4)
-    assert lookalike.read_table(path)["big"].dtype == "float64"
-    schema = schema_from_duckdb(path)
-    assert schema["big"].kind is Kind.FLOAT
-    duck, ref = engines(path, lookalike.read_table(path), schema)
-    assert duck.histogram("big", [2, 1e20]).tolist() == ref.histogram("big", [2, 1e20]).tolist()
+    path.write_text("big,small\n" + f"1,2\n,3\n{HUGE},1\n2,3\n" * 4)
+    real = lookalike.read_table(path)
+    assert real["big"].dtype == object and real["big"].iloc[2] == HUGE  # never rounded
+    with pytest.raises(ColumnError) as inferred:  # no schema: both refuse, in the same words
+        lookalike.infer_schema(real)
+    with pytest.raises(ColumnError) as engine:
+        schema_from_duckdb(path)
+    assert str(engine.value) == str(inferred.value)
+    assert re.match(r"column 'big' holds integers beyond the 64-bit range \(e\.g\. row 3: "
+                    + HUGE + r"\).*declare it 'identifier'.*--drop 'big'", str(engine.value))
+    small = Column("small", Kind.INTEGER, nullable=True)
+    for kind in (Kind.CATEGORICAL, Kind.FLOAT):  # declared: exact text, or rounded on purpose
+        schema = Schema((Column("big", kind, nullable=True), small))
+        duck, ref = engines(path, real, schema)
+        if kind is Kind.CATEGORICAL:
+            assert duck.value_counts("big") == ref.value_counts("big") == {HUGE: 4, "1": 4, "2": 4}
+        else:
+            edges = [1.5, 1e19, 1e20, 2e20]
+            assert duck.histogram("big", edges).tolist() == ref.histogram("big", edges).tolist()
+            assert duck.histogram("big", edges).tolist() == [4, 4, 0, 4, 0]
+    schema = Schema((Column("big", Kind.INTEGER, nullable=True), small))
+    with pytest.raises(ColumnError) as conformed:
+        schema.conform(real)
+    with pytest.raises(ColumnError) as engine:
+        DuckDBEngine(path, schema)
+    assert str(engine.value) == str(conformed.value)
+    assert "'big' is declared integer but holds values beyond the 64-bit range (e.g. row 3: " \
+        + HUGE in str(engine.value)
+    clipped = Schema((Column("big", Kind.INTEGER, nullable=True, bounds=(0, 10)), small))
+    with pytest.warns(UserWarning, match="4 value"):  # declared bounds clip them: no refusal
+        duck, ref = engines(path, real, clipped)
+    assert duck.value_counts("big") == ref.value_counts("big") == {1: 4, 2: 4, 10: 4}

@@ -12,6 +12,10 @@ count); histograms use DuckDB's ``histogram`` aggregate, which bins by binary se
 Without a schema the engine's schema comes from DuckDB's column types alone (for CSV, from how
 ``read_table`` would type the text): kinds and units, every column nullable, and no categories
 or bounds, which would be facts read from the private data (DP discovery supplies them).
+Integers beyond int64 stay exact text, as in ``read_table``: unique keys become identifiers and
+any other such column is refused by name, as ``infer_schema`` does. Dates past 2262 (such as
+9999-12-31) count in microseconds, as conform holds them. :meth:`DuckDBEngine.conform_notes`
+says what conforming did (clipped, rounded, unknown values), in ``Schema.conform``'s words.
 
 >>> import tempfile, pandas as pd
 >>> from pathlib import Path
@@ -49,8 +53,25 @@ from lookalike.errors import (
     UnknownFormatError,
 )
 from lookalike.io import NA_TOKENS
+from lookalike.marginals._duckdb_sql import (
+    INT64_LIMIT,
+    StampScale,
+    as_read,
+    code_sql,
+    conform_sql,
+    conformed_number,
+    conformed_stamp,
+    declared_bounds,
+    note_checks,
+    number_sql,
+    stamp_base,
+)
+from lookalike.marginals._duckdb_sql import ident as _ident
+from lookalike.marginals._duckdb_sql import text as _text
 from lookalike.schema import Column, Kind, Schema
-from lookalike.transform.encoder import ColumnCodec, TableEncoder
+from lookalike.schema._columns import MIN_ROWS
+from lookalike.schema._infer import _ID_NAME
+from lookalike.transform.encoder import TableEncoder
 
 __all__ = ["DuckDBEngine", "schema_from_duckdb"]
 
@@ -66,30 +87,18 @@ _NONFINITE_RE = r"(?i)[+-]?(nan|inf|infinity)"
 _DATE_RE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
 _STAMP_RE = _DATE_RE + r"[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
 # What a CSV text value could be, as bits: 1 int64, 2 float, 4 non-finite, 8 date, 16 date or
-# timestamp, 32 true/false; bit_and over a column says what all its values are.
+# timestamp, 32 true/false, 64 an integer of any size; bit_and over a column says what all its
+# values are (an integer column with a value beyond int64 stays text, as in read_table).
 _CLASS_MASK = (
     "CASE WHEN $t IS NULL THEN NULL"
     f" WHEN regexp_full_match($t, '{_INT_RE}') THEN"
-    " CASE WHEN TRY_CAST($t AS BIGINT) IS NULL THEN 2 ELSE 3 END"
+    " CASE WHEN TRY_CAST($t AS BIGINT) IS NULL THEN 66 ELSE 67 END"
     f" WHEN regexp_full_match($t, '{_FLOAT_RE}') THEN 2"
     f" WHEN regexp_full_match($t, '{_NONFINITE_RE}') THEN 6"
     f" WHEN regexp_full_match($t, '{_DATE_RE}') AND TRY_CAST($t AS DATE) IS NOT NULL THEN 24"
     f" WHEN regexp_full_match($t, '{_STAMP_RE}') AND TRY_CAST($t AS TIMESTAMP) IS NOT NULL"
     " THEN 16 WHEN lower($t) = 'true' OR lower($t) = 'false' THEN 32 ELSE 0 END"
 )
-
-
-def _ident(name: str) -> str:
-    return '"' + str(name).replace('"', '""') + '"'
-
-
-def _text(value: str) -> str:
-    return "'" + str(value).replace("'", "''") + "'"
-
-
-def _double(x: float) -> str:
-    """An exact DOUBLE literal (the shortest repr parsed by DuckDB's correctly rounded reader)."""
-    return f"CAST('{float(x)!r}' AS DOUBLE)"
 
 
 def schema_from_duckdb(source: Any = None, *, table: str | None = None, query: str | None = None,
@@ -99,6 +108,9 @@ def schema_from_duckdb(source: Any = None, *, table: str | None = None, query: s
     VARCHAR is categorical, integers integer, floating and DECIMAL float, DATE a datetime in
     days, TIMESTAMP one in seconds, BOOLEAN boolean, anything else text (not modelled). CSV
     text is typed as :func:`lookalike.read_table` types it (plus ISO dates and true/false).
+    Integers beyond int64 (CSV text, UBIGINT, HUGEINT, DECIMAL(p, 0)) are identifiers when
+    unique keys of one width or named like a key; any other such column raises
+    :class:`~lookalike.errors.ColumnError`, as :func:`lookalike.infer_schema` does.
     """
     with DuckDBEngine(source, table=table, query=query, connection=connection) as engine:
         return engine.schema
@@ -116,8 +128,11 @@ class DuckDBEngine:
     Each query scans the source again: Parquet is fast, CSV text is parsed and typed anew each
     time. Known differences from ``read_table`` + ``conform``: NaN in a float column counts as
     missing (``read_table`` refuses it); text that is not a number, in a column declared
-    numeric, counts as missing (``conform`` refuses it); DuckDB keeps timestamps to the
-    microsecond unless the file stores nanoseconds.
+    numeric, counts as missing (``conform`` refuses it); a missing value in a column declared
+    not nullable counts as missing (``conform`` refuses it); DuckDB keeps timestamps to the
+    microsecond unless the file stores nanoseconds; clipping a datetime column to declared
+    bounds rounds it to whole units in counts (as ``conform`` does) but not in
+    :meth:`value_counts`.
     """
 
     def __init__(self, source: Any = None, schema: Schema | None = None, *, table: str | None = None,
@@ -132,15 +147,19 @@ class DuckDBEngine:
             self._con.execute(f"SET memory_limit = {_text(memory_limit)}")
         bases = self._csv_bases() if csv else self._typed_bases()
         if schema is None:
-            schema = Schema(tuple(_column_of(name, base) for name, base in bases.items()))
+            schema = self._schema_of(bases)
         missing = [c.name for c in schema if c.name not in bases]
         if missing:
             raise ColumnMismatchError(f"the schema names columns that are not in {self.label}: "
                                       f"{missing}; columns there: {list(bases)}")
         self.schema = schema
-        cols = ", ".join(f"{_conform_sql(c, *bases[c.name][:2])} AS {_ident(c.name)}" for c in schema)
+        self._bases = {c.name: bases[c.name][:2] for c in schema}
+        self._wide = {n for n, b in bases.items() if b[2] == "wide"}
+        self._check_int64()
+        cols = ", ".join(f"{conform_sql(c, *self._bases[c.name])} AS {_ident(c.name)}" for c in schema)
         self._run(f"CREATE TEMP VIEW {self._view} AS SELECT {cols} FROM {self._from}")
         self._bound: dict[str, tuple[str, str, int]] | None = None
+        self._scales: dict[str, StampScale] | None = None
 
     # ------------------------------------------------------------------ source and types
     def _run(self, sql: str, params: list | None = None) -> list[tuple]:
@@ -151,12 +170,35 @@ class DuckDBEngine:
             raise DataError(f"DuckDB could not read {self.label}: {e}") from e
 
     def _typed_bases(self) -> dict[str, tuple[str, str, str | None]]:
+        """Classes from DuckDB's types; integers beyond int64 as exact text, as read_table has them."""
         rows = self._run(f"DESCRIBE SELECT * FROM {self._from}")
-        return {n: (f"timezone('UTC', {_ident(n)})" if "TIME ZONE" in t else _ident(n), _class_of(t),
-                    None) for n, t, *_ in rows}
+        bases = {n: (f"timezone('UTC', {_ident(n)})" if "TIME ZONE" in t else _ident(n), _class_of(t),
+                     None) for n, t, *_ in rows}
+        # read_table: wider integers that all fit int64 are integers; DECIMAL(p, 0) beyond a
+        # float's 15 digits is a float when every value is exact as one, else as those integers
+        wide = {n: t.upper() for n, t, *_ in rows if re.fullmatch(r"UBIGINT|U?HUGEINT|DECIMAL\(("
+                                                                 r"1[6-9]|[23][0-9]),0\)", t.upper())}
+        if not wide:
+            return bases
+        fits = "bool_and({0} BETWEEN -9223372036854775808 AND 9223372036854775807)"
+        exact = "bool_and(coalesce(TRY_CAST(CAST({0} AS DOUBLE) AS {1}) = {0}, false))"
+        aggs = ", ".join(f"{fits.format(_ident(n))}, {exact.format(_ident(n), t)}"
+                         for n, t in wide.items())
+        flags = self._run(f"SELECT count(*), {aggs} FROM {self._from}")[0][1:]
+        for (name, typ), fit, is_exact in zip(wide.items(), flags[::2], flags[1::2], strict=True):
+            if typ.startswith("DECIMAL") and is_exact is not False:
+                continue  # a float, as before
+            if fit is False:
+                bases[name] = (f"CAST({_ident(name)} AS VARCHAR)", "text", "wide")
+            else:
+                bases[name] = (f"CAST({_ident(name)} AS BIGINT)", "int", None)
+        return bases
 
     def _csv_bases(self) -> dict[str, tuple[str, str, str | None]]:
-        """Type CSV text as read_table does, in one aggregate pass: int, float or text."""
+        """Type CSV text as read_table does, in one aggregate pass: int, float or text.
+
+        Integers beyond int64 stay text, exactly as written (hint "wide"): never rounded.
+        """
         (delim, columns), = self._run(f"SELECT Delimiter, Columns FROM sniff_csv({self._from}, "
                                       "header = true, all_varchar = true)")
         names = [c["name"] for c in columns]
@@ -177,12 +219,77 @@ class DuckDBEngine:
                                      "write missing values as empty fields and replace them")
             if all_of & 1:
                 bases[name] = (f"CAST({t} AS BIGINT)", "int", None)
+            elif all_of & 64:
+                bases[name] = (t, "text", "wide")
             elif all_of & 2:
                 bases[name] = (f"CAST({t} AS DOUBLE)", "float", None)
             else:
                 hint = next((h for bit, h in ((8, "date"), (16, "stamp"), (32, "bool")) if all_of & bit), None)
                 bases[name] = (t, "text", hint)
         return bases
+
+    def _schema_of(self, bases: dict[str, tuple[str, str, str | None]]) -> Schema:
+        """The schema of a source given without one: kinds from the classes alone.
+
+        A column of integers beyond int64 is what ``infer_schema`` makes of ``read_table``'s
+        exact text: an identifier when its values are unique keys of one width (or named like a
+        key), otherwise refused by name (a float would round them).
+        """
+        wide = {n: b[0] for n, b in bases.items() if b[2] == "wide"}
+        keys = self._key_columns(wide) if wide else {}
+        return Schema(tuple(keys.get(n) or _column_of(n, b) for n, b in bases.items()))
+
+    def _key_columns(self, texts: dict[str, str]) -> dict[str, Column]:
+        """Identifiers for the columns of integers beyond int64 (text SQL by name), or refuse."""
+        aggs = ", ".join(f"count({t}), count(DISTINCT {t}), min(length({t})), max(length({t})), "
+                         f"bool_and(regexp_full_match({t}, '[0-9]+')), bool_and(starts_with({t}, "
+                         f"'-')), bool_and(starts_with({t}, '+'))" for t in texts.values())
+        stats = self._run(f"SELECT count(*), {aggs} FROM {self._from}")[0][1:]
+        out, refused = {}, []
+        for i, name in enumerate(texts):
+            n, distinct, short, long, digits, minus, plus = stats[7 * i: 7 * i + 7]
+            if n == distinct and n >= MIN_ROWS and (short == long or _ID_NAME.search(name)):
+                fmt = _key_format(short, long, digits, minus, plus)
+                out[name] = Column(name, Kind.IDENTIFIER, nullable=True, format=fmt, sources={
+                    "kind": "data", "nullable": "default"} | ({"format": "data"} if fmt else {}))
+            else:
+                refused.append(name)
+        if refused:
+            name = refused[0]
+            t = texts[name]
+            row, value = self._first_row(f"TRY_CAST({t} AS BIGINT) IS NULL AND {t} IS NOT NULL", t)
+            raise ColumnError(
+                f"column {name!r} holds integers beyond the 64-bit range (e.g. row {row}: {value}), "
+                "which cannot be modelled as numbers without rounding them; declare it "
+                "'identifier' (unique keys, kept exactly), 'categorical' or 'text' in a schema "
+                f"(CLI: --schema), 'float' to model it rounded, or drop it (CLI: --drop {name!r})")
+        return out
+
+    def _first_row(self, where: str, value: str) -> tuple[int, Any]:
+        """The first row (1 = first data row, in file order) where ``where`` holds, and ``value``
+        there: an aggregate, for an error message."""
+        rows = f"(SELECT *, row_number() OVER () AS __lookalike_row FROM {self._from})"
+        (row, shown, _), = self._run(
+            f"SELECT min(__lookalike_row) FILTER (WHERE {where}), arg_min({value}, "
+            f"__lookalike_row) FILTER (WHERE {where}), count(*) FROM {rows}")
+        return row, shown
+
+    def _check_int64(self) -> None:
+        """Refuse, as ``Schema.conform`` does, an integer column holding values beyond int64."""
+        cols = [c for c in self.schema if c.kind is Kind.INTEGER
+                and (self._bases[c.name][1] == "float" or c.name in self._wide)]
+        if not cols:
+            return
+        big = [f"abs({conformed_number(c, *self._bases[c.name])}) >= {INT64_LIMIT}" for c in cols]
+        counts = self._run(f"SELECT count(*), {', '.join(f'count(*) FILTER (WHERE {b})' for b in big)} "
+                           f"FROM {self._from}")[0][1:]
+        for col, where, n in zip(cols, big, counts, strict=True):
+            if n:
+                row, value = self._first_row(where, as_read(*self._bases[col.name]))
+                raise ColumnError(
+                    f"column {col.name!r} is declared integer but holds values beyond the 64-bit "
+                    f"range (e.g. row {row}: {value}); declare it 'float' to model it rounded, or "
+                    "'identifier', 'categorical' or 'text' to keep it exactly")
 
     # ------------------------------------------------------------------ queries
     def _column(self, column: str) -> Column:
@@ -225,7 +332,7 @@ class DuckDBEngine:
         cells = dict(zip(np.nextafter(uniq, -np.inf).tolist(),
                          np.searchsorted(e, uniq, side="left").tolist(), strict=True))
         (hist, total), = self._run(
-            f"SELECT histogram({_number_sql(ref, col)}, ?::DOUBLE[]), count(*) FROM {self._view} "
+            f"SELECT histogram({self._number(ref, col)}, ?::DOUBLE[]), count(*) FROM {self._view} "
             f"WHERE {ref} IS NOT NULL", [list(cells) or [0.0]])
         out = np.zeros(len(e) + 1, dtype=np.int64)
         for bound, n in (hist or {}).items() if len(e) else ():
@@ -239,8 +346,8 @@ class DuckDBEngine:
         for j, codec in enumerate(encoder.codecs):
             self._column(codec.column.name)
             col = codec.column  # its unit and kind, as ColumnCodec.encode uses them
-            x = _number_sql(_ident(col.name), col) if codec.bins is not None else _ident(col.name)
-            codes[col.name] = (x, _code_sql(codec, col, f"x{j}"), codec.size)
+            x = self._number(_ident(col.name), col) if codec.bins is not None else _ident(col.name)
+            codes[col.name] = (x, code_sql(codec, col, f"x{j}"), codec.size)
         self._bound = codes
 
     def marginal(self, attrs: tuple[str, ...]) -> np.ndarray:
@@ -294,6 +401,48 @@ class DuckDBEngine:
             order = [a for a in used if a in attrs]
             out[attrs] = tables[frozenset(attrs)].transpose([order.index(a) for a in attrs])
         return out
+
+    def conform_notes(self) -> list[str]:
+        """What conforming the rows to the schema did: ``Schema.conform``'s notes, same words.
+
+        Values outside declared bounds (clipped), non-integers in an integer column (rounded),
+        values outside declared categories (set to missing): counted by one aggregate query,
+        with up to five examples of the unknown categories, as the in-memory conform reports.
+        """
+        checks = [note for c in self.schema for note in note_checks(c, *self._bases[c.name])]
+        if not checks:
+            return []
+        aggs = ", ".join(f"{n.count}, {n.examples or 'NULL'}" for n in checks)
+        found = self._run(f"SELECT count(*), {aggs} FROM {self._from}")[0][1:]
+        return [note.text(n, examples) for note, n, examples
+                in zip(checks, found[::2], found[1::2], strict=True) if n]
+
+    def _number(self, ref: str, col: Column) -> str:
+        """SQL of a conformed column as the encoder's numbers (datetimes in ``col``'s unit)."""
+        if col.kind is not Kind.DATETIME:
+            return number_sql(ref, col)
+        return number_sql(ref, col, self._stamp_scales()[col.name])
+
+    def _stamp_scales(self) -> dict[str, StampScale]:
+        """How conform holds each datetime column (ns, or us past 2262; rounded if clipped).
+
+        One aggregate query, on first use: each column's smallest and largest value in
+        microseconds, before and after clipping, and how many values were clipped.
+        """
+        if self._scales is None:
+            cols = [c for c in self.schema if c.kind is Kind.DATETIME]
+            aggs = []
+            for c in cols:
+                pre, post = stamp_base(c, *self._bases[c.name]), conformed_stamp(c, *self._bases[c.name])
+                aggs += [f"min(epoch_us({pre})), max(epoch_us({pre}))",
+                         f"min(epoch_us({post})), max(epoch_us({post}))",
+                         f"count(*) FILTER (WHERE {pre} <> {post})" if declared_bounds(c) else "0"]
+            found = self._run(f"SELECT count(*), {', '.join(aggs)} FROM {self._from}")[0][1:] \
+                if cols else ()
+            self._scales = {c.name: StampScale.of(c, *found[5 * i: 5 * i + 2], found[5 * i + 4] > 0,
+                                                  found[5 * i + 2: 5 * i + 4])
+                            for i, c in enumerate(cols)}
+        return self._scales
 
     def fingerprint(self) -> Any:
         """The source's content fingerprint (all its columns, as stored; aggregates only).
@@ -382,106 +531,14 @@ def _column_of(name: str, base: tuple[str, str, str | None]) -> Column:
     return Column(name, kind, nullable=True, unit=unit, format=fmt, sources=sources)
 
 
-# ---------------------------------------------------------------------- SQL for one column
-def _as_text(x: str, cls: str) -> str:
-    """A value as the text ``Schema.conform`` makes of it for a categorical column."""
-    if cls == "int":
-        return f"CAST({x} AS VARCHAR)"
-    if cls == "float":
-        d = f"CAST({x} AS DOUBLE)"
-        return (f"CASE WHEN isnan({d}) THEN NULL WHEN {d} = trunc({d}) AND abs({d}) < 1e38 "
-                f"THEN CAST(CAST({d} AS HUGEINT) AS VARCHAR) ELSE CAST({d} AS VARCHAR) END")
-    if cls == "bool":
-        return f"CASE {x} WHEN true THEN 'True' WHEN false THEN 'False' END"
-    if cls == "date":
-        return f"strftime({x}, '%Y-%m-%d 00:00:00')"
-    if cls == "stamp":
-        return (f"CASE WHEN date_trunc('second', {x}) = {x} THEN strftime({x}, '%Y-%m-%d %H:%M:%S') "
-                f"ELSE strftime({x}, '%Y-%m-%d %H:%M:%S.%f') END")
-    return x if cls == "text" else f"CAST({x} AS VARCHAR)"
-
-
-def _clip(x: str, lo: str, hi: str) -> str:
-    return f"CASE WHEN {x} < {lo} THEN {lo} WHEN {x} > {hi} THEN {hi} ELSE {x} END"
-
-
-def _conform_sql(col: Column, x: str, cls: str) -> str:
-    """The column as ``Schema.conform`` types it: text, DOUBLE, TIMESTAMP or BOOLEAN."""
-    declared = col.bounds is not None and col.source("bounds") != "data"
-    if col.kind is Kind.CATEGORICAL:
-        t = _as_text(x, cls)
-        if col.categories is None:
-            return t
-        cats = [_text(c) for c in col.categories if isinstance(c, str)]
-        known = f"TRY_CAST({t} AS ENUM({', '.join(cats)})) IS NOT NULL"  # a hash lookup
-        return f"CASE WHEN {known} THEN {t} END" if cats else "NULL::VARCHAR"
-    if col.kind in (Kind.INTEGER, Kind.FLOAT):
-        if cls in ("int", "float", "bool", "text"):
-            d = f"{'TRY_' if cls == 'text' else ''}CAST({x} AS DOUBLE)"
-            d = f"CASE WHEN isnan({d}) THEN NULL ELSE {d} END" if cls in ("float", "text") else d
-        else:
-            d = "NULL::DOUBLE"
-        if declared:
-            lo, hi = col.numeric_bounds()
-            d = _clip(d, _double(lo), _double(hi))
-        return f"round_even({d}, 0)" if col.kind is Kind.INTEGER else d
-    if col.kind is Kind.DATETIME:
-        t = {"date": f"CAST({x} AS TIMESTAMP)", "stamp": x}.get(cls, "NULL::TIMESTAMP")
-        if cls == "text":
-            fmt = col.format
-            t = f"try_strptime({x}, {_text(fmt)})" if fmt else f"TRY_CAST({x} AS TIMESTAMP)"
-            if fmt and "%y" in fmt and col.pivot_year is not None:
-                p = col.pivot_year
-                t = (f"CASE WHEN year({t}) > {p} THEN {t} - INTERVAL 100 YEAR WHEN year({t}) <= "
-                     f"{p - 100} THEN {t} + INTERVAL 100 YEAR ELSE {t} END")
-        if declared:
-            lo, hi = (f"CAST({_text(pd.Timestamp(b).isoformat())} AS TIMESTAMP)" for b in col.bounds)
-            t = _clip(t, lo, hi)
-        return t
-    if col.kind is Kind.BOOLEAN:
-        if cls == "bool":
-            return x
-        no, yes = (_text(str(tok).lower()) for tok in (col.categories or ("False", "True"))[:2])
-        return f"CASE lower({_as_text(x, cls)}) WHEN {no} THEN false WHEN {yes} THEN true END"
-    return x
-
-
-def _number_sql(ref: str, col: Column) -> str:
-    """A conformed column as DOUBLE, datetimes as ``to_numbers`` makes them (same IEEE steps)."""
-    if col.kind is not Kind.DATETIME:
-        return ref
-    seconds = f"CAST(epoch_ns({ref}) AS DOUBLE) / {_double(1e9)}"
-    return f"{seconds} / {_double(86400.0)}" if col.unit == "D" else seconds
-
-
-def _search(x: str, t: np.ndarray, lo: int, hi: int) -> str:
-    """SQL counting the sorted thresholds ``t[lo:hi]`` below ``x``, plus ``lo``: binary search."""
-    if lo >= hi:
-        return str(lo)
-    mid = (lo + hi) // 2
-    return (f"CASE WHEN {x} > {_double(t[mid])} THEN {_search(x, t, mid + 1, hi)} "
-            f"ELSE {_search(x, t, lo, mid)} END")
-
-
-def _code_sql(codec: ColumnCodec, col: Column, x: str) -> str:
-    """SQL for ``codec.encode`` of the (numbered) column ``x``; -1 where that would raise."""
-    missing = codec.n_values if codec.has_missing else -1
-    if codec.bins is not None:
-        upper = np.asarray(codec.bins.upper, dtype=float)
-        if np.any(np.diff(upper) < 0) or np.isnan(upper).any():
-            raise ConfigError(f"bins of column {col.name!r} are not in increasing order")
-        code = _search(x, upper[:-1], 0, len(upper) - 1)  # = min(#(upper < x), n_bins - 1)
-    elif col.kind is Kind.BOOLEAN:
-        code = f"CAST({x} AS INTEGER)"
-    elif col.kind is Kind.CATEGORICAL:
-        unknown = codec.fallback if codec.fallback is not None else missing
-        named = [(i, c) for i, c in enumerate(codec.categories) if isinstance(c, str)]
-        code = str(unknown)
-        if named:
-            code = f"enum_code(TRY_CAST({x} AS ENUM({', '.join(_text(c) for _, c in named)})))"
-            if [i for i, _ in named] != list(range(len(named))):
-                code = f"[{', '.join(str(i) for i, _ in named)}][{code} + 1]"
-            code = f"coalesce({code}, {unknown})"
-    else:
-        raise ConfigError(f"column {col.name!r} is {col.kind.value}: categories cannot code it")
-    return f"CAST(CASE WHEN {x} IS NULL THEN {missing} ELSE {code} END AS INTEGER)"
+def _key_format(short: int, long: int, digits: bool, minus: bool, plus: bool) -> str | None:
+    """The identifier format ``infer_schema`` gives integer keys of these lengths and signs."""
+    if short == long and long <= 64:  # one width: a class per position, signs escaped
+        sign = "" if digits else "\\-" if minus else "\\+" if plus else None
+        if sign is None:
+            return None  # signed and unsigned mixed: no fixed-width pattern
+        width = long if digits else long - 1
+        return sign + ("[0-9]" if width == 1 else f"[0-9]{{{width}}}")
+    if long > 1 and digits:
+        return f"[1-9][0-9]{{{long - 1}}}"
+    return f"[A-Za-z0-9]{{{long}}}"
