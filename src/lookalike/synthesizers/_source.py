@@ -42,7 +42,7 @@ class Source:
     def of_engine(cls, engine: Any) -> Source:
         """Rows that stay inside ``engine`` (DuckDB): only counts come back."""
         _check_modelled(engine.schema)
-        return cls(engine.schema, None, engine, [])
+        return cls(engine.schema, None, engine, engine.conform_notes())
 
     def n_rows(self) -> int:
         """The exact row count (private in DP fits: used only by non-DP fits)."""
