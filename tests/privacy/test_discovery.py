@@ -12,6 +12,7 @@ from lookalike.errors import ConfigError
 from lookalike.marginals import NumpyEngine
 from lookalike.privacy.discovery import OTHER, discover_domain
 from lookalike.schema import Column, Kind, Schema, infer_schema
+from lookalike.synthesizers._domain import column_codec
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +37,7 @@ def _engine(df):
 def test_rare_categories_become_other_and_cost_is_charged(table):
     engine, schema = _engine(table)
     found = discover_domain(engine, schema, rho=0.01, delta=1e-9, n_bins=16)
-    cats = found.encoder.codecs[0].categories
+    cats = found.domains[0].categories
     # 4,000+ rows clear any threshold at this budget; 2-4 rows never do (threshold > 100)
     assert set(cats) == {"red", "green", "blue", OTHER}
     # each column may use its equal third; a tree that stops early spends less (never more)
@@ -49,7 +50,8 @@ def test_rare_categories_become_other_and_cost_is_charged(table):
     assert found.schema["colour"].source("categories").startswith("dp(")
     assert found.schema["age"].source("bounds").startswith("dp(")
     # rare values encode to the "other" code, not to missing
-    codes = found.encoder.codecs[0].encode(pd.Series(["rare1", None, "red"], dtype=object))
+    assert found.domains[0].fallback == cats.index(OTHER)
+    codes = column_codec(found.domains[0]).encode(pd.Series(["rare1", None, "red"], dtype=object))
     assert codes.tolist() == [cats.index(OTHER), len(cats), cats.index("red")]
 
 
@@ -62,7 +64,8 @@ def test_declared_domain_is_free(table):
         )
     )
     found = discover_domain(engine, declared, rho=0.01, delta=1e-9, n_bins=16)
-    assert found.encoder.codecs[0].categories == ("red", "green", "blue", "rare1", "rare2")
+    assert found.domains[0].categories == ("red", "green", "blue", "rare1", "rare2")
+    assert found.domains[0].fallback is None  # values outside declared categories are missing
     assert [r.name for r in found.releases] == ["bins of age", "bins of income"]
     assert found.columns["colour"]["domain"].startswith("declared")
 
@@ -70,7 +73,7 @@ def test_declared_domain_is_free(table):
 def test_bins_follow_the_data(table):
     engine, schema = _engine(table)
     found = discover_domain(engine, schema, rho=0.05, delta=1e-9, n_bins=12)
-    age = found.encoder.codecs[1]
+    age = column_codec(found.domains[1])
     shares = np.bincount(age.encode(table["age"]), minlength=age.size) / len(table)
     # about equal-mass bins: none holds more than three times its share
     assert age.bins.n_bins >= 8
@@ -86,7 +89,7 @@ def test_declared_bounds_clip_and_report(table):
     engine, schema = _engine(table)
     cols = [c.replace("declared", bounds=(30, 60)) if c.name == "age" else c for c in schema.columns]
     found = discover_domain(engine, Schema(tuple(cols)), rho=None, n_bins=8)
-    age = found.encoder.codecs[1]
+    age = found.domains[1]
     assert age.bins.lower[0] >= 30 and age.bins.upper[-1] <= 60
     outside = int(((table["age"] < 30) | (table["age"] > 60)).sum())
     assert found.columns["age"]["clipped_to_declared_bounds"] == outside
@@ -95,7 +98,8 @@ def test_declared_bounds_clip_and_report(table):
 def test_exact_mode_keeps_every_category(table):
     engine, schema = _engine(table)
     found = discover_domain(engine, schema, rho=None, n_bins=16)
-    assert set(found.encoder.codecs[0].categories) == {"red", "green", "blue", "rare1", "rare2"}
+    assert set(found.domains[0].categories) == {"red", "green", "blue", "rare1", "rare2"}
+    assert found.domains[0].fallback is None and found.one_way_rho == {}
     assert found.releases == ()
 
 
@@ -121,20 +125,21 @@ def test_borrowed_one_way_budget_is_charged_and_returned(table):
     borrowed = 0.002 * (THRESHOLD_SHARE + 2 * FINE_SHARE)
     assert found.rho_spent <= 0.003 + borrowed + 1e-12
     # estimates cover the kept categories and every bin; "other" and missing are left to the
-    # plain 1-way (NaN)
-    est, var = found.estimates["colour"]
-    codec = found.encoder.codecs[0]
-    assert np.isfinite(est[:3]).all() and np.isnan(est[3:]).all() and (var > 0).all()
+    # plain 1-way
+    colour = found.domains[0]
+    est, var = colour.estimate
+    assert len(est) == len(var) == len(colour.categories) - 1 == 3
+    assert np.isfinite(est).all() and (var > 0).all()
     # the noisy counts of red/green/blue lie within 5 sigma of the truth
     truth = table["colour"].value_counts()
     sigma = math.sqrt(var[0])
-    for k, cat in enumerate(codec.categories[:3]):
+    for k, cat in enumerate(colour.categories[:3]):
         assert abs(est[k] - truth[cat]) < 5 * sigma
-    est_age, var_age = found.estimates["age"]
-    n_bins = found.encoder.codecs[1].bins.n_bins
-    assert np.isfinite(est_age[:n_bins]).all() and len(est_age) == n_bins + 1
+    est_age, var_age = found.domains[1].estimate
+    n_bins = found.domains[1].bins.n_bins
+    assert np.isfinite(est_age).all() and len(est_age) == n_bins
     # the bins' sums add up to the rows within the summed noise (5 sigma)
-    assert abs(est_age[:n_bins].sum() - len(table)) < 5 * math.sqrt(var_age[:n_bins].sum())
+    assert abs(est_age.sum() - len(table)) < 5 * math.sqrt(var_age.sum())
 
 
 def test_shrink_smooths_noise_and_keeps_spikes():
@@ -154,3 +159,48 @@ def test_shrink_smooths_noise_and_keeps_spikes():
     assert out[-1] > 4500
     # group sums are unchanged (shrinking moves mass between siblings only)
     assert np.allclose(out.reshape(5, 10).sum(1), counts.reshape(5, 10).sum(1))
+
+
+class _PlainCounts:
+    """Counts from a plain dict of columns: the two queries of ``Counts`` and nothing else."""
+
+    def __init__(self, columns: dict[str, np.ndarray]) -> None:
+        self.columns = columns
+
+    def value_counts(self, column: str) -> dict[str, int]:
+        values, counts = np.unique(self.columns[column], return_counts=True)
+        return {str(v): int(n) for v, n in zip(values, counts, strict=True)}
+
+    def histogram(self, column: str, edges) -> np.ndarray:
+        cells = np.searchsorted(np.asarray(edges, dtype=float), self.columns[column], side="right")
+        return np.bincount(cells, minlength=len(edges) + 1).astype(np.int64)
+
+
+def test_discovery_reads_only_counts(table):
+    """Any object answering value counts and histograms will do, and gives the engine's domain."""
+    engine, schema = _engine(table)
+    plain = _PlainCounts({"colour": table["colour"].to_numpy(),
+                          "age": table["age"].to_numpy(dtype=float),
+                          "income": table["income"].to_numpy()})
+    by_engine = discover_domain(engine, schema, rho=None, n_bins=16)
+    by_counts = discover_domain(plain, schema, rho=None, n_bins=16)
+    assert by_counts.schema == by_engine.schema
+    for a, b in zip(by_counts.domains, by_engine.domains, strict=True):
+        assert (a.categories, a.fallback, a.nullable, a.report) == (b.categories, b.fallback,
+                                                                   b.nullable, b.report)
+        if a.bins is not None:
+            for x, y in ((a.bins.lower, b.bins.lower), (a.bins.upper, b.bins.upper),
+                         (a.bins.shape, b.bins.shape)):
+                np.testing.assert_array_equal(x, y)
+
+
+def test_discovery_imports_neither_engines_nor_encoders():
+    """privacy/ takes a count function: importing discovery loads no engine and no encoder."""
+    import subprocess
+    import sys
+
+    code = ("import sys, lookalike.privacy.discovery; "
+            "print(sorted(m for m in sys.modules "
+            "if m.startswith(('lookalike.marginals', 'lookalike.transform'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

@@ -27,35 +27,44 @@ with a stated share of the budget:
 
 With ``rho=None`` (non-DP fits, for comparison) the same procedure runs on exact counts.
 
->>> import pandas as pd, lookalike
+Discovery reads the table only through a :class:`Counts` (value counts of a column, a
+histogram of a column over given edges), which both marginal engines provide, and returns plain
+values: per column a :class:`ColumnDomain` (categories or :class:`DiscoveredBins`, the noisy
+counts released on the way), the schema the model keeps, and the releases that paid for it.
+The model's encoder is built from them by the synthesizers
+(:func:`lookalike.synthesizers._domain.encode_domain`).
+
+>>> import lookalike
 >>> from lookalike.marginals import NumpyEngine
 >>> real = lookalike.load_demo()
 >>> schema = lookalike.infer_schema(real)
 >>> found = discover_domain(NumpyEngine(schema.conform(real), schema), schema, rho=0.002,
 ...                         delta=1e-10, n_bins=16)
->>> found.encoder.sizes[0] <= 17 and found.rho_spent <= 0.002 + 1e-12
+>>> age = found.domains[0]
+>>> age.bins is not None and age.bins.n_bins <= 16, age.column.source("bounds")[:3]
+(True, 'dp(')
+>>> found.rho_spent <= 0.002 + 1e-12
 True
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from lookalike.errors import ConfigError
-from lookalike.marginals.engine import Engine
 from lookalike.privacy.accountant import Release
 from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import Column, Kind, Schema
-from lookalike.transform.discretize import Bins
-from lookalike.transform.encoder import ColumnCodec, TableEncoder
 
-__all__ = ["DiscoveredDomain", "discover_domain", "OTHER"]
+__all__ = ["OTHER", "ColumnDomain", "Counts", "DiscoveredBins", "DiscoveredDomain",
+           "discover_domain", "discovery_columns"]
 
 OTHER = "other"
 _LEVELS = 4  # sign × decade, leading digit, 2nd digit, 3rd digit
@@ -75,19 +84,81 @@ _Cell = tuple[float, float]
 _Leaf = tuple[float, float, float, bool, int]  # (lo, hi, mass, strong, parent)
 
 
-@dataclass(frozen=True)
-class DiscoveredDomain:
-    """The encoder a DP model uses, the releases that paid for it, and what was done per column."""
+class Counts(Protocol):
+    """The counts discovery reads from the private table; both marginal engines provide them.
 
-    encoder: TableEncoder
+    Exact counts: privacy comes from the noise discovery adds to them, and the cost it charges.
+    """
+
+    def value_counts(self, column: str) -> Mapping[Any, int]:
+        """Count of each distinct non-missing value of a categorical column (any value type:
+        discovery names categories by ``str(value)``)."""
+        ...
+
+    def histogram(self, column: str, edges: Sequence[float]) -> npt.NDArray[np.int64]:
+        """Counts of a numeric/datetime column's non-missing values in ``len(edges) + 1`` cells:
+        below ``edges[0]``, in each ``[edges[i-1], edges[i])``, at or above ``edges[-1]``
+        (datetimes in the column's unit since 1970-01-01)."""
+        ...
+
+
+@dataclass(frozen=True, eq=False)
+class DiscoveredBins:
+    """Bins cut by discovery: bin ``i`` spans ``[lower[i], upper[i]]`` (a point bin when equal;
+    datetimes in the column's unit), ``shape[i]`` holds noisy quantiles of the values inside it
+    (so decoded values follow the data), ``integer`` bins hold whole numbers."""
+
+    lower: _Floats
+    upper: _Floats
+    shape: _Floats
+    integer: bool
+
+    @property
+    def n_bins(self) -> int:
+        return len(self.lower)
+
+
+@dataclass(frozen=True, eq=False)
+class ColumnDomain:
+    """What a model may know of one modelled column: declared facts or DP releases, and how.
+
+    Its codes are ``categories`` (categorical, boolean) or ``bins`` (numeric, datetime), then
+    one "missing" code when ``nullable``. Values outside ``categories`` take code ``fallback``
+    (the "other" category of discovered categories), or count as missing when it is None.
+    """
+
+    column: Column
+    """The column as the model records it: discovered categories or bounds, with their source."""
+    categories: tuple[Any, ...] | None
+    bins: DiscoveredBins | None
+    nullable: bool
+    fallback: int | None = None
+    report: Mapping[str, Any] = field(default_factory=dict)
+    """How the domain was obtained (declared, or which release with which noise)."""
+    estimate: tuple[_Floats, _Floats] | None = None
+    """Noisy counts of the first codes that discovery released, and their variances (only
+    when it borrowed the column's 1-way budget): the 1-way stage combines them with its own."""
+    one_way_rho: float | None = None
+    """The ρ left for the column's plain 1-way measurement (None: no 1-way budget borrowed)."""
+
+
+@dataclass(frozen=True, eq=False)
+class DiscoveredDomain:
+    """Every modelled column's domain, the schema the model keeps, and the releases that paid."""
+
     schema: Schema
+    domains: tuple[ColumnDomain, ...]
     releases: tuple[Release, ...]
-    columns: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: per column, noisy counts over its codes that discovery already released (NaN where a
-    #: code was not measured) and their variances: the 1-way stage combines them with its own
-    estimates: dict[str, tuple[_Floats, _Floats]] = field(default_factory=dict)
-    #: per column, the ρ left for its plain 1-way measurement (only with ``one_way_rho``)
-    one_way_rho: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> dict[str, Mapping[str, Any]]:
+        """Per column, how its domain was obtained (for the privacy report)."""
+        return {d.column.name: d.report for d in self.domains}
+
+    @property
+    def one_way_rho(self) -> dict[str, float]:
+        """Per column, the ρ left for its plain 1-way (empty when no 1-way budget was borrowed)."""
+        return {d.column.name: d.one_way_rho for d in self.domains if d.one_way_rho is not None}
 
     @property
     def rho_spent(self) -> float:
@@ -110,7 +181,7 @@ def discovery_columns(schema: Schema) -> tuple[list[str], list[str]]:
 
 
 def discover_domain(
-    engine: Engine,
+    counts: Counts,
     schema: Schema,
     *,
     rho: float | None,
@@ -118,7 +189,8 @@ def discover_domain(
     n_bins: int = 32,
     one_way_rho: float | None = None,
 ) -> DiscoveredDomain:
-    """Build the model's encoder from declared facts and DP releases costing ``rho`` (and ``delta``).
+    """Every modelled column's domain from declared facts and DP releases costing ``rho`` (and
+    ``delta``), reading the table only through ``counts``.
 
     ``rho`` is shared equally by the columns that need discovery; ``delta`` by the categorical
     ones (threshold releases). ``rho=None``: exact counts, no privacy (non-DP comparison fits).
@@ -128,7 +200,7 @@ def discover_domain(
     are 1-way counts too: a categorical column's threshold release gets ``THRESHOLD_SHARE`` of
     it on top of the discovery share (a lower threshold keeps rarer categories), a numeric
     column's bin shapes come from a finer histogram costing ``FINE_SHARE`` of it. What was
-    released is returned in ``estimates``, the ρ left for the plain 1-way in ``one_way_rho``.
+    released is each column's ``estimate``, the ρ left for the plain 1-way its ``one_way_rho``.
     """
     cats, nums = discovery_columns(schema)
     n_paid = len(cats) + len(nums)
@@ -139,64 +211,63 @@ def discover_domain(
     rho_col = rho / n_paid if (rho is not None and n_paid) else None
     delta_col = delta / len(cats) if cats else 0.0
     one = one_way_rho if (rho is not None and one_way_rho) else 0.0
-    codecs: list[ColumnCodec] = []
+    left = one if one else None
+    domains: list[ColumnDomain] = []
     releases: list[Release] = []
-    report: dict[str, dict[str, Any]] = {}
     new_cols: list[Column] = []
-    estimates: dict[str, tuple[_Floats, _Floats]] = {}
-    left: dict[str, float] = {}
     for col in schema.columns:
         if not col.kind.modelled:
             new_cols.append(col)
             continue
         nullable = True if col.source("nullable") != "declared" else col.nullable
-        left[col.name] = one
         if col.kind is Kind.BOOLEAN:
-            codec = ColumnCodec(col, (False, True), None, nullable)
-            report[col.name] = {"domain": "public (boolean)"}
-            col2 = col
+            found = ColumnDomain(col, (False, True), None, nullable,
+                                 report={"domain": "public (boolean)"}, one_way_rho=left)
         elif col.kind is Kind.CATEGORICAL and col.name not in cats:
-            codec = ColumnCodec(col, tuple(col.categories or ()), None, nullable)
-            report[col.name] = {"domain": "declared categories (public)"}
-            col2 = col
+            found = ColumnDomain(col, tuple(col.categories or ()), None, nullable,
+                                 report={"domain": "declared categories (public)"},
+                                 one_way_rho=left)
         elif col.kind is Kind.CATEGORICAL:
-            rho_c = None if rho_col is None else rho_col + THRESHOLD_SHARE * one
-            kept, counts, rel, info = _discover_categories(engine, col.name, rho_c, delta_col)
-            labels = kept + [_other_label(kept)] if rho_col is not None else kept
-            fallback = len(labels) - 1 if rho_col is not None else None
-            codec = ColumnCodec(col, tuple(labels), None, nullable, fallback=fallback)
-            source = "data (exact, no DP)" if rho_col is None else f"dp(rho={rho_c:.3g})"
-            col2 = col.replace(source, categories=tuple(labels))
+            found, rel = _category_domain(counts, col, nullable, rho_col, delta_col, one)
             releases += rel
-            report[col.name] = info
-            if one:
-                left[col.name] = (1 - THRESHOLD_SHARE) * one
-                est = np.full(codec.size, np.nan)
-                est[: len(kept)] = counts
-                estimates[col.name] = (est, np.full(codec.size, info["sigma"] ** 2))
         else:
-            rho_fine = FINE_SHARE * one if one else None
-            bins, rel, info, fine = _discover_bins(engine, col, rho_col, n_bins, rho_fine)
-            codec = ColumnCodec(col, None, bins, nullable)
-            bounds = _bounds_of(bins, col)
-            source = "data (exact, no DP)" if rho_col is None else f"dp(rho={rho_col:.3g})"
-            col2 = col if col.source("bounds") == "declared" else col.replace(source, bounds=bounds)
+            found, rel = _bin_domain(counts, col, nullable, rho_col, n_bins, one)
             releases += rel
-            report[col.name] = info
-            if fine is not None:
-                left[col.name] = (1 - FINE_SHARE) * one
-                est = np.full(codec.size, np.nan)
-                var = np.full(codec.size, np.nan)
-                est[: bins.n_bins], var[: bins.n_bins] = fine
-                estimates[col.name] = (est, var)
-        if col2.source("nullable") != "declared":
-            col2 = col2.replace("default", nullable=nullable)
-        codecs.append(codec)
-        new_cols.append(col2)
-    return DiscoveredDomain(
-        TableEncoder(tuple(codecs)), Schema(tuple(new_cols)), tuple(releases), report,
-        estimates, left if one else {},
-    )
+        if found.column.source("nullable") != "declared":
+            found = dataclasses.replace(
+                found, column=found.column.replace("default", nullable=nullable))
+        domains.append(found)
+        new_cols.append(found.column)
+    return DiscoveredDomain(Schema(tuple(new_cols)), tuple(domains), tuple(releases))
+
+
+def _category_domain(counts: Counts, col: Column, nullable: bool, rho_col: float | None,
+                     delta: float, one: float) -> tuple[ColumnDomain, list[Release]]:
+    """Categories kept by the threshold release, plus "other" under DP (exact ones without)."""
+    rho_c = None if rho_col is None else rho_col + THRESHOLD_SHARE * one
+    kept, noisy, rel, info = _discover_categories(counts, col.name, rho_c, delta)
+    labels = kept + [_other_label(kept)] if rho_c is not None else kept
+    fallback = len(labels) - 1 if rho_c is not None else None
+    source = "data (exact, no DP)" if rho_c is None else f"dp(rho={rho_c:.3g})"
+    estimate = None
+    if one and noisy is not None:
+        estimate = (noisy, np.full(len(kept), info["sigma"] ** 2))
+    return ColumnDomain(
+        col.replace(source, categories=tuple(labels)), tuple(labels), None, nullable, fallback,
+        info, estimate, (1 - THRESHOLD_SHARE) * one if one else None,
+    ), rel
+
+
+def _bin_domain(counts: Counts, col: Column, nullable: bool, rho_col: float | None, n_bins: int,
+                one: float) -> tuple[ColumnDomain, list[Release]]:
+    """Bins from the hierarchical histogram (and, borrowing 1-way budget, the fine one)."""
+    rho_fine = FINE_SHARE * one if one else None
+    bins, rel, info, fine = _discover_bins(counts, col, rho_col, n_bins, rho_fine)
+    source = "data (exact, no DP)" if rho_col is None else f"dp(rho={rho_col:.3g})"
+    declared = col.source("bounds") == "declared"
+    column = col if declared else col.replace(source, bounds=_bounds_of(bins, col))
+    left = None if not one else (1 - FINE_SHARE) * one if fine is not None else one
+    return ColumnDomain(column, None, bins, nullable, None, info, fine, left), rel
 
 
 # ---------------------------------------------------------------------- categories
@@ -208,14 +279,14 @@ def _other_label(kept: list[str]) -> str:
 
 
 def _discover_categories(
-    engine: Engine, name: str, rho: float | None, delta: float
+    counts: Counts, name: str, rho: float | None, delta: float
 ) -> tuple[list[str], _Floats | None, list[Release], dict[str, Any]]:
-    counts = {str(k): int(v) for k, v in engine.value_counts(name).items()}
+    exact = {str(k): int(v) for k, v in counts.value_counts(name).items()}
     if rho is None:
-        kept = sorted(counts, key=lambda k: (-counts[k], k))
+        kept = sorted(exact, key=lambda k: (-exact[k], k))
         return kept, None, [], {"domain": f"{len(kept)} categories read from the data (no DP)"}
     sigma = 1.0 / math.sqrt(2 * rho)
-    noisy, threshold, rho_used, delta_used = _threshold_release(counts, sigma, delta)
+    noisy, threshold, rho_used, delta_used = _threshold_release(exact, sigma, delta)
     kept = sorted(noisy, key=lambda k: (-noisy[k], k))
     rel = Release(
         f"categories of {name}",
@@ -292,11 +363,11 @@ def _level0(bounds: tuple[float, float] | None) -> list[tuple[float, float]]:
 
 
 def _measure(
-    engine: Engine, name: str, cells: Sequence[_Cell], rho_level: float | None
+    counts: Counts, name: str, cells: Sequence[_Cell], rho_level: float | None
 ) -> tuple[_Floats, float]:
     """Counts of disjoint half-open ``cells`` [a, b) (a may be -inf, b inf); noisy with ρ."""
     edges = sorted({e for c in cells for e in c if math.isfinite(e)})
-    hist = engine.histogram(name, edges)
+    hist = counts.histogram(name, edges)
     index = {e: i for i, e in enumerate(edges)}
     exact = np.array(
         [
@@ -312,8 +383,8 @@ def _measure(
 
 
 def _discover_bins(
-    engine: Engine, col: Column, rho: float | None, n_bins: int, rho_fine: float | None = None
-) -> tuple[Bins, list[Release], dict[str, Any], tuple[_Floats, _Floats] | None]:
+    counts: Counts, col: Column, rho: float | None, n_bins: int, rho_fine: float | None = None
+) -> tuple[DiscoveredBins, list[Release], dict[str, Any], tuple[_Floats, _Floats] | None]:
     """(bins, releases, report, fine) of one numeric/datetime column.
 
     ``fine``: with ``rho_fine``, the leaves of the tree (split once more where they can be) are
@@ -325,22 +396,23 @@ def _discover_bins(
     shares = iter(_LEVEL_SHARE)
     rho_level = None if rho is None else rho * next(shares)
     spent, levels = (rho_level or 0.0), 1  # levels that stop early cost nothing (adaptive composition)
-    info: dict[str, Any] = {"domain": "bin edges from a hierarchical histogram over round-number cells"}
+    info: dict[str, Any] = {
+        "domain": "bin edges from a hierarchical histogram over round-number cells"}
     cells = _level0(bounds)
     # the outer cells take what lies beyond: past ±1e16, or outside declared bounds (clipped)
     outer = [(-math.inf, cells[0][0])] + cells + [(cells[-1][1], math.inf)]
-    counts, sigma = _measure(engine, col.name, outer, rho_level)
-    below, above, counts = counts[0], counts[-1], counts[1:-1].copy()
+    top, sigma = _measure(counts, col.name, outer, rho_level)
+    below, above, top = top[0], top[-1], top[1:-1].copy()
     if bounds is not None:
         info["clipped_to_declared_bounds"] = round(float(max(below, 0) + max(above, 0)), 1)
         if rho_level is not None:
             info["clipped_note"] = f"noisy count, sigma={sigma:.3g}"
-    counts[0] += max(below, 0.0)
-    counts[-1] += max(above, 0.0)
+    top[0] += max(below, 0.0)
+    top[-1] += max(above, 0.0)
     cut = _PRUNE * sigma
     # cells carry the id of their parent: siblings are shrunk together in the fine histogram
     frontier = [(a + 0.0, b, float(m), -1 - i)
-                for i, ((a, b), m) in enumerate(zip(cells, counts, strict=True)) if m > cut]
+                for i, ((a, b), m) in enumerate(zip(cells, top, strict=True)) if m > cut]
     leaves: list[tuple[float, float, float, bool, int]] = []  # (lo, hi, mass, strong, parent)
     parents = 0
     for _level in range(1, _LEVELS):
@@ -353,7 +425,8 @@ def _discover_bins(
             break
         rho_l = None if rho is None else rho * next(shares)
         spent, levels = spent + (rho_l or 0.0), levels + 1
-        kid_counts, sigma_l = _measure(engine, col.name, [k for kids, _ in split for k in kids], rho_l)
+        kid_cells = [k for kids, _ in split for k in kids]
+        kid_counts, sigma_l = _measure(counts, col.name, kid_cells, rho_l)
         frontier, pos = [], 0
         for kids, m in split:
             parents += 1
@@ -384,7 +457,7 @@ def _discover_bins(
     fine = None
     if rho_fine:
         cells3, groups = _fine_cells(leaves, integer, parents + 1)
-        fine_counts, sigma_f = _measure(engine, col.name, cells3, rho_fine)
+        fine_counts, sigma_f = _measure(counts, col.name, cells3, rho_fine)
         releases.append(
             Release(f"shape of {col.name}", "discrete_gaussian", rho_fine,
                     f"{len(cells3)} cells below the tree's leaves, sigma={sigma_f:.4g}")
@@ -456,7 +529,7 @@ def _share_out(mass: float, counts: _Floats, keep: float) -> _Floats:
 
 def _bins_from_leaves(
     leaves: Sequence[tuple[float, float, float]], n_bins: int, integer: bool
-) -> tuple[Bins, list[tuple[int, int]]]:
+) -> tuple[DiscoveredBins, list[tuple[int, int]]]:
     """Bins of about equal mass cut at leaf boundaries, each with its in-bin quantiles, and the
     ``(start, stop)`` range of ``leaves`` that each bin holds."""
     lo = np.array([a for a, _, _ in leaves])
@@ -487,7 +560,7 @@ def _bins_from_leaves(
     qs = np.linspace(0, 1, _SHAPE_POINTS)
     for g, (a, z) in enumerate(groups):
         shape[g] = _piecewise_quantiles(lo[a:z], hi[a:z], w[a:z], qs, integer)
-    bins = Bins(lower.astype(float), upper.astype(float), shape, integer)
+    bins = DiscoveredBins(lower.astype(float), upper.astype(float), shape, integer)
     # leaves dropped above (integer cells holding no integer) sit inside no bin's range
     bounds = np.r_[index, len(leaves)]
     return bins, [(int(bounds[a]), int(bounds[z])) for a, z in groups]
@@ -508,7 +581,7 @@ def _piecewise_quantiles(
     return lo[i] + np.clip(frac, 0, 1) * (hi[i] - lo[i])
 
 
-def _bounds_of(bins: Bins, col: Column) -> tuple[Any, Any]:
+def _bounds_of(bins: DiscoveredBins, col: Column) -> tuple[Any, Any]:
     lo, hi = float(bins.lower[0]), float(bins.upper[-1])
     if col.kind is Kind.DATETIME:
         from lookalike.schema import number_to_datetime

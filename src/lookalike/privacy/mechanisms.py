@@ -89,7 +89,9 @@ def laplace_counts(counts: npt.ArrayLike, *, scale: float, sensitivity: int = 1)
     return NoisyMarginal(noisy, float(scale) * np.sqrt(2), eps**2 / 2, "discrete_laplace")
 
 
-def noisy_max(scores: npt.ArrayLike, *, epsilon: float, sensitivity: float = 1.0) -> tuple[int, float]:
+def noisy_max(
+    scores: npt.ArrayLike, *, epsilon: float, sensitivity: float = 1.0
+) -> tuple[int, float]:
     """Index of the (noisily) largest score: the ε-DP exponential mechanism, ρ = ε²/8.
 
     ``sensitivity`` bounds how much one row changes any score.

@@ -32,6 +32,7 @@ from lookalike.privacy.budget import Budget, BudgetPlan
 from lookalike.privacy.discovery import discover_domain, discovery_columns
 from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import as_schema
+from lookalike.synthesizers._domain import encode_domain
 from lookalike.synthesizers._source import Source
 from lookalike.synthesizers.base import Conditions, Synthesizer
 from lookalike.transform.encoder import TableEncoder
@@ -94,9 +95,9 @@ class MarginalSynthesizer(Synthesizer):
             cats, nums = discovery_columns(schema_)
             rho_disc = budget.plan.rho_of("discover") if (cats or nums) else 0.0
             rho_one = self._one_way_rho(budget.plan.rho - rho_disc, len(schema_.modelled))
-        found = discover_domain(engine, schema_, rho=rho_disc,
+        found = encode_domain(discover_domain(engine, schema_, rho=rho_disc,
                                 delta=budget.plan.delta_discovery if budget is not None else 0.0,
-                                n_bins=self.n_bins, one_way_rho=rho_one)
+                                n_bins=self.n_bins, one_way_rho=rho_one))
         engine.bind(found.encoder)
         if budget is not None:
             budget.add(found.releases)

@@ -40,6 +40,7 @@ from lookalike.privacy.budget import Budget, BudgetPlan
 from lookalike.privacy.discovery import discover_domain, discovery_columns
 from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import Kind, Schema
+from lookalike.synthesizers._domain import encode_domain
 from lookalike.synthesizers._source import Source
 from lookalike.synthesizers.base import Conditions, Synthesizer
 from lookalike.synthesizers.neural._calibrate import calibrate_choices, calibrate_values
@@ -181,11 +182,11 @@ class NeuralSynthesizer(Synthesizer):
         rho_counts = rho_disc * (COUNT_SHARE if (cats or nums) else 1.0)
         d = len(schema.modelled)
         engine = NumpyEngine(frame, schema)
-        found = discover_domain(
+        found = encode_domain(discover_domain(
             engine, schema, rho=rho_disc - rho_counts if (cats or nums) else 0.0,
             delta=delta_disc if cats else 0.0, n_bins=self.n_bins,
             one_way_rho=rho_ones / d if rho_ones else None,
-        )
+        ))
         releases = list(found.releases)
         encoder = NeuralEncoder.from_domain(found, max_modes=self.max_modes, seed=rng)
         spans = encoder.discrete_spans if self.conditional else []

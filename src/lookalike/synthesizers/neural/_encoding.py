@@ -8,7 +8,7 @@ Each modelled column becomes one or two *spans* of the network's row vector:
 
 Where the categories and modes come from decides whether the encoding is private:
 :meth:`NeuralEncoder.fit` reads the data (non-DP fits); :meth:`NeuralEncoder.from_domain`
-uses only a :class:`~lookalike.privacy.discovery.DiscoveredDomain` (declared facts and charged
+uses only an :class:`~lookalike.synthesizers._domain.EncodedDomain` (declared facts and charged
 DP releases), so a DP model's encoding costs nothing beyond discovery.
 """
 
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lookalike.privacy.discovery import DiscoveredDomain
 from lookalike.schema import Kind, Schema
+from lookalike.synthesizers._domain import EncodedDomain
 from lookalike.transform.encoder import ColumnCodec, from_numbers, to_numbers
 from lookalike.transform.normalizer import ModeNormalizer, fit_modes, modes_from_bins
 
@@ -65,7 +65,7 @@ class NeuralEncoder:
         return cls(codecs, norms, nullable, schema)
 
     @classmethod
-    def from_domain(cls, found: DiscoveredDomain, *, max_modes: int = 10, seed=None) -> NeuralEncoder:
+    def from_domain(cls, found: EncodedDomain, *, max_modes: int = 10, seed=None) -> NeuralEncoder:
         """Categories and modes from declared facts and DP discovery only: no further privacy cost."""
         rng = np.random.default_rng(seed)
         codecs, norms, nullable = {}, {}, {}
