@@ -3,7 +3,8 @@
 Training uses Opacus: per-sample gradients (``GradSampleModule``), clipping to
 ``max_grad_norm`` and Gaussian noise of ``noise_multiplier × max_grad_norm`` (``DPOptimizer``),
 on batches drawn by **Poisson sampling** with rate ``q = batch_size / ñ`` where ñ is the noisy
-row count of the discovery phase (the true n is private, so it may not set q).
+row count of the discovery phase (the true n is private, so it may not set q). Both families
+train through one loop, :class:`DPSGD`, and bring only their per-step loss.
 
 Accounting: Opacus' RDP analysis of the Poisson-subsampled Gaussian (Mironov, Talwar and
 Zhang 2019; ``opacus.accountants.analysis.rdp.compute_rdp``) gives the training's Rényi curve
@@ -22,14 +23,16 @@ validation signal on private rows would be an uncharged release; all planned ste
 >>> import lookalike
 >>> real = lookalike.load_demo().head(400)
 >>> model = DPTVAE(epochs=2, batch_size=50).fit(real, epsilon=1.0, seed=0)
->>> model.privacy_["epsilon_spent"] <= 1.0
+>>> model.training_["opacus_epsilon"] < 1.0  # training's share; discovery took the rest of ε
 True
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -42,7 +45,7 @@ from lookalike.synthesizers.neural._torch import require_opacus, require_torch, 
 from lookalike.synthesizers.neural.ctgan import CTGAN, CondSampler, adam
 from lookalike.synthesizers.neural.tvae import TVAE
 
-__all__ = ["DPCTGAN", "DPTVAE", "plan_dp_sgd", "sgd_rdp"]
+__all__ = ["DPCTGAN", "DPSGD", "DPTVAE", "plan_dp_sgd", "sgd_rdp"]
 
 MAX_NOISE_MULTIPLIER = 100.0
 
@@ -125,29 +128,111 @@ def plan_dp_sgd(
     )
 
 
-def _make_private(module, optimizer, plan: Plan, expected_batch: int):
-    """Opacus' per-sample-gradient module and DP optimizer for ``plan``."""
-    require_opacus()
-    from opacus import GradSampleModule
-    from opacus.optimizers import DPOptimizer
+class DPSGD:
+    """One DP-SGD run of ``plan`` over ``n_rows`` rows: the loop dpctgan and dptvae share.
 
-    gsm = GradSampleModule(module, loss_reduction="mean")
-    opt = DPOptimizer(optimizer, noise_multiplier=plan["noise_multiplier"],
-                      max_grad_norm=plan["max_grad_norm"], expected_batch_size=expected_batch,
-                      loss_reduction="mean")
-    return gsm, opt
+    It wraps ``module`` in Opacus' per-sample-gradient module and ``optimizer`` in its DP
+    optimizer (clipping to ``plan["max_grad_norm"]``, noise ``plan["noise_multiplier"]`` × that,
+    averaged over ``expected_batch`` rows), draws each batch by Poisson sampling at
+    ``plan["sample_rate"]`` from ``rng``, steps Opacus' own RDP accountant beside the plan (a
+    cross-check, :meth:`record`'s ``opacus_epsilon``) and counts steps, exactly
+    ``plan["steps"]``, in epochs of round(1/q) steps. The family brings its loss, the mean of
+    per-row losses through :attr:`module`, and takes exactly one :meth:`step` on each batch;
+    what :meth:`log` gets shows on the progress bar (the epoch's running mean) and, for the
+    names :meth:`record` keeps, in the model's per-epoch loss curves.
 
+    >>> import torch
+    >>> plan = plan_dp_sgd(n_est=100, batch_size=10, epochs=2, epsilon=1.0, delta=1e-6,
+    ...                    rho_before=0.0, max_grad_norm=1.0)
+    >>> x, net = torch.randn(100, 3), torch.nn.Linear(3, 1)
+    >>> loop = DPSGD("demo", net, torch.optim.SGD(net.parameters(), lr=0.1), plan, n_rows=100,
+    ...              expected_batch=10, rng=np.random.default_rng(0))
+    >>> for rows in loop.batches():
+    ...     loop.step((loop.module(x[rows]) ** 2).mean())
+    >>> loop.record()["steps"] == plan["steps"] == 20
+    True
+    """
 
-def _poisson(n: int, q: float, rng: np.random.Generator) -> np.ndarray:
-    """Rows of a Poisson-sampled batch: each row independently with probability q."""
-    return np.flatnonzero(rng.random(n) < q)
+    def __init__(self, name: str, module, optimizer, plan: Plan, *, n_rows: int, expected_batch: int,
+                 rng: np.random.Generator) -> None:
+        require_opacus()
+        from opacus import GradSampleModule
+        from opacus.accountants import RDPAccountant
+        from opacus.optimizers import DPOptimizer
 
+        self.name = name
+        self.plan = plan
+        self.module = GradSampleModule(module, loss_reduction="mean")
+        self.optimizer = DPOptimizer(optimizer, noise_multiplier=plan["noise_multiplier"],
+                                     max_grad_norm=plan["max_grad_norm"],
+                                     expected_batch_size=expected_batch, loss_reduction="mean")
+        self.accountant = RDPAccountant()
+        self.n_rows = n_rows
+        self.rng = rng
+        self.steps_per_epoch = max(1, int(round(1 / plan["sample_rate"])))
+        self.done = 0  # private steps taken
+        self.epochs = 0  # epochs completed (the last may be short)
+        self._epoch: dict[str, list[float]] = {}  # this epoch's logged values
+        self._history: dict[str, list[float]] = {}  # their per-epoch means
 
-def _accountant(plan: Plan):
-    """Opacus' own RDP accountant, stepped alongside training as a cross-check of the plan."""
-    from opacus.accountants import RDPAccountant
+    def batches(self) -> Iterator[np.ndarray]:
+        """The rows of each Poisson batch (each row independently with probability q), one per
+        planned step; the caller takes :meth:`step` on each before asking for the next."""
+        q, steps = self.plan["sample_rate"], self.plan["steps"]
+        with progress(f"{self.name}: DP training", steps) as advance:
+            while self.done < steps:
+                taken = self.done
+                yield np.flatnonzero(self.rng.random(self.n_rows) < q)
+                if self.done != taken + 1:
+                    raise RuntimeError(f"internal: {self.name} took {self.done - taken} DP-SGD steps on "
+                                       "one batch (one is planned)")
+                shown = " ".join(f"{k} {np.mean(v):.3f}" for k, v in self._epoch.items())
+                advance(description=f"{self.name}: step {self.done} {shown}".rstrip())
+                if self.done % self.steps_per_epoch == 0 or self.done == steps:
+                    for k, v in self._epoch.items():
+                        self._history.setdefault(k, []).append(float(np.mean(v)))
+                    self._epoch = {}
+                    self.epochs += 1
 
-    return RDPAccountant()
+    def step(self, loss) -> None:
+        """One private step: back-propagate ``loss`` (a mean of per-row losses through
+        :attr:`module`), clip each row's gradient, add the noise, update; the accountant follows."""
+        self.optimizer.zero_grad(set_to_none=True)
+        with warnings.catch_warnings():  # Opacus notes inputs without gradients (detached fakes,
+            warnings.simplefilter("ignore", UserWarning)  # the sigma layer's constant input)
+            loss.backward()
+        self.optimizer.step()
+        self.accountant.step(noise_multiplier=self.plan["noise_multiplier"],
+                             sample_rate=self.plan["sample_rate"])
+        self.done += 1
+
+    @contextlib.contextmanager
+    def public_pass(self) -> Iterator[None]:
+        """Forward and backward passes through :attr:`module` that are not private steps (the
+        generator's, through the DP discriminator): no per-sample hooks, gradients dropped after."""
+        self.module.disable_hooks()
+        try:
+            yield
+        finally:
+            self.module.enable_hooks()
+            self.optimizer.zero_grad(set_to_none=True)
+
+    def log(self, **values: float) -> None:
+        """This step's values (losses) for the progress bar and :meth:`record`."""
+        for k, v in values.items():
+            self._epoch.setdefault(k, []).append(float(v))
+
+    def record(self, keep: tuple[str, ...] = ()) -> dict:
+        """The run for ``training_``: steps, epochs and Opacus' ε; per-epoch means of the logged
+        values named in ``keep`` (only what the DP model may release: no loss on private rows)."""
+        return {
+            "loss": {k: self._history.get(k, []) for k in keep},
+            "epochs": self.epochs,
+            "stopped_early": False,
+            "steps": self.done,
+            "steps_per_epoch": self.steps_per_epoch,
+            "opacus_epsilon": float(self.accountant.get_epsilon(delta=self.plan["delta"])),
+        }
 
 
 class _DPMixin:
@@ -160,9 +245,10 @@ class _DPMixin:
     validation_share = 0.1
 
     def _plan(self, n_est: int, epsilon: float, delta: float, rho_disc: float) -> Plan:
-        return plan_dp_sgd(n_est=n_est, batch_size=self._batch(n_est), epochs=self._epochs(n_est), epsilon=epsilon,
-                           delta=delta, rho_before=rho_disc, max_grad_norm=self.max_grad_norm,
-                           noise_multiplier=self.noise_multiplier)
+        self._expected_batch = self._batch(n_est)  # the DP optimizer's divisor: q × the noisy count
+        return plan_dp_sgd(n_est=n_est, batch_size=self._expected_batch, epochs=self._epochs(n_est),
+                           epsilon=epsilon, delta=delta, rho_before=rho_disc,
+                           max_grad_norm=self.max_grad_norm, noise_multiplier=self.noise_multiplier)
 
     def _spent_curve(self, plan) -> list[float]:
         return sgd_rdp(plan["sample_rate"], plan["noise_multiplier"], self.training_["steps"])
@@ -236,7 +322,6 @@ class DPCTGAN(_DPMixin, CTGAN):
             return super()._train(x, codes, plan, rng, device)
         torch = require_torch()
         F = torch.nn.functional
-        n = len(x)
         xt = torch.from_numpy(x).to(device)
         codes_t = torch.from_numpy(codes).to(device)
         sizes = [s.size for s in self.encoder_.discrete_spans]
@@ -244,71 +329,46 @@ class DPCTGAN(_DPMixin, CTGAN):
         offsets = torch.as_tensor(sampler.offsets if sampler else np.zeros(0, np.int64), device=device)
         gen = torch_generator(rng, device)
         G = self.generator_
-        B = self._batch(self.n_est_)
+        B = self._expected_batch
         opt_g = adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9), weight_decay=1e-6)
-        D, opt_d = _make_private(self.discriminator_, torch.optim.Adam(
-            self.discriminator_.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9)), plan, B)
-        accountant = _accountant(plan)
-        q, sigma = plan["sample_rate"], plan["noise_multiplier"]
-        steps_per_epoch = max(1, int(round(1 / q)))
-        g_hist, d_hist = [], []
-        done = 0
+        loop = DPSGD(self.name, self.discriminator_, torch.optim.Adam(
+            self.discriminator_.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9)), plan,
+            n_rows=len(x), expected_batch=B, rng=rng)
+        D = loop.module
         n_disc = len(sizes)
-        with progress(f"{self.name}: DP training", plan["steps"]) as advance:
-            while done < plan["steps"]:
-                g_sum = d_sum = 0.0
-                k = 0
-                for _ in range(min(steps_per_epoch, plan["steps"] - done)):
-                    rows = torch.from_numpy(_poisson(n, q, rng)).to(device)
-                    real = xt[rows]
-                    if n_disc:
-                        jr = torch.randint(n_disc, (len(rows),), device=device, generator=gen)
-                        cr = codes_t[rows, jr]
-                        cond_r = torch.zeros(len(rows), sampler.cond_dim, device=device)
-                        cond_r[torch.arange(len(rows), device=device), offsets[jr] + cr] = 1.0
-                        j, c = sampler.sample_cond(B, rng)
-                    else:
-                        cond_r = torch.zeros(len(rows), 0, device=device)
-                        j = c = np.zeros(B, dtype=np.int64)
-                    raw, fake, cond = self._fake(B, j, c, sampler or CondSampler(None, [], []), gen, device)
-                    inputs = torch.cat([torch.cat([real, cond_r], 1), torch.cat([fake.detach(), cond], 1)], 0)
-                    logits = D(inputs).squeeze(1)
-                    m = len(rows)
-                    per = torch.cat([F.softplus(-logits[:m]), F.softplus(logits[m:])])
-                    d_loss = per.sum() / len(per)
-                    opt_d.zero_grad(set_to_none=True)
-                    with warnings.catch_warnings():  # fakes are detached: Opacus' hook notes it
-                        warnings.simplefilter("ignore", UserWarning)
-                        d_loss.backward()
-                    opt_d.step()
-                    accountant.step(noise_multiplier=sigma, sample_rate=q)
-                    done += 1
+        for batch in loop.batches():
+            rows = torch.from_numpy(batch).to(device)
+            m = len(rows)
+            real = xt[rows]
+            if n_disc:  # each real row with its own category in a uniformly drawn column
+                jr = torch.randint(n_disc, (m,), device=device, generator=gen)
+                cond_r = torch.zeros(m, sampler.cond_dim, device=device)
+                cond_r[torch.arange(m, device=device), offsets[jr] + codes_t[rows, jr]] = 1.0
+                j, c = sampler.sample_cond(B, rng)
+            else:
+                cond_r = torch.zeros(m, 0, device=device)
+                j = c = np.zeros(B, dtype=np.int64)
+            raw, fake, cond = self._fake(B, j, c, sampler or CondSampler(None, [], []), gen, device)
+            inputs = torch.cat([torch.cat([real, cond_r], 1), torch.cat([fake.detach(), cond], 1)], 0)
+            logits = D(inputs).squeeze(1)
+            per = torch.cat([F.softplus(-logits[:m]), F.softplus(logits[m:])])
+            d_loss = per.sum() / len(per)
+            loop.step(d_loss)
 
-                    D.disable_hooks()
-                    g_loss = F.softplus(-D(torch.cat([fake, cond], 1))).mean()
-                    if n_disc:
-                        g_loss = g_loss + self.layout_.condition_loss(
-                            raw, self.layout_.discrete_rows[torch.from_numpy(j).to(device)],
-                            torch.from_numpy(c).to(device))
-                    opt_g.zero_grad(set_to_none=True)
-                    g_loss.backward()
-                    opt_g.step()
-                    D.enable_hooks()
-                    opt_d.zero_grad(set_to_none=True)
-                    g_sum += float(g_loss.detach())
-                    d_sum += float(d_loss.detach()) * len(per) / B
-                    k += 1
-                    advance(description=f"{self.name}: step {done} G {float(g_loss.detach()):.3f} D {float(d_loss.detach()):.3f}")
-                g_hist.append(g_sum / k)
-                d_hist.append(d_sum / k)
+            with loop.public_pass():  # the generator learns from the DP discriminator only
+                g_loss = F.softplus(-D(torch.cat([fake, cond], 1))).mean()
+                if n_disc:
+                    g_loss = g_loss + self.layout_.condition_loss(
+                        raw, self.layout_.discrete_rows[torch.from_numpy(j).to(device)],
+                        torch.from_numpy(c).to(device))
+                opt_g.zero_grad(set_to_none=True)
+                g_loss.backward()
+                opt_g.step()
+            loop.log(generator=float(g_loss.detach()), discriminator=float(d_loss.detach()))
         self.discriminator_ = D._module
-        self.training_.update(
-            # the discriminator's loss reads private rows without noise: kept out of the model
-            # (it is on the progress bar); the generator's loss only sees the DP discriminator
-            loss={"generator": g_hist}, epochs=len(g_hist), stopped_early=False,
-            steps=done, steps_per_epoch=steps_per_epoch,
-            opacus_epsilon=float(accountant.get_epsilon(delta=plan["delta"])),
-        )
+        # the discriminator's loss reads private rows without noise: kept out of the model (it is
+        # on the progress bar); the generator's loss only sees the DP discriminator
+        self.training_.update(loop.record(keep=("generator",)))
 
 
 @register
@@ -377,43 +437,20 @@ class DPTVAE(_DPMixin, TVAE):
         if plan is None:
             return super()._train(x, codes, plan, rng, device)
         torch = require_torch()
-        n = len(x)
         xt = torch.from_numpy(x).to(device)
         gen = torch_generator(rng, device)
-        B = self._batch(self.n_est_)
         vae = torch.nn.ModuleDict({"encoder": self.vae_encoder_, "decoder": self.decoder_})
-        gsm, opt = _make_private(vae, torch.optim.Adam(vae.parameters(), lr=self.lr), plan, B)
-        accountant = _accountant(plan)
-        q, sigma = plan["sample_rate"], plan["noise_multiplier"]
-        steps_per_epoch = max(1, int(round(1 / q)))
-        hist = []
-        done = 0
-        with progress(f"{self.name}: DP training", plan["steps"]) as advance:
-            while done < plan["steps"]:
-                total, k = 0.0, 0
-                for _ in range(min(steps_per_epoch, plan["steps"] - done)):
-                    rows = _poisson(n, q, rng)
-                    weight = torch.ones(len(rows), device=device)
-                    if len(rows) == 0:  # an empty batch still takes its noisy step
-                        rows, weight = np.zeros(1, dtype=np.int64), torch.zeros(1, device=device)
-                    xb = xt[torch.from_numpy(rows).to(device)]
-                    eps = torch.randn(len(xb), self.latent_dim, device=device, generator=gen)
-                    per = self._per_sample_loss(xb, eps) * weight
-                    loss = per.sum() / len(per)
-                    opt.zero_grad(set_to_none=True)
-                    with warnings.catch_warnings():  # the sigma layer's constant input: Opacus notes it
-                        warnings.simplefilter("ignore", UserWarning)
-                        loss.backward()
-                    opt.step()
-                    accountant.step(noise_multiplier=sigma, sample_rate=q)
-                    done += 1
-                    self._clamp_sigma()
-                    total += float(per.sum().detach()) / max(float(weight.sum()), 1.0)
-                    k += 1
-                    advance(description=f"{self.name}: step {done} loss {total / k:.3f}")
-                hist.append(total / k)
-        self.training_.update(
-            # the ELBO is computed on private rows without noise: it stays on the progress bar
-            loss={}, epochs=len(hist), stopped_early=False, steps=done,
-            steps_per_epoch=steps_per_epoch, opacus_epsilon=float(accountant.get_epsilon(delta=plan["delta"])),
-        )
+        loop = DPSGD(self.name, vae, torch.optim.Adam(vae.parameters(), lr=self.lr), plan,
+                     n_rows=len(x), expected_batch=self._expected_batch, rng=rng)
+        for rows in loop.batches():
+            weight = torch.ones(len(rows), device=device)
+            if len(rows) == 0:  # an empty batch still takes its noisy step
+                rows, weight = np.zeros(1, dtype=np.int64), torch.zeros(1, device=device)
+            xb = xt[torch.from_numpy(rows).to(device)]
+            eps = torch.randn(len(xb), self.latent_dim, device=device, generator=gen)
+            per = self._per_sample_loss(xb, eps) * weight
+            loop.step(per.sum() / len(per))
+            self._clamp_sigma()
+            loop.log(loss=float(per.sum().detach()) / max(float(weight.sum()), 1.0))
+        # the ELBO is computed on private rows without noise: it stays on the progress bar
+        self.training_.update(loop.record())
