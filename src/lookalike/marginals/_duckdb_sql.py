@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -79,7 +80,9 @@ def number_base(x: str, cls: str) -> str:
 
 
 def number_limits(col: Column) -> tuple[str, str]:
-    return tuple(double(b) for b in col.numeric_bounds())
+    """A column's declared bounds as DOUBLE literals (it has bounds: see declared_bounds)."""
+    lo, hi = cast(tuple[float, float], col.numeric_bounds())
+    return double(lo), double(hi)
 
 
 def conformed_number(col: Column, x: str, cls: str) -> str:
@@ -102,7 +105,9 @@ def stamp_base(col: Column, x: str, cls: str) -> str:
 
 
 def stamp_limits(col: Column) -> tuple[str, str]:
-    return tuple(f"CAST({text(pd.Timestamp(b).isoformat())} AS TIMESTAMP)" for b in col.bounds)
+    """A datetime column's declared bounds as TIMESTAMP literals (it has bounds)."""
+    lo, hi = (f"CAST({text(pd.Timestamp(b).isoformat())} AS TIMESTAMP)" for b in col.bounds or ())
+    return lo, hi
 
 
 def conformed_stamp(col: Column, x: str, cls: str) -> str:
@@ -112,7 +117,7 @@ def conformed_stamp(col: Column, x: str, cls: str) -> str:
 
 def known_category(t: str, col: Column) -> str | None:
     """SQL true where the text ``t`` is one of the declared categories (None: none is text)."""
-    cats = [text(c) for c in col.categories if isinstance(c, str)]
+    cats = [text(c) for c in col.categories or () if isinstance(c, str)]
     return f"TRY_CAST({t} AS ENUM({', '.join(cats)})) IS NOT NULL" if cats else None  # a hash lookup
 
 
@@ -161,7 +166,7 @@ class Note:
         name = self.column.name
         if self.action == "clipped":
             return (f"column {name!r}: {n} value(s) outside the declared bounds "
-                    f"{list(self.column.bounds)} were clipped to them")
+                    f"{list(self.column.bounds or ())} were clipped to them")
         if self.action == "rounded":
             return f"column {name!r}: {n} non-integer values rounded"
         return (f"column {name!r}: {n} value(s) not among the schema's categories "
@@ -218,17 +223,18 @@ class StampScale:
     unit: float = 1.0
 
     @classmethod
-    def of(cls, col: Column, lo_us: int | None, hi_us: int | None, clipped: bool,
-           clipped_us: tuple[int | None, int | None] = (None, None)) -> StampScale:
-        """From the column's smallest and largest value in microseconds since 1970, before and
-        after clipping, and whether any value was clipped."""
-        fits = lo_us is None or (_NS[0] <= lo_us * 1000 and hi_us * 1000 <= _NS[1])
+    def of(cls, col: Column, span: tuple[int | None, int | None], clipped: bool = False,
+           clipped_span: tuple[int | None, int | None] = (None, None)) -> StampScale:
+        """From the column's smallest and largest value in microseconds since 1970 (``span``),
+        whether clipping changed any value, and the span after clipping."""
+        lo_us, hi_us = span
+        fits = lo_us is None or hi_us is None or (_NS[0] <= lo_us * 1000 and hi_us * 1000 <= _NS[1])
         per = 1e9 if fits else 1e6
         if not clipped:
             return cls(per)
         unit, (lo, hi) = _unit(col), _date_range(_unit(col))
         ends = [min(max(round(_seconds(us, per) / unit), lo), hi) * unit
-                for us in clipped_us if us is not None]
+                for us in clipped_span if us is not None]
         return cls(per, 1e9 if all(abs(s) < _NS_SECONDS for s in ends) else 1e6, unit)
 
 
@@ -292,7 +298,7 @@ def code_sql(codec: ColumnCodec, col: Column, x: str) -> str:
         code = f"CAST({x} AS INTEGER)"
     elif col.kind is Kind.CATEGORICAL:
         unknown = codec.fallback if codec.fallback is not None else missing
-        named = [(i, c) for i, c in enumerate(codec.categories) if isinstance(c, str)]
+        named = [(i, c) for i, c in enumerate(codec.categories or ()) if isinstance(c, str)]
         code = str(unknown)
         if named:
             code = f"enum_code(TRY_CAST({x} AS ENUM({', '.join(text(c) for _, c in named)})))"

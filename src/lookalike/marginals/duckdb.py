@@ -172,8 +172,9 @@ class DuckDBEngine:
     def _typed_bases(self) -> dict[str, tuple[str, str, str | None]]:
         """Classes from DuckDB's types; integers beyond int64 as exact text, as read_table has them."""
         rows = self._run(f"DESCRIBE SELECT * FROM {self._from}")
-        bases = {n: (f"timezone('UTC', {_ident(n)})" if "TIME ZONE" in t else _ident(n), _class_of(t),
-                     None) for n, t, *_ in rows}
+        bases: dict[str, tuple[str, str, str | None]] = {
+            n: (f"timezone('UTC', {_ident(n)})" if "TIME ZONE" in t else _ident(n), _class_of(t), None)
+            for n, t, *_ in rows}
         # read_table: wider integers that all fit int64 are integers; DECIMAL(p, 0) beyond a
         # float's 15 digits is a float when every value is exact as one, else as those integers
         wide = {n: t.upper() for n, t, *_ in rows if re.fullmatch(r"UBIGINT|U?HUGEINT|DECIMAL\(("
@@ -211,7 +212,7 @@ class DuckDBEngine:
         masks = ", ".join(f"{_CLASS_MASK.replace('$t', t)} AS m{i}" for i, t in enumerate(texts))
         aggs = ", ".join(f"bit_and(m{i}), bit_or(m{i})" for i in range(len(names)))
         flags = self._run(f"SELECT {aggs} FROM (SELECT {masks} FROM {self._from})")[0]
-        bases = {}
+        bases: dict[str, tuple[str, str, str | None]] = {}
         for name, t, all_of, any_of in zip(names, texts, flags[::2], flags[1::2], strict=True):
             all_of = 0 if all_of is None else all_of  # an empty column: text
             if all_of & 2 and any_of & 4:
@@ -245,7 +246,8 @@ class DuckDBEngine:
                          f"bool_and(regexp_full_match({t}, '[0-9]+')), bool_and(starts_with({t}, "
                          f"'-')), bool_and(starts_with({t}, '+'))" for t in texts.values())
         stats = self._run(f"SELECT count(*), {aggs} FROM {self._from}")[0][1:]
-        out, refused = {}, []
+        out: dict[str, Column] = {}
+        refused = []
         for i, name in enumerate(texts):
             n, distinct, short, long, digits, minus, plus = stats[7 * i: 7 * i + 7]
             if n == distinct and n >= MIN_ROWS and (short == long or _ID_NAME.search(name)):
@@ -383,16 +385,16 @@ class DuckDBEngine:
         tables = {}
         try:
             for s in sets:
-                attrs = [a for a in used if a in s]
-                group = f", {total} FROM {source} GROUP BY ALL" if attrs else f" FROM {source}"
-                rows = self._run(f"SELECT {', '.join([c[a] for a in attrs] or [total])}{group}")
-                counts = np.array(rows, dtype=np.int64).reshape(-1, len(attrs) + 1)
+                members = [a for a in used if a in s]
+                group = f", {total} FROM {source} GROUP BY ALL" if members else f" FROM {source}"
+                rows = self._run(f"SELECT {', '.join([c[a] for a in members] or [total])}{group}")
+                counts = np.array(rows, dtype=np.int64).reshape(-1, len(members) + 1)
                 codes_seen, n = counts[:, :-1], counts[:, -1]
                 if (codes_seen < 0).any():
-                    bad = attrs[int(np.flatnonzero((codes_seen < 0).any(0))[0])]
+                    bad = members[int(np.flatnonzero((codes_seen < 0).any(0))[0])]
                     raise ValueError(f"column {bad!r} has missing values but no missing state")
-                tables[s] = np.zeros([self._bound[a][2] for a in attrs], dtype=np.int64)
-                tables[s][tuple(codes_seen.T)] = n if attrs else n.sum()
+                tables[s] = np.zeros([self._bound[a][2] for a in members], dtype=np.int64)
+                tables[s][tuple(codes_seen.T)] = n if members else n.sum()
         finally:
             if len(sets) > 1:
                 self._run(f"DROP TABLE IF EXISTS {joint}")
@@ -439,9 +441,11 @@ class DuckDBEngine:
                          f"count(*) FILTER (WHERE {pre} <> {post})" if declared_bounds(c) else "0"]
             found = self._run(f"SELECT count(*), {', '.join(aggs)} FROM {self._from}")[0][1:] \
                 if cols else ()
-            self._scales = {c.name: StampScale.of(c, *found[5 * i: 5 * i + 2], found[5 * i + 4] > 0,
-                                                  found[5 * i + 2: 5 * i + 4])
-                            for i, c in enumerate(cols)}
+            self._scales = {}
+            for i, c in enumerate(cols):
+                lo, hi, clipped_lo, clipped_hi, n_clipped = found[5 * i: 5 * i + 5]
+                self._scales[c.name] = StampScale.of(c, (lo, hi), n_clipped > 0,
+                                                     (clipped_lo, clipped_hi))
         return self._scales
 
     def fingerprint(self) -> Any:
@@ -509,9 +513,9 @@ def _open(source, table, query, connection) -> tuple[Any, bool, str, bool]:
     owned = connection is None
     con = duckdb.connect() if owned else connection
     if name.endswith(_CSV):
-        return con, owned, _text(path), True  # typed in DuckDBEngine._csv_bases
+        return con, owned, _text(str(path)), True  # typed in DuckDBEngine._csv_bases
     if name.endswith(_PARQUET):
-        return con, owned, f"read_parquet({_text(path)})", False
+        return con, owned, f"read_parquet({_text(str(path))})", False
     raise UnknownFormatError(f"cannot tell the format of {path}: DuckDBEngine reads "
                              f"{', '.join(_CSV + _PARQUET + _DATABASE)}")
 
