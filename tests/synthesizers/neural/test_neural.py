@@ -284,7 +284,7 @@ def test_gpu_requested_but_absent(small):
 
 
 def test_non_dp_family_refuses_epsilon(small):
-    with pytest.raises(ConfigError, match="not differentially private"):
+    with pytest.raises(ConfigError, match="no differentially private form"):
         CTGAN(epochs=1).fit(small, epsilon=1.0)
 
 
