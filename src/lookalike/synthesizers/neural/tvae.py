@@ -24,14 +24,10 @@ import numpy as np
 from lookalike._progress import progress
 from lookalike.errors import ConfigError
 from lookalike.synthesizers.base import register
-from lookalike.synthesizers.neural._base import (
-    EarlyStopper,
-    NeuralSynthesizer,
-    fidelity_signal,
-    validation_split,
-)
+from lookalike.synthesizers.neural._base import NeuralSynthesizer
 from lookalike.synthesizers.neural._nets import SpanLayout, nets
 from lookalike.synthesizers.neural._torch import require_torch, torch_generator
+from lookalike.synthesizers.neural._training import EarlyStopper, fidelity_signal, validation_split
 from lookalike.synthesizers.neural.ctgan import adam
 
 __all__ = ["TVAE"]
