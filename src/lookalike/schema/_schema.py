@@ -117,6 +117,8 @@ class Schema:
             d = json.loads(text)
         except json.JSONDecodeError as e:
             raise SchemaError(f"schema is not valid JSON: {e}") from None
+        except RecursionError:
+            raise SchemaError("schema JSON is nested too deep to be a schema; check the file") from None
         return cls.from_dict(d)
 
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
