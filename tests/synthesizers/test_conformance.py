@@ -116,3 +116,20 @@ def test_bad_hyper_parameter_named():
         get_synthesizer("cart", min_samples_leaf=0).fit(pd.DataFrame({"a": range(20)}))
     with pytest.raises(ConfigError, match="n_bins"):
         get_synthesizer("independent", n_bins=1).fit(pd.DataFrame({"a": range(20)}))
+
+
+@pytest.mark.parametrize("name", available())
+def test_boolean_columns_keep_the_inputs_spelling(name):
+    """A yes/no (Y/N, true/false) column comes back as the input wrote it, missing as missing."""
+    rng = np.random.default_rng(0)
+    n = 300
+    answer = rng.choice(["yes", "no"], n).astype(object)
+    answer[rng.random(n) < 0.1] = None
+    table = pd.DataFrame({"answer": answer, "flag": rng.choice(["Y", "N"], n),
+                          "ok": rng.choice(["true", "false"], n), "x": rng.normal(size=n)})
+    rows = make(name).fit(table, seed=0).sample(200, seed=1)
+    assert set(rows["answer"].dropna()) <= {"yes", "no"} and rows["answer"].isna().any()
+    assert set(rows["flag"]) <= {"Y", "N"} and set(rows["ok"]) <= {"true", "false"}
+    assert len(set(rows["flag"])) == 2
+    conditioned = make(name).fit(table, seed=0).sample(20, conditions={"flag": "Y"}, seed=2)
+    assert (conditioned["flag"] == "Y").all()

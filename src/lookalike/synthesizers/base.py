@@ -223,6 +223,8 @@ class Synthesizer:
                     col.format or "integer", n, rng, getattr(self, "_real_ids", {}).get(col.name)
                 )
                 out[col.name] = pd.Series(ids, dtype="Int64" if col.format == "integer" else object)
+            elif col.kind is Kind.BOOLEAN:
+                out[col.name] = _as_written(modelled[col.name], col.categories)
             else:
                 out[col.name] = modelled[col.name]
         return pd.DataFrame(out)
@@ -371,6 +373,16 @@ def matches(rows: pd.DataFrame, conds: Conditions, schema: Schema) -> np.ndarray
         else:
             mask &= rows[name].isin(list(allowed)).to_numpy(dtype=bool)
     return mask
+
+
+def _as_written(values: pd.Series, tokens: Any) -> pd.Series:
+    """A boolean column spelled as the input wrote it: its (false, true) tokens when they were
+    text (``no``/``yes``, ``N``/``Y``, ``false``/``true``), booleans when they were booleans."""
+    if not tokens or len(tokens) != 2 or not all(isinstance(t, str) for t in tokens):
+        return values
+    flags = values.astype("boolean")
+    return pd.Series(np.where(flags.isna(), None, np.where(flags.fillna(False), tokens[1], tokens[0])),
+                     index=values.index, dtype=object)
 
 
 def _declared(schema: Schema) -> dict[str, tuple[str, ...]]:
