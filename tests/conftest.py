@@ -50,3 +50,17 @@ def cli() -> Callable[..., Result]:
         return runner.invoke(app, [str(a) for a in args], prog_name="lookalike")
 
     return invoke
+
+
+@pytest.fixture(scope="session")
+def one_error_line() -> Callable[[Result], str]:
+    """Check a CLI result ended in exactly one 'error:' line (exit code 1, no traceback); return it."""
+
+    def check(result: Result) -> str:
+        assert result.exit_code == 1, result.output
+        assert "Traceback" not in result.output
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+        return lines[0]
+
+    return check

@@ -36,15 +36,6 @@ N = 300
 HUGE = "10000000000000000000000000"  # 10**25
 
 
-def one_error_line(result) -> str:
-    """The CLI's one 'error:' line (exit code 1, no traceback)."""
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
-
-
 # ----------------------------------------------------------------------------- 9999-12-31
 
 
@@ -172,7 +163,7 @@ def test_huge_integers_declared_categorical_are_kept_exactly():
             df, {"columns": [{"name": "amount", "kind": "integer"}]}, seed=0)
 
 
-def test_huge_integers_through_the_cli(cli, tmp_path):
+def test_huge_integers_through_the_cli(one_error_line, cli, tmp_path):
     values = [str(i % 7) for i in range(N)]
     values[4] = HUGE
     path = tmp_path / "mixed.csv"
@@ -301,7 +292,7 @@ def test_binary_file_given_as_csv(tmp_path, content, match):
         read_table(path)
 
 
-def test_unreadable_inputs_through_the_cli(cli, tmp_path):
+def test_unreadable_inputs_through_the_cli(one_error_line, cli, tmp_path):
     (tmp_path / "folder.csv").mkdir()
     (tmp_path / "file").write_text("x")
     (tmp_path / "junk.csv").write_bytes(bytes(range(256)) * 40)

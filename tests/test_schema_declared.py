@@ -39,14 +39,6 @@ def people_csv(tmp_path) -> Path:
     return path
 
 
-def one_error_line(result) -> str:
-    assert result.exit_code == 1, result.output
-    assert "Traceback" not in result.output
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
-    return lines[0]
-
-
 # ----------------------------------------------------------------------------- declared
 
 
@@ -219,7 +211,7 @@ def test_numpy_numbers_are_accepted_as_bounds():
         ({"kind": "integer", "bounds": [1]}, "column 'age': bounds must be [low, high], got [1]"),
     ],
 )
-def test_bad_schema_through_the_cli_keeps_brackets(cli, people_csv, tmp_path, facts, shown):
+def test_bad_schema_through_the_cli_keeps_brackets(one_error_line, cli, people_csv, tmp_path, facts, shown):
     schema = tmp_path / "bad.json"
     schema.write_text(json.dumps({"columns": [{"name": "age", **facts}]}))
     result = cli("fit", people_csv, "-o", tmp_path / "m.lookalike", "--schema", schema)

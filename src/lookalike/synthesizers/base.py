@@ -336,8 +336,7 @@ class Synthesizer:
             obj.schema_ = Schema.from_dict(meta["schema"])
             fit = meta.get("fit", {})
             obj.n_rows_ = fit.get("n_rows")
-            obj.n_estimate_ = meta["state"].get("n_estimate", obj.n_rows_) if isinstance(
-                meta["state"], dict) else obj.n_rows_
+            obj.n_estimate_ = obj.n_rows_  # DP families restore their noisy estimate in _set_state
             obj.privacy_ = PrivacyReport.from_dict(meta.get("privacy"))
             obj.fit_seconds_ = None
             obj.seed_ = fit.get("seed")
