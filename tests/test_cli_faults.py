@@ -432,3 +432,17 @@ def test_interrupt_in_a_command_is_one_line(tmp_path, monkeypatch):
     assert result.exit_code == 130 and "Traceback" not in result.output
     assert result.output.startswith("error: interrupted")
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_dp_report_with_a_free_text_column_is_written(tmp_path, monkeypatch):
+    """A column the model leaves out (free text) is left out of the report's comparisons: the
+    run does not fail after its charge."""
+    monkeypatch.chdir(tmp_path)
+    df = _people(300)
+    df["note"] = [f"free text number {i} about this and that" for i in range(len(df))]
+    csv("t.csv", df)(tmp_path)
+    result = CliRunner().invoke(app, ["synth", "t.csv", "-o", "out.csv", "-s", "mst", *DP,
+                                      "--report", "r.html", "--target", "member"])
+    assert result.exit_code == 0, result.output
+    assert "leaves them out" in result.output
+    assert (tmp_path / "r.html").exists() and (tmp_path / "r.release.html").exists()

@@ -427,7 +427,18 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
         _print_guarantee(model)
         if report is not None:
             real = data_in if isinstance(data_in, pd.DataFrame) else load_data(data, drop=drop)
-            _write_report(real, rows, hold, target, report, overwrite, model=model, seed=seed)
+            compared = None
+            excluded = [c for c in real.columns if c not in rows.columns]
+            if excluded:  # free text the model leaves out: not compared, never an error after a charge
+                warnings.warn(f"columns {excluded} are not modelled (free text), so the report "
+                              "leaves them out of its comparisons", stacklevel=2)
+                real = real.drop(columns=excluded)
+                hold = None if hold is None else hold.drop(columns=excluded, errors="ignore")
+                from lookalike.schema import Schema
+
+                compared = Schema(tuple(c for c in model.schema_.columns if c.name not in excluded))
+            _write_report(real, rows, hold, target, report, overwrite, model=model, seed=seed,
+                          schema=compared)
 
 
 def _columns_of(data: Any, schema: Any) -> list[str]:
