@@ -2,7 +2,8 @@
 
 Each ends modelled exactly or in a named error, through ``read_table``, ``infer_schema``, a fit
 and the CLI: dates beyond 2262 are kept (``datetime64[us]``); integers beyond int64 stay text,
-unique fixed-width ones become identifiers and any other such column is refused by name;
+unique fixed-width ones become identifiers, columns with few distinct values categories (kept
+exactly) and the rest floats, each with a warning naming the column;
 an input that cannot be read is a :class:`SourceReadError` or a named :class:`DataError`.
 """
 
@@ -30,7 +31,7 @@ from lookalike.errors import (
     UnknownFormatError,
 )
 from lookalike.io import read_table, write_table
-from lookalike.schema import Kind, infer_schema
+from lookalike.schema import Kind, infer_schema, parse_datetime
 
 N = 300
 HUGE = "10000000000000000000000000"  # 10**25
@@ -73,15 +74,17 @@ def test_sentinel_date_fits_and_samples(sentinel_csv, tmp_path, name, options):
     df = read_table(sentinel_csv)
     model = lookalike.get_synthesizer(name).fit(df, seed=0, **options)
     rows = model.sample(400, seed=1)
-    assert pd.api.types.is_datetime64_any_dtype(rows["end"].dtype)  # [us] once past 2262
-    assert rows["end"].max() <= pd.Timestamp("9999-12-31")
+    assert rows["end"].dtype == object  # text dates come back as text, in the input's format
+    end = parse_datetime(rows["end"], "%Y-%m-%d")
+    assert pd.api.types.is_datetime64_any_dtype(end.dtype) and end.notna().all()  # [us] past 2262
+    assert end.max() <= pd.Timestamp("9999-12-31")
     assert model.schema_["end"].numeric_bounds() is not None  # bounds read back as dates
-    assert rows["start"].max() < pd.Timestamp("2262-01-01")
+    assert parse_datetime(rows["start"], "%Y-%m-%d").max() < pd.Timestamp("2262-01-01")
     if name == "independent":  # 1-way marginals: the sentinel's share is kept (about 1/3)
-        share = (rows["end"].dt.year == 9999).mean()
+        share = (end.dt.year == 9999).mean()
         assert abs(share - 1 / 3) < 4 * np.sqrt(1 / 3 * 2 / 3 / 400) + 0.05
     back = read_table(write_table(rows, tmp_path / f"{name}.csv"))
-    assert (back["end"].str.startswith("9999")).sum() == (rows["end"].dt.year == 9999).sum()
+    assert (back["end"].str.startswith("9999")).sum() == (end.dt.year == 9999).sum()
 
 
 def test_sentinel_date_through_the_cli(cli, sentinel_csv, tmp_path):
@@ -136,7 +139,8 @@ def test_unique_fixed_width_huge_integers_are_identifiers(tmp_path):
     assert not set(rows["account"]) & set(ids)  # fresh keys, never the real ones
 
 
-def test_huge_integers_mixed_with_small_ones_are_refused_by_name(tmp_path):
+def test_huge_integers_mixed_with_small_ones_are_exact_categories_with_a_warning(tmp_path):
+    # was refused by name; inference now never gives up on a column (issue 17)
     values = [str(i % 7) for i in range(N)]
     values[4] = HUGE
     path = tmp_path / "mixed.csv"
@@ -144,11 +148,21 @@ def test_huge_integers_mixed_with_small_ones_are_refused_by_name(tmp_path):
     df = read_table(path)
     assert df["amount"].iloc[4] == HUGE  # read exactly
     message = (r"column 'amount' holds integers beyond the 64-bit range \(e\.g\. row 5: "
-               + HUGE + r"\).*declare it 'identifier'.*'categorical' or 'text' in a schema")
-    with pytest.raises(ColumnError, match=message):
-        infer_schema(df)
-    with pytest.raises(ColumnError, match=message):
-        lookalike.get_synthesizer("independent").fit(df, seed=0)
+               + HUGE + r"\): it is modelled as categories.*declare it 'float'.*--drop 'amount'")
+    with pytest.warns(UserWarning, match=message):
+        assert HUGE in infer_schema(df)["amount"].categories
+    with pytest.warns(UserWarning, match=message):
+        rows = lookalike.get_synthesizer("independent").fit(df, seed=0).sample(2000, seed=0)
+    assert set(rows["amount"].dropna().astype(str)) <= set(values)  # every digit kept
+
+
+def test_huge_unique_integers_not_keys_are_floats_with_a_warning():
+    values = [str(10**19 * (i + 1) + i) for i in range(N)]  # widths differ, no key name
+    df = pd.DataFrame({"amount": values, "x": np.arange(N) % 3})
+    with pytest.warns(UserWarning, match=r"column 'amount' holds integers beyond the 64-bit range"
+                                         r".*modelled as floats, rounded .*'identifier'"):
+        col = infer_schema(df)["amount"]
+    assert col.kind is Kind.FLOAT and col.bounds == (1e19, float(values[-1]))
 
 
 def test_huge_integers_declared_categorical_are_kept_exactly():
@@ -168,12 +182,14 @@ def test_huge_integers_through_the_cli(one_error_line, cli, tmp_path):
     values[4] = HUGE
     path = tmp_path / "mixed.csv"
     pd.DataFrame({"amount": values, "x": np.arange(N) % 3}).to_csv(path, index=False)
-    line = one_error_line(cli("fit", path, "-o", tmp_path / "m.lookalike", "-s", "independent"))
-    assert "column 'amount' holds integers beyond the 64-bit range" in line
-    assert "--schema" in line and "--drop 'amount'" in line
+    result = cli("fit", path, "-o", tmp_path / "m.lookalike", "-s", "independent")
+    assert result.exit_code == 0, result.output
+    assert "warning: column 'amount' holds integers beyond the 64-bit range" in result.stderr
+    assert "--schema" in result.stderr and "--drop 'amount'" in result.stderr
     schema = tmp_path / "s.json"
     schema.write_text('{"columns": [{"name": "amount", "kind": "categorical"}]}')
-    ok = cli("fit", path, "-o", tmp_path / "m.lookalike", "-s", "independent", "--schema", schema)
+    ok = cli("fit", path, "-o", tmp_path / "m.lookalike", "-s", "independent", "--schema", schema,
+             "--overwrite")
     assert ok.exit_code == 0, ok.output
 
 
@@ -202,18 +218,21 @@ def test_decimals_beyond_float_precision_are_exact_or_named(tmp_path):
     assert df["money"].dtype == "float64"  # exact as floats: numbers
     assert df["count"].tolist() == [str(10**20 + i) for i in range(N)]
     assert df["fits"].dtype == "Int64" and df["fits"].iloc[1] == 2**60 + 1
-    with pytest.raises(ColumnError, match=r"column 'wide' holds decimals with more digits than a "
-                                          r"float keeps \(e\.g\. row 1: 12345678901234567890\.12\)"
-                                          r".*'float' to model it rounded"):
-        infer_schema(df)
-    assert infer_schema(df.drop(columns="wide"))["count"].kind is Kind.IDENTIFIER
+    with pytest.warns(UserWarning, match=r"column 'wide' holds decimals with more digits than a "
+                                         r"float keeps \(e\.g\. row 1: 12345678901234567890\.12\)"
+                                         r": it is modelled as floats, rounded"):
+        schema = infer_schema(df)  # was refused by name (issue 17: never give up on a column)
+    assert schema["wide"].kind is Kind.FLOAT
+    assert schema["count"].kind is Kind.IDENTIFIER
 
 
 def test_uint64_frame_column_is_not_rounded():
     readings = np.array([2**64 - 1 - 2**11 * (i % 5) for i in range(N)], dtype=np.uint64)
-    with pytest.raises(ColumnError, match=r"column 'reading' holds integers beyond the 64-bit "
-                                          r"range \(e\.g\. row 1: 18446744073709551615\)"):
-        infer_schema(pd.DataFrame({"reading": readings, "x": np.arange(N) % 3}))
+    with pytest.warns(UserWarning, match=r"column 'reading' holds integers beyond the 64-bit "
+                                         r"range \(e\.g\. row 1: 18446744073709551615\): it "
+                                         r"is modelled as categories, each value kept exactly"):
+        col = infer_schema(pd.DataFrame({"reading": readings, "x": np.arange(N) % 3}))["reading"]
+    assert col.categories == tuple(sorted({str(r) for r in readings}))
 
 
 # ----------------------------------------------------------------------------- unreadable inputs

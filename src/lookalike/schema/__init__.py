@@ -12,9 +12,12 @@ written as ``{"value": ..., "source": ...}`` keeps its recorded source. A schema
 as a file or dict is the user's declaration (:func:`as_schema`): every fact it states counts as
 declared public, whatever source it records; to fix kinds only, state only the kinds.
 
-Numbers that no numeric dtype holds exactly are never rounded: a column of unique fixed-width
-integers beyond the 64-bit range (20-digit keys) is an identifier kept as text; any other such
-column is refused by name, with the kinds to declare instead. Dates beyond 2262 (a sentinel
+Numbers that no numeric dtype holds exactly are never rounded silently: a column of unique
+fixed-width integers beyond the 64-bit range (20-digit keys) is an identifier kept as text; any
+other such column is modelled as categories (few distinct values, kept exactly) or as floats,
+with a warning naming the column.
+Text with too many distinct values to be categories is classified, never refused: keys, fakes
+(``"fake:name"``, ``"fake:email"``, ...) or excluded free text. Dates beyond 2262 (a sentinel
 such as 9999-12-31) are modelled like any date, held as ``datetime64[us]``.
 
 >>> import pandas as pd
@@ -29,12 +32,15 @@ True
 
 from lookalike.schema._columns import MIN_ROWS, Column, Kind
 from lookalike.schema._datetimes import datetime_to_number, number_to_datetime, parse_datetime
+from lookalike.schema._fakes import FAKE_PREFIX, FAKE_PROVIDERS
 from lookalike.schema._infer import as_schema, infer_schema, resolve_schema
 from lookalike.schema._json import SCHEMA_FORMAT, SCHEMA_VERSION
 from lookalike.schema._schema import DATA_FACTS_NOTE, Schema
 
 __all__ = [
     "DATA_FACTS_NOTE",
+    "FAKE_PREFIX",
+    "FAKE_PROVIDERS",
     "MIN_ROWS",
     "SCHEMA_FORMAT",
     "SCHEMA_VERSION",

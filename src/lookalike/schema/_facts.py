@@ -15,6 +15,7 @@ import pandas as pd
 
 from lookalike.errors import SchemaError
 from lookalike.schema._columns import Kind
+from lookalike.schema._fakes import FAKE_PROVIDERS, fake_provider
 
 _KINDS = [k.value for k in Kind]
 _NUMBER_KINDS = (Kind.INTEGER, Kind.FLOAT, Kind.DATETIME)
@@ -123,11 +124,16 @@ def _format(name: str, kind: Kind, value: Any) -> None:
         _fail(name, "format", value, "a non-empty text")
     if kind is Kind.DATETIME and "%" not in value:
         _fail(name, "format", value, 'a strftime pattern such as "%Y-%m-%d"')
-    if kind is Kind.IDENTIFIER and value != "integer":
+    provider = fake_provider(value) if kind is Kind.IDENTIFIER else None
+    if provider is not None and provider not in FAKE_PROVIDERS:
+        _fail(name, "format", value,
+              '"fake:" and one of the fake providers ' + ", ".join(FAKE_PROVIDERS))
+    if kind is Kind.IDENTIFIER and value != "integer" and provider is None:
         try:
             re.compile(value)
         except re.error as e:
-            _fail(name, "format", value, f'"integer" or a regular expression ({e})')
+            _fail(name, "format", value, f'"integer" or a regular expression ({e}), or '
+                  '"fake:<provider>"')
 
 
 def _only(name: str, kind: Kind, fact: str, kinds: tuple[Kind, ...]) -> None:

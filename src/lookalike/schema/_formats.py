@@ -1,4 +1,9 @@
-"""Value formats read from data: the two tokens of a boolean, the pattern of an identifier."""
+"""Value formats read from data: the two tokens of a boolean, the format of an identifier.
+
+An identifier's format is ``"integer"`` (a running number), a regular expression of
+fixed-width character classes (keys such as ``[A-Z]{2}[0-9]{4}``), or ``"fake:<provider>"``
+(names, e-mails and the like, regenerated with Faker: see :mod:`lookalike.schema._fakes`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ import re
 
 import numpy as np
 import pandas as pd
+
+from lookalike.schema._fakes import FAKE_PREFIX, detect_fake
 
 _BOOLEAN_PAIRS = (
     {"true", "false"},
@@ -24,6 +31,46 @@ def _boolean_tokens(nonnull: pd.Series) -> tuple:
 
 
 _CLASSES = (("[0-9]", str.isdigit), ("[A-Z]", str.isupper), ("[a-z]", str.islower))
+_CLASS_SIZES = {"0-9": 10, "A-Z": 26, "a-z": 26, "0-9a-f": 16}
+
+KEY_ROOM = 4
+"""A key pattern read from data must allow this many times the rows as distinct values, so that
+fresh keys (never a real one) can be drawn for samples of the table's size and more."""
+
+
+def _key_format(values: pd.Series) -> str:
+    """The format to regenerate an identifier column in: ``"integer"`` for numbers, else a
+    fixed-width key pattern, else a fake provider, else a looser pattern."""
+    if pd.api.types.is_numeric_dtype(values.dtype):
+        return "integer"
+    text = values.astype(str)
+    if len(text) == 0:  # a column declared identifier with no value: keys of 8 characters
+        return "[A-Za-z0-9]{8}"
+    strict = _fresh_key_pattern(text)
+    if strict is not None:
+        return strict
+    provider = detect_fake(text)
+    if provider is not None:
+        return FAKE_PREFIX + provider
+    return _identifier_format(text) or f"[A-Za-z0-9]{{{max(1, int(text.str.len().max()))}}}"
+
+
+def _fresh_key_pattern(text: pd.Series) -> str | None:
+    """The fixed-width pattern of keys all written alike, when it has room for fresh keys
+    (:data:`KEY_ROOM`); else None."""
+    fmt = _identifier_format(text, strict=True)
+    if fmt is None or _pattern_space(fmt) < KEY_ROOM * len(text):
+        return None
+    return fmt
+
+
+def _pattern_space(fmt: str) -> float:
+    """How many distinct values a pattern written by :func:`_identifier_format` allows."""
+    space = 1.0
+    for cls, count in re.findall(r"\[([^\]]+)\](?:\{(\d+)\})?", fmt):
+        size = sum(_CLASS_SIZES.get(part, 0) for part in re.findall(r"0-9a-f|0-9|A-Z|a-z", cls))
+        space *= float(max(size, 1)) ** int(count or 1)
+    return space
 
 
 def _identifier_format(values: pd.Series, strict: bool = False) -> str | None:

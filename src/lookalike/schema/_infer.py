@@ -31,7 +31,13 @@ from lookalike.schema._datetimes import (
     _iso,
     parse_datetime,
 )
-from lookalike.schema._formats import _BOOLEAN_PAIRS, _boolean_tokens, _identifier_format
+from lookalike.schema._fakes import FAKE_PROVIDERS, detect_fake
+from lookalike.schema._formats import (
+    _BOOLEAN_PAIRS,
+    _boolean_tokens,
+    _fresh_key_pattern,
+    _key_format,
+)
 from lookalike.schema._schema import Schema
 
 
@@ -97,9 +103,17 @@ def infer_schema(
     ``declared`` is a Schema (its declared facts win) or a dict (a declaration: all its
     facts win, see :func:`as_schema`). Facts read here are marked ``"data"``: they describe
     the private table and are free only in non-DP fits. ``max_categories`` caps the distinct
-    values of a categorical column (default: half the rows, at least 20). Raises a
-    :class:`ColumnError` for columns that cannot be modelled (entirely missing, constant, too
-    many categories, numbers that only rounding would fit in a numeric dtype), naming the fix.
+    values of a categorical column (default: half the rows, at least 20).
+
+    Text with more distinct values than that never stops inference: keys of one pattern become
+    identifiers regenerated in that pattern; person names, e-mail addresses, phone numbers,
+    street addresses and company names become identifiers regenerated as fakes of the same
+    kind (format ``"fake:<provider>"``); free text and anything else is excluded as text, with
+    a warning that names the column and how to declare it. Numbers that no numeric dtype holds
+    exactly are identifiers (unique keys), exact categories (few values) or floats, with a
+    warning. Raises a
+    :class:`ColumnError` only for columns with nothing to model (entirely missing, constant),
+    naming the fix.
     """
     if not isinstance(data, pd.DataFrame):
         raise SchemaError(f"infer_schema needs a pandas DataFrame, got {type(data).__name__}")
@@ -130,13 +144,17 @@ def _infer_column(name: str, s: pd.Series, given: Column | None, limit: int) -> 
     nullable = bool(s.isna().any())
     if given is not None and given.kind is not None and given.sources.get("kind") == "declared":
         kind = given.kind
+        if kind is Kind.TEXT:
+            warnings.warn(_free_text(name), stacklevel=3)
     else:
         if len(nonnull) == 0:
             raise ColumnError(
                 f"column {name!r} is entirely missing: there is nothing to model; "
                 f"drop it (CLI: --drop {name!r})"
             )
-        kind = _infer_kind(name, s, nonnull, limit)
+        kind, why = _infer_kind(name, s, nonnull, limit)
+        if why:
+            warnings.warn(why, stacklevel=3)
     facts: dict[str, Any] = {"kind": kind, "nullable": nullable}
     if kind is Kind.DATETIME:
         fmt, pivot = _datetime_format(nonnull, given)
@@ -152,13 +170,7 @@ def _infer_column(name: str, s: pd.Series, given: Column | None, limit: int) -> 
     elif kind is Kind.CATEGORICAL:
         facts["categories"] = tuple(sorted({str(v) for v in nonnull}))
     elif kind is Kind.IDENTIFIER:
-        facts["format"] = _identifier_format(nonnull)
-    elif kind is Kind.TEXT:
-        warnings.warn(
-            f"column {name!r} looks like free text: it is excluded from the model and from "
-            "the synthetic data; declare another kind in the schema to model it",
-            stacklevel=3,
-        )
+        facts["format"] = _key_format(nonnull)
     col = Column(name=name, **facts, sources={k: "data" for k, v in facts.items() if v is not None})
     if given is not None:  # declared facts override what the data says
         overrides = {f: getattr(given, f) for f in _FACTS if given.source(f) == "declared"}
@@ -169,18 +181,25 @@ def _infer_column(name: str, s: pd.Series, given: Column | None, limit: int) -> 
     return col
 
 
+def _free_text(name: str) -> str:
+    return (f"column {name!r} looks like free text: it is excluded from the model and from "
+            "the synthetic data; declare another kind in the schema to model it")
+
+
 _ID_NAME = re.compile(r"(^|[_\W])(id|key|uuid|guid|ssn)$", re.IGNORECASE)
 
 
-def _infer_kind(name: str, s: pd.Series, nonnull: pd.Series, limit: int) -> Kind:
+def _infer_kind(name: str, s: pd.Series, nonnull: pd.Series, limit: int) -> tuple[Kind, str]:
+    """The column's kind, and a warning to give with it ("" for none)."""
     n_distinct = nonnull.nunique()
+    why = ""
     if pd.api.types.is_bool_dtype(s.dtype):
         kind = Kind.BOOLEAN
     elif pd.api.types.is_datetime64_any_dtype(s.dtype):
         kind = Kind.DATETIME
     elif _beyond_int64(nonnull):  # e.g. uint64 keys: as text, so that none is rounded
         text = nonnull.astype(str)
-        kind = _inexact_kind(name, text, _inexact_numbers(text), n_distinct)
+        kind, why = _inexact_kind(name, text, _inexact_numbers(text), n_distinct, limit)
     elif pd.api.types.is_numeric_dtype(s.dtype):
         values = _to_number(nonnull, name)
         integral = bool(np.all(np.mod(values, 1) == 0))
@@ -190,7 +209,7 @@ def _infer_kind(name: str, s: pd.Series, nonnull: pd.Series, limit: int) -> Kind
         else:
             kind = Kind.INTEGER if integral else Kind.FLOAT
     else:
-        kind = _infer_text_kind(name, s, nonnull, n_distinct, limit)
+        kind, why = _infer_text_kind(name, s, nonnull, n_distinct, limit)
     if n_distinct == 1:
         value = nonnull.iloc[0]
         raise ColumnError(
@@ -198,10 +217,19 @@ def _infer_kind(name: str, s: pd.Series, nonnull: pd.Series, limit: int) -> Kind
             f"information to model; drop it (CLI: --drop {name!r}) or declare its kind and "
             "domain in a schema"
         )
-    return kind
+    return kind, why
 
 
-def _infer_text_kind(name: str, s: pd.Series, nonnull: pd.Series, n_distinct: int, limit: int) -> Kind:
+def _infer_text_kind(
+    name: str, s: pd.Series, nonnull: pd.Series, n_distinct: int, limit: int
+) -> tuple[Kind, str]:
+    """The kind of a text column, and a warning to give with it ("" for none).
+
+    Many distinct values (more than ``limit``, or more than half the values) are classified
+    rather than refused: unique keys of one pattern, then names, e-mails and the like (fakes),
+    then free text; past ``limit``, keys of one pattern that are not unique are identifiers
+    too, and the rest is excluded as text with a warning that says how to declare it.
+    """
     text = nonnull.astype(str)
     numeric = pd.to_numeric(text, errors="coerce")
     share = float(numeric.notna().mean())
@@ -215,7 +243,7 @@ def _infer_text_kind(name: str, s: pd.Series, nonnull: pd.Series, n_distinct: in
             )
         inexact = _inexact_numbers(text)
         if inexact is not None:
-            return _inexact_kind(name, text, inexact, n_distinct)
+            return _inexact_kind(name, text, inexact, n_distinct, limit)
         raise MixedTypesError(
             f"column {name!r} holds numbers stored as text; convert it to a numeric dtype "
             "or declare its kind in a schema"
@@ -230,24 +258,35 @@ def _infer_text_kind(name: str, s: pd.Series, nonnull: pd.Series, n_distinct: in
         )
     fmt = _guess_datetime_format(text)
     if fmt is not None:
-        return Kind.DATETIME
+        return Kind.DATETIME, ""
     lowered = set(text.str.lower().unique())
     if any(lowered <= pair for pair in _BOOLEAN_PAIRS) and len(lowered) == 2:
-        return Kind.BOOLEAN
+        return Kind.BOOLEAN, ""
     unique = n_distinct == len(nonnull) and len(nonnull) >= MIN_ROWS
-    if unique and _identifier_format(text, strict=True) is not None:
-        return Kind.IDENTIFIER
+    keys = _fresh_key_pattern(text) if unique or n_distinct > limit else None
+    if unique and keys is not None:
+        return Kind.IDENTIFIER, ""
+    many = n_distinct > limit or (n_distinct >= 20 and n_distinct > 0.5 * len(nonnull))
+    if many and detect_fake(text) is not None:
+        return Kind.IDENTIFIER, ""
     lengths = text.str.len()
     words = text.str.count(r"\s+") + 1
     if n_distinct > 0.5 * len(nonnull) and lengths.mean() >= 25 and words.median() >= 3:
-        return Kind.TEXT
-    if n_distinct > limit:
-        raise ColumnError(
-            f"column {name!r} has {n_distinct:,} distinct values in {len(s):,} rows: too many "
-            f"categories to model (at most {limit:,} here); declare it 'identifier' or 'text' "
-            f"in a schema, or drop it (CLI: --drop {name!r})"
-        )
-    return Kind.CATEGORICAL
+        return Kind.TEXT, _free_text(name)
+    if n_distinct <= limit:
+        return Kind.CATEGORICAL, ""
+    if keys is not None:
+        return Kind.IDENTIFIER, ""
+    return Kind.TEXT, (
+        f"column {name!r} has {n_distinct:,} distinct values in {len(s):,} rows: too many to "
+        f"model as categories (at most {limit:,} here), and they are neither keys of one "
+        "pattern nor names, e-mails, phone numbers, addresses or companies; it is excluded "
+        "from the model and from the synthetic data as text. To keep it, declare it in a "
+        "schema (CLI: --schema): 'categorical' to model its values, or 'identifier' with a "
+        'format (a regular expression, or "fake:<provider>" with a provider among '
+        + ", ".join(FAKE_PROVIDERS)
+        + f") to regenerate it; or drop it (CLI: --drop {name!r})"
+    )
 
 
 def _to_number(s: pd.Series, name: str) -> np.ndarray:
@@ -297,23 +336,31 @@ def _exact_float(v: str) -> bool:
         return True  # not a plain decimal: left to the caller's message
 
 
-def _inexact_kind(name: str, text: pd.Series, inexact: pd.Series, n_distinct: int) -> Kind:
-    """IDENTIFIER for unique keys that are fixed-width or named like a key; otherwise refused.
+def _inexact_kind(
+    name: str, text: pd.Series, inexact: pd.Series, n_distinct: int, limit: int
+) -> tuple[Kind, str]:
+    """IDENTIFIER for unique keys that are fixed-width or named like a key; otherwise
+    CATEGORICAL (at most ``limit`` distinct values) or FLOAT, with a warning.
 
-    Such keys are kept exactly as text; anything else would have to be rounded to be modelled
-    as a number, so the column is named with the ways to keep it exact.
+    Keys and categories keep every digit, as text. Anything else is a number that no numeric
+    dtype holds exactly: it is modelled as a float, rounded to about 16 significant digits
+    (what a model of numbers needs anyway). The warning names the other kinds to declare.
     """
     integers = bool(text.str.fullmatch(_INTEGER).all())
     unique = n_distinct == len(text) and len(text) >= MIN_ROWS
     fixed = text.str.len().nunique() == 1
     if integers and unique and (fixed or _ID_NAME.search(name)):
-        return Kind.IDENTIFIER
+        return Kind.IDENTIFIER, ""
     row, value = next(iter(inexact.items()))
     what = ("integers beyond the 64-bit range" if integers
             else "decimals with more digits than a float keeps")
-    raise ColumnError(
-        f"column {name!r} holds {what} (e.g. row {row + 1}: {value}), which cannot be modelled as "
-        "numbers without rounding them; declare it 'identifier' (unique keys, kept exactly), "
-        "'categorical' or 'text' in a schema (CLI: --schema), 'float' to model it rounded, or "
-        f"drop it (CLI: --drop {name!r})"
-    )
+    if n_distinct <= limit:
+        kind, how = Kind.CATEGORICAL, (
+            "categories, each value kept exactly; declare it 'float' in a schema (CLI: "
+            "--schema) to model it as numbers, rounded")
+    else:
+        kind, how = Kind.FLOAT, (
+            "floats, rounded to about 16 significant digits; declare it 'identifier' (unique "
+            "keys), 'categorical' or 'text' in a schema (CLI: --schema) to keep it exact")
+    return kind, (f"column {name!r} holds {what} (e.g. row {row + 1}: {value}): it is "
+                  f"modelled as {how}, or drop it (CLI: --drop {name!r})")

@@ -3,7 +3,9 @@
 Formats are a small subset of regular expressions, as inferred by the schema: character
 classes with fixed counts (``[0-9]{3}\\-[0-9]{2}``) and literal characters; ``"integer"``
 means a running number. Values are drawn uniformly from the format, are unique, and avoid any
-keys passed in ``avoid`` (the real ones, when the caller still holds them).
+keys passed in ``avoid`` (the real ones, when the caller still holds them). ``"fake:<provider>"``
+draws names, e-mails and the like with Faker instead (:mod:`lookalike.transform.fakes`): they
+depend on no real value, so they neither avoid real ones nor need to be unique.
 
 >>> import numpy as np
 >>> ids = fresh_identifiers(r"[0-9]{3}\\-[0-9]{2}", 3, np.random.default_rng(0))
@@ -18,6 +20,8 @@ import re
 import numpy as np
 
 from lookalike.errors import SchemaError
+from lookalike.schema import FAKE_PREFIX
+from lookalike.transform.fakes import fresh_fakes
 
 __all__ = ["fresh_identifiers", "format_space"]
 
@@ -56,7 +60,7 @@ def _expand(cls: str, fmt: str) -> str:
 
 def format_space(fmt: str) -> float:
     """How many distinct values the format can produce."""
-    if fmt == "integer":
+    if fmt == "integer" or fmt.startswith(FAKE_PREFIX):
         return float("inf")
     return float(np.prod([float(len(a)) for a in _parse(fmt)]))
 
@@ -64,7 +68,10 @@ def format_space(fmt: str) -> float:
 def fresh_identifiers(
     fmt: str, n: int, rng: np.random.Generator, avoid: set | None = None
 ) -> list:
-    """``n`` unique identifiers in format ``fmt`` that are not in ``avoid``."""
+    """``n`` unique identifiers in format ``fmt`` that are not in ``avoid`` (fakes: see
+    :func:`~lookalike.transform.fakes.fresh_fakes`)."""
+    if fmt.startswith(FAKE_PREFIX):
+        return fresh_fakes(fmt[len(FAKE_PREFIX):], n, rng)
     if fmt == "integer":
         taken = avoid or set()
         out, k = [], 1
