@@ -38,9 +38,10 @@ KEY_ROOM = 4
 fresh keys (never a real one) can be drawn for samples of the table's size and more."""
 
 
-def _key_format(values: pd.Series) -> str:
+def _key_format(values: pd.Series) -> str | None:
     """The format to regenerate an identifier column in: ``"integer"`` for numbers, else a
-    fixed-width key pattern, else a fake provider, else a looser pattern."""
+    fixed-width key pattern, else a fake provider, else a looser pattern (None where none
+    fits: keys are then running numbers)."""
     if pd.api.types.is_numeric_dtype(values.dtype):
         return "integer"
     text = values.astype(str)
@@ -52,7 +53,7 @@ def _key_format(values: pd.Series) -> str:
     provider = detect_fake(text)
     if provider is not None:
         return FAKE_PREFIX + provider
-    return _identifier_format(text) or f"[A-Za-z0-9]{{{max(1, int(text.str.len().max()))}}}"
+    return _identifier_format(text)
 
 
 def _fresh_key_pattern(text: pd.Series) -> str | None:

@@ -352,6 +352,18 @@ def _inexact_kind(
     if integers and unique and (fixed or _ID_NAME.search(name)):
         return Kind.IDENTIFIER, ""
     row, value = next(iter(inexact.items()))
+    return inexact_kind(name, integers, row + 1, value, n_distinct, limit)
+
+
+def inexact_kind(
+    name: str, integers: bool, row: int, value: Any, n_distinct: int, limit: int
+) -> tuple[Kind, str]:
+    """The kind of numbers no numeric dtype holds exactly that are not keys, and its warning.
+
+    CATEGORICAL (each value kept exactly) for at most ``limit`` distinct values, else FLOAT
+    (rounded to about 16 significant digits). ``row`` (1 = first data row) and ``value``: the
+    first such number, for the warning. Shared with the DuckDB engine, so both say the same.
+    """
     what = ("integers beyond the 64-bit range" if integers
             else "decimals with more digits than a float keeps")
     if n_distinct <= limit:
@@ -362,5 +374,5 @@ def _inexact_kind(
         kind, how = Kind.FLOAT, (
             "floats, rounded to about 16 significant digits; declare it 'identifier' (unique "
             "keys), 'categorical' or 'text' in a schema (CLI: --schema) to keep it exact")
-    return kind, (f"column {name!r} holds {what} (e.g. row {row + 1}: {value}): it is "
+    return kind, (f"column {name!r} holds {what} (e.g. row {row}: {value}): it is "
                   f"modelled as {how}, or drop it (CLI: --drop {name!r})")
