@@ -39,6 +39,9 @@ class Engine(Protocol):
 
     schema: Schema
 
+    def n_rows(self) -> int:
+        """The exact number of rows (private: DP fits release it only with noise)."""
+
     def value_counts(self, column: str) -> dict:
         """Count of each distinct non-missing value of a categorical or boolean column."""
 
@@ -82,6 +85,9 @@ class NumpyEngine:
         if column not in self.schema:
             raise ColumnError(f"no column {column!r} in the table; columns: {self.schema.names}")
         return self.schema[column]
+
+    def n_rows(self) -> int:
+        return len(self.data)
 
     def value_counts(self, column: str) -> dict:
         col = self._column(column)

@@ -64,7 +64,7 @@ from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import Column, Kind, Schema
 
 __all__ = ["OTHER", "ColumnDomain", "Counts", "DiscoveredBins", "DiscoveredDomain",
-           "discover_domain", "discovery_columns"]
+           "SmallTableWarning", "adaptive_share", "discover_domain", "discovery_columns"]
 
 OTHER = "other"
 _LEVELS = 4  # sign × decade, leading digit, 2nd digit, 3rd digit
@@ -73,15 +73,47 @@ _DECADES = range(-6, 16)  # 1e-6 … 1e16; beyond sits in the outermost cells
 _PRUNE = 4.5  # a top-level cell counts only above this many σ (45 cells: ~1e-4 false alarms)
 _KEEP = 3.0  # finer cells below this many σ are dropped as noise, their mass to their siblings
 _SHAPE_POINTS = 9
+SPIKE_SHARE = 0.5  # siblings whose strong counts hold this share of their mass are spikes
 #: share of a column's 1-way budget that discovery borrows (see ``discover_domain``): most of
 #: it for category thresholds (every kept category's count is a 1-way cell anyway), half for
 #: the fine histogram of a numeric column (its sums over a bin are noisier than one count)
 THRESHOLD_SHARE = 0.75
 FINE_SHARE = 0.5
 
+#: the share of ρ that ``discovery_share=None`` gives discovery lies in this range (see
+#: :func:`adaptive_share`), and the noisy row count that sizes it costs COUNT_SHARE of ρ
+SHARE_RANGE = (0.1, 0.5)
+COUNT_SHARE = 0.01
+NOISE_TARGET = 0.01  # discovery noise σ per column, as a share of the rows
+SMALL_SHARE = 0.05  # warn when discovery cannot keep what holds this share of the rows
+
 _Floats = npt.NDArray[np.float64]
 _Cell = tuple[float, float]
 _Leaf = tuple[float, float, float, bool, int]  # (lo, hi, mass, strong, parent)
+
+
+class SmallTableWarning(UserWarning):
+    """The table is too small for the ε asked to discover some columns' values: they are
+    named, with what declaring them would change."""
+
+
+def adaptive_share(n_rows: float, n_paid: int, rho: float) -> float:
+    """The share of ``rho`` that domain discovery takes when none is set (``discovery_share=
+    None``): enough that each of the ``n_paid`` columns needing discovery gets noise σ of at
+    most ``NOISE_TARGET`` (1%) of the noisy row count ``n_rows``, within ``SHARE_RANGE``.
+
+    Why: on a small table the noise is large next to every count, and a domain that misses a
+    column's values (a 0/1 flag collapsed to one value, a category merged into "other") ruins
+    every marginal measured after it, while the measurements lose little from a smaller share.
+    On a large table the floor (10%) holds: Adult's 26,049 rows need only 0.9% of ρ = 0.0118
+    (ε = 1) for σ ≤ 260 over 14 columns; 921 rows and 8 columns would need 4× the whole
+    budget, so the cap (50%) holds.
+    """
+    if n_paid == 0 or not rho > 0:
+        return SHARE_RANGE[0]
+    sigma = NOISE_TARGET * max(n_rows, 1.0)
+    needed = n_paid / (2 * sigma**2) / rho
+    return float(min(max(needed, SHARE_RANGE[0]), SHARE_RANGE[1]))
 
 
 class Counts(Protocol):
@@ -188,6 +220,7 @@ def discover_domain(
     delta: float = 0.0,
     n_bins: int = 32,
     one_way_rho: float | None = None,
+    n_rows: float | None = None,
 ) -> DiscoveredDomain:
     """Every modelled column's domain from declared facts and DP releases costing ``rho`` (and
     ``delta``), reading the table only through ``counts``.
@@ -212,6 +245,8 @@ def discover_domain(
     delta_col = delta / len(cats) if cats else 0.0
     one = one_way_rho if (rho is not None and one_way_rho) else 0.0
     left = one if one else None
+    if rho_col is not None and n_rows is not None:
+        _warn_small(cats, nums, rho_col, delta_col, one, n_rows)
     domains: list[ColumnDomain] = []
     releases: list[Release] = []
     new_cols: list[Column] = []
@@ -239,6 +274,40 @@ def discover_domain(
         domains.append(found)
         new_cols.append(found.column)
     return DiscoveredDomain(Schema(tuple(new_cols)), tuple(domains), tuple(releases))
+
+
+def _warn_small(cats: list[str], nums: list[str], rho_col: float, delta_col: float, one: float,
+                n_rows: float) -> None:
+    """Warn, before any release, of the columns whose values this budget cannot discover."""
+    import warnings
+
+    floor = SMALL_SHARE * max(n_rows, 1.0)
+    parts = []
+    if cats:
+        t = _threshold(1.0 / math.sqrt(2 * (rho_col + THRESHOLD_SHARE * one)), delta_col)
+        if t > floor:
+            parts.append(
+                f"categories of {_names(cats)} are kept only if they hold about {t} rows "
+                f"({t / n_rows:.0%}) or more, rarer ones become one 'other' category; declaring "
+                "their categories in the schema (\"categories\": [...], public facts) keeps them "
+                "all and leaves this share of the budget to the measurements")
+    if nums:
+        p = _PRUNE / math.sqrt(2 * rho_col * _LEVEL_SHARE[0])
+        if p > floor:
+            parts.append(
+                f"values of {_names(nums)} are found only in ranges holding about {p:.0f} rows "
+                f"({p / n_rows:.0%}) or more; declaring their bounds (\"bounds\": [lo, hi]) "
+                "or, for codes, declaring the column categorical with its categories, avoids it")
+    if parts:
+        warnings.warn(
+            f"the table has about {n_rows:.0f} rows (noisy count): too few for this epsilon to "
+            "discover every value. " + "; ".join(parts) + ". Or raise epsilon.",
+            SmallTableWarning, stacklevel=4)
+
+
+def _names(cols: list[str], most: int = 6) -> str:
+    shown = ", ".join(repr(c) for c in cols[:most])
+    return shown + (f" and {len(cols) - most} more" if len(cols) > most else "")
 
 
 def _category_domain(counts: Counts, col: Column, nullable: bool, rho_col: float | None,
@@ -311,26 +380,34 @@ def _threshold_release(
     counts: dict[str, int], sigma: float, delta: float
 ) -> tuple[dict[str, int], int, float, float]:
     """OpenDP's Gaussian threshold mechanism with the smallest threshold meeting ``delta``."""
+    lo = _threshold(sigma, delta)
+    meas = _threshold_measurement(sigma, lo)
+    rho_used, delta_used = meas.map((1, 1, 1))
+    noisy = meas({k: v for k, v in counts.items()}) if counts else {}
+    return {k: int(v) for k, v in noisy.items()}, lo, float(rho_used), float(delta_used)
+
+
+def _threshold_measurement(sigma: float, threshold: int) -> Any:
+    """OpenDP's Gaussian threshold measurement over string-keyed counts (an opendp Measurement)."""
     from lookalike.privacy.mechanisms import _dp
 
     dp = _dp()
     domain = dp.map_domain(dp.atom_domain(T=str), dp.atom_domain(T="i64"))
     metric = dp.l02inf_distance(dp.absolute_distance(T="i64"))
+    return dp.m.make_gaussian_threshold(domain, metric, scale=sigma, threshold=threshold)
 
-    def make(threshold: int) -> Any:  # an opendp Measurement
-        return dp.m.make_gaussian_threshold(domain, metric, scale=sigma, threshold=threshold)
 
+def _threshold(sigma: float, delta: float) -> int:
+    """The smallest integer threshold whose δ (one row's category surviving) is within ``delta``:
+    a function of the noise and δ only, so it can be stated before any release."""
     lo, hi = 1, max(2, int(sigma * 40) + 2)
-    while lo < hi:  # smallest integer threshold whose δ is within budget
+    while lo < hi:
         mid = (lo + hi) // 2
-        if make(mid).map((1, 1, 1))[1] <= delta:
+        if _threshold_measurement(sigma, mid).map((1, 1, 1))[1] <= delta:
             hi = mid
         else:
             lo = mid + 1
-    meas = make(lo)
-    rho_used, delta_used = meas.map((1, 1, 1))
-    noisy = meas({k: v for k, v in counts.items()}) if counts else {}
-    return {k: int(v) for k, v in noisy.items()}, lo, float(rho_used), float(delta_used)
+    return lo
 
 
 # ---------------------------------------------------------------------- numeric bins
@@ -456,7 +533,7 @@ def _discover_bins(
         info.update(sigma=sigma, rho=spent, levels=levels)
     fine = None
     if rho_fine:
-        cells3, groups = _fine_cells(leaves, integer, parents + 1)
+        cells3, groups, from_strong = _fine_cells(leaves, integer, parents + 1)
         fine_counts, sigma_f = _measure(counts, col.name, cells3, rho_fine)
         releases.append(
             Release(f"shape of {col.name}", "discrete_gaussian", rho_fine,
@@ -464,6 +541,8 @@ def _discover_bins(
         )
         info.update(fine_cells=len(cells3), fine_sigma=sigma_f, fine_rho=rho_fine)
         shaped = np.clip(_shrink(fine_counts, groups, sigma_f), 0.0, None)
+        unit = np.array([integer and b - a <= 1 for a, b in cells3], dtype=bool)
+        shaped[_empty(fine_counts, groups, from_strong, _KEEP * sigma_f, unit)] = 0.0
         leaves3 = [(a, b, float(w)) for (a, b), w in zip(cells3, shaped, strict=True)]
         bins, members = _bins_from_leaves(leaves3, n_bins, integer)
         sums = np.array([fine_counts[a:z].sum() for a, z in members])
@@ -477,21 +556,25 @@ def _discover_bins(
 
 def _fine_cells(
     leaves: Sequence[_Leaf], integer: bool, next_group: int
-) -> tuple[list[_Cell], npt.NDArray[np.int_]]:
-    """The cells of the fine histogram and their sibling groups: each strong leaf's children
-    (a group of their own; the leaf itself where it has none), each weak leaf as it is."""
+) -> tuple[list[_Cell], npt.NDArray[np.int_], npt.NDArray[np.bool_]]:
+    """The cells of the fine histogram, their sibling groups, and whether each comes from a
+    strong leaf: each strong leaf's children (a group of their own; the leaf itself where it
+    has none), each weak leaf as it is."""
     cells: list[tuple[float, float]] = []
     groups: list[int] = []
+    strong_of: list[bool] = []
     for lo, hi, _m, strong, parent in leaves:
         kids = _children(lo, hi, integer) if strong else []
         if kids:
             cells += kids
             groups += [next_group] * len(kids)
+            strong_of += [True] * len(kids)
             next_group += 1
         else:
             cells.append((lo, hi))
             groups.append(parent)
-    return cells, np.asarray(groups)
+            strong_of.append(strong)
+    return cells, np.asarray(groups), np.asarray(strong_of, dtype=bool)
 
 
 def _shrink(counts: _Floats, groups: npt.NDArray[np.int_], sigma: float) -> _Floats:
@@ -512,7 +595,8 @@ def _shrink(counts: _Floats, groups: npt.NDArray[np.int_], sigma: float) -> _Flo
 def _share_out(mass: float, counts: _Floats, keep: float) -> _Floats:
     """Split a node's ``mass`` over its children: those whose noisy count clears ``keep`` get
     it (scaled down if they claim more than the node holds), the rest share the remainder
-    evenly, so no part of the node's range is left without mass."""
+    evenly, so no part of the node's range is left without mass (empty ends are cut later,
+    from the fine histogram: :func:`_empty`)."""
     strong = counts >= keep
     out = np.zeros(len(counts))
     claimed = counts[strong].sum()
@@ -527,6 +611,43 @@ def _share_out(mass: float, counts: _Floats, keep: float) -> _Floats:
     return out
 
 
+def _empty(counts: _Floats, groups: npt.NDArray[np.int_], strong: npt.NDArray[np.bool_],
+           keep: float, unit: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Cells of the fine histogram taken as empty. Post-processing of released counts: spreading
+    noise over the empty ends of a range is how a year column of 1995–2003 used to gain
+    2050–2099, a 0–5,215 day count values up to 9,958, and a race code 1–5 the values 6–9.
+
+    Empty are: the tree's weak leaves beyond the first (or the last) cell that stands out of
+    the noise (the column's ends), when their total does not clear ``keep`` × √their number;
+    and, among sibling cells that are
+    single integers dominated by counts that clear ``keep`` (``SPIKE_SHARE`` of their
+    positive mass), those before the first or after the last such count, when their total
+    does not clear ``keep`` × √their number: the values 11–19 next to a score that stops at 10, the
+    years 1990–1994 of a column starting in 1995. Siblings of about equal counts (a smooth
+    stretch of a continuous column) are left as they are."""
+    out = np.zeros(len(counts), dtype=bool)
+    solid = np.flatnonzero(strong | (counts >= keep))
+    if len(solid):  # the column's empty ends: weak leaves beyond its first and last solid cell
+        for ends in (np.arange(solid[0]), np.arange(solid[-1] + 1, len(counts))):
+            ends = ends[~strong[ends]]
+            if len(ends) and counts[ends].sum() < keep * math.sqrt(len(ends)):
+                out[ends] = True
+    for g in np.unique(groups[unit]):
+        idx = np.flatnonzero(groups == g)
+        if not unit[idx].all():
+            continue
+        high = counts[idx] >= keep
+        if not high.any() or high.all():
+            continue
+        if counts[idx][high].sum() < SPIKE_SHARE * np.clip(counts[idx], 0, None).sum():
+            continue
+        first, last = np.flatnonzero(high)[[0, -1]]
+        ends = np.r_[idx[:first], idx[last + 1:]]
+        if len(ends) and counts[ends].sum() < keep * math.sqrt(len(ends)):
+            out[ends] = True
+    return out
+
+
 def _bins_from_leaves(
     leaves: Sequence[tuple[float, float, float]], n_bins: int, integer: bool
 ) -> tuple[DiscoveredBins, list[tuple[int, int]]]:
@@ -536,10 +657,13 @@ def _bins_from_leaves(
     hi = np.array([b for _, b, _ in leaves])
     w = np.array([m for _, _, m in leaves])
     index = np.arange(len(leaves))
+    keep = np.ones(len(leaves), dtype=bool)
     if integer:  # integer cells [a, b) hold the integers ceil(a) … ceil(b) - 1
         lo, hi = np.ceil(lo) + 0.0, np.ceil(hi) - 1
         keep = hi >= lo
-        lo, hi, w, index = lo[keep], hi[keep], w[keep], index[keep]
+    if (w[keep] > 0).any():  # cells given no mass hold no value: they bound no bin
+        keep &= w > 0
+    lo, hi, w, index = lo[keep], hi[keep], w[keep], index[keep]
     total = w.sum()
     target = total / n_bins
     groups, start, acc = [], 0, 0.0

@@ -29,7 +29,13 @@ from lookalike.graphical import Measurement
 from lookalike.marginals.engine import Engine
 from lookalike.privacy.accountant import Release
 from lookalike.privacy.budget import Budget, BudgetPlan
-from lookalike.privacy.discovery import discover_domain, discovery_columns
+from lookalike.privacy.discovery import (
+    COUNT_SHARE,
+    SHARE_RANGE,
+    adaptive_share,
+    discover_domain,
+    discovery_columns,
+)
 from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import as_schema
 from lookalike.synthesizers._domain import encode_domain
@@ -38,6 +44,9 @@ from lookalike.synthesizers.base import Conditions, Synthesizer
 from lookalike.transform.encoder import TableEncoder
 
 __all__ = ["MarginalSynthesizer"]
+
+SUPPORT_Z = 4.0  # a missing or "other" code is sampled only if its count reaches 4σ of noise
+SUPPORT_DRAWS = 20_000  # model draws that estimate each column's code shares
 
 
 class MarginalSynthesizer(Synthesizer):
@@ -50,6 +59,9 @@ class MarginalSynthesizer(Synthesizer):
     """
 
     supports_dp = True
+    #: the family measures every 1-way after discovery (MST, AIM); without (PrivBayes) a
+    #: positive ``_one_way_rho`` only buys discovery's finer histograms and lower thresholds
+    measures_one_ways = True
 
     # hyper-parameters every family has; subclasses call this from their own __init__
     def _base_params(self, n_bins: int, discovery_share: float, engine: str) -> None:
@@ -60,9 +72,11 @@ class MarginalSynthesizer(Synthesizer):
     def _check_params(self) -> None:
         if not isinstance(self.n_bins, int) or self.n_bins < 2:
             raise ConfigError(f"n_bins must be an integer >= 2, got {self.n_bins!r}")
-        if not (isinstance(self.discovery_share, (int, float)) and 0 < self.discovery_share < 1):
+        if self.discovery_share is not None and not (
+                isinstance(self.discovery_share, (int, float)) and 0 < self.discovery_share < 1):
             raise ConfigError(
-                f"discovery_share must lie strictly between 0 and 1, got {self.discovery_share!r}"
+                f"discovery_share must lie strictly between 0 and 1 (or None: sized to the "
+                f"table), got {self.discovery_share!r}"
             )
         if self.engine not in ("auto", "numpy", "duckdb"):
             raise ConfigError(f"engine must be 'auto', 'numpy' or 'duckdb', got {self.engine!r}")
@@ -70,9 +84,12 @@ class MarginalSynthesizer(Synthesizer):
     # ----------------------------------------------------------------- fit
     def _budget_plan(self, epsilon: float, delta: float) -> BudgetPlan:
         """``discover`` (the domain, ``discovery_share`` of ρ; nothing when it is all declared)
-        and ``measure`` (the family's selections and noisy marginals: the rest)."""
-        return BudgetPlan.split(epsilon, delta, discover=self.discovery_share,
-                                measure=1 - self.discovery_share)
+        and ``measure`` (the family's selections and noisy marginals: the rest). With
+        ``discovery_share=None`` the split is made during the fit from a noisy row count
+        (:func:`~lookalike.privacy.discovery.adaptive_share`): the plan states its largest
+        discovery share; the releases record the split made."""
+        share = SHARE_RANGE[1] if self.discovery_share is None else self.discovery_share
+        return BudgetPlan.split(epsilon, delta, discover=share, measure=1 - share)
 
     def _open(self, data: Any, schema: Any) -> Source:
         """Rows in memory, or (``engine='duckdb'``, or files over 1 GB) left inside DuckDB."""
@@ -91,13 +108,18 @@ class MarginalSynthesizer(Synthesizer):
         engine = source.count_engine()
         schema_ = source.schema
         rho_disc = rho_one = None
+        self._n_noisy = None
         if budget is not None:
             cats, nums = discovery_columns(schema_)
-            rho_disc = budget.plan.rho_of("discover") if (cats or nums) else 0.0
-            rho_one = self._one_way_rho(budget.plan.rho - rho_disc, len(schema_.modelled))
+            n_paid = len(cats) + len(nums)
+            self._n_noisy = self._noisy_rows(engine, budget)
+            share = (self.discovery_share if self.discovery_share is not None
+                     else adaptive_share(self._n_noisy, n_paid, budget.plan.rho))
+            rho_disc = share * budget.plan.rho if n_paid else 0.0
+            rho_one = self._one_way_rho(budget.remaining - rho_disc, len(schema_.modelled))
         found = encode_domain(discover_domain(engine, schema_, rho=rho_disc,
                                 delta=budget.plan.delta_discovery if budget is not None else 0.0,
-                                n_bins=self.n_bins, one_way_rho=rho_one))
+                                n_bins=self.n_bins, one_way_rho=rho_one, n_rows=self._n_noisy))
         engine.bind(found.encoder)
         if budget is not None:
             budget.add(found.releases)
@@ -105,17 +127,96 @@ class MarginalSynthesizer(Synthesizer):
         self.encoder_ = found.encoder
         self.discovery_ = found.columns
         self._rho_family = None if budget is None else budget.plan.rho - rho_disc
-        self._one_ways = measure_one_ways(engine, found, budget) if found.one_way_rho else None
+        self._one_ways = (measure_one_ways(engine, found, budget)
+                          if found.one_way_rho and self.measures_one_ways else None)
         self._fit_marginals(engine, found.encoder, budget, rng)
         # in DP fits the row count is private: the default sample size is the model's noisy total
         self.n_estimate_ = max(1, int(round(self._total())))
+        self.support_ = {}
         if budget is None:
             return "fitted on exact counts"
+        self.support_ = self._support(rng)
         return "rho-zCDP accounting"
+
+    def _noisy_rows(self, engine: Engine, budget: Budget) -> float:
+        """The row count with discrete Gaussian noise (``COUNT_SHARE`` of ρ): it sizes the
+        discovery share (``discovery_share=None``) and the warning of columns too small to
+        discover."""
+        rho_n = COUNT_SHARE * budget.plan.rho
+        sigma = 1 / math.sqrt(2 * rho_n)
+        noisy = gaussian_counts([engine.n_rows()], sigma=sigma)
+        budget.spend("row count", noisy.rho, mechanism="discrete_gaussian",
+                     detail=f"sizes domain discovery; sigma={sigma:.4g}")
+        return max(float(noisy.values[0]), 1.0)
+
+    def _support(self, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """Per column whose missing or "other" code the released counts cannot tell from zero:
+        the probabilities of its codes with those codes at 0 (sampling never draws them).
+
+        Post-processing of the model (no data read, no cost). A missing state or an "other"
+        category exists in every DP domain whose facts were not declared, because discovery
+        cannot know they are empty; the model then gives them the noise of their measurements,
+        and a column with no missing value came out with 0.5–8% missing values (and integers
+        turned to floats). A code is kept when its model count reaches ``SUPPORT_Z`` (4)
+        standard deviations of the column's 1-way noise: a code no row holds passes with
+        probability about 3·10⁻⁵, while a real missing state is lost only below 4σ (at ε = 1,
+        about 0.8% of Adult's 26,049 rows).
+        """
+        names = self.encoder_.names
+        draws = self._sample_codes(SUPPORT_DRAWS, np.random.default_rng(rng.integers(2**63)))
+        out = {}
+        for j, (name, codec) in enumerate(zip(names, self.encoder_.codecs, strict=True)):
+            sigma = self._code_sigma(name)
+            doubtful = ([codec.n_values] if codec.has_missing else []) + (
+                [codec.fallback] if codec.fallback is not None else [])
+            if sigma is None or not doubtful:
+                continue
+            p = np.bincount(draws[:, j], minlength=codec.size) / len(draws)
+            gone = [c for c in doubtful if p[c] * self.n_estimate_ < SUPPORT_Z * sigma]
+            if gone and p.sum() - p[gone].sum() > 0:
+                p[gone] = 0.0
+                out[name] = p / p.sum()
+        return out
+
+    def _code_sigma(self, name: str) -> float | None:
+        """σ of the noise on the column's 1-way counts (None: unknown, no support rule)."""
+        for m in self._one_ways or ():
+            if m.attrs == (name,):
+                return float(m.sigma)
+        return None
 
     # ----------------------------------------------------------------- sample
     def _sample(self, n: int, rng: np.random.Generator, conditions: Conditions | None) -> pd.DataFrame:
-        return self.encoder_.decode(self._sample_codes(n, rng), rng)
+        return self.encoder_.decode(self._within_support(self._sample_codes(n, rng), rng), rng)
+
+    def _within_support(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Rows drawing a code outside the support redrawn from the model (the model
+        conditioned on the support); after a few rounds, what is left takes a code from the
+        column's support alone."""
+        support = getattr(self, "support_", None) or {}
+        if not support:
+            return codes
+        names = self.encoder_.names
+        cols = [(names.index(k), p) for k, p in support.items() if k in names]
+
+        def bad(c: np.ndarray) -> np.ndarray:
+            out = np.zeros(len(c), dtype=bool)
+            for j, p in cols:
+                out |= p[c[:, j]] == 0
+            return out
+
+        rows = np.flatnonzero(bad(codes))
+        for _ in range(8):
+            if not len(rows):
+                return codes
+            fresh = self._sample_codes(2 * len(rows) + 16, rng)
+            fresh = fresh[~bad(fresh)][: len(rows)]
+            codes[rows[: len(fresh)]] = fresh
+            rows = rows[len(fresh):]
+        for j, p in cols:
+            off = rows[p[codes[rows, j]] == 0]
+            codes[off, j] = rng.choice(len(p), size=len(off), p=p)
+        return codes
 
     # ----------------------------------------------------------------- to subclass
     def _one_way_rho(self, rho: float, d: int) -> float | None:
@@ -145,12 +246,17 @@ class MarginalSynthesizer(Synthesizer):
         metas, arrays = self.encoder_.to_state()
         state, model_arrays = self._model_state()
         arrays.update({f"model.{k}": v for k, v in model_arrays.items()})
-        meta = {"encoder": metas, "model": state, "n_estimate": self.n_estimate_}
+        support = getattr(self, "support_", None) or {}
+        arrays.update({f"support.{i}": p for i, p in enumerate(support.values())})
+        meta = {"encoder": metas, "model": state, "n_estimate": self.n_estimate_,
+                "support": list(support)}
         return meta, arrays
 
     def _set_state(self, state: dict, arrays: dict[str, np.ndarray]) -> None:
         self.encoder_ = TableEncoder.from_state(state["encoder"], arrays, self.schema_)
         self.n_estimate_ = state.get("n_estimate")
+        self.support_ = {name: np.asarray(arrays[f"support.{i}"], dtype=float)
+                         for i, name in enumerate(state.get("support") or [])}
         model_arrays = {k[6:]: v for k, v in arrays.items() if k.startswith("model.")}
         self._load_model_state(state["model"], model_arrays)
 

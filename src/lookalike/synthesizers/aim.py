@@ -67,7 +67,7 @@ class AIMSynthesizer(GraphicalSynthesizer):
     structure = "selected"
 
     def __init__(self, *, degree: int = 2, rounds: int | None = None, max_model_size: int = 2_000_000,
-                 n_bins: int = 32, discovery_share: float = 0.1, engine: str = "auto",
+                 n_bins: int = 32, discovery_share: float | None = None, engine: str = "auto",
                  iters: int = 1000) -> None:
         self._base_params(n_bins, discovery_share, engine)
         self.degree = degree

@@ -153,7 +153,7 @@ class MSTSynthesizer(GraphicalSynthesizer):
     name = "mst"
     structure = "tree"
 
-    def __init__(self, *, n_bins: int = 32, discovery_share: float = 0.1, engine: str = "auto",
+    def __init__(self, *, n_bins: int = 32, discovery_share: float | None = None, engine: str = "auto",
                  iters: int = 1000, split: tuple = (0.3, 0.1, 0.6), score: str = "relative") -> None:
         self._base_params(n_bins, discovery_share, engine)
         self.iters = iters

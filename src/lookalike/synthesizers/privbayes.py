@@ -48,9 +48,10 @@ from lookalike.synthesizers._marginal import MarginalSynthesizer
 from lookalike.synthesizers.base import register
 from lookalike.transform.encoder import TableEncoder
 
+FINE_SHARE = 0.3
+
 __all__ = ["PrivBayes", "dependence"]
 
-COUNT_SHARE = 0.01  # share of the post-discovery budget spent on the noisy row count
 SCORE_SENSITIVITY = 2.0
 
 
@@ -91,7 +92,7 @@ class PrivBayes(MarginalSynthesizer):
         theta: float = 4.0,
         structure_share: float = 0.3,
         n_bins: int = 32,
-        discovery_share: float = 0.1,
+        discovery_share: float | None = None,
         engine: str = "auto",
     ) -> None:
         self.degree = degree
@@ -133,11 +134,7 @@ class PrivBayes(MarginalSynthesizer):
         if accountant is None:
             n_rows, cap, eps_step = float(total), total / self.theta, None
         else:
-            rho_n = COUNT_SHARE * accountant.remaining
-            noisy = laplace_counts([total], scale=1 / math.sqrt(2 * rho_n))
-            accountant.spend("row count", noisy.rho, mechanism="discrete_laplace",
-                             detail=f"sizes the parent sets; scale={noisy.sigma / math.sqrt(2):.4g}")
-            n_rows = max(float(noisy.values[0]), 1.0)
+            n_rows = self._n_noisy  # released before discovery (it sizes discovery too)
             rho_struct = self.structure_share * accountant.remaining
             eps_cond = math.sqrt(2 * (accountant.remaining - rho_struct) / d)
             cap = n_rows * eps_cond / self.theta
@@ -178,9 +175,15 @@ class PrivBayes(MarginalSynthesizer):
         sets = {x: frozenset(f) for x, f in families.items()}
         top = [x for x in families if not any(sets[x] < sets[y] for y in families)]
         noisy: dict[int, np.ndarray] = {}
+        self._sigma1 = {}
         for left, x in zip(range(len(top), 0, -1), top, strict=True):
             rho = accountant.remaining / left
             release = laplace_counts(counts(families[x]), scale=1 / math.sqrt(2 * rho))
+            # σ of every member's 1-way count summed out of this table: Laplace variance 2b²
+            # per cell, over the cells of the other members
+            for i, a in enumerate(families[x]):
+                s1 = release.sigma * math.sqrt(release.values.size / release.values.shape[i])
+                self._sigma1[names[a]] = min(s1, self._sigma1.get(names[a], math.inf))
             accountant.spend(
                 f"conditional of {names[x]}", release.rho, mechanism="discrete_laplace",
                 detail=f"counts of {[names[i] for i in families[x]]}, "
@@ -204,6 +207,17 @@ class PrivBayes(MarginalSynthesizer):
                     weights.append(1.0 / math.prod(noisy[y].shape[i] for i in other))
             out[x] = np.average(np.stack(parts), axis=0, weights=weights)
         return out
+
+    measures_one_ways = False
+
+    def _one_way_rho(self, rho: float, d: int) -> float:
+        """PrivBayes measures no 1-way: this share (``FINE_SHARE``, 30% of the measurement
+        budget over the columns) buys discovery's finer bins and in-bin shapes of numeric
+        columns and lower category thresholds; what discovery leaves of it is measured."""
+        return FINE_SHARE * rho / d
+
+    def _code_sigma(self, name: str) -> float | None:
+        return getattr(self, "_sigma1", {}).get(name)
 
     # ----------------------------------------------------------------- sample
     def _sample_codes(self, n: int, rng: np.random.Generator) -> np.ndarray:

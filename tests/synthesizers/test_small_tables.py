@@ -1,0 +1,155 @@
+"""DP marginal models on small tables of codes, flags and rare classes (issue 17's validity rules).
+
+Each DP family fits a 2,000-row table at ε = 1 with nothing declared, and its output must hold:
+no spurious missing values (≤ 0.1% per column), no value outside the real domain for integer
+codes and categories, no column collapsed to one value where the real minority share is ≥ 10%,
+binary columns keep both values. OpenDP's noise is not seedable, so every bound below holds with
+a margin the noise cannot reach except with tiny probability (stated at each assertion).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import lookalike
+from lookalike.privacy.discovery import SmallTableWarning, adaptive_share
+
+DP_FAMILIES = ["mst", "aim", "privbayes"]
+
+
+@pytest.fixture(scope="module")
+def clinic() -> pd.DataFrame:
+    """2,000 rows: a 0/1 flag, a text sex, a race code 1–4, a score in steps of 10, a year
+    1995–2003, a follow-up time in days, a 0/1 outcome depending on the flag and the score."""
+    rng = np.random.default_rng(17)
+    n = 2000
+    flag = (rng.random(n) < 0.3).astype(np.int64)
+    score = rng.choice([70, 80, 90, 100], n, p=[0.2, 0.3, 0.3, 0.2])
+    outcome = (rng.random(n) < 0.1 + 0.25 * flag + 0.002 * (score - 70)).astype(np.int64)
+    return pd.DataFrame({
+        "flag": flag,
+        "sex": rng.choice(["F", "M"], n, p=[0.4, 0.6]),
+        "race": rng.choice([1, 2, 3, 4], n, p=[0.45, 0.25, 0.15, 0.15]),
+        "score": score,
+        "year": rng.integers(1995, 2004, n),
+        "days": rng.integers(0, 3000, n),
+        "outcome": outcome,
+    })
+
+
+@pytest.fixture(scope="module", params=DP_FAMILIES)
+def fitted(request, clinic):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = lookalike.get_synthesizer(request.param).fit(clinic, epsilon=1.0, seed=0)
+    return request.param, model, model.sample(len(clinic), seed=1)
+
+
+def test_no_spurious_missing_values(fitted, clinic):
+    # the support rule lets a missing state no row holds through with p ≈ 3e-5 per column
+    name, _, synth = fitted
+    for col in clinic.columns:
+        assert synth[col].isna().mean() <= 0.001, (name, col)
+
+
+def test_integer_columns_stay_integers(fitted, clinic):
+    name, _, synth = fitted
+    for col in ["flag", "race", "score", "year", "days", "outcome"]:
+        assert pd.api.types.is_integer_dtype(synth[col].dtype), (name, col, synth[col].dtype)
+
+
+def test_codes_and_categories_stay_in_the_real_domain(fitted, clinic):
+    # a phantom code needs a zero-count cell's noise to clear 3σ and its siblings' 3σ·√k: the
+    # share of rows it can take is bounded well below 2% (its mass is noise of one cell)
+    name, _, synth = fitted
+    for col in ["flag", "sex", "race", "score", "year", "outcome"]:
+        outside = ~synth[col].isin(set(clinic[col]))
+        assert outside.mean() <= 0.02, (name, col, synth[col][outside].unique()[:5])
+    assert synth["days"].between(0, 2999 * 1.1).mean() >= 0.98, name
+
+
+def test_binary_columns_keep_both_values(fitted, clinic):
+    # minority shares 30% (flag), 40% (sex), 18% (outcome): 360+ rows, > 6σ of the noise
+    name, _, synth = fitted
+    for col in ["flag", "sex", "outcome"]:
+        shares = synth[col].value_counts(normalize=True)
+        assert len(shares) == 2 and shares.min() >= 0.05, (name, col, shares.to_dict())
+
+
+def test_no_column_collapses(fitted, clinic):
+    name, _, synth = fitted
+    for col in clinic.columns:
+        assert synth[col].value_counts(normalize=True).max() <= 0.9, (name, col)
+
+
+def test_a_dependence_survives(fitted):
+    # the outcome depends on the flag (+25 points). MST's tree is chosen with 4% of the
+    # budget among 21 pairs and may join the outcome to another column at this size: not MST
+    name, _, synth = fitted
+    if name == "mst":
+        pytest.skip("MST's noisy tree selection does not promise this edge on 2,000 rows")
+    rate = synth.groupby("flag")["outcome"].mean()
+    assert rate[1] - rate[0] >= 0.08, (name, rate.to_dict())
+
+
+@pytest.mark.parametrize("name", DP_FAMILIES)
+def test_too_small_a_table_is_named_before_fitting(name, clinic):
+    small = clinic.head(300)
+    with pytest.warns(SmallTableWarning, match=r"about \d+ rows .*'sex'.*declaring their categories"):
+        lookalike.get_synthesizer(name).fit(small, epsilon=1.0, seed=0)
+
+
+def test_declared_categories_are_not_named(clinic):
+    schema = lookalike.infer_schema(clinic).to_dict()
+    for col in schema["columns"]:
+        if col["name"] == "sex":
+            col["categories"] = ["F", "M"]
+            col.pop("sources", None)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        lookalike.get_synthesizer("mst").fit(clinic.head(300), schema=schema, epsilon=1.0, seed=0)
+    texts = [str(w.message) for w in caught if issubclass(w.category, SmallTableWarning)]
+    assert texts and all("'sex'" not in t for t in texts)
+
+
+def test_discovery_share_follows_table_size_and_width():
+    rho = 0.0118  # ε = 1, δ = 1e-9
+    assert adaptive_share(26_049, 14, rho) == 0.1  # Adult: the floor
+    assert adaptive_share(921, 8, rho) == 0.5  # a small clinic table: the cap
+    mid = adaptive_share(5_000, 8, rho)
+    assert 0.1 < mid < 0.5
+    # σ of each column at that share is 1% of the rows
+    assert math.isclose(1 / math.sqrt(2 * mid * rho / 8), 50.0, rel_tol=1e-9)
+    assert adaptive_share(5_000, 16, rho) > mid  # wider tables need more
+
+
+@pytest.mark.parametrize("name", ["mst", "privbayes"])
+def test_support_survives_save_and_load(name, clinic, tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = lookalike.get_synthesizer(name).fit(clinic, epsilon=1.0, seed=0)
+    assert model.support_, "a table with no missing value has a missing state to drop"
+    model.save(tmp_path / "m.lkl")
+    again = lookalike.load_synthesizer(tmp_path / "m.lkl")
+    assert set(again.support_) == set(model.support_)
+    assert again.sample(3000, seed=2).isna().sum().sum() <= 3 * len(clinic.columns)
+
+
+def test_codes_keep_their_own_values_in_discovery():
+    # a score in steps of 10 (400–600 rows each, σ ≈ 63): the bins are its own four values
+    from lookalike.marginals import NumpyEngine
+    from lookalike.privacy.discovery import discover_domain
+
+    rng = np.random.default_rng(3)
+    t = pd.DataFrame({"score": rng.choice([70, 80, 90, 100], 2000, p=[0.2, 0.3, 0.3, 0.2])})
+    schema = lookalike.infer_schema(t)
+    for _ in range(5):
+        found = discover_domain(NumpyEngine(schema.conform(t), schema), schema, rho=8.4e-4,
+                                delta=1e-10, n_bins=32, one_way_rho=2.5e-4)
+        score = found.domains[0].bins
+        assert set(score.lower) == set(score.upper) == {70, 80, 90, 100}
