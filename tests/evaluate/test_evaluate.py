@@ -32,6 +32,7 @@ CONTRACT = {
         "n", "median_relative_error", "p90_relative_error", "mean_relative_error", "errors",
         "examples",
     },
+    "validity": {"columns", "summary"},
 }
 COLUMN_KEYS = {
     "name", "kind", "tvd", "ks", "wasserstein", "missing_real", "missing_synthetic",

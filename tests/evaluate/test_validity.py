@@ -227,6 +227,18 @@ def test_json_form_is_plain(real):
     assert flag["lost_categories"] == ["yes"] and flag["binary_lost"] is True
 
 
+def test_evaluate_reports_validity_in_its_json_and_verdict(real):
+    from lookalike.evaluate import evaluate
+
+    synth = real.assign(flag="no")
+    ev = evaluate(real, synth, n_queries=10, max_3way=5)
+    assert ev.validity == validity(real, synth)
+    assert ev.to_dict()["validity"]["summary"]["collapsed"] == ["flag"]
+    assert "Columns collapsed to a single synthetic value: ['flag']." in ev.verdict()
+    clean = evaluate(real, real, n_queries=10, max_3way=5)
+    assert clean.verdict()[-1].startswith("Synthetic values are valid")
+
+
 def test_tables_with_other_columns_are_refused(real):
     with pytest.raises(ColumnMismatchError, match=r"missing from the synthetic table: \['day'\]"):
         validity(real, real.drop(columns="day"))

@@ -28,6 +28,7 @@ from lookalike.evaluate.queries import queries
 from lookalike.evaluate.result import Evaluation, Meta
 from lookalike.evaluate.tables import prepare, read
 from lookalike.evaluate.utility import check_target, precheck_target, utility
+from lookalike.evaluate.validity import validity
 from lookalike.evaluate.verdict import sentences
 from lookalike.schema import Schema
 
@@ -67,6 +68,8 @@ def evaluate(
     the split, the detection folds and the query workload; equal seeds give equal results.
     A Generator (or None) is turned into one integer seed, recorded in ``meta.seed`` so that
     the evaluation can be repeated.
+    ``validity`` counts synthetic values outside the real domain, spurious missing values,
+    collapsed columns and lost categories, on the tables as given (before conforming).
     Nothing here is a privacy measurement: a close synthetic table can still leak.
     """
     start = time.perf_counter()
@@ -82,6 +85,7 @@ def evaluate(
     real = read(real, "real")
     if target is not None:
         precheck_target(real, target)
+    synthetic = read(synthetic, "synthetic")
     tables = prepare(real, synthetic, holdout, schema)
     if target is not None:
         check_target(tables, target)
@@ -89,6 +93,7 @@ def evaluate(
     use = None if target is None else utility(tables, target, seed=seed_int)
     det = detection(tables, seed=seed_int)
     work = queries(tables, n_queries=n_queries, seed=seed_int)
+    valid = validity(real, synthetic, schema)
     notes = list(tables.notes)
     if use is not None and use.holdout == "split":
         notes.append(
@@ -106,4 +111,5 @@ def evaluate(
         excluded_columns=tables.excluded,
         notes=tuple(notes),
     )
-    return Evaluation(meta, fid, use, det, work, sentences(fid, use, det, work))
+    verdict = sentences(fid, use, det, work) + valid.sentences()
+    return Evaluation(meta, fid, use, det, work, verdict, valid)

@@ -21,6 +21,7 @@ from typing import ClassVar
 from lookalike._json import JsonMixin as _Json
 from lookalike._json import dataclass_dict as _fields
 from lookalike._json import plain
+from lookalike.evaluate.validity import Validity
 
 __all__ = [
     "Associations",
@@ -226,8 +227,9 @@ class Evaluation(_Json):
     """Everything :func:`lookalike.evaluate.evaluate` measured; ``to_json()`` for the report.
 
     ``verdict_sentences`` is the plain-language verdict, worded once by
-    :func:`lookalike.evaluate.verdict.sentences` when the evaluation is made, and stored
-    (``"verdict"`` in the JSON form).
+    :func:`lookalike.evaluate.verdict.sentences` (and :meth:`Validity.sentences`) when the
+    evaluation is made, and stored (``"verdict"`` in the JSON form). ``validity`` counts the
+    synthetic values the real table rules out (:func:`lookalike.evaluate.validity.validity`).
 
     >>> import lookalike
     >>> from lookalike.evaluate import evaluate
@@ -248,6 +250,7 @@ class Evaluation(_Json):
     detection: Detection
     queries: Queries
     verdict_sentences: tuple[str, ...]
+    validity: Validity | None = None
     _json_names: ClassVar[dict[str, str]] = {"verdict_sentences": "verdict"}
 
     def to_json(self, indent: int | None = 2) -> str:

@@ -59,6 +59,7 @@ __all__ = [
     "ColumnValidity",
     "Validity",
     "ValiditySummary",
+    "comparable",
     "validity",
 ]
 
@@ -221,9 +222,9 @@ def validity(
 def _column(col: Column, real: pd.Series, synth: pd.Series) -> ColumnValidity:
     real = real.reset_index(drop=True)
     synth = synth.reset_index(drop=True)
-    r_keys, _ = _keys(real, col)
+    r_keys, _ = comparable(real, col)
     domain = _domain(col, r_keys)
-    s_keys, unreadable = _keys(synth, col)
+    s_keys, unreadable = comparable(synth, col)
     r_present = r_keys.dropna()
     shares = r_present.value_counts(normalize=True)
     values = set(shares.index)
@@ -278,8 +279,9 @@ def _domain(col: Column, real_keys: pd.Series) -> str:
     return "range"
 
 
-def _keys(s: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
-    """Comparable values of ``s`` (missing as NaN/None) and the mask of unreadable values.
+def comparable(s: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
+    """The values of ``s`` as validity compares them (missing: NaN/None), and the mask of the
+    non-missing values that do not read as ``col``'s kind.
 
     Categorical values compare as text (a whole float as an integer: 1.0 is "1"); boolean
     values as True/False through the column's tokens, case-insensitively; numbers as floats;
