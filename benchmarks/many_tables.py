@@ -398,6 +398,63 @@ def _validity_cell(r: dict) -> str:
     return "; ".join(parts) or "ok"
 
 
+def _ok(r: dict | None) -> bool:
+    return r is not None and "error" not in r
+
+
+def targets(doc: dict) -> list[str]:
+    """The issue's targets, checked on the tables of this run (a missing run is not a pass)."""
+    out = ["## Targets of issue 17 on this run", ""]
+    ours = set(lookalike.available())
+    fails = [f"{tn}/{n}" for tn, t in doc["tables"].items() for n, r in t["runs"].items()
+             if n in ours and "error" in r]
+    out.append(f"- lookalike runs that failed: {len(fails)}" + (f" ({', '.join(fails)})" if fails else ""))
+    bad = []
+    for tn, t in doc["tables"].items():
+        if t["n_train"] < 1000:
+            continue
+        for n in ("mst", "aim", "privbayes"):
+            r = t["runs"].get(n)
+            if not _ok(r):
+                continue
+            v = r["validity"]
+            broken = [k for k in ("outside_domain", "spurious_missing", "collapsed", "binary_lost")
+                      if v[k]]
+            if broken:
+                bad.append(f"{tn}/{n}: {', '.join(broken)}")
+    out.append("- validity of mst, aim, privbayes on tables of >= 1,000 training rows (binary: "
+               "any lost value, stricter than the issue's minority >= 10%): "
+               + ("holds" if not bad else "broken in " + "; ".join(bad)))
+    aim_bad, aim_auc = [], []
+    for tn, t in doc["tables"].items():
+        aim = t["runs"].get("aim")
+        if not _ok(aim):
+            continue
+        for p in DP_PEERS:
+            if _ok(t["runs"].get(p)) and t["runs"][p]["2way"] <= aim["2way"]:
+                aim_bad.append(f"{tn} ({p} {t['runs'][p]['2way']:.3f} <= aim {aim['2way']:.3f})")
+        if t["trtr_auc"] >= 0.70 and aim["tstr_auc"] < 0.55:
+            aim_auc.append(f"{tn} ({aim['tstr_auc']:.3f})")
+    out.append("- aim's 2-way TVD below every DP peer's: "
+               + ("yes" if not aim_bad else "no on " + "; ".join(aim_bad)))
+    out.append("- aim's TSTR AUC >= 0.55 where TRTR >= 0.70: "
+               + ("yes" if not aim_auc else "no on " + "; ".join(aim_auc)))
+    cart_bad, neural_bad = [], []
+    for tn, t in doc["tables"].items():
+        c, ref = t["runs"].get("cart"), t["runs"].get("reference-cart")
+        if _ok(c) and _ok(ref) and c["2way"] > ref["2way"] + 0.01:
+            cart_bad.append(f"{tn} ({c['2way']:.3f} vs {ref['2way']:.3f})")
+        for a, b in (("tvae", "sdv-tvae"), ("ctgan", "sdv-ctgan")):
+            x, y = t["runs"].get(a), t["runs"].get(b)
+            if _ok(x) and _ok(y) and x["tstr_auc"] < y["tstr_auc"] - 0.03:
+                neural_bad.append(f"{tn}/{a} ({x['tstr_auc']:.3f} vs {y['tstr_auc']:.3f})")
+    out.append("- cart within 0.01 of the reference CART's 2-way TVD (or below): "
+               + ("yes" if not cart_bad else "no on " + "; ".join(cart_bad)))
+    out.append("- tvae and ctgan within 0.03 of SDV's TSTR AUC (or above): "
+               + ("yes" if not neural_bad else "no on " + "; ".join(neural_bad)))
+    return out + [""]
+
+
 def markdown(doc: dict) -> str:
     dirty = " (working tree dirty)" if doc["dirty"] else ""
     lines = [
@@ -407,6 +464,7 @@ def markdown(doc: dict) -> str:
         f"{doc['epsilon']:g} for DP methods (delta default), seeds {doc['seeds']}"
         + (", **--quick** (2 epochs for neural models)" if doc["quick"] else "")
         + f"; neural models fit on at most {doc['neural_rows']:,} training rows; "
+        f"{doc['timeout_s']:.0f} s at most per run; "
         f"{doc.get('elapsed_s', 0) / 60:.0f} minutes in all.",
         "",
         "Reproduce: `.venv/bin/python benchmarks/many_tables.py` (all tables, all methods; "
@@ -446,6 +504,7 @@ def markdown(doc: dict) -> str:
                 f"{r['detection']:.3f} | {_validity_cell(r)} |"
             )
         lines.append("")
+    lines += targets(doc)
     lines += ["## Failures", ""]
     lines += [f"- {f}" for f in failures] or ["None."]
     lines += ["", "## Validity violations of the DP synthesizers, per table", ""]

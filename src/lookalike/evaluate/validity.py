@@ -284,8 +284,9 @@ def comparable(s: pd.Series, col: Column) -> tuple[pd.Series, pd.Series]:
     non-missing values that do not read as ``col``'s kind.
 
     Categorical values compare as text (a whole float as an integer: 1.0 is "1"); boolean
-    values as True/False through the column's tokens, case-insensitively; numbers as floats;
-    datetimes as seconds since 1970-01-01.
+    values by meaning, as the real column's token for it (``yes``, ``True`` and ``1`` are one
+    value when the column's tokens are no/yes); numbers as floats; datetimes as seconds since
+    1970-01-01, read in the column's format or, failing that, in any format pandas recognises.
     """
     present = s.notna().to_numpy()
     if col.kind is Kind.CATEGORICAL:
