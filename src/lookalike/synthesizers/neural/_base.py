@@ -20,6 +20,22 @@ what it released. Within it the fit runs in two phases:
 A non-DP fit reads the data freely (modes by a Bayesian Gaussian mixture; calibration targets
 are the exact 1-ways over quantile bins, as the non-DP marginal models store) and its model
 carries no formal guarantee.
+
+Default training schedule (:meth:`NeuralSynthesizer.schedule`), a function of the row count n
+(non-DP: the rows; DP: the noisy count ñ of discovery, never n itself):
+
+* **batch**: min(500, max(20, rows / 10)) of the rows trained on (a multiple of ``pac`` for
+  CTGAN): at least 10 optimisation steps an epoch from 200 rows up, 500-row steps from 5,000;
+* **epochs**: 300 whatever n (non-DP), hence at least 3,000 steps from 200 rows up (below, 300 ×
+  rows / 20): on small tables the dependence between columns is learnt late. The earlier rule,
+  one epoch per 40 rows, trained Adult subsampled to 1,000 rows for 250 steps: TSTR AUC 0.58
+  (tvae) and 0.46 (ctgan) against 0.86 and 0.81 with 300 epochs, real rows 0.89;
+  DP-SGD: min(30, max(10, ñ / 40)), unchanged (each epoch costs privacy);
+* **early stopping** (``patience="auto"``, tvae's default): 30 epochs without a better held-out
+  signal, only when the held-out share is at least 1,000 rows (n ≥ 10,000 at the default 10%);
+  on fewer held-out rows the signal (1- and 2-way TVD) is sampling noise: on Adult at 1,000 rows
+  it kept the weights of epoch 23 of 53 (TSTR AUC 0.58; all 300 epochs on all rows, 0.86).
+  Never under DP (a signal on private rows would be an uncharged release).
 """
 
 from __future__ import annotations
@@ -27,6 +43,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import time
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -51,16 +68,50 @@ from lookalike.synthesizers.neural._torch import (
     require_torch,
     select_device,
 )
+from lookalike.synthesizers.neural._training import validation_size
 from lookalike.transform.encoder import TableEncoder
 
-__all__ = ["NeuralSynthesizer", "Plan"]
+__all__ = ["NeuralSynthesizer", "Plan", "Schedule"]
 
 COUNT_SHARE = 0.2  # of the discovery ρ: the noisy row count (and, uncalibrated GANs, their one-way counts)
 ONE_WAY_SHARE = 0.1  # of the zCDP budget: the 1-way marginals that calibration matches (calibrate=True)
+EPOCHS = 300  # default epochs of the non-DP fits, at any row count
+MAX_BATCH, MIN_BATCH = 500, 20  # default batch: rows / STEPS_PER_EPOCH, within these
+STEPS_PER_EPOCH = 10
+PATIENCE = 30  # patience="auto": epochs without a better held-out signal ...
+MIN_VALIDATION_ROWS = 1_000  # ... when at least this many rows are held out; else no early stopping
 
 
 class Plan(dict):
     """A DP training plan: ``rdp`` (curve on RDP_ORDERS) or ``rho`` (zCDP), and its settings."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """How a fit trains on ``n_rows`` rows: epochs, rows a step, early stopping, held-out rows.
+
+    ``patience`` None: no early stopping, no held-out rows, every epoch runs. Under DP-SGD the
+    batch is the expected size of Poisson batches and ``n_rows`` the noisy count.
+    """
+
+    n_rows: int
+    epochs: int
+    batch_size: int
+    patience: int | None
+    validation_rows: int
+
+    @property
+    def train_rows(self) -> int:
+        return self.n_rows - self.validation_rows
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return max(1, self.train_rows // self.batch_size)
+
+    @property
+    def steps(self) -> int:
+        """Optimisation steps when every epoch runs."""
+        return self.epochs * self.steps_per_epoch
 
 
 class NeuralSynthesizer(Synthesizer):
@@ -95,10 +146,9 @@ class NeuralSynthesizer(Synthesizer):
             isinstance(self.discovery_share, (int, float)) and 0 < self.discovery_share < 1
         ):
             raise ConfigError(f"discovery_share must lie strictly between 0 and 1, got {self.discovery_share!r}")
-        if hasattr(self, "patience") and self.patience is not None and (
-            not isinstance(self.patience, int) or self.patience < 1
-        ):
-            raise ConfigError(f"patience must be None or an integer >= 1, got {self.patience!r}")
+        if hasattr(self, "patience") and not _valid_patience(self.patience):
+            raise ConfigError(
+                f"patience must be None, 'auto' or an integer >= 1, got {self.patience!r}")
 
     # ------------------------------------------------------------------ fit
     def _check_ready(self, request) -> None:
@@ -217,21 +267,46 @@ class NeuralSynthesizer(Synthesizer):
                 freqs.append(f / f.sum() if f.sum() > 0 else np.full(s.size, 1 / s.size))
         return encoder, n_est, freqs, releases, found, targets
 
-    max_epochs: ClassVar[int] = 300
+    batch_multiple: ClassVar[int] = 1  # the batch is a multiple of this (CTGAN: pac)
+
+    def schedule(self, n_rows: int) -> Schedule:
+        """The training schedule on ``n_rows`` rows: the values given, else the defaults of the
+        module docstring (a function of the row count; under DP, of the noisy count).
+
+        >>> from lookalike.synthesizers.neural import TVAE
+        >>> [(s.epochs, s.batch_size, s.patience, s.steps)
+        ...  for s in map(TVAE().schedule, (1_000, 50_000))]
+        [(300, 100, None, 3000), (300, 500, 30, 27000)]
+        """
+        patience = self._patience(n_rows)
+        held_out = validation_size(n_rows, self.validation_share) if patience else 0
+        return Schedule(n_rows=n_rows, epochs=self._epochs(n_rows),
+                        batch_size=self._batch(n_rows - held_out, self.batch_multiple),
+                        patience=patience, validation_rows=held_out)
+
+    def _patience(self, n_rows: int) -> int | None:
+        """As given, or with "auto" ``PATIENCE`` epochs when at least ``MIN_VALIDATION_ROWS`` rows
+        would be held out, else None (a signal on fewer rows is noise; see the module docstring)."""
+        p = getattr(self, "patience", None)
+        if isinstance(p, str):  # "auto"
+            share = getattr(self, "validation_share", 0.1)
+            return PATIENCE if validation_size(n_rows, share) >= MIN_VALIDATION_ROWS else None
+        return p
 
     def _epochs(self, n_rows: int) -> int:
-        """Epochs: as given, or by default ``max_epochs`` (300; 30 for DP-SGD) cut to one per 40
-        rows on small tables (at least 10): few rows need few passes, and more would memorise them."""
-        if self.epochs is not None:
-            return self.epochs
-        return int(min(self.max_epochs, max(10, n_rows // 40)))
+        """Epochs: as given, or the family's default for ``n_rows`` rows."""
+        return self.epochs if self.epochs is not None else self._default_epochs(n_rows)
+
+    def _default_epochs(self, n_rows: int) -> int:
+        """300 at any row count: with the default batch, at least 3,000 steps from 200 rows up."""
+        return EPOCHS
 
     def _batch(self, n_rows: int, multiple: int = 1) -> int:
-        """The batch size: as given, or by default min(500, rows / 10) (at least 20 rows: small
-        tables still get several steps an epoch), a multiple of ``multiple``."""
+        """The batch size: as given, or by default min(500, max(20, rows / 10)) (at least 10
+        steps an epoch from 200 rows up), a multiple of ``multiple``."""
         if self.batch_size is not None:
             return self.batch_size
-        b = min(500, n_rows, max(20, n_rows // 10))
+        b = min(MAX_BATCH, n_rows, max(MIN_BATCH, n_rows // STEPS_PER_EPOCH))
         return max(multiple, b - b % multiple)
 
     def _spent_curve(self, plan) -> list[float]:
@@ -333,3 +408,10 @@ class NeuralSynthesizer(Synthesizer):
         for name, module in self._modules().items():
             load_module_arrays(module, arrays, f"net.{name}")
             module.to(self.device_)
+
+
+def _valid_patience(p: Any) -> bool:
+    """None, "auto" or an integer >= 1 (not a bool)."""
+    if p is None or (isinstance(p, str) and p == "auto"):
+        return True
+    return isinstance(p, int) and not isinstance(p, bool) and p >= 1

@@ -11,13 +11,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["EarlyStopper", "fidelity_signal", "validation_split"]
+__all__ = ["EarlyStopper", "fidelity_signal", "validation_size", "validation_split"]
+
+
+def validation_size(n: int, share: float) -> int:
+    """Rows held out of ``n`` for a validation ``share``: round(n × share), at least 1 row
+    each side."""
+    return min(max(int(round(n * share)), 1), n - 1) if n > 1 else 0
+
 
 def validation_split(n: int, share: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    """(train rows, validation rows): a random ``share`` held out (at least 1 row each)."""
+    """(train rows, validation rows): a random ``share`` held out (:func:`validation_size` rows)."""
     order = rng.permutation(n)
-    n_val = int(round(n * share))
-    n_val = min(max(n_val, 1), n - 1) if n > 1 else 0
+    n_val = validation_size(n, share)
     return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 

@@ -92,11 +92,16 @@ class CondSampler:
 class CTGAN(NeuralSynthesizer):
     """Conditional GAN for tables (not DP).
 
-    ``epochs`` passes over the data (None: 300, fewer on tables under 12,000 rows) at ``batch_size`` rows a step (None: min(500, rows)); ``embedding_dim`` noise
+    ``epochs`` passes over the data (None: 300) at ``batch_size`` rows a step (None:
+    min(500, max(20, rows / 10)) rounded down to a multiple of ``pac``, so at least 10 steps an
+    epoch from 200 rows up and 3,000 steps in all: on Adult at 1,000 rows TSTR AUC 0.81, where
+    the earlier default of one epoch per 40 rows gave 0.46); :meth:`schedule` gives the values a
+    fit on n rows takes. ``embedding_dim`` noise
     inputs; ``generator_dims``/``discriminator_dims`` hidden widths; ``pac`` rows per
     discriminator input (``batch_size`` must be a multiple); ``patience`` epochs without a
     better validation signal before stopping (``validation_share`` of the rows is then held out
-    for it; None, the default: all rows, all epochs, as the GAN's dependence between columns
+    for it; "auto": 30 when at least 1,000 rows are held out, else None, as ``tvae``'s default;
+    None, the default: all rows, all epochs, as the GAN's dependence between columns
     keeps improving after the marginal signal stops: Adult, seed 0, ML AUC 0.856 and 0.876 in
     two fits stopped with patience 30 at epochs 94 and 136, 0.884 after 300 epochs, 2-way TVD
     0.074/0.061 against 0.049); ``calibrate``: match each column's 1-way marginal when
@@ -137,6 +142,10 @@ class CTGAN(NeuralSynthesizer):
         self.validation_share = validation_share
         self.calibrate = calibrate
         self.device = device
+
+    @property
+    def batch_multiple(self) -> int:  # PacGAN packs: the batch is a multiple of pac
+        return self.pac
 
     def _check_params(self) -> None:
         self._check_common()
@@ -183,8 +192,9 @@ class CTGAN(NeuralSynthesizer):
     def _train(self, x: np.ndarray, codes: np.ndarray, plan, rng, device) -> None:
         torch = require_torch()
         self._n_train = len(x)
-        train_rows, val_rows = validation_split(len(x), self.validation_share, rng) if self.patience else (
-            np.arange(len(x)), np.arange(0))
+        sched = self.schedule(len(x))
+        train_rows, val_rows = (validation_split(len(x), self.validation_share, rng)
+                                if sched.patience else (np.arange(len(x)), np.arange(0)))
         xt = torch.from_numpy(x[train_rows]).to(device)
         x_val = x[val_rows]
         codes_t = codes[train_rows]
@@ -193,15 +203,15 @@ class CTGAN(NeuralSynthesizer):
         G, D = self.generator_, self.discriminator_
         opt_g = adam(G.parameters(), lr=self.generator_lr, betas=(0.5, 0.9), weight_decay=1e-6)
         opt_d = adam(D.parameters(), lr=self.discriminator_lr, betas=(0.5, 0.9), weight_decay=1e-6)
-        B = self._batch(len(train_rows), self.pac)
+        B = sched.batch_size
         if B > len(train_rows):
             raise ConfigError(
                 f"batch_size={B} is larger than the {len(train_rows)} training rows; choose a smaller batch_size"
             )
         steps = max(1, len(train_rows) // B)
         g_hist, d_hist, v_hist = [], [], []
-        epochs = self._epochs(len(x))
-        stopper = EarlyStopper(self.patience, {"generator": G})
+        epochs = sched.epochs
+        stopper = EarlyStopper(sched.patience, {"generator": G})
         has_cond = sampler.n_disc > 0
         with progress(f"{self.name}: training", epochs) as advance:
             for epoch in range(epochs):
@@ -250,7 +260,7 @@ class CTGAN(NeuralSynthesizer):
             loss={"generator": g_hist, "discriminator": d_hist, **({"validation": v_hist} if v_hist else {})},
             epochs=len(g_hist), stopped_early=len(g_hist) < epochs,
             best_epoch=stopper.best_epoch + 1 if v_hist else len(g_hist),
-            steps_per_epoch=steps,
+            steps_per_epoch=steps, batch_size=B, patience=sched.patience,
         )
 
     # ------------------------------------------------------------------ sampling

@@ -261,12 +261,17 @@ class _DPMixin:
     supports_dp = True
     dp_sgd = True
     patience = None  # no early stopping: it would need a private validation signal
-    max_epochs = 30
     validation_share = 0.1
 
+    def _default_epochs(self, n_rows: int) -> int:
+        """min(30, max(10, rows / 40)) on the noisy count: each epoch is paid for in noise, so
+        DP-SGD keeps its own, shorter default (a function of ñ only, never of the exact n)."""
+        return int(min(30, max(10, n_rows // 40)))
+
     def _plan(self, n_est: int, epsilon: float, delta: float, rho_disc: float) -> Plan:
-        self._expected_batch = self._batch(n_est)  # the DP optimizer's divisor: q × the noisy count
-        return plan_dp_sgd(n_est=n_est, batch_size=self._expected_batch, epochs=self._epochs(n_est),
+        schedule = self.schedule(n_est)  # the noisy count only: patience None, nothing held out
+        self._expected_batch = schedule.batch_size  # the DP optimizer's divisor: q × noisy count
+        return plan_dp_sgd(n_est=n_est, batch_size=self._expected_batch, epochs=schedule.epochs,
                            epsilon=epsilon, delta=delta, rho_before=rho_disc,
                            max_grad_norm=self.max_grad_norm, noise_multiplier=self.noise_multiplier)
 

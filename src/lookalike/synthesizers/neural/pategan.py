@@ -139,7 +139,10 @@ class PATEGAN(NeuralSynthesizer):
 
     def _iterations(self, n_rows: int) -> int:
         """As given, or by default 300, fewer on small tables (one per 4 rows, at least 50)."""
-        return self.iterations if self.iterations is not None else int(min(300, max(50, n_rows // 4)))
+        return self._epochs(n_rows)
+
+    def _default_epochs(self, n_rows: int) -> int:  # the shared schedule's "epochs": iterations
+        return int(min(300, max(50, n_rows // 4)))
 
     def _check_params(self) -> None:
         self._check_common()
