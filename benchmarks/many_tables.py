@@ -3,7 +3,7 @@ against the peers of the earlier benchmarks on the same tables in the same run.
 
     .venv/bin/python benchmarks/many_tables.py [--tables NAME ...] [--synthesizers NAME ...]
         [--peers | --no-peers] [--seeds 0] [--quick] [--epsilon 1] [--neural-rows 5000]
-        [--timeout 1800] [--threads 1] [--json PATH] [--markdown PATH] [--report-only]
+        [--timeout 1800] [--threads 1] [--json PATH] [--markdown PATH] [--merge] [--report-only]
 
 Tables (benchmarks/_tables.py): penguins, cars, modechoice, anes96, seattle_weather, fair,
 randhie (from statsmodels, palmerpenguins and vega_datasets, installed on first use in their own
@@ -290,6 +290,8 @@ def main() -> None:
                     help="OpenMP/torch threads of each fit (default: OMP_NUM_THREADS, else 1)")
     ap.add_argument("--json", type=Path, default=RESULTS / "many_tables.json")
     ap.add_argument("--markdown", type=Path, default=DOCS)
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the other tables already in --json (this run's tables replace theirs)")
     ap.add_argument("--report-only", action="store_true",
                     help="write the markdown from --json (e.g. of a run that was stopped) and exit")
     args = ap.parse_args()
@@ -309,9 +311,14 @@ def main() -> None:
     tables, skipped = _tables.available(list(args.tables))
     for note in skipped:
         print(f"note: {note}", flush=True)
-    doc = {**provenance(), "threads": args.threads, "epsilon": args.epsilon, "seeds": args.seeds, "quick": args.quick,
+    prov = provenance()
+    doc = {**prov, "threads": args.threads, "epsilon": args.epsilon, "seeds": args.seeds, "quick": args.quick,
            "neural_rows": args.neural_rows, "timeout_s": args.timeout, "methods": names,
            "skipped": skipped, "tables": {}}
+    if args.merge and args.json.exists():  # earlier tables stay, each with its own provenance
+        old = json.loads(args.json.read_text())
+        doc["tables"] = {k: v for k, v in old.get("tables", {}).items() if k not in tables}
+        doc["skipped"] = sorted(set(old.get("skipped", [])) | set(skipped))
     start = time.perf_counter()
     for tname in tables:
         table = _tables.TABLES[tname]
@@ -330,7 +337,7 @@ def main() -> None:
             "source": table.source, "target": table.rule, "notes": table.notes,
             "n_train": len(train_raw), "n_holdout": len(hold_raw), "columns": len(train_n.columns),
             "kinds": {c.name: c.kind.value for c in schema.columns}, "trtr_auc": trtr,
-            "runs": {},
+            "commit": prov["commit"], "dirty": prov["dirty"], "runs": {},
         }
         print(f"\n== {tname}: {len(train_raw)} train rows, {len(train_n.columns)} columns, "
               f"target {table.rule}, TRTR AUC {trtr:.3f}", flush=True)
@@ -486,7 +493,9 @@ def markdown(doc: dict) -> str:
         lines += [
             f"## {tname}: {t['n_train']:,} training rows, {t['columns']} columns",
             "",
-            f"{t['source']}; target `{t['target']}`, TRTR AUC {t['trtr_auc']:.3f}; {t['notes']}.",
+            f"{t['source']}; target `{t['target']}`, TRTR AUC {t['trtr_auc']:.3f}; {t['notes']}."
+            + (f" Run at commit `{t['commit'][:12]}`." if t.get("commit", doc["commit"]) != doc["commit"]
+               else ""),
             "",
             "| method | DP | fit s | 1-way | 2-way | 3-way | TSTR AUC | detection | validity |",
             "|---|---|---:|---:|---:|---:|---:|---:|---|",
