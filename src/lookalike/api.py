@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from lookalike._rng import Seed, as_rng
+from lookalike._storage import container_of
 from lookalike.errors import ColumnMismatchError, ConfigError
 from lookalike.io import read_table
 from lookalike.privacy.budget import PrivacyRequest, privacy_request
@@ -80,7 +81,9 @@ def fit(
 ) -> Synthesizer:
     """Read ``data``, infer or apply a schema, and fit synthesizer ``synthesizer``.
 
-    The options and the budget are checked before the data is read; a DP fit (``epsilon``
+    The model samples rows stored as ``data`` was: a polars frame for a polars input, an
+    Arrow table for an Arrow one, else pandas; each column in the input's dtype. The options
+    and the budget are checked before the data is read; a DP fit (``epsilon``
     given) with a ``ledger`` (object or path) is charged to ``dataset``'s budget in one
     reservation, and ``register`` gives a dataset the ledger does not know this fit's (ε, δ)
     as its limit. ``drop`` leaves columns out, also when ``engine='duckdb'`` keeps the rows in
@@ -88,8 +91,9 @@ def fit(
     """
     model, request = prepare_fit(synthesizer, epsilon=epsilon, delta=delta, ledger=ledger,
                                  dataset=dataset, register=register, **params)
+    container = container_of(data)
     data, schema = open_input(model, data, schema=schema, drop=drop, read_options=read_options)
-    return model._fit_request(data, schema, request, seed)
+    return model._fit_request(data, schema, request, seed, container=container)
 
 
 def open_input(model: Synthesizer, data: Any, *, schema: Any = None, drop: Iterable[str] = (),
@@ -136,9 +140,12 @@ def synthesize(
     ledger: Any = None,
     dataset: str | None = None,
     **params: Any,
-) -> pd.DataFrame:
+) -> Any:
     """Fit and sample in one go; ``n`` defaults to the number of input rows (for a DP fit,
-    to the model's noisy estimate of it: the real count is private)."""
+    to the model's noisy estimate of it: the real count is private).
+
+    The rows come back as ``data`` was stored (see :func:`fit`): a pandas DataFrame, or a
+    polars DataFrame or Arrow table for such an input, each column in its input dtype."""
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ConfigError(f"number of rows to sample must be a positive integer, got {n!r} (-n)")
     rng = as_rng(seed)

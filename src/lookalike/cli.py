@@ -328,7 +328,7 @@ def sample(
         check_writable(output, overwrite=overwrite)
         synth = load_synthesizer(model)
         rows = synth.sample(n, conditions=_parse_pairs(condition, "--condition") or None, seed=seed)
-        write_table(rows, output, overwrite=overwrite)
+        write_table(rows, output, overwrite=overwrite, schema=synth.schema_)
         out.print(f"{len(rows):,} synthetic rows written to [bold]{_q(output)}[/]")
 
     _run(body)
@@ -416,7 +416,7 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
     model._fit_request(data_in, schema_in, request, rng)
     rows = model.sample(n or model.n_rows_ or model.n_estimate_, conditions=conditions, seed=rng)
     with _all_or_nothing([output, model_out, *_report_paths(report, request.dp)]):
-        write_table(rows, output, overwrite=overwrite)
+        write_table(rows, output, overwrite=overwrite, schema=model.schema_)
         if model_out is not None:
             model.save(model_out, overwrite=overwrite)
             out.print(f"model written to [bold]{_q(model_out)}[/]")

@@ -17,6 +17,10 @@ Every source (CSV, Parquet, DuckDB, SQL databases, pandas, polars, Arrow) goes t
 Missing values must be empty/null; NaN and infinity in a numeric column of a file or database
 raise :class:`~lookalike.errors.NonFiniteError`. For pandas and polars input NaN *is* the missing
 value marker, but infinity still raises.
+
+What the canonical form loses (integer widths, categorical dtypes, time zones, Arrow dates) is
+recorded in ``df.attrs`` (:mod:`lookalike._storage`), so that a model fitted on the frame
+samples rows stored as the input was; :func:`write_table` writes them back with their types.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lookalike._files import atomic_output
+from lookalike._storage import ATTR, arrow_types, pandas_types, record
 from lookalike.errors import (
     ConfigError,
     DataError,
@@ -90,7 +95,8 @@ def read_table(
     ``"SELECT * FROM 'data.parquet'"``. CSV options: ``encoding`` (None = BOM or strict UTF-8,
     ``"detect"`` = accept a guessed encoding with a warning) and ``delimiter`` (None = sniff
     among ``, ; tab |``). CSV fields are read as text, whitespace-stripped, and typed per column
-    as Int64, float64 or text; dates stay text here. See the module docstring for dtypes.
+    as Int64, float64 or text; dates stay text here. See the module docstring for dtypes; the
+    input's own dtypes are recorded in ``df.attrs`` for the synthesizers' output.
 
     >>> read_table(pd.DataFrame({"n": [1, 2], "s": ["a", None]})).dtypes.astype(str).tolist()
     ['Int64', 'object']
@@ -105,18 +111,20 @@ def read_table(
         with duckdb.connect() as con:
             return _read_duckdb(con, None, query, "in-memory DuckDB")
     if isinstance(source, pd.DataFrame):
-        return _canonicalize(source, "the DataFrame", nan_is_missing=True)
+        return record(_canonicalize(source, "the DataFrame", nan_is_missing=True),
+                      pandas_types(source))
     if isinstance(source, pa.RecordBatch):
         source = pa.Table.from_batches([source])
     if isinstance(source, pa.Table):
-        return _canonicalize(source, "the Arrow table", nan_is_missing=False)
+        return _typed(source, "the Arrow table", nan_is_missing=False)
     module = type(source).__module__
     kind = type(source).__name__
     if module.startswith("polars") and kind in ("DataFrame", "LazyFrame"):
         frame = source.collect() if kind == "LazyFrame" else source
-        return _canonicalize(frame.to_arrow(), "the polars frame", nan_is_missing=True)
+        enums = frozenset(n for n, t in frame.schema.items() if type(t).__name__ == "Enum")
+        return _typed(frame.to_arrow(), "the polars frame", nan_is_missing=True, enums=enums)
     if "duckdb" in module and kind == "DuckDBPyRelation":
-        return _canonicalize(_duck_arrow(source), "the DuckDB relation", nan_is_missing=False)
+        return _typed(_duck_arrow(source), "the DuckDB relation", nan_is_missing=False)
     if "duckdb" in module:
         return _read_duckdb(source, table, query, "the DuckDB connection")
     if isinstance(source, str) and "://" in source:
@@ -194,7 +202,7 @@ def _read_file(path: Path, table, query, encoding, delimiter) -> pd.DataFrame:
             raise DataError(f"{path} could not be read as Parquet ({e}); is it a complete "
                             "Parquet file?") from e
         keep = [c for c in tbl.column_names if not c.startswith("__index_level_")]
-        return _canonicalize(tbl.select(keep), str(path), nan_is_missing=False)
+        return _typed(tbl.select(keep), str(path), nan_is_missing=False)
     raise UnknownFormatError(
         f"cannot tell the format of {path} from its extension; supported inputs: "
         + ", ".join(SUPPORTED_INPUTS) + " (rename the file, or save it as CSV or Parquet)")
@@ -427,7 +435,7 @@ def _read_duckdb(con, table: str | None, query: str | None, where: str) -> pd.Da
         raise ConfigError(f"query on {where} is not valid SQL: {e}") from e
     except duckdb.Error as e:
         raise DataError(f"{label} failed: {e}") from e
-    return _canonicalize(arrow, label, nan_is_missing=False)
+    return _typed(arrow, label, nan_is_missing=False)
 
 
 def _duck_arrow(rel) -> pa.Table:
@@ -501,6 +509,13 @@ def _is_missing(v: Any) -> bool:
 
 
 # ----------------------------------------------------------------------------- canonical form
+
+
+def _typed(table: pa.Table, where: str, *, nan_is_missing: bool,
+           enums: frozenset[str] = frozenset()) -> pd.DataFrame:
+    """The canonical frame of an Arrow table, with its Arrow types recorded (``_storage``)."""
+    return record(_canonicalize(table, where, nan_is_missing=nan_is_missing),
+                  arrow_types(table, enums))
 
 
 def _canonicalize(data: pd.DataFrame | pa.Table, where: str, *, nan_is_missing: bool
@@ -631,24 +646,28 @@ def _check_duplicates(names: list[str], where: str) -> None:
 
 
 def write_table(
-    df: pd.DataFrame, path: str | os.PathLike, *, overwrite: bool = False,
-    format: str | None = None,
+    df: Any, path: str | os.PathLike, *, overwrite: bool = False,
+    format: str | None = None, schema: Any = None,
 ) -> Path:
     """Write ``df`` as CSV (optionally gzipped) or Parquet, atomically; return the path written.
 
-    The format comes from the extension (.csv, .csv.gz, .tsv, .tsv.gz, .parquet, .pq) or from
+    ``df`` is a pandas or polars DataFrame or an Arrow table (what ``sample`` returns). The
+    format comes from the extension (.csv, .csv.gz, .tsv, .tsv.gz, .parquet, .pq) or from
     ``format`` ("csv", "tsv" or "parquet"). An existing file is replaced only with
     ``overwrite=True``, and a failed write leaves nothing behind. CSV: missing values are empty
-    fields, datetimes are ISO 8601 (just the date when every time is midnight), UTF-8.
+    fields, text as it is (dates a synthesizer returns in the input's spelling stay so),
+    datetimes ISO 8601 (just the date when every time is midnight; with the UTC offset when
+    time-zone aware), UTF-8. Parquet keeps logical types: integer widths, ``date32`` vs
+    timestamps, time zones, dictionaries (categoricals); with the table's ``schema`` (a
+    :class:`~lookalike.schema.Schema`), text dates (a CSV input's, in its spelling) are stored
+    as dates (``date32`` for a column of days) or timestamps, parsed in the schema's format.
 
     >>> import tempfile
     >>> out = write_table(pd.DataFrame({"a": [1, 2]}), Path(tempfile.mkdtemp()) / "t.csv")
     >>> out.read_text()
     'a\\n1\\n2\\n'
     """
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"write_table expects a pandas DataFrame, not {type(df).__name__}; "
-                        "convert it with lookalike.io.read_table first")
+    df = _writable(df)
     target = Path(path).expanduser()
     name = target.name.lower()
     fmt = (format or "").lower().lstrip(".")
@@ -662,43 +681,95 @@ def write_table(
         raise UnknownFormatError(
             f"cannot write {target}: unknown output format {format or target.suffix!r}; "
             f"supported: {', '.join(SUPPORTED_OUTPUTS)} (pass format='csv' or format='parquet')")
-    _check_duplicates([str(c) for c in df.columns], "the DataFrame to write")
+    names = [str(c) for c in (df.column_names if isinstance(df, pa.Table) else df.columns)]
+    _check_duplicates(names, "the table to write")
     with atomic_output(target, overwrite=overwrite) as tmp:
         if fmt == "parquet":
-            _write_parquet(df, tmp)
+            _write_parquet(df if schema is None else _typed_dates(df, schema), tmp)
         else:
+            if isinstance(df, pa.Table):
+                df = df.to_pandas()
             gz = name.endswith(".gz") or (format or "").endswith(".gz")
             _write_csv(df, tmp, sep="\t" if fmt == "tsv" else ",", gz=gz)
     return target
+
+
+def _writable(df: Any) -> pd.DataFrame | pa.Table:
+    """A pandas frame or an Arrow table (a polars frame or record batch converted)."""
+    if isinstance(df, pd.DataFrame | pa.Table):
+        return df
+    if isinstance(df, pa.RecordBatch):
+        return pa.Table.from_batches([df])
+    if type(df).__module__.startswith("polars") and type(df).__name__ == "DataFrame":
+        return df.to_arrow()
+    raise TypeError(f"write_table expects a pandas or polars DataFrame or an Arrow table, not "
+                    f"{type(df).__name__}")
 
 
 def _write_csv(df: pd.DataFrame, tmp: Path, *, sep: str, gz: bool) -> None:
     out = df.copy(deep=False)
     out.columns = [str(c) for c in df.columns]
     for col in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[col]):
+        if isinstance(out[col].dtype, pd.ArrowDtype) and pa.types.is_temporal(
+                out[col].dtype.pyarrow_dtype):  # dates, times: ISO text, missing as empty
+            values = out[col].astype(object)
+            out[col] = pd.Series([None if _is_missing(v) else v.isoformat() for v in values],
+                                 index=out.index, dtype=object)
+        elif pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = _iso(out[col])
     out.to_csv(tmp, sep=sep, index=False, na_rep="", lineterminator="\n", encoding="utf-8",
                compression={"method": "gzip", "mtime": 0} if gz else None)
 
 
 def _iso(s: pd.Series) -> pd.Series:
-    if s.dt.tz is not None:
-        s = s.dt.tz_convert("UTC").dt.tz_localize(None)
+    """ISO 8601 text: the date alone when every time is midnight and there is no time zone;
+    a time-zone-aware column in its own zone, with its UTC offset (+01:00)."""
+    aware = s.dt.tz is not None
     present = s.dropna()
-    if (present == present.dt.normalize()).all():
+    if not aware and (present == present.dt.normalize()).all():
         fmt = "%Y-%m-%d"
     elif ((present.dt.microsecond == 0) & (present.dt.nanosecond == 0)).all():
         fmt = "%Y-%m-%dT%H:%M:%S"
     else:
         fmt = "%Y-%m-%dT%H:%M:%S.%f"
-    return s.dt.strftime(fmt).astype(object)
+    text = s.dt.strftime(fmt + ("%z" if aware else ""))
+    if aware:
+        text = text.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
+    return pd.Series(np.where(s.isna(), None, text.astype(object)), index=s.index, dtype=object)
 
 
-def _write_parquet(df: pd.DataFrame, tmp: Path) -> None:
+def _typed_dates(df: pd.DataFrame | pa.Table, schema: Any) -> pd.DataFrame | pa.Table:
+    """``df`` with its text datetime columns parsed in the schema's format (all values must
+    parse, else a column stays text): days as ``date32``, other datetimes as timestamps."""
+    from lookalike.schema import Kind, parse_datetime
+
+    if isinstance(df, pa.Table):
+        return df
+    out = df.copy(deep=False)
+    for col in schema.columns:
+        if col.kind is not Kind.DATETIME or col.name not in out.columns:
+            continue
+        s = out[col.name]
+        if not (pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        parsed = parse_datetime(s.astype(object), col.format, col.pivot_year)
+        if (parsed.isna() & s.notna()).any():
+            continue
+        if col.unit == "D":
+            parsed = pd.Series(pd.arrays.ArrowExtensionArray(
+                pa.array(parsed, from_pandas=True).cast(pa.date32(), safe=False)), index=s.index)
+        out[col.name] = parsed
+    return out
+
+
+def _write_parquet(df: pd.DataFrame | pa.Table, tmp: Path) -> None:
     import pyarrow.parquet as pq
 
+    if isinstance(df, pa.Table):
+        pq.write_table(df, tmp)
+        return
     frame = df.set_axis([str(c) for c in df.columns], axis=1)
+    frame.attrs = {k: v for k, v in df.attrs.items() if k != ATTR}  # lookalike's own record
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowException, TypeError) as e:

@@ -17,7 +17,7 @@ import pytest
 import lookalike
 from lookalike.marginals import DuckDBEngine, NumpyEngine, schema_from_duckdb
 from lookalike.privacy.budget import UnrecordedSpendWarning
-from lookalike.schema import Kind, Schema, as_schema
+from lookalike.schema import Kind, Schema, as_schema, parse_datetime
 from lookalike.transform.encoder import TableEncoder, to_numbers
 
 N = 300
@@ -151,14 +151,14 @@ def test_mst_fits_sentinel_dates_through_duckdb(sentinel_csv):
     exact = [lookalike.get_synthesizer("mst", engine=e).fit(sentinel_csv, seed=0).sample(300, seed=1)
              for e in ("duckdb", "numpy")]
     pd.testing.assert_frame_equal(*exact)  # equal counts, equal model
-    assert (exact[0]["end"].dt.year == 9999).any()
+    assert exact[0]["end"].str.startswith("9999-12-31").any()  # text dates come back as text
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UnrecordedSpendWarning)
         model = lookalike.get_synthesizer("mst", engine="duckdb").fit(
             sentinel_csv, seed=0, epsilon=1.0)
     rows = model.sample(300, seed=1)
-    assert pd.api.types.is_datetime64_any_dtype(rows["end"].dtype)
-    assert rows["end"].max() <= pd.Timestamp("9999-12-31")
+    end = parse_datetime(rows["end"], model.schema_["end"].format)
+    assert end.notna().all() and end.max() <= pd.Timestamp("9999-12-31")
 
 
 def test_timestamps_past_2262_count_in_microseconds(tmp_path):

@@ -48,7 +48,7 @@ def test_fit_sample_types_and_columns(name, table):
     assert rows["age"].dtype == "Int64"
     assert rows["score"].dtype == "float64"
     assert pd.api.types.is_datetime64_any_dtype(rows["joined"])
-    assert rows["member"].dtype == "boolean"
+    assert rows["member"].dtype == bool  # the input's own dtype (numpy bool, nothing missing)
     assert set(rows["city"].dropna()) <= {"Oslo", "Rome", "Lima"}
     # missing values are modelled, not dropped: 10% missing ages -> some missing in 300 rows
     assert rows["age"].isna().sum() > 0

@@ -70,6 +70,8 @@ from lookalike.marginals._duckdb_sql import ident as _ident
 from lookalike.marginals._duckdb_sql import text as _text
 from lookalike.schema import Column, Kind, Schema
 from lookalike.schema._columns import MIN_ROWS
+from lookalike.schema._datetimes import _DATE_FORMATS as DATE_FORMATS
+from lookalike.schema._datetimes import _DATE_LIKE, date_regex, pivot_year_of, unpadded_format
 from lookalike.schema._infer import _ID_NAME
 from lookalike.transform.encoder import TableEncoder
 
@@ -238,7 +240,75 @@ class DuckDBEngine:
         """
         wide = {n: b[0] for n, b in bases.items() if b[2] == "wide"}
         keys = self._key_columns(wide) if wide else {}
+        texts = {n: b[0] for n, b in bases.items() if b[1] == "text" and b[2] is None}
+        keys |= self._date_columns(texts) if texts else {}
         return Schema(tuple(keys.get(n) or _column_of(n, b) for n, b in bases.items()))
+
+    def _date_columns(self, texts: dict[str, str]) -> dict[str, Column]:
+        """Datetime columns among text ones (text SQL by name), found as ``infer_schema`` finds
+        them: every value looks like a date and parses in one of its formats (the first that
+        fits, e.g. ``%m/%d/%y``); two-digit years read in the window of the years seen (its
+        pivot year); days when every time is midnight, else seconds. Two aggregate queries.
+        """
+        formats = [(f, rx[0]) for f in DATE_FORMATS if (rx := date_regex(f)) is not None]
+        like = _text(_DATE_LIKE.pattern.strip("^$"))
+        aggs = [f"bool_and(CASE WHEN regexp_full_match({t}, {like}) THEN regexp_full_match({t}, "
+                f"{_text(rx)}) AND try_strptime({t}, {_text(f)}) IS NOT NULL ELSE false END)"
+                for t in texts.values() for f, rx in formats]
+        fits = self._run(f"SELECT count(*), {', '.join(aggs)} FROM {self._from}")[0][1:]
+        found, k = {}, len(formats)
+        for i, name in enumerate(texts):
+            fmt = next((f for (f, _), ok in zip(formats, fits[i * k:(i + 1) * k], strict=True)
+                        if ok), None)
+            if fmt is not None:
+                found[name] = fmt
+        if not found:
+            return {}
+        aggs = []
+        for name, fmt in found.items():
+            p = f"try_strptime({texts[name]}, {_text(fmt)})"
+            aggs += [f"list(DISTINCT year({p}) % 100)" if "%y" in fmt else "NULL",
+                     f"bool_and({p} = date_trunc('day', {p}))"]
+        stats = self._run(f"SELECT count(*), {', '.join(aggs)} FROM {self._from}")[0][1:]
+        out = {}
+        for i, (name, fmt) in enumerate(found.items()):
+            years, midnight = stats[2 * i: 2 * i + 2]
+            pivot = pivot_year_of(years) if years else None
+            facts = {"kind": "data", "nullable": "default", "unit": "data", "format": "data"}
+            out[name] = Column(name, Kind.DATETIME, nullable=True, format=fmt,
+                               unit="D" if midnight else "s", pivot_year=pivot,
+                               sources=facts | ({"pivot_year": "data"} if pivot else {}))
+        return out
+
+    def date_spellings(self) -> dict[str, str]:
+        """How each text datetime column with a format writes its dates: the format, with
+        ``%-m`` (``%-d``, ``%-H``) where the values write those below 10 with one digit and
+        never with a leading zero ("4/18/47"), as :func:`~lookalike.schema._datetimes.
+        spelled_format` reads them in memory. One aggregate query (none without such columns).
+        """
+        cols = {c.name: (c.format, date_regex(c.format)) for c in self.schema
+                if c.kind is Kind.DATETIME and c.format and self._bases[c.name][1] == "text"}
+        checks = []
+        for name, (_, found) in cols.items():
+            if found is None:
+                continue
+            rx, fields = found
+            x = self._bases[name][0]
+            for k, letter in enumerate(fields, 1):
+                if letter in ("m", "d", "H"):
+                    part = f"regexp_extract({x}, {_text('^' + rx + '$')}, {k})"
+                    checks.append((name, letter, f"bool_or(length({part}) = 1), "
+                                                 f"bool_or({part} LIKE '0_')"))
+        if not checks:
+            return {n: fmt for n, (fmt, _) in cols.items()}
+        found_flags = self._run(f"SELECT count(*), {', '.join(c for *_, c in checks)} "
+                                f"FROM {self._from}")[0][1:]
+        unpadded: dict[str, set[str]] = {n: set() for n in cols}
+        for i, (name, letter, _) in enumerate(checks):
+            one_digit, zero_led = found_flags[2 * i: 2 * i + 2]
+            if one_digit and not zero_led:
+                unpadded[name].add(letter)
+        return {n: unpadded_format(fmt, unpadded[n]) for n, (fmt, _) in cols.items()}
 
     def _key_columns(self, texts: dict[str, str]) -> dict[str, Column]:
         """Identifiers for the columns of integers beyond int64 (text SQL by name), or refuse."""

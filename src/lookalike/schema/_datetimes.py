@@ -58,14 +58,20 @@ def _datetime_format(nonnull: pd.Series, given: Column | None) -> tuple[str | No
 
 
 def _two_digit_pivot(text: pd.Series, fmt: str) -> int:
-    """Last year of the 100-year window that two-digit years are read in.
+    """Last year of the 100-year window that two-digit years are read in (see
+    :func:`pivot_year_of`), from the dates of ``text`` written in ``fmt``."""
+    years = pd.to_datetime(text, format=fmt, errors="coerce").dt.year.dropna().astype(int)
+    return pivot_year_of(years.to_numpy() % 100)
+
+
+def pivot_year_of(two_digit_years: Any) -> int:
+    """Last year of the 100-year window that the two-digit years seen (0 .. 99) are read in.
 
     The window starts after the largest circular gap between the two-digit years seen, and
     is placed in the latest century that puts no date in the future: "47" in a column of
     birth dates from 19 to 98 means 1947, and "19" means 1919.
     """
-    years = pd.to_datetime(text, format=fmt, errors="coerce").dt.year.dropna().astype(int)
-    seen = np.unique(years.to_numpy() % 100)
+    seen = np.unique(np.asarray(two_digit_years, dtype=int) % 100)
     gaps = (np.roll(seen, -1) - seen) % 100
     gaps[gaps == 0] = 100
     start = int(seen[(int(np.argmax(gaps)) + 1) % len(seen)])
@@ -166,3 +172,110 @@ def number_to_datetime(values: np.ndarray, unit: str | None) -> pd.Series:
 
 def _iso(ts: pd.Timestamp, unit: str) -> str:
     return ts.strftime("%Y-%m-%d") if unit == "D" else ts.isoformat()
+
+
+# ------------------------------------------------------------------ writing dates as they were
+# What Python's strptime (and pandas with a format) accepts for each directive.
+_FIELD_RE = {
+    "Y": r"\d\d\d\d", "y": r"\d\d", "m": r"1[0-2]|0[1-9]|[1-9]",
+    "d": r"3[01]|[12]\d|0[1-9]|[1-9]| [1-9]", "H": r"2[0-3]|[0-1]\d|\d", "M": r"[0-5]\d|\d",
+    "S": r"6[0-1]|[0-5]\d|\d", "f": r"[0-9]{1,6}",
+}
+_PADDABLE = ("m", "d", "H")
+_DIRECTIVE = re.compile(r"%(-?)(.)")
+
+
+def date_regex(fmt: str) -> tuple[str, list[str]] | None:
+    """A regular expression matching what strptime accepts for ``fmt``, one group per field.
+
+    Returns the pattern (RE2-compatible: DuckDB runs it too) and the field letters in group
+    order, or None when ``fmt`` uses a directive outside ``%Y %y %m %d %H %M %S %f %%``.
+
+    >>> date_regex("%m/%d/%y")[1]
+    ['m', 'd', 'y']
+    """
+    parts, fields, pos = [], [], 0
+    for m in _DIRECTIVE.finditer(fmt):
+        parts.append(_literal(fmt[pos:m.start()]))
+        pos = m.end()
+        code = m.group(2)
+        if code == "%":
+            parts.append("%")
+        elif code in _FIELD_RE:
+            parts.append(f"({_FIELD_RE[code]})")
+            fields.append(code)
+        else:
+            return None
+    parts.append(_literal(fmt[pos:]))
+    return "".join(parts), fields
+
+
+def _literal(text: str) -> str:
+    return "".join(r"\s+" if ch.isspace() else re.escape(ch) for ch in text)
+
+
+def unpadded_format(fmt: str, unpadded: set[str]) -> str:
+    """``fmt`` with ``%-m``, ``%-d``, ``%-H`` for the fields written without a leading zero."""
+    def spell(m: re.Match) -> str:
+        return f"%-{m.group(2)}" if m.group(2) in unpadded else m.group(0)
+
+    return _DIRECTIVE.sub(spell, fmt)
+
+
+def spelled_format(text: pd.Series, fmt: str) -> str:
+    """The pattern ``text``'s dates were written in: ``fmt``, with ``%-m`` (``%-d``, ``%-H``)
+    where months (days, hours) below 10 are written as one digit ("4/8/47", not "04/08/47").
+
+    A field counts as unpadded when some value writes it with one digit and none with a
+    leading zero; without evidence either way it stays as ``fmt`` writes it.
+
+    >>> spelled_format(pd.Series(["4/18/47", "12/6/85"]), "%m/%d/%y")
+    '%-m/%-d/%y'
+    """
+    found = date_regex(fmt)
+    if found is None or not set(found[1]) & set(_PADDABLE):
+        return fmt
+    regex, fields = found
+    values = pd.Series(pd.unique(text.dropna().astype(str).str.strip()))
+    parts = values.str.extract(f"^{regex}$")
+    unpadded = set()
+    for i, field in enumerate(fields):
+        if field in _PADDABLE:
+            written = parts[i].dropna()
+            if (written.str.len() == 1).any() and not written.str.startswith("0").any():
+                unpadded.add(field)
+    return unpadded_format(fmt, unpadded)
+
+
+def format_dates(values: pd.Series, fmt: str) -> pd.Series:
+    """Datetimes written as text in strftime pattern ``fmt`` (``%-m`` etc.: no leading zero),
+    missing as None; any resolution, years 1 .. 9999 (``%Y`` always four digits).
+
+    >>> format_dates(pd.Series(pd.to_datetime(["1947-04-18", None])), "%-m/%-d/%y").tolist()
+    ['4/18/47', None]
+    """
+    present = values.notna().to_numpy()
+    v = values[present]
+    text = pd.Series("", index=v.index, dtype=object)
+    pos = 0
+    for m in _DIRECTIVE.finditer(fmt):
+        text = text + fmt[pos:m.start()] + _field(v, m.group(2), bool(m.group(1)))
+        pos = m.end()
+    text = text + fmt[pos:]
+    out = np.full(len(values), None, dtype=object)
+    out[present] = text.to_numpy(dtype=object)
+    return pd.Series(out, index=values.index, dtype=object)
+
+
+def _field(v: pd.Series, code: str, unpadded: bool) -> pd.Series | str:
+    numbers = {"Y": (lambda d: d.year, 4), "y": (lambda d: d.year % 100, 2),
+               "m": (lambda d: d.month, 2), "d": (lambda d: d.day, 2), "H": (lambda d: d.hour, 2),
+               "M": (lambda d: d.minute, 2), "S": (lambda d: d.second, 2),
+               "f": (lambda d: d.microsecond, 6)}
+    if code == "%":
+        return "%"
+    if code not in numbers:
+        return v.dt.strftime(f"%{code}").astype(object)
+    get, width = numbers[code]
+    digits = get(v.dt).astype("int64").astype(str).astype(object)
+    return digits if unpadded else digits.str.zfill(width).astype(object)

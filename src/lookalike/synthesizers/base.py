@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from lookalike._rng import Seed, as_rng
+from lookalike._storage import Storage, container_of, input_storage
 from lookalike._version import __version__
 from lookalike.errors import (
     ConditionError,
@@ -132,14 +133,21 @@ class Synthesizer:
                                   supports_dp=self.supports_dp)
         return self._fit_request(data, schema, request, seed)
 
-    def _fit_request(self, data: Any, schema: Any, request: PrivacyRequest, seed: Seed) -> Self:
-        """The one fit path: validate, check the budget, read, reserve, learn, settle."""
+    def _fit_request(self, data: Any, schema: Any, request: PrivacyRequest, seed: Seed, *,
+                     container: str | None = None) -> Self:
+        """The one fit path: validate, check the budget, read, reserve, learn, settle.
+
+        ``container`` ("pandas", "polars" or "arrow") is what ``sample`` returns; by default
+        the kind of table ``data`` is (the API passes the user's own when it read ``data``).
+        """
         plan = self._validate(request)  # refused here: nothing read, registered or charged
         rng = as_rng(seed)
         start = time.perf_counter()
         source = self._open(data, schema)
         for note in source.notes:  # clipped values, unknown categories: never silent
             warnings.warn(note, stacklevel=3)
+        storage = input_storage(data, source.raw, container or container_of(data),
+                                schema=source.schema, engine=source.engine)
         with reserve(request, plan, mechanism=self.name, fingerprint=source.fingerprint) as budget:
             self.schema_ = source.schema
             self.conform_actions_ = list(source.notes)
@@ -152,6 +160,7 @@ class Synthesizer:
                 if budget is not None else PrivacyReport.none(accounting)
             )
         self.ledger_entry_ = getattr(budget, "entry", None)
+        self.storage_ = storage.for_model(self.schema_, dp=request.dp)
         self.fit_seconds_ = time.perf_counter() - start
         self.seed_ = seed if isinstance(seed, int) else None
         # Real keys stay in memory only, so that fit-then-sample never reissues one.
@@ -190,8 +199,14 @@ class Synthesizer:
     # ----------------------------------------------------------------- sample
     def sample(
         self, n: int, *, conditions: Mapping[str, Any] | None = None, seed: Seed = None
-    ) -> pd.DataFrame:
-        """Draw ``n`` synthetic rows, each meeting ``conditions`` ({column: value or values})."""
+    ) -> Any:
+        """Draw ``n`` synthetic rows, each meeting ``conditions`` ({column: value or values}).
+
+        The rows are stored as the fitted input was (see :mod:`lookalike._storage`): a pandas
+        DataFrame, or a polars DataFrame or Arrow table when the model was fitted on one; each
+        column in the input's dtype (integer widths, categorical dtypes with their order,
+        time zones, dates as dates, text dates and booleans spelled as the input wrote them).
+        """
         self._require_fitted()
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ConfigError(f"number of rows to sample must be a positive integer, got {n!r} (-n)")
@@ -203,7 +218,9 @@ class Synthesizer:
                 modelled = self._rejection_sample(n, rng, conds)
             else:
                 modelled = self._sample(n, rng, conds or None)
-            return self._assemble(modelled.reset_index(drop=True), rng)
+            rows = self._assemble(modelled.reset_index(drop=True), rng)
+            storage = getattr(self, "storage_", None)
+            return rows if storage is None else storage.restore(rows, self.schema_)
         except MemoryError:
             raise ConfigError(
                 f"not enough memory to sample {n:,} rows at once; sample fewer (-n) and append"
@@ -213,6 +230,7 @@ class Synthesizer:
         raise NotImplementedError
 
     def _assemble(self, modelled: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+        """The output columns in canonical dtypes: fresh identifiers, booleans as written."""
         out = {}
         n = len(modelled)
         for col in self.schema_.columns:
@@ -306,6 +324,7 @@ class Synthesizer:
             "fit": {"n_rows": self.n_rows_, "seed": self.seed_},
             "differentially_private": self.privacy_.differentially_private,
             "privacy": self.privacy_.to_dict(),
+            "storage": None if getattr(self, "storage_", None) is None else self.storage_.to_dict(),
             "state": state,
         }
         out = write_model(path, meta, arrays, overwrite=overwrite)
@@ -341,6 +360,7 @@ class Synthesizer:
             obj.fit_seconds_ = None
             obj.seed_ = fit.get("seed")
             obj.conform_actions_ = []
+            obj.storage_ = Storage.from_dict(meta.get("storage"))
             obj._set_state(meta["state"], arrays)
         except ModelFileError:
             raise

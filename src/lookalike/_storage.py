@@ -1,0 +1,489 @@
+"""The input's physical column types: recorded when a table is read, restored on every output.
+
+:func:`lookalike.read_table` converts every source to a few canonical pandas dtypes (``Int64``,
+``float64``, ``object`` text, naive ``datetime64``). What the input held is recorded here as a
+:class:`Storage`: each column's dtype (an ``int16`` or ``uint8`` width, a pandas or Arrow
+categorical with its categories and order, a time zone and resolution, an Arrow ``date32``,
+text dates with their spelling such as ``%-m/%-d/%y``) and whether the table was a pandas,
+polars or Arrow one. A fitted synthesizer keeps it (in its model file too) and
+:meth:`~lookalike.synthesizers.Synthesizer.sample` returns rows stored as the input was: a
+polars frame for a polars input, an Arrow table for an Arrow one, integers without ``.0``
+(nullable ``Int16`` where an ``int16`` column gains missing values), dates as dates.
+
+Privacy: dtypes, time zones and date spellings describe how a table is stored, not who is in
+it. A categorical dtype's category list, though, can be read from the data (``astype(
+"category")`` lists every value seen, a rare one included), so a differentially private model
+keeps only its own categories (declared or DP-discovered) in the dtype's order, never the
+dtype's list (:meth:`Storage.for_model`): the output's categories are then post-processing
+of what was released.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from lookalike.schema import Column, Kind, Schema
+from lookalike.schema._datetimes import format_dates, spelled_format
+
+__all__ = ["ATTR", "ColumnType", "Storage", "container_of", "input_storage", "recorded"]
+
+ATTR = "lookalike.storage"
+"""Key of ``DataFrame.attrs`` under which :func:`lookalike.read_table` records the input's types."""
+
+CONTAINERS = ("pandas", "arrow", "polars")
+_CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
+_PARQUET = (".parquet", ".pq")
+
+
+@dataclass(frozen=True)
+class ColumnType:
+    """How one input column was stored.
+
+    ``dtype``: the pandas dtype to return it as ("int16", "category", "datetime64[ms, UTC]",
+    "date32[day][pyarrow]", "object", "str"; None: lookalike's canonical dtype). ``arrow``: the
+    Arrow type it had (Arrow, polars, Parquet and DuckDB inputs). ``ordered`` and
+    ``categories``: a categorical dtype's order flag and categories (see the module's privacy
+    note). ``spelling``: the strftime pattern text dates were written in. ``enum``: a polars
+    ``Enum``.
+    """
+
+    dtype: str | None = None
+    arrow: str | None = None
+    ordered: bool = False
+    categories: tuple | None = None
+    spelling: str | None = None
+    enum: bool = False
+
+    def to_dict(self) -> dict:
+        d = {k: v for k, v in asdict(self).items() if v not in (None, False)}
+        if self.categories is not None:
+            d["categories"] = list(self.categories)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping) -> ColumnType:
+        """Read back :meth:`to_dict`; a damaged entry raises ValueError or TypeError."""
+        unknown = set(d) - {"dtype", "arrow", "ordered", "categories", "spelling", "enum"}
+        if unknown:
+            raise ValueError(f"unknown storage fields {sorted(unknown)}")
+        cats = d.get("categories")
+        if cats is not None and (not isinstance(cats, list) or not all(map(_scalar, cats))):
+            raise ValueError(f"storage categories must be a list of texts or numbers, got {cats!r}")
+        for key in ("dtype", "arrow", "spelling"):
+            if d.get(key) is not None and not isinstance(d[key], str):
+                raise TypeError(f"storage {key} must be a text, got {d[key]!r}")
+        return cls(d.get("dtype"), d.get("arrow"), bool(d.get("ordered", False)),
+                   None if cats is None else tuple(cats), d.get("spelling"),
+                   bool(d.get("enum", False)))
+
+
+@dataclass(frozen=True)
+class Storage:
+    """How the input table was held: ``container`` ("pandas", "arrow" or "polars") and a
+    :class:`ColumnType` per column (a column without one comes back in its canonical dtype).
+
+    >>> import pandas as pd
+    >>> from lookalike.schema import infer_schema
+    >>> df = pd.DataFrame({"n": pd.array([1, 2, 3] * 5, dtype="int16")})
+    >>> schema = infer_schema(df)
+    >>> st = input_storage(df, df, "pandas").for_model(schema, dp=False)
+    >>> st.restore(pd.DataFrame({"n": pd.array([2, None], dtype="Int64")}), schema).dtypes["n"]
+    Int16Dtype()
+    """
+
+    container: str = "pandas"
+    columns: Mapping[str, ColumnType] = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {"container": self.container,
+                "columns": {n: t.to_dict() for n, t in self.columns.items()}}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> Storage | None:
+        """Read back :meth:`to_dict` (None for a model file written before storage was kept)."""
+        if d is None:
+            return None
+        if not isinstance(d, Mapping) or d.get("container") not in CONTAINERS \
+                or not isinstance(d.get("columns"), Mapping):
+            raise ValueError(f"storage must name a container {CONTAINERS} and its columns")
+        columns = {str(n): ColumnType.from_dict(t) for n, t in d["columns"].items()}
+        return cls(d["container"], columns)
+
+    def for_model(self, schema: Schema, *, dp: bool) -> Storage:
+        """The storage a model fitted with ``schema`` keeps: its output columns only; under DP
+        (``dp``) the categories of a categorical dtype are the model's own, in the dtype's order.
+
+        A DP model's categories are declared or paid for; the dtype's list may hold values
+        read from the private rows (a rare category the DP model dropped), so it is not kept.
+        A column the model does not categorise keeps no category list under DP: its output
+        categories are the values sampled (post-processing of the release).
+        """
+        kept = {}
+        for col in schema.columns:
+            ct = self.columns.get(col.name)
+            if ct is None or col.kind is Kind.TEXT:
+                continue
+            if ct.dtype == "category" or ct.enum:
+                ct = _model_categories(ct, col) if dp else ct
+            kept[col.name] = ct
+        return replace(self, columns=kept)
+
+    def restore(self, frame: pd.DataFrame, schema: Schema) -> Any:
+        """``frame`` (a sample in canonical dtypes) stored as the input was: a pandas frame, an
+        Arrow table or a polars frame, each column in its input dtype where its values fit it
+        (an integer outside an ``int8``'s range stays ``Int64``)."""
+        out = {}
+        for name in frame.columns:
+            ct, v = self.columns.get(name), frame[name]
+            out[name] = _pandas_column(v, schema[name], ct) if ct is not None else v
+        df = pd.DataFrame(out, index=frame.index)
+        if self.container == "pandas":
+            return df
+        table = _arrow_table(df, self.columns)
+        if self.container == "arrow":
+            return table
+        import polars as pl
+
+        result: Any = pl.from_arrow(table)  # a DataFrame, from a Table
+        enums = {n: pl.Enum([str(c) for c in self.columns[n].categories or ()])
+                 for n in df.columns if n in self.columns and self.columns[n].enum}
+        return result.cast(enums) if enums else result
+
+
+# ---------------------------------------------------------------------- reading the input
+def container_of(data: Any) -> str:
+    """"polars" or "arrow" for those tables, else "pandas" (a DataFrame, a file, a database)."""
+    module, kind = type(data).__module__, type(data).__name__
+    if module.startswith("polars") and kind in ("DataFrame", "LazyFrame"):
+        return "polars"
+    if isinstance(data, pa.Table | pa.RecordBatch):
+        return "arrow"
+    return "pandas"
+
+
+def pandas_types(df: pd.DataFrame) -> dict[str, ColumnType]:
+    """Each column's pandas dtype (a categorical with its order and categories)."""
+    return {str(n): _pandas_type(s.dtype) for n, s in df.items()}
+
+
+def arrow_types(table: pa.Table, enums: frozenset[str] = frozenset()) -> dict[str, ColumnType]:
+    """Each column's Arrow type and the pandas dtype that stores it (``enums``: polars Enums)."""
+    out = {}
+    for name in table.column_names:
+        col = table.column(name)
+        t = col.type
+        ct = ColumnType(_pandas_of_arrow(t), str(t))
+        if pa.types.is_dictionary(t):
+            chunks = col.unify_dictionaries().chunks if hasattr(col, "unify_dictionaries") \
+                else col.chunks
+            cats = chunks[0].dictionary.to_pylist() if chunks else None
+            ct = replace(ct, ordered=bool(t.ordered), enum=name in enums,
+                         categories=_jsonable(cats))
+        out[name] = ct
+    return out
+
+
+def record(frame: pd.DataFrame, types: Mapping[str, ColumnType]) -> pd.DataFrame:
+    """``frame`` (as read) with the input's ``types`` in ``frame.attrs`` (JSON text, so that
+    pandas and pyarrow copy and store it as they do any attribute)."""
+    entries = {n: t.to_dict() | {"read_as": str(frame[n].dtype)} for n, t in types.items()
+               if n in frame.columns}
+    frame.attrs[ATTR] = json.dumps(entries, default=str)
+    return frame
+
+
+def recorded(frame: pd.DataFrame) -> dict[str, ColumnType]:
+    """Each column's input type: recorded by ``read_table`` while the column still has the
+    dtype it was read as, else the dtype the frame holds now."""
+    try:
+        entries = json.loads(frame.attrs.get(ATTR) or "{}")
+    except (TypeError, ValueError):
+        entries = {}
+    out = {}
+    for name, s in frame.items():
+        entry = entries.get(str(name)) if isinstance(entries, dict) else None
+        try:
+            if isinstance(entry, dict) and entry.pop("read_as", None) == str(s.dtype):
+                out[str(name)] = ColumnType.from_dict(entry)
+                continue
+        except (TypeError, ValueError):
+            pass
+        out[str(name)] = _pandas_type(s.dtype)
+    return out
+
+
+def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
+                  schema: Schema | None = None, engine: Any = None) -> Storage:
+    """The storage of a fit's input: ``raw`` (the rows as read, when in memory) or ``data``.
+
+    Rows left in an engine (DuckDB): a DataFrame gives its dtypes, a Parquet file its Arrow
+    schema (its footer only), a CSV file its text dates' spelling (``engine.date_spellings()``,
+    one aggregate query); other columns come back in their canonical dtypes.
+    """
+    frame = raw if raw is not None else data if isinstance(data, pd.DataFrame) else None
+    if frame is not None:
+        read = recorded(frame)
+        return Storage(container, read if schema is None else _spell_dates(read, frame, schema))
+    types: dict[str, ColumnType] = {}
+    if isinstance(data, str | os.PathLike):
+        name = Path(data).name.lower()
+        if name.endswith(_PARQUET) and Path(data).is_file():
+            import pyarrow.parquet as pq
+
+            try:
+                types = arrow_types(pq.read_schema(data).empty_table())
+            except (pa.ArrowException, OSError):
+                types = {}
+        elif name.endswith(_CSV) and engine is not None and hasattr(engine, "date_spellings"):
+            types = {n: ColumnType("object", spelling=fmt)
+                     for n, fmt in engine.date_spellings().items()}
+    return Storage(container, types)
+
+
+def _spell_dates(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema
+                 ) -> dict[str, ColumnType]:
+    """Text dates with the spelling their values were written in (``%-m`` for "4/18/47")."""
+    out = dict(types)
+    for col in schema.columns:
+        ct = out.get(col.name)
+        if col.kind is Kind.DATETIME and col.format and ct is not None and _texty(ct.dtype) \
+                and col.name in raw.columns:
+            out[col.name] = replace(ct, spelling=spelled_format(raw[col.name], col.format))
+    return out
+
+
+def _pandas_type(dtype: Any) -> ColumnType:
+    if isinstance(dtype, pd.CategoricalDtype):
+        cats = None if dtype.categories is None else _jsonable(dtype.categories.tolist())
+        return ColumnType("category", ordered=bool(dtype.ordered), categories=cats)
+    text = str(dtype)
+    try:
+        ok = pd.api.types.pandas_dtype(text) == dtype
+    except (TypeError, ValueError, NotImplementedError):
+        ok = False
+    return ColumnType(text if ok else None)
+
+
+def _pandas_of_arrow(t: pa.DataType) -> str | None:
+    """The pandas dtype that holds an Arrow type as read (None: the canonical one)."""
+    if pa.types.is_dictionary(t):
+        return "category"
+    if pa.types.is_integer(t):
+        return str(t)  # int8 .. uint64: the numpy names
+    if pa.types.is_floating(t):
+        return "float64" if t == pa.float64() else "float32"
+    if pa.types.is_boolean(t):
+        return "bool"
+    if pa.types.is_date32(t):
+        return "date32[day][pyarrow]"
+    if pa.types.is_date64(t):
+        return "date64[ms][pyarrow]"
+    if pa.types.is_timestamp(t):
+        return f"datetime64[{t.unit}, {t.tz}]" if t.tz else f"datetime64[{t.unit}]"
+    if pa.types.is_string(t) or pa.types.is_large_string(t) or str(t) == "string_view":
+        return "object"
+    return None
+
+
+def _scalar(v: Any) -> bool:
+    return isinstance(v, str | bool | int) or (isinstance(v, float) and math.isfinite(v))
+
+
+def _jsonable(values: Any) -> tuple | None:
+    """Categories as a tuple of texts and numbers, or None when some are not (dates, ...)."""
+    if values is None:
+        return None
+    values = [v.item() if isinstance(v, np.generic) else v for v in values]
+    return tuple(values) if all(map(_scalar, values)) else None
+
+
+def _key(v: Any) -> str:
+    """A category as the text ``Schema.conform`` makes of it (2.0 -> "2")."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _model_categories(ct: ColumnType, col: Column) -> ColumnType:
+    """``ct`` with the model's categories of ``col`` (none when it has none), in ``ct``'s order."""
+    arrow = ct.arrow
+    if arrow and arrow.startswith("dictionary<"):  # the index width follows the model, not the data
+        arrow = re.sub(r"indices=\w+", "indices=int32", arrow)
+    if col.kind not in (Kind.CATEGORICAL, Kind.BOOLEAN) or not col.categories:
+        return replace(ct, categories=None, arrow=arrow)
+    model = [_key(c) for c in col.categories]
+    listed = [c for c in ct.categories or () if _key(c) in set(model)]
+    seen = {_key(c) for c in listed}
+    return replace(ct, arrow=arrow, categories=tuple(listed + [c for c in model if c not in seen]))
+
+
+# ---------------------------------------------------------------------- restoring a column
+def _texty(dtype: str | None) -> bool:
+    return dtype is not None and (dtype in ("object", "str", "string")
+                                  or dtype.startswith(("string[", "large_string[")))
+
+
+def _pandas_column(v: pd.Series, col: Column, ct: ColumnType) -> pd.Series:
+    """One sampled column (canonical dtype) in the input's dtype, where its values fit."""
+    if ct.dtype == "category" or ct.enum:
+        return _categorical(v, ct)
+    if ct.dtype is None:
+        return v
+    try:
+        target = pd.api.types.pandas_dtype(ct.dtype)
+    except (TypeError, ValueError, NotImplementedError):
+        return v
+    try:
+        if _texty(ct.dtype):
+            if col.kind is Kind.DATETIME and pd.api.types.is_datetime64_any_dtype(v.dtype):
+                v = format_dates(v, ct.spelling or col.format or _iso_format(v, col))
+            return _as_type(v, target)
+        if isinstance(target, pd.ArrowDtype):
+            return _via_arrow(v, target)
+        if pd.api.types.is_datetime64_any_dtype(target):
+            return _stamps(v, target)
+        if pd.api.types.is_bool_dtype(target):
+            flags = v.astype("boolean")
+            return flags.astype(bool) if _numpy(target) and not flags.isna().any() else flags
+        if pd.api.types.is_integer_dtype(target):
+            return _integers(v, target)
+        if pd.api.types.is_float_dtype(target) and col.kind is not Kind.INTEGER:
+            return v.astype(target)  # an integer column stays integers, without ".0"
+    except (TypeError, ValueError, OverflowError, pa.ArrowException):
+        return v
+    return v
+
+
+def _numpy(dtype: Any) -> bool:
+    return isinstance(dtype, np.dtype)
+
+
+def _iso_format(v: pd.Series, col: Column) -> str:
+    present = v.dropna()
+    if col.unit == "D" or (present == present.dt.normalize()).all():
+        return "%Y-%m-%d"
+    return "%Y-%m-%dT%H:%M:%S"
+
+
+def _as_type(v: pd.Series, target: Any) -> pd.Series:
+    if pd.api.types.is_object_dtype(target):
+        return pd.Series(np.where(v.isna(), None, v.astype(object)), index=v.index, dtype=object)
+    return v.astype(target)
+
+
+def _integers(v: pd.Series, target: Any) -> pd.Series:
+    """Integers in ``target``'s width (nullable where missing); as they are when they are not
+    all whole numbers or some fall outside the width."""
+    nums = pd.to_numeric(v.astype(object) if v.dtype == object else v, errors="coerce")
+    if (nums.isna() & v.notna()).any():
+        return v
+    present = nums.dropna().to_numpy(dtype=float)
+    numpy_type = target if _numpy(target) else target.numpy_dtype
+    info = np.iinfo(numpy_type)
+    if len(present) and (np.any(present % 1 != 0) or present.min() < info.min
+                         or present.max() > info.max):
+        return v
+    nullable = pd.api.types.pandas_dtype(numpy_type.name.capitalize().replace("Ui", "UI"))
+    if _numpy(target) and not nums.isna().any():
+        return nums.astype(nullable).astype(target)
+    return nums.astype(nullable)
+
+
+def _stamps(v: pd.Series, target: Any) -> pd.Series:
+    """Naive UTC datetimes in ``target``'s resolution (kept finer where a value needs it) and
+    time zone."""
+    if not pd.api.types.is_datetime64_any_dtype(v.dtype):
+        return v
+    unit = getattr(target, "unit", None) or np.datetime_data(target)[0]
+    try:
+        v = v.astype(f"datetime64[{unit}]")
+    except (pd.errors.OutOfBoundsDatetime, ValueError):
+        pass
+    tz = getattr(target, "tz", None)
+    return v.dt.tz_localize("UTC").dt.tz_convert(tz) if tz is not None else v
+
+
+def _via_arrow(v: pd.Series, target: pd.ArrowDtype) -> pd.Series:
+    arr = pa.array(v, from_pandas=True).cast(target.pyarrow_dtype, safe=False)
+    return pd.Series(pd.arrays.ArrowExtensionArray(arr), index=v.index)
+
+
+def _categorical(v: pd.Series, ct: ColumnType) -> pd.Series:
+    """A pandas categorical with ``ct``'s categories and order; a sampled value it does not
+    list (a DP model's "other") is added after them."""
+    cats = list(ct.categories or ())
+    lookup = {_key(c): c for c in cats}
+    values = v.astype(object).where(v.notna(), None)
+    seen = {x: lookup.get(_key(x), x) for x in pd.unique(values.dropna())}
+    extra = sorted({x for x in seen.values() if _key(x) not in lookup}, key=_key)
+    dtype = pd.CategoricalDtype(cats + extra, ordered=ct.ordered)
+    return pd.Series(pd.Categorical(values.map(seen), dtype=dtype), index=v.index)
+
+
+# ---------------------------------------------------------------------- Arrow and polars
+def _arrow_table(df: pd.DataFrame, types: Mapping[str, ColumnType]) -> pa.Table:
+    """``df`` as an Arrow table, each column cast to the Arrow type the input had (if any)."""
+    arrays, fields = [], []
+    for name, s in df.items():
+        arr = _arrow_column(s)
+        ct = types.get(str(name))
+        target = _parse_arrow(ct.arrow) if ct is not None and ct.arrow else None
+        if target is not None and target != arr.type:
+            try:
+                arr = _cast(arr, target)
+            except (pa.ArrowException, ValueError, TypeError):
+                pass
+        arrays.append(arr)
+        fields.append(pa.field(str(name), arr.type, nullable=True))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def _arrow_column(s: pd.Series) -> pa.Array:
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        codes = np.asarray(s.cat.codes, dtype=np.int32)
+        return pa.DictionaryArray.from_arrays(
+            pa.array(codes, mask=codes < 0), pa.array(s.cat.categories.to_list()),
+            ordered=bool(s.dtype.ordered))
+    return pa.Array.from_pandas(s)
+
+
+def _cast(arr: pa.Array, target: pa.DataType) -> pa.Array:
+    if pa.types.is_dictionary(target) and pa.types.is_dictionary(arr.type):
+        return pa.DictionaryArray.from_arrays(
+            arr.indices.cast(target.index_type), arr.dictionary.cast(target.value_type),
+            ordered=target.ordered)
+    if pa.types.is_dictionary(target):
+        return arr.cast(target.value_type).dictionary_encode().cast(target)
+    return arr.cast(target, safe=not pa.types.is_date(target))
+
+
+_DICT = re.compile(r"^dictionary<values=(.+), indices=(\w+), ordered=([01])>$")
+_DECIMAL = re.compile(r"^decimal(32|64|128|256)\((\d+), (-?\d+)\)$")
+
+
+def _parse_arrow(text: str) -> pa.DataType | None:
+    """An Arrow type from its ``str()`` (None when it is not one this module rebuilds)."""
+    if text in ("string", "utf8"):
+        return pa.string()
+    if m := _DICT.match(text):
+        values, index = _parse_arrow(m.group(1)), _parse_arrow(m.group(2))
+        if values is None or index is None:
+            return None
+        return pa.dictionary(index, values, ordered=m.group(3) == "1")
+    if m := _DECIMAL.match(text):
+        return getattr(pa, f"decimal{m.group(1)}")(int(m.group(2)), int(m.group(3)))
+    try:
+        return pd.ArrowDtype.construct_from_string(f"{text}[pyarrow]").pyarrow_dtype
+    except (TypeError, ValueError, NotImplementedError, pa.ArrowException):
+        return None

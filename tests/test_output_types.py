@@ -1,0 +1,308 @@
+"""Every output keeps the input's own types and spelling (issue 17).
+
+Integer widths (nullable where values go missing), categorical dtypes with their categories and
+order (under DP only the model's own categories), string dtypes, time zones and resolutions,
+dates as dates, text dates in the input's spelling (``4/18/47`` stays unpadded), a polars or
+Arrow table for a polars or Arrow input, Parquet logical types; through the Python API, the
+CLI and a saved model file, for non-DP and DP families and the DuckDB engine.
+"""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+import lookalike
+from lookalike._storage import ColumnType, Storage
+from lookalike.errors import ModelFileError
+from lookalike.privacy.ledger import PrivacyLedger
+from lookalike.schema import Column, Kind, Schema
+from lookalike.schema._datetimes import format_dates, spelled_format
+
+N = 400
+TINY = {"tvae": {"epochs": 2, "batch_size": 100, "max_modes": 2}}
+RARE = "Qzx-rare"  # one row: a DP model cannot release it
+UNUSED = "Qzx-unused"  # listed by the dtype, held by no row
+
+
+def _frame(seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    small = pd.array(rng.integers(0, 5, N), dtype="Int16")
+    small[rng.random(N) < 0.1] = pd.NA
+    level = rng.choice(["low", "mid", "high"], N, p=[0.5, 0.3, 0.2]).astype(object)
+    level[7] = RARE
+    stamps = pd.Timestamp("2021-03-01", tz="Europe/Paris") + pd.to_timedelta(
+        rng.integers(0, 86400 * 60, N), "s")
+    return pd.DataFrame({
+        "code": rng.integers(1, 6, N).astype("int8"),
+        "count": rng.integers(0, 200, N).astype("uint16"),
+        "small": small,
+        "ratio": rng.normal(1, 0.2, N).astype("float32"),
+        "level": pd.Categorical(level, categories=["low", "mid", "high", RARE, UNUSED],
+                                ordered=True),
+        "seen": pd.Series(stamps).astype("datetime64[s, Europe/Paris]"),
+        "flag": rng.random(N) < 0.3,
+        "city": pd.Series(rng.choice(["Oslo", "Rome", "Lima"], N), dtype="string"),
+    })
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return _frame()
+
+
+def _dp(tmp_path) -> dict:
+    ledger = tmp_path / "ledger.sqlite"
+    PrivacyLedger(ledger).set_limit("people", epsilon=10.0, delta=1e-6)
+    return {"epsilon": 1.0, "ledger": ledger, "dataset": "people"}
+
+
+def _check_pandas_types(rows: pd.DataFrame, dp: bool) -> None:
+    assert str(rows["code"].dtype) in ("int8", "Int8")
+    assert str(rows["count"].dtype) in ("uint16", "UInt16")
+    assert str(rows["small"].dtype) == "Int16"
+    assert str(rows["ratio"].dtype) == "float32"
+    assert str(rows["seen"].dtype) == "datetime64[s, Europe/Paris]"
+    assert str(rows["flag"].dtype) in ("bool", "boolean")
+    assert str(rows["city"].dtype) == "string"
+    level = rows["level"].dtype
+    assert isinstance(level, pd.CategoricalDtype) and level.ordered
+    cats = list(level.categories)
+    if dp:  # the model's own categories: never the rare one it dropped, nor the unused one
+        assert RARE not in cats and UNUSED not in cats
+    else:
+        assert cats == ["low", "mid", "high", RARE, UNUSED]
+    dtype_order = [c for c in ["low", "mid", "high"] if c in cats]
+    assert [c for c in cats if c in dtype_order] == dtype_order  # the dtype's order kept
+
+
+@pytest.mark.parametrize("name", ["independent", "cart", "mst", "tvae"])
+def test_pandas_dtypes_come_back(name, frame, tmp_path):
+    dp = name == "mst"
+    model = lookalike.get_synthesizer(name, **TINY.get(name, {}))
+    model.fit(frame, seed=0, **(_dp(tmp_path) if dp else {}))
+    rows = model.sample(300, seed=1)
+    _check_pandas_types(rows, dp)
+    loaded = lookalike.load_synthesizer(model.save(tmp_path / "m.lookalike"))
+    _check_pandas_types(loaded.sample(100, seed=2), dp)
+
+
+def test_dp_categories_are_the_models_own_in_the_model_file(frame, tmp_path):
+    """A pandas categorical's category list is read from the data: a DP model keeps only the
+    categories it released (the rare one dropped), in the dtype's order."""
+    model = lookalike.get_synthesizer("mst").fit(frame[["level", "code"]], seed=0,
+                                                  **_dp(tmp_path))
+    released = set(map(str, model.schema_["level"].categories))
+    assert RARE not in released
+    rows = model.sample(500, seed=1)
+    assert set(map(str, rows["level"].dtype.categories)) <= released
+    assert RARE not in set(rows["level"].astype(str))
+    path = model.save(tmp_path / "dp.lookalike")
+    with zipfile.ZipFile(path) as zf:
+        meta = zf.read("model.json").decode()
+    assert RARE not in meta and UNUSED not in meta
+    assert json.loads(meta)["storage"]["columns"]["level"]["ordered"] is True
+
+
+def test_non_dp_model_file_keeps_the_dtype_categories(frame, tmp_path):
+    model = lookalike.get_synthesizer("independent").fit(frame[["level", "code"]], seed=0)
+    loaded = lookalike.load_synthesizer(model.save(tmp_path / "m.lookalike"))
+    assert list(loaded.sample(50, seed=0)["level"].dtype.categories) == [
+        "low", "mid", "high", RARE, UNUSED]
+
+
+def test_integer_codes_of_a_categorical_dtype_come_back_as_integers(tmp_path):
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"grade": pd.Categorical(rng.choice([10, 20, 30], N)),
+                       "x": rng.normal(size=N)})
+    schema = {"columns": [
+        {"name": "grade", "kind": "categorical", "categories": ["10", "20", "30"]},
+        {"name": "x", "kind": "float"}]}
+    rows = lookalike.synthesize(df, 100, synthesizer="cart", schema=schema, seed=0)
+    assert list(rows["grade"].dtype.categories) == [10, 20, 30]
+    assert set(rows["grade"].dropna()) <= {10, 20, 30}
+
+
+# ---------------------------------------------------------------------- polars and Arrow
+def test_polars_in_polars_out(frame, tmp_path):
+    pf = pl.from_pandas(frame[["code", "count", "ratio", "flag"]]).with_columns(
+        pl.Series("level", frame["level"].astype(str).replace(RARE, "low"),
+                  dtype=pl.Enum(["low", "mid", "high"])),
+        pl.Series("day", pd.Timestamp("2020-01-01") + pd.to_timedelta(np.arange(N) % 90, "D"))
+        .cast(pl.Date))
+    rows = lookalike.synthesize(pf, 80, synthesizer="cart", seed=0)
+    assert isinstance(rows, pl.DataFrame)
+    assert rows.schema == pf.schema
+    model = lookalike.get_synthesizer("independent").fit(pf, seed=0)
+    assert model.sample(20, seed=0).schema == pf.schema
+    loaded = lookalike.load_synthesizer(model.save(tmp_path / "pl.lookalike"))
+    assert isinstance(loaded.sample(10, seed=0), pl.DataFrame)
+
+
+def test_arrow_in_arrow_out(frame, tmp_path):
+    table = pa.table({
+        "code": pa.array(frame["code"], pa.int8()),
+        "day": pa.array(pd.Timestamp("2020-01-01") + pd.to_timedelta(np.arange(N) % 90, "D"),
+                        pa.timestamp("s")).cast(pa.date32()),
+        "at": pa.array(frame["seen"]).cast(pa.timestamp("ms", tz="Europe/Paris")),
+        "level": pa.array(frame["level"].astype(str).replace(RARE, "low")).dictionary_encode(),
+        "name": pa.array(frame["city"].astype(str), pa.string()),
+    })
+    rows = lookalike.synthesize(table, 60, synthesizer="cart", seed=0)
+    assert isinstance(rows, pa.Table)
+    assert rows.schema.equals(table.schema)
+    out = lookalike.write_table(rows, tmp_path / "out.parquet")
+    assert pq.read_schema(out).field("day").type == pa.date32()
+    model = lookalike.get_synthesizer("mst").fit(table, seed=0, **_dp(tmp_path))
+    dp_rows = model.sample(30, seed=0)
+    assert isinstance(dp_rows, pa.Table)
+    for field in ("code", "day", "at", "name"):
+        assert dp_rows.schema.field(field).type == table.schema.field(field).type
+
+
+# ---------------------------------------------------------------------- files and the CLI
+@pytest.fixture(scope="module")
+def dated_csv(tmp_path_factory):
+    """A CSV with unpadded %m/%d/%y dates, %d.%m.%Y dates and an integer column with gaps."""
+    rng = np.random.default_rng(2)
+    born = pd.Timestamp("1930-01-01") + pd.to_timedelta(rng.integers(0, 365 * 65, N), "D")
+    visit = pd.Timestamp("2019-01-01") + pd.to_timedelta(rng.integers(0, 700, N), "D")
+    score = rng.integers(1, 11, N).astype(object)
+    score[rng.random(N) < 0.1] = ""
+    df = pd.DataFrame({"dob": [f"{d.month}/{d.day}/{d.year % 100:02d}" for d in born],
+                       "visit": visit.strftime("%d.%m.%Y"), "score": score,
+                       "group": rng.choice(["a", "b", "c"], N)})
+    path = tmp_path_factory.mktemp("dated") / "people.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def _check_spelling(text: pd.DataFrame, dp: bool) -> None:
+    """Dates written as the input wrote them (DP ranges may be wider: only the spelling)."""
+    dob, visit = text["dob"].dropna(), text["visit"].dropna()
+    assert dob.str.fullmatch(r"\d{1,2}/\d{1,2}/\d\d").all()
+    assert dob.str.fullmatch(r"\d/\d{1,2}/\d\d").any()  # months below 10: one digit
+    assert not dob.str.match(r"0\d/").any()
+    assert visit.str.fullmatch(r"\d\d\.\d\d\.\d{4}").all()
+    assert not text["score"].dropna().str.contains(".", regex=False).any()  # no "7.0"
+    if not dp:
+        assert (pd.to_datetime(dob, format="%m/%d/%y").dt.year % 100).between(30, 95).all()
+        assert visit.str.fullmatch(r"\d\d\.\d\d\.20(19|20|21)").all()
+
+
+@pytest.mark.parametrize("options", [[], ["-s", "mst", "--epsilon", "1"],
+                                     ["-s", "mst", "--epsilon", "1", "-p", "engine=duckdb"]],
+                         ids=["cart", "mst-dp", "mst-dp-duckdb"])
+def test_cli_writes_dates_in_the_inputs_spelling(cli, dated_csv, tmp_path, options):
+    dp = []
+    if "--epsilon" in options:  # room for both fits
+        dp = ["--ledger", tmp_path / "l.sqlite", "--dataset", "people"]
+        PrivacyLedger(tmp_path / "l.sqlite").set_limit("people", epsilon=3.0, delta=1e-6)
+    out = tmp_path / "out.csv"
+    result = cli("synth", dated_csv, "-o", out, "--seed", 0, *options, *dp)
+    assert result.exit_code == 0, result.output
+    _check_spelling(pd.read_csv(out, dtype=str), bool(dp))
+    model = tmp_path / "m.lookalike"
+    assert cli("fit", dated_csv, "-o", model, "--seed", 0, *options, *dp).exit_code == 0
+    sampled = tmp_path / "sampled.csv"
+    assert cli("sample", model, "-n", 200, "-o", sampled, "--seed", 1).exit_code == 0
+    _check_spelling(pd.read_csv(sampled, dtype=str), bool(dp))
+    as_parquet = tmp_path / "sampled.parquet"
+    assert cli("sample", model, "-n", 50, "-o", as_parquet, "--seed", 1).exit_code == 0
+    schema = pq.read_schema(as_parquet)
+    assert schema.field("dob").type == pa.date32() and schema.field("visit").type == pa.date32()
+    assert schema.field("score").type == pa.int64()
+
+
+def _as_text(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows.astype("string")
+
+
+def test_python_api_returns_text_dates_as_written(dated_csv):
+    rows = lookalike.synthesize(dated_csv, 200, synthesizer="independent", seed=0)
+    assert rows["dob"].dtype == object and str(rows["score"].dtype) == "Int64"
+    _check_spelling(_as_text(rows), dp=False)
+
+
+def test_duckdb_engine_reads_two_digit_year_dates_as_dates(dated_csv, tmp_path):
+    """The DuckDB engine types %m/%d/%y text as the pandas path does: dates with that format
+    and pivot year (was: text, synthesized as categories and "other")."""
+    duck = lookalike.fit(str(dated_csv), "mst", engine="duckdb", seed=0, **_dp(tmp_path))
+    mem = lookalike.fit(str(dated_csv), "independent", seed=0)
+    for name in ("dob", "visit"):
+        col, ref = duck.schema_[name], mem.schema_[name]
+        assert col.kind is Kind.DATETIME
+        assert (col.format, col.unit, col.pivot_year) == (ref.format, ref.unit, ref.pivot_year)
+    rows = duck.sample(300, seed=0)
+    _check_spelling(_as_text(rows), dp=True)
+
+
+def test_parquet_logical_types_survive_the_cli(cli, frame, tmp_path):
+    table = pa.table({
+        "code": pa.array(frame["code"], pa.int16()),
+        "count": pa.array(frame["count"], pa.uint8()) if frame["count"].max() < 256
+        else pa.array(frame["count"] % 200, pa.uint8()),
+        "day": pa.array(pd.Timestamp("2020-01-01") + pd.to_timedelta(np.arange(N) % 90, "D"),
+                        pa.timestamp("s")).cast(pa.date32()),
+        "at": pa.array(frame["seen"]).cast(pa.timestamp("ms", tz="Europe/Paris")),
+        "level": pa.array(frame["level"].astype(str).replace(RARE, "low")).dictionary_encode(),
+    })
+    source = tmp_path / "in.parquet"
+    pq.write_table(table, source)
+    out = tmp_path / "out.parquet"
+    assert cli("synth", source, "-o", out, "-s", "independent", "--seed", 0).exit_code == 0
+    written = pq.read_schema(out)
+    for name in ("code", "count", "day", "at"):
+        assert written.field(name).type == table.schema.field(name).type, name
+    assert pa.types.is_dictionary(written.field("level").type)
+    csv_out = tmp_path / "out.csv"
+    assert cli("synth", source, "-o", csv_out, "-s", "independent", "--seed", 0).exit_code == 0
+    text = pd.read_csv(csv_out, dtype=str)
+    assert text["day"].str.fullmatch(r"2020-\d\d-\d\d").all()
+    assert text["at"].str.fullmatch(r"2021-\d\d-\d\dT\d\d:\d\d:\d\d\+0[12]:00").all()
+
+
+# ---------------------------------------------------------------------- the record itself
+def test_restore_keeps_widths_and_falls_back_when_values_do_not_fit():
+    schema = Schema((Column("a", Kind.INTEGER), Column("b", Kind.INTEGER)))
+    storage = Storage("pandas", {"a": ColumnType("int8"), "b": ColumnType("uint8")})
+    rows = pd.DataFrame({"a": pd.array([1, None, 3], dtype="Int64"),
+                         "b": pd.array([1, -2, 300], dtype="Int64")})
+    out = storage.restore(rows, schema)
+    assert str(out["a"].dtype) == "Int8" and out["a"].isna().sum() == 1  # gained a gap: nullable
+    assert str(out["b"].dtype) == "Int64" and out["b"].tolist() == [1, -2, 300]  # kept exactly
+
+
+def test_damaged_storage_in_a_model_file_is_named(frame, tmp_path):
+    model = lookalike.get_synthesizer("independent").fit(frame[["code", "level"]], seed=0)
+    path = model.save(tmp_path / "m.lookalike")
+    with zipfile.ZipFile(path) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    meta = json.loads(files["model.json"])
+    meta["storage"]["columns"]["level"]["categories"] = [{"nested": 1}]
+    files["model.json"] = json.dumps(meta).encode()
+    damaged = tmp_path / "damaged.lookalike"
+    with zipfile.ZipFile(damaged, "w") as zf:
+        for n, data in files.items():
+            zf.writestr(n, data)
+    with pytest.raises(ModelFileError, match=r"damaged 'independent' model file .*categories"):
+        lookalike.load_synthesizer(damaged)
+
+
+@pytest.mark.parametrize(("texts", "fmt", "spelled"), [
+    (["4/18/47", "12/6/85"], "%m/%d/%y", "%-m/%-d/%y"),
+    (["04/18/47", "12/06/85"], "%m/%d/%y", "%m/%d/%y"),
+    (["12/18/47", "11/16/85"], "%m/%d/%y", "%m/%d/%y"),  # no evidence: as the format writes
+    (["7.3.2001", "17.11.2001"], "%d.%m.%Y", "%-d.%-m.%Y"),
+])
+def test_spelled_format(texts, fmt, spelled):
+    assert spelled_format(pd.Series(texts), fmt) == spelled
+    parsed = pd.to_datetime(pd.Series(texts), format=fmt)
+    assert format_dates(parsed, spelled).tolist() == texts  # written back as they were
