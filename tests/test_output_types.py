@@ -244,6 +244,16 @@ def test_duckdb_engine_reads_two_digit_year_dates_as_dates(dated_csv, tmp_path):
     _check_spelling(_as_text(rows), dp=True)
 
 
+def test_duckdb_engine_finds_text_dates_in_parquet_too(dated_csv, tmp_path):
+    path = tmp_path / "people.parquet"
+    pd.read_csv(dated_csv, dtype=str).to_parquet(path)
+    from lookalike.marginals.duckdb import schema_from_duckdb
+
+    dob = schema_from_duckdb(path)["dob"]
+    assert (dob.kind, dob.format, dob.unit) == (Kind.DATETIME, "%m/%d/%y", "D")
+    assert schema_from_duckdb(path)["group"].kind is Kind.CATEGORICAL
+
+
 def test_parquet_logical_types_survive_the_cli(cli, frame, tmp_path):
     table = pa.table({
         "code": pa.array(frame["code"], pa.int16()),
@@ -306,3 +316,17 @@ def test_spelled_format(texts, fmt, spelled):
     assert spelled_format(pd.Series(texts), fmt) == spelled
     parsed = pd.to_datetime(pd.Series(texts), format=fmt)
     assert format_dates(parsed, spelled).tolist() == texts  # written back as they were
+
+
+def test_write_table_takes_polars_and_arrow_tables(tmp_path):
+    table = pa.table({"n": pa.array([1, None, 3], pa.int16()),
+                      "d": pa.array([0, 1, None], pa.int32()).cast(pa.date32())})
+    for data, name in ((table, "arrow"), (pl.from_arrow(table), "polars")):
+        parquet = lookalike.write_table(data, tmp_path / f"{name}.parquet")
+        assert pq.read_schema(parquet).field("n").type == pa.int16()
+        assert pq.read_schema(parquet).field("d").type == pa.date32()
+        text = lookalike.write_table(data, tmp_path / f"{name}.csv").read_text()
+        assert text == "n,d\n1,1970-01-01\n,1970-01-02\n3,\n"
+    with pytest.raises(TypeError, match="write_table expects a pandas or polars DataFrame or an "
+                                        "Arrow table, not list"):
+        lookalike.write_table([1, 2], tmp_path / "list.csv")

@@ -687,11 +687,17 @@ def write_table(
         if fmt == "parquet":
             _write_parquet(df if schema is None else _typed_dates(df, schema), tmp)
         else:
-            if isinstance(df, pa.Table):
-                df = df.to_pandas()
+            if isinstance(df, pa.Table):  # integers with gaps stay integers (no "1.0")
+                df = df.to_pandas(types_mapper=_NULLABLE.get)
             gz = name.endswith(".gz") or (format or "").endswith(".gz")
             _write_csv(df, tmp, sep="\t" if fmt == "tsv" else ",", gz=gz)
     return target
+
+
+_NULLABLE = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
+             pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(),
+             pa.uint16(): pd.UInt16Dtype(), pa.uint32(): pd.UInt32Dtype(),
+             pa.uint64(): pd.UInt64Dtype(), pa.bool_(): pd.BooleanDtype()}
 
 
 def _writable(df: Any) -> pd.DataFrame | pa.Table:

@@ -89,8 +89,9 @@ _NONFINITE_RE = r"(?i)[+-]?(nan|inf|infinity)"
 _DATE_RE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
 _STAMP_RE = _DATE_RE + r"[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
 # What a CSV text value could be, as bits: 1 int64, 2 float, 4 non-finite, 8 date, 16 date or
-# timestamp, 32 true/false, 64 an integer of any size; bit_and over a column says what all its
-# values are (an integer column with a value beyond int64 stays text, as in read_table).
+# timestamp, 32 true/false, 64 an integer of any size, 128 a date in another format (4/18/47,
+# found in DuckDBEngine._date_columns); bit_and over a column says what all its values are (an
+# integer column with a value beyond int64 stays text, as in read_table).
 _CLASS_MASK = (
     "CASE WHEN $t IS NULL THEN NULL"
     f" WHEN regexp_full_match($t, '{_INT_RE}') THEN"
@@ -99,7 +100,8 @@ _CLASS_MASK = (
     f" WHEN regexp_full_match($t, '{_NONFINITE_RE}') THEN 6"
     f" WHEN regexp_full_match($t, '{_DATE_RE}') AND TRY_CAST($t AS DATE) IS NOT NULL THEN 24"
     f" WHEN regexp_full_match($t, '{_STAMP_RE}') AND TRY_CAST($t AS TIMESTAMP) IS NOT NULL"
-    " THEN 16 WHEN lower($t) = 'true' OR lower($t) = 'false' THEN 32 ELSE 0 END"
+    " THEN 16 WHEN lower($t) = 'true' OR lower($t) = 'false' THEN 32"
+    f" WHEN regexp_full_match($t, {_text(_DATE_LIKE.pattern.strip('^$'))}) THEN 128 ELSE 0 END"
 )
 
 
@@ -142,6 +144,7 @@ class DuckDBEngine:
                  memory_limit: str | None = None) -> None:
         self._view = _ident(f"__lookalike_{uuid.uuid4().hex[:12]}")
         self._con, self._owned, self._from, csv = _open(source, table, query, connection)
+        self._csv = csv
         self.label = str(source) if isinstance(source, str | os.PathLike) else "the DuckDB source"
         if threads is not None:
             self._con.execute(f"SET threads = {int(threads)}")
@@ -227,7 +230,8 @@ class DuckDBEngine:
             elif all_of & 2:
                 bases[name] = (f"CAST({t} AS DOUBLE)", "float", None)
             else:
-                hint = next((h for bit, h in ((8, "date"), (16, "stamp"), (32, "bool")) if all_of & bit), None)
+                hint = next((h for bit, h in ((8, "date"), (16, "stamp"), (32, "bool"),
+                                              (128, "datelike")) if all_of & bit), None)
                 bases[name] = (t, "text", hint)
         return bases
 
@@ -240,7 +244,8 @@ class DuckDBEngine:
         """
         wide = {n: b[0] for n, b in bases.items() if b[2] == "wide"}
         keys = self._key_columns(wide) if wide else {}
-        texts = {n: b[0] for n, b in bases.items() if b[1] == "text" and b[2] is None}
+        texts = {n: b[0] for n, b in bases.items()  # CSV: the columns of date-like text only
+                 if b[1] == "text" and b[2] == ("datelike" if self._csv else None)}
         keys |= self._date_columns(texts) if texts else {}
         return Schema(tuple(keys.get(n) or _column_of(n, b) for n, b in bases.items()))
 
@@ -596,7 +601,7 @@ def _class_of(typ: str) -> str:
 
 
 def _column_of(name: str, base: tuple[str, str, str | None]) -> Column:
-    cls = base[2] or base[1]
+    cls = base[1] if base[2] in (None, "datelike") else base[2]
     kind = {"int": Kind.INTEGER, "float": Kind.FLOAT, "date": Kind.DATETIME, "stamp": Kind.DATETIME,
             "bool": Kind.BOOLEAN, "text": Kind.CATEGORICAL}.get(cls, Kind.TEXT)
     unit = "D" if cls == "date" else "s" if kind is Kind.DATETIME else None
