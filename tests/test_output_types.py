@@ -27,7 +27,8 @@ from lookalike.schema import Column, Kind, Schema
 from lookalike.schema._datetimes import format_dates, spelled_format
 
 N = 400
-TINY = {"tvae": {"epochs": 2, "batch_size": 100, "max_modes": 2}}
+TINY = {"tvae": {"epochs": 1, "batch_size": 200, "max_modes": 1, "compress_dims": (32,),
+                  "decompress_dims": (32,), "device": "cpu"}}
 RARE = "Qzx-rare"  # one row: a DP model cannot release it
 UNUSED = "Qzx-unused"  # listed by the dtype, held by no row
 
@@ -290,18 +291,27 @@ def test_restore_keeps_widths_and_falls_back_when_values_do_not_fit():
     assert str(out["b"].dtype) == "Int64" and out["b"].tolist() == [1, -2, 300]  # kept exactly
 
 
-def test_damaged_storage_in_a_model_file_is_named(frame, tmp_path):
-    model = lookalike.get_synthesizer("independent").fit(frame[["code", "level"]], seed=0)
-    path = model.save(tmp_path / "m.lookalike")
+def _rewritten(path, change, out):
+    """A copy of model file ``path`` at ``out`` with ``change(meta)`` applied to its JSON."""
     with zipfile.ZipFile(path) as zf:
         files = {n: zf.read(n) for n in zf.namelist()}
     meta = json.loads(files["model.json"])
-    meta["storage"]["columns"]["level"]["categories"] = [{"nested": 1}]
+    change(meta)
     files["model.json"] = json.dumps(meta).encode()
-    damaged = tmp_path / "damaged.lookalike"
-    with zipfile.ZipFile(damaged, "w") as zf:
+    with zipfile.ZipFile(out, "w") as zf:
         for n, data in files.items():
             zf.writestr(n, data)
+    return out
+
+
+def test_damaged_storage_in_a_model_file_is_named(frame, tmp_path):
+    model = lookalike.get_synthesizer("independent").fit(frame[["code", "level"]], seed=0)
+    path = model.save(tmp_path / "m.lookalike")
+
+    def damage(meta: dict) -> None:
+        meta["storage"]["columns"]["level"]["categories"] = [{"nested": 1}]
+
+    damaged = _rewritten(path, damage, tmp_path / "damaged.lookalike")
     with pytest.raises(ModelFileError, match=r"damaged 'independent' model file .*categories"):
         lookalike.load_synthesizer(damaged)
 
@@ -330,3 +340,12 @@ def test_write_table_takes_polars_and_arrow_tables(tmp_path):
     with pytest.raises(TypeError, match="write_table expects a pandas or polars DataFrame or an "
                                         "Arrow table, not list"):
         lookalike.write_table([1, 2], tmp_path / "list.csv")
+
+
+def test_model_file_without_storage_samples_canonical_dtypes(frame, tmp_path):
+    """A model file written before the input's types were kept still loads and samples."""
+    model = lookalike.get_synthesizer("independent").fit(frame[["code", "level"]], seed=0)
+    old = _rewritten(model.save(tmp_path / "m.lookalike"), lambda meta: meta.pop("storage"),
+                     tmp_path / "old.lookalike")
+    rows = lookalike.load_synthesizer(old).sample(20, seed=0)
+    assert str(rows["code"].dtype) == "Int64" and rows["level"].dtype == object
