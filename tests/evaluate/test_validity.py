@@ -123,18 +123,37 @@ def test_spurious_missing_is_the_excess_over_the_real_share(real):
     r["income"] = r["income"].astype(float)
     r.loc[:49, "income"] = np.nan  # 5% missing in the real data
     s = r.copy()
-    s.loc[:69, "income"] = np.nan  # 7%: 2% spurious
+    s.loc[:89, "income"] = np.nan  # 9%: 4% spurious
     s["age"] = s["age"].astype(float)
     s.loc[:4, "age"] = np.nan  # 0.5% where the real column has none
     s.loc[:0, "race"] = np.nan  # 0.1%: at the tolerance, not flagged
     v = validity(r, s)
     assert v["income"].missing_real == pytest.approx(0.05)
-    assert v["income"].spurious_missing == pytest.approx(0.02)
+    assert v["income"].spurious_missing == pytest.approx(0.04)
     assert v["age"].spurious_missing == pytest.approx(0.005)
     assert v["race"].spurious_missing == pytest.approx(SPURIOUS_MISSING)
+    assert v["race"].missing_tolerance == SPURIOUS_MISSING  # none missing in the real column
     assert v.summary.spurious_missing == ("age", "income")
     fewer = validity(r, r.fillna({"income": r["income"].median()}))
     assert fewer["income"].spurious_missing == 0.0 and fewer.summary.ok
+
+
+def test_spurious_missing_tolerates_the_sampling_noise_of_the_real_share(real):
+    r = real.astype({"income": float})
+    r.loc[:49, "income"] = np.nan  # p = 5%: one standard error in 1,000 rows is 0.69%
+    se = np.sqrt(0.05 * 0.95 / N)
+    assert validity(r, r)["income"].missing_tolerance == pytest.approx(SPURIOUS_MISSING + 3 * se)
+    s = r.copy()
+    s.loc[:69, "income"] = np.nan  # 7%: 2.9 standard errors, within 0.1% + 3 of them
+    assert validity(r, s).summary.ok
+    # a faithful sampler: resampling the real column 200 times flags it about 0.1% of the time
+    rng = np.random.default_rng(0)
+    col = r[["income"]]
+    flagged = 0
+    for _ in range(200):
+        resampled = col.iloc[rng.integers(0, N, N)].reset_index(drop=True)
+        flagged += bool(validity(col, resampled).summary.spurious_missing)
+    assert flagged <= 3  # expected 0.2 (P(Z > 3.1) ~ 0.001 per draw)
 
 
 def test_collapsed_binary_column_loses_a_value_and_a_category(real):
