@@ -35,6 +35,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+import warnings
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -72,7 +73,7 @@ from lookalike.schema import Column, Kind, Schema
 from lookalike.schema._columns import MIN_ROWS
 from lookalike.schema._datetimes import _DATE_FORMATS as DATE_FORMATS
 from lookalike.schema._datetimes import _DATE_LIKE, date_regex, pivot_year_of, unpadded_format
-from lookalike.schema._infer import _ID_NAME
+from lookalike.schema._infer import _ID_NAME, inexact_kind
 from lookalike.transform.encoder import TableEncoder
 
 __all__ = ["DuckDBEngine", "schema_from_duckdb"]
@@ -316,30 +317,29 @@ class DuckDBEngine:
         return {n: unpadded_format(fmt, unpadded[n]) for n, (fmt, _) in cols.items()}
 
     def _key_columns(self, texts: dict[str, str]) -> dict[str, Column]:
-        """Identifiers for the columns of integers beyond int64 (text SQL by name), or refuse."""
+        """The columns of integers beyond int64 (text SQL by name), kinded as ``infer_schema``
+        kinds them: unique keys are identifiers; the others exact categories (few distinct
+        values) or rounded floats, with the same warning (:func:`~lookalike.schema._infer.
+        inexact_kind`)."""
         aggs = ", ".join(f"count({t}), count(DISTINCT {t}), min(length({t})), max(length({t})), "
                          f"bool_and(regexp_full_match({t}, '[0-9]+')), bool_and(starts_with({t}, "
                          f"'-')), bool_and(starts_with({t}, '+'))" for t in texts.values())
-        stats = self._run(f"SELECT count(*), {aggs} FROM {self._from}")[0][1:]
+        found = self._run(f"SELECT count(*), {aggs} FROM {self._from}")[0]
+        total, stats = int(found[0]), found[1:]
         out: dict[str, Column] = {}
-        refused = []
         for i, name in enumerate(texts):
             n, distinct, short, long, digits, minus, plus = stats[7 * i: 7 * i + 7]
             if n == distinct and n >= MIN_ROWS and (short == long or _ID_NAME.search(name)):
                 fmt = _key_format(short, long, digits, minus, plus)
                 out[name] = Column(name, Kind.IDENTIFIER, nullable=True, format=fmt, sources={
                     "kind": "data", "nullable": "default"} | ({"format": "data"} if fmt else {}))
-            else:
-                refused.append(name)
-        if refused:
-            name = refused[0]
+                continue
             t = texts[name]
             row, value = self._first_row(f"TRY_CAST({t} AS BIGINT) IS NULL AND {t} IS NOT NULL", t)
-            raise ColumnError(
-                f"column {name!r} holds integers beyond the 64-bit range (e.g. row {row}: {value}), "
-                "which cannot be modelled as numbers without rounding them; declare it "
-                "'identifier' (unique keys, kept exactly), 'categorical' or 'text' in a schema "
-                f"(CLI: --schema), 'float' to model it rounded, or drop it (CLI: --drop {name!r})")
+            kind, why = inexact_kind(name, True, row, value, int(distinct), max(20, total // 2))
+            warnings.warn(why, stacklevel=4)
+            out[name] = Column(name, kind, nullable=True,
+                               sources={"kind": "data", "nullable": "default"})
         return out
 
     def _first_row(self, where: str, value: str) -> tuple[int, Any]:
