@@ -106,26 +106,27 @@ def _agreement(rows: pd.DataFrame) -> float:
 
 def test_tvae_defaults_learn_a_strong_dependence_on_a_small_table():
     """300 rows with the default schedule: 3,000 steps on all rows. The earlier rule (10 epochs,
-    100 steps, 10% held out) left the columns independent here (agreement 0.51)."""
+    100 steps, 10% held out) left the columns independent here (agreement 0.51, correlation 0.01)."""
     torch.set_num_threads(1)
     model = TVAE(device="cpu").fit(_dependent(300), seed=0)
     tr = model.training_
     assert (tr["epochs"], tr["batch_size"], tr["patience"]) == (300, 30, None)
     assert "validation" not in tr["loss"]
     rows = model.sample(2_000, seed=1)
-    # independent columns give 0.5 ± 0.011 (2,000 draws); the data 0.95
-    assert _agreement(rows) > 0.75
+    # independent columns give 0.5 ± 0.011 (2,000 draws), the data 0.95; this fit 0.82
+    assert _agreement(rows) > 0.7
     codes = rows["group"].map({"a": 0, "b": 1, "c": 2, "d": 3})
     assert np.corrcoef(codes, rows["x"])[0, 1] > 0.5
 
 
 @pytest.mark.slow
 def test_ctgan_defaults_learn_a_strong_dependence_on_a_small_table():
-    """200 rows: 300 epochs of 10 steps of 20 rows. The earlier rule trained 100 steps."""
+    """200 rows: 300 epochs of 10 steps of 20 rows (agreement 0.80). The earlier rule trained 100
+    steps: agreement 0.505, as independent columns."""
     torch.set_num_threads(1)
     model = CTGAN(device="cpu").fit(_dependent(200), seed=0)
     assert (model.training_["epochs"], model.training_["batch_size"]) == (300, 20)
-    assert _agreement(model.sample(2_000, seed=1)) > 0.75
+    assert _agreement(model.sample(2_000, seed=1)) > 0.7
 
 
 def test_dp_sgd_plan_uses_the_schedule_of_the_noisy_count():
