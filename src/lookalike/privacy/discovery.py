@@ -74,6 +74,7 @@ _PRUNE = 4.5  # a top-level cell counts only above this many σ (45 cells: ~1e-4
 _KEEP = 3.0  # finer cells below this many σ are dropped as noise, their mass to their siblings
 _SHAPE_POINTS = 9
 SPIKE_SHARE = 0.5  # siblings whose strong counts hold this share of their mass are spikes
+SPIKE_Z = 4 / 3  # a spike among single-integer siblings clears 4σ (_KEEP is 3σ)
 #: share of a column's 1-way budget that discovery borrows (see ``discover_domain``): most of
 #: it for category thresholds (every kept category's count is a 1-way cell anyway), half for
 #: the fine histogram of a numeric column (its sums over a bin are noisier than one count)
@@ -618,15 +619,16 @@ def _empty(counts: _Floats, groups: npt.NDArray[np.int_], strong: npt.NDArray[np
     2050–2099, a 0–5,215 day count values up to 9,958, and a race code 1–5 the values 6–9.
 
     Empty are: the tree's weak leaves beyond the first (or the last) cell that stands out of
-    the noise (the column's ends), when their total does not clear ``keep`` × √their number;
-    and, among sibling cells that are
-    single integers dominated by counts that clear ``keep`` (``SPIKE_SHARE`` of their
-    positive mass), those before the first or after the last such count, when their total
+    the noise (a strong leaf's cell, or a count of 4σ: the column's ends), when their total does not clear ``keep`` × √their number
+    (a thin real tail spread over many cells may be cut too: PrivBayes on Adult loses some
+    of capital-gain's sparse upper tail); and, among sibling cells that are
+    single integers dominated by counts that clear 4σ (``SPIKE_Z`` × ``keep``; holding
+    ``SPIKE_SHARE`` of their positive mass), those before the first or after the last such count, when their total
     does not clear ``keep`` × √their number: the values 11–19 next to a score that stops at 10, the
     years 1990–1994 of a column starting in 1995. Siblings of about equal counts (a smooth
     stretch of a continuous column) are left as they are."""
     out = np.zeros(len(counts), dtype=bool)
-    solid = np.flatnonzero(strong | (counts >= keep))
+    solid = np.flatnonzero(strong | (counts >= SPIKE_Z * keep))
     if len(solid):  # the column's empty ends: weak leaves beyond its first and last solid cell
         for ends in (np.arange(solid[0]), np.arange(solid[-1] + 1, len(counts))):
             ends = ends[~strong[ends]]
@@ -636,7 +638,7 @@ def _empty(counts: _Floats, groups: npt.NDArray[np.int_], strong: npt.NDArray[np
         idx = np.flatnonzero(groups == g)
         if not unit[idx].all():
             continue
-        high = counts[idx] >= keep
+        high = counts[idx] >= SPIKE_Z * keep  # one of ~10 empty siblings passes 4σ: 3·10⁻⁴
         if not high.any() or high.all():
             continue
         if counts[idx][high].sum() < SPIKE_SHARE * np.clip(counts[idx], 0, None).sum():
