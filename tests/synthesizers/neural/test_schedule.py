@@ -14,7 +14,7 @@ import pytest
 
 import lookalike
 from lookalike.errors import ConfigError
-from lookalike.synthesizers.neural import CTGAN, DPCTGAN, DPTVAE, PATEGAN, TVAE
+from lookalike.synthesizers.neural import CTGAN, DPCTGAN, DPTVAE, PATEGAN, TVAE, Schedule
 
 # (rows, epochs, batch, patience, held-out rows, steps) of the defaults
 TVAE_RULE = [
@@ -34,8 +34,8 @@ CTGAN_RULE = [  # patience None by default; the batch a multiple of pac = 10
 ]
 
 
-def _row(schedule) -> tuple:
-    s = schedule
+def _row(s: Schedule) -> tuple:
+    assert isinstance(s, Schedule)
     return (s.n_rows, s.epochs, s.batch_size, s.patience, s.validation_rows, s.steps)
 
 
