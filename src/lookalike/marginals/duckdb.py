@@ -13,7 +13,11 @@ Without a schema the engine's schema comes from DuckDB's column types alone (for
 ``read_table`` would type the text): kinds and units, every column nullable, and no categories
 or bounds, which would be facts read from the private data (DP discovery supplies them).
 Integers beyond int64 stay exact text, as in ``read_table``: unique keys become identifiers and
-any other such column is refused by name, as ``infer_schema`` does. Dates past 2262 (such as
+any other such column is refused by name, as ``infer_schema`` does. Text with many distinct
+values is classified by ``infer_schema``'s rules (keys of one pattern, names and e-mails become
+identifiers regenerated as keys or fakes; free text is excluded with a warning): from counts,
+and a bounded sample of distinct values read to choose the kind (the only query that returns
+values rather than counts). Dates past 2262 (such as
 9999-12-31) count in microseconds, as conform holds them. :meth:`DuckDBEngine.conform_notes`
 says what conforming did (clipped, rounded, unknown values), in ``Schema.conform``'s words.
 
@@ -32,6 +36,7 @@ says what conforming did (clipped, rounded, unknown values), in ``Schema.conform
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import uuid
@@ -73,7 +78,8 @@ from lookalike.schema import Column, Kind, Schema
 from lookalike.schema._columns import MIN_ROWS
 from lookalike.schema._datetimes import _DATE_FORMATS as DATE_FORMATS
 from lookalike.schema._datetimes import _DATE_LIKE, date_regex, pivot_year_of, unpadded_format
-from lookalike.schema._infer import _ID_NAME, inexact_kind
+from lookalike.schema._fakes import SAMPLE as FAKE_SAMPLE
+from lookalike.schema._infer import _ID_NAME, TextShape, inexact_kind, many_values, text_kind
 from lookalike.transform.encoder import TableEncoder
 
 __all__ = ["DuckDBEngine", "schema_from_duckdb"]
@@ -84,6 +90,9 @@ _DATABASE = (".duckdb", ".ddb", ".db")
 _CLASSES = (("int", r"U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?"), ("float", r"FLOAT|DOUBLE|REAL|DECIMAL.*"),
             ("date", "DATE"), ("stamp", "TIMESTAMP.*"), ("bool", "BOOLEAN"), ("text", "VARCHAR|ENUM.*"))
 _WS = " \t\n\r\f\v\u00a0"
+# a run of whitespace as Python's \s+ finds it in text (RE2's \s is ASCII only), what
+# infer_schema counts words by; no whitespace lies above U+3000
+_SPACES = "[" + "".join(f"\\x{{{c:x}}}" for c in range(0x3001) if re.fullmatch(r"\s", chr(c))) + "]+"
 _INT_RE = r"[+-]?[0-9]+"
 _FLOAT_RE = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _NONFINITE_RE = r"(?i)[+-]?(nan|inf|infinity)"
@@ -111,7 +120,11 @@ def schema_from_duckdb(source: Any = None, *, table: str | None = None, query: s
     """The schema DuckDB's column types give a source: kinds and units, no domains (free).
 
     VARCHAR is categorical, integers integer, floating and DECIMAL float, DATE a datetime in
-    days, TIMESTAMP one in seconds, BOOLEAN boolean, anything else text (not modelled). CSV
+    days, TIMESTAMP one in seconds, BOOLEAN boolean, anything else text (not modelled).
+    VARCHAR with many distinct values is kinded as ``infer_schema`` kinds it: keys of one
+    pattern, person names, e-mails and the like are identifiers (a key pattern or
+    ``"fake:<provider>"``), free text and labels of no pattern are text (excluded, with a
+    warning naming the column). CSV
     text is typed as :func:`lookalike.read_table` types it (plus ISO dates and true/false).
     Integers beyond int64 (CSV text, UBIGINT, HUGEINT, DECIMAL(p, 0)) are identifiers when
     unique keys of one width or named like a key; any other such column raises
@@ -169,7 +182,8 @@ class DuckDBEngine:
 
     # ------------------------------------------------------------------ source and types
     def _run(self, sql: str, params: list | None = None) -> list[tuple]:
-        """Run one statement; data queries are all aggregates (see :meth:`_counts`)."""
+        """Run one statement; data queries are all aggregates (see :meth:`_counts`), but for
+        :meth:`_distinct_samples` in schema inference and :meth:`_first_row` for messages."""
         try:
             return self._con.execute(sql, params).fetchall()
         except duckdb.Error as e:
@@ -248,6 +262,9 @@ class DuckDBEngine:
         texts = {n: b[0] for n, b in bases.items()  # CSV: the columns of date-like text only
                  if b[1] == "text" and b[2] == ("datelike" if self._csv else None)}
         keys |= self._date_columns(texts) if texts else {}
+        texts = {n: b[0] for n, b in bases.items()
+                 if b[1] == "text" and b[2] in (None, "datelike") and n not in keys}
+        keys |= self._text_columns(texts) if texts else {}
         return Schema(tuple(keys.get(n) or _column_of(n, b) for n, b in bases.items()))
 
     def _date_columns(self, texts: dict[str, str]) -> dict[str, Column]:
@@ -315,6 +332,78 @@ class DuckDBEngine:
             if one_digit and not zero_led:
                 unpadded[name].add(letter)
         return {n: unpadded_format(fmt, unpadded[n]) for n, (fmt, _) in cols.items()}
+
+    def _text_columns(self, texts: dict[str, str]) -> dict[str, Column]:
+        """Text columns with many distinct values (text SQL by name), classified by the rules
+        ``infer_schema`` follows (:func:`~lookalike.schema._infer.text_kind`): keys of one
+        pattern and names, e-mails and the like become identifiers regenerated in that
+        pattern or as fakes; free text and labels of no pattern are excluded as text, with the
+        same warning. Columns with few distinct values stay categorical (not returned).
+
+        One aggregate query counts each column's values, distinct values and lengths; one more
+        reads a sample of the distinct values of the columns with many
+        (:meth:`_distinct_samples`); a column of long values has its words counted in one more
+        (:meth:`_median_words`). What is read decides only the kind and format (source
+        ``"data"``, as in ``infer_schema``: named in a DP release sheet as not covered).
+        """
+        refs = {n: f"c{i}" for i, n in enumerate(texts)}
+        src = ("(SELECT " + ", ".join(f"CAST({t} AS VARCHAR) AS {refs[n]}" for n, t in texts.items())
+               + f" FROM {self._from})")
+        aggs = ", ".join(f"count({c}), count(DISTINCT {c}), min(length({c})), max(length({c})), "
+                         f"avg(length({c}))" for c in refs.values())
+        found = self._run(f"SELECT count(*), {aggs} FROM {src}")[0]
+        total = int(found[0])
+        limit = max(20, total // 2)  # infer_schema's default
+        stats = {n: found[1 + 5 * i: 6 + 5 * i] for i, n in enumerate(texts)}
+        many = {n: s for n, s in stats.items() if many_values(int(s[0]), int(s[1]), limit)}
+        if not many:
+            return {}
+        samples = self._distinct_samples({refs[n]: int(s[1]) for n, s in many.items()}, src)
+        out: dict[str, Column] = {}
+        for name, (n_values, n_distinct, shortest, longest, mean_length) in many.items():
+            shape = TextShape(
+                n_rows=total, n_values=int(n_values), n_distinct=int(n_distinct),
+                shortest=int(shortest), longest=int(longest), mean_length=float(mean_length),
+                values=functools.partial(samples.__getitem__, refs[name]),
+                median_words=functools.partial(self._median_words, refs[name], src))
+            kind, why, fmt = text_kind(name, shape, limit)
+            if why:
+                warnings.warn(why, stacklevel=4)
+            if kind is not Kind.CATEGORICAL:
+                out[name] = Column(name, kind, nullable=True, format=fmt, sources={
+                    "kind": "data", "nullable": "default"} | ({"format": "data"} if fmt else {}))
+        return out
+
+    def _distinct_samples(self, columns: dict[str, int], src: str) -> dict[str, pd.Series]:
+        """Per text column of ``src`` (its name there: its count of distinct values), at most
+        :data:`~lookalike.schema._fakes.SAMPLE` of its distinct non-missing values: all of them
+        when it has no more, else those of smallest hash, a sample fixed by the values
+        themselves (equal runs read equal samples). One scan: each column keeps the values
+        whose hash falls below a cut expected to pass twice the sample (about 2 × SAMPLE
+        values at most come back, whatever the column's size).
+
+        The one query that returns values rather than counts: schema inference reads them to
+        choose a kind and format (what ``infer_schema`` does with every value in memory), and
+        they are dropped then; no value reaches the model, the engine or its schema.
+        """
+        aggs = []
+        for c, n_distinct in columns.items():
+            cut = "" if n_distinct <= 2 * FAKE_SAMPLE else (
+                f" AND hash({c}) < {2**64 * 2 * FAKE_SAMPLE // n_distinct}::UBIGINT")
+            aggs.append(f"list(DISTINCT {{'h': hash({c}), 'v': {c}}}) FILTER (WHERE {c} IS NOT "
+                        f"NULL{cut})")
+        found = self._run(f"SELECT count(*), {', '.join(aggs)} FROM {src}")[0][1:]
+        out = {}
+        for c, kept in zip(columns, found, strict=True):
+            first = sorted((d["h"], d["v"]) for d in kept or ())[:FAKE_SAMPLE]
+            out[c] = pd.Series([v for _, v in first], dtype=object)
+        return out
+
+    def _median_words(self, column: str, src: str) -> float:
+        """The median number of words of a text column of ``src`` (by name), as ``infer_schema``
+        counts them (runs of whitespace plus one): one aggregate query."""
+        words = f"len(regexp_extract_all({column}, {_text(_SPACES)})) + 1"
+        return float(self._run(f"SELECT median({words}) FROM {src}")[0][0])
 
     def _key_columns(self, texts: dict[str, str]) -> dict[str, Column]:
         """The columns of integers beyond int64 (text SQL by name), kinded as ``infer_schema``

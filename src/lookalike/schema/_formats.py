@@ -56,11 +56,12 @@ def _key_format(values: pd.Series) -> str | None:
     return _identifier_format(text)
 
 
-def _fresh_key_pattern(text: pd.Series) -> str | None:
+def _fresh_key_pattern(text: pd.Series, n: int | None = None) -> str | None:
     """The fixed-width pattern of keys all written alike, when it has room for fresh keys
-    (:data:`KEY_ROOM`); else None."""
+    (:data:`KEY_ROOM` times ``n``, the column's values: by default as many as ``text`` holds;
+    given when ``text`` is a sample of them); else None."""
     fmt = _identifier_format(text, strict=True)
-    if fmt is None or _pattern_space(fmt) < KEY_ROOM * len(text):
+    if fmt is None or _pattern_space(fmt) < KEY_ROOM * (len(text) if n is None else n):
         return None
     return fmt
 

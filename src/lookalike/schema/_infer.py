@@ -6,10 +6,12 @@ non-DP fits. Declared facts always win over what the data says.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -31,7 +33,7 @@ from lookalike.schema._datetimes import (
     _iso,
     parse_datetime,
 )
-from lookalike.schema._fakes import FAKE_PROVIDERS, detect_fake
+from lookalike.schema._fakes import FAKE_PREFIX, FAKE_PROVIDERS, detect_fake
 from lookalike.schema._formats import (
     _BOOLEAN_PAIRS,
     _boolean_tokens,
@@ -142,6 +144,7 @@ def infer_schema(
 def _infer_column(name: str, s: pd.Series, given: Column | None, limit: int) -> Column:
     nonnull = s.dropna()
     nullable = bool(s.isna().any())
+    fmt = None  # an identifier's format, when the rules that chose its kind found it
     if given is not None and given.kind is not None and given.sources.get("kind") == "declared":
         kind = given.kind
         if kind is Kind.TEXT:
@@ -152,7 +155,7 @@ def _infer_column(name: str, s: pd.Series, given: Column | None, limit: int) -> 
                 f"column {name!r} is entirely missing: there is nothing to model; "
                 f"drop it (CLI: --drop {name!r})"
             )
-        kind, why = _infer_kind(name, s, nonnull, limit)
+        kind, why, fmt = _infer_kind(name, s, nonnull, limit)
         if why:
             warnings.warn(why, stacklevel=3)
     facts: dict[str, Any] = {"kind": kind, "nullable": nullable}
@@ -170,7 +173,7 @@ def _infer_column(name: str, s: pd.Series, given: Column | None, limit: int) -> 
     elif kind is Kind.CATEGORICAL:
         facts["categories"] = tuple(sorted({str(v) for v in nonnull}))
     elif kind is Kind.IDENTIFIER:
-        facts["format"] = _key_format(nonnull)
+        facts["format"] = fmt if fmt is not None else _key_format(nonnull)
     col = Column(name=name, **facts, sources={k: "data" for k, v in facts.items() if v is not None})
     if given is not None:  # declared facts override what the data says
         overrides = {f: getattr(given, f) for f in _FACTS if given.source(f) == "declared"}
@@ -189,10 +192,13 @@ def _free_text(name: str) -> str:
 _ID_NAME = re.compile(r"(^|[_\W])(id|key|uuid|guid|ssn)$", re.IGNORECASE)
 
 
-def _infer_kind(name: str, s: pd.Series, nonnull: pd.Series, limit: int) -> tuple[Kind, str]:
-    """The column's kind, and a warning to give with it ("" for none)."""
+def _infer_kind(
+    name: str, s: pd.Series, nonnull: pd.Series, limit: int
+) -> tuple[Kind, str, str | None]:
+    """The column's kind, a warning to give with it ("" for none), and an identifier's
+    format when the rules for many distinct values found it (else None)."""
     n_distinct = nonnull.nunique()
-    why = ""
+    why, fmt = "", None
     if pd.api.types.is_bool_dtype(s.dtype):
         kind = Kind.BOOLEAN
     elif pd.api.types.is_datetime64_any_dtype(s.dtype):
@@ -209,7 +215,7 @@ def _infer_kind(name: str, s: pd.Series, nonnull: pd.Series, limit: int) -> tupl
         else:
             kind = Kind.INTEGER if integral else Kind.FLOAT
     else:
-        kind, why = _infer_text_kind(name, s, nonnull, n_distinct, limit)
+        kind, why, fmt = _infer_text_kind(name, s, nonnull, n_distinct, limit)
     if n_distinct == 1:
         value = nonnull.iloc[0]
         raise ColumnError(
@@ -217,18 +223,17 @@ def _infer_kind(name: str, s: pd.Series, nonnull: pd.Series, limit: int) -> tupl
             f"information to model; drop it (CLI: --drop {name!r}) or declare its kind and "
             "domain in a schema"
         )
-    return kind, why
+    return kind, why, fmt
 
 
 def _infer_text_kind(
     name: str, s: pd.Series, nonnull: pd.Series, n_distinct: int, limit: int
-) -> tuple[Kind, str]:
-    """The kind of a text column, and a warning to give with it ("" for none).
+) -> tuple[Kind, str, str | None]:
+    """The kind of a text column, a warning to give with it ("" for none), and an
+    identifier's format (None if not one).
 
     Many distinct values (more than ``limit``, or more than half the values) are classified
-    rather than refused: unique keys of one pattern, then names, e-mails and the like (fakes),
-    then free text; past ``limit``, keys of one pattern that are not unique are identifiers
-    too, and the rest is excluded as text with a warning that says how to declare it.
+    by :func:`text_kind` rather than refused.
     """
     text = nonnull.astype(str)
     numeric = pd.to_numeric(text, errors="coerce")
@@ -243,7 +248,7 @@ def _infer_text_kind(
             )
         inexact = _inexact_numbers(text)
         if inexact is not None:
-            return _inexact_kind(name, text, inexact, n_distinct, limit)
+            return (*_inexact_kind(name, text, inexact, n_distinct, limit), None)
         raise MixedTypesError(
             f"column {name!r} holds numbers stored as text; convert it to a numeric dtype "
             "or declare its kind in a schema"
@@ -256,30 +261,105 @@ def _infer_text_kind(
             f"text values at {examples}); clean those values, or declare the column "
             "'categorical' in a schema (CLI: --schema)"
         )
-    fmt = _guess_datetime_format(text)
-    if fmt is not None:
-        return Kind.DATETIME, ""
+    if _guess_datetime_format(text) is not None:
+        return Kind.DATETIME, "", None
     lowered = set(text.str.lower().unique())
     if any(lowered <= pair for pair in _BOOLEAN_PAIRS) and len(lowered) == 2:
-        return Kind.BOOLEAN, ""
-    unique = n_distinct == len(nonnull) and len(nonnull) >= MIN_ROWS
-    keys = _fresh_key_pattern(text) if unique or n_distinct > limit else None
-    if unique and keys is not None:
-        return Kind.IDENTIFIER, ""
-    many = n_distinct > limit or (n_distinct >= 20 and n_distinct > 0.5 * len(nonnull))
-    if many and detect_fake(text) is not None:
-        return Kind.IDENTIFIER, ""
+        return Kind.BOOLEAN, "", None
+    if not many_values(len(text), n_distinct, limit):
+        return Kind.CATEGORICAL, "", None
     lengths = text.str.len()
-    words = text.str.count(r"\s+") + 1
-    if n_distinct > 0.5 * len(nonnull) and lengths.mean() >= 25 and words.median() >= 3:
-        return Kind.TEXT, _free_text(name)
+    return text_kind(name, TextShape(
+        n_rows=len(s), n_values=len(text), n_distinct=n_distinct, shortest=int(lengths.min()),
+        longest=int(lengths.max()), mean_length=float(lengths.mean()), values=lambda: text,
+        median_words=lambda: float((text.str.count(r"\s+") + 1).median())), limit)
+
+
+# ------------------------------------------------------------ text with many distinct values
+FREE_TEXT_LENGTH = 25
+"""Free text is distinct in more than half its values, this many characters long on average
+and of at least :data:`FREE_TEXT_WORDS` words (the median)."""
+FREE_TEXT_WORDS = 3
+
+
+@dataclass(frozen=True)
+class TextShape:
+    """What :func:`text_kind` reads from a text column with many distinct values.
+
+    Counted where the rows are: in pandas by :func:`infer_schema`, in SQL by the DuckDB engine
+    (:class:`~lookalike.marginals.duckdb.DuckDBEngine`), so that both classify alike.
+    ``values`` gives the column's values, or a sample of its distinct values (at most
+    :data:`~lookalike.schema._fakes.SAMPLE`, what :func:`~lookalike.schema._fakes.detect_fake`
+    looks at anyway); it and ``median_words`` (a scan of every value: in SQL, one more query)
+    are called only when a rule needs them, at most once.
+    """
+
+    n_rows: int
+    """Rows, missing values included."""
+    n_values: int
+    """Non-missing values."""
+    n_distinct: int
+    shortest: int
+    """Length of the shortest value (characters)."""
+    longest: int
+    mean_length: float
+    """Mean length of the values (characters), repeats counted."""
+    values: Callable[[], pd.Series]
+    median_words: Callable[[], float]
+    """Median number of words (runs of whitespace plus one), repeats counted."""
+
+
+def many_values(n_values: int, n_distinct: int, limit: int) -> bool:
+    """Whether a text column has enough distinct values for :func:`text_kind` to look past
+    categories: more than half its values, or more than ``limit``. Otherwise it is
+    categorical, and its shape need not be measured."""
+    return n_distinct > 0.5 * n_values or n_distinct > limit
+
+
+def text_kind(name: str, shape: TextShape, limit: int) -> tuple[Kind, str, str | None]:
+    """The kind of a text column with many distinct values, a warning to give with it ("" for
+    none), and an identifier's format (None if not one); the one place of these rules.
+
+    In order: unique keys of one fixed-width pattern with room for fresh keys (identifiers in
+    that pattern); with more than ``limit`` distinct values, or 20 or more that are more than
+    half the values, names, e-mails and the like (identifiers as ``"fake:<provider>"``, see
+    :func:`~lookalike.schema._fakes.detect_fake`); free text (long values of several words,
+    excluded as text with a warning); at most ``limit`` distinct values (categorical); past
+    ``limit``, keys of one pattern that repeat (identifiers); the rest is excluded as text with
+    a warning that says how to declare it.
+    """
+    n_distinct, n_values = shape.n_distinct, shape.n_values
+    if not many_values(n_values, n_distinct, limit):
+        return Kind.CATEGORICAL, "", None
+    values = functools.cache(shape.values)
+
+    @functools.cache
+    def keys() -> str | None:
+        if shape.shortest != shape.longest:  # one width, checked on every value, not a sample
+            return None
+        return _fresh_key_pattern(values(), n=n_values)
+
+    unique = n_distinct == n_values and n_values >= MIN_ROWS
+    if unique and keys() is not None:
+        return Kind.IDENTIFIER, "", keys()
+    many = n_distinct > limit or (n_distinct >= 20 and n_distinct > 0.5 * n_values)
+    provider = detect_fake(values()) if many else None
+    if provider is not None:  # a fixed-width pattern of keys, where there is one, wins
+        return Kind.IDENTIFIER, "", keys() or FAKE_PREFIX + provider
+    if (n_distinct > 0.5 * n_values and shape.mean_length >= FREE_TEXT_LENGTH
+            and shape.median_words() >= FREE_TEXT_WORDS):
+        return Kind.TEXT, _free_text(name), None
     if n_distinct <= limit:
-        return Kind.CATEGORICAL, ""
-    if keys is not None:
-        return Kind.IDENTIFIER, ""
-    return Kind.TEXT, (
-        f"column {name!r} has {n_distinct:,} distinct values in {len(s):,} rows: too many to "
-        f"model as categories (at most {limit:,} here), and they are neither keys of one "
+        return Kind.CATEGORICAL, "", None
+    if keys() is not None:
+        return Kind.IDENTIFIER, "", keys()
+    return Kind.TEXT, _too_many(name, n_distinct, shape.n_rows, limit), None
+
+
+def _too_many(name: str, n_distinct: int, n_rows: int, limit: int) -> str:
+    return (
+        f"column {name!r} has {n_distinct:,} distinct values in {n_rows:,} rows: too "
+        f"many to model as categories (at most {limit:,} here), and they are neither keys of one "
         "pattern nor names, e-mails, phone numbers, addresses or companies; it is excluded "
         "from the model and from the synthetic data as text. To keep it, declare it in a "
         "schema (CLI: --schema): 'categorical' to model its values, or 'identifier' with a "
