@@ -127,7 +127,9 @@ class MarginalSynthesizer(Synthesizer):
         self.encoder_ = found.encoder
         self.discovery_ = found.columns
         self._rho_family = None if budget is None else budget.plan.rho - rho_disc
-        self._one_ways = (measure_one_ways(engine, found, budget)
+        self._one_way_var: dict[str, np.ndarray] = {}
+        self._measured: list[Measurement] = []  # what the family measured (mst, aim set it)
+        self._one_ways = (measure_one_ways(engine, found, budget, self._one_way_var)
                           if found.one_way_rho and self.measures_one_ways else None)
         self._fit_marginals(engine, found.encoder, budget, rng)
         # in DP fits the row count is private: the default sample size is the model's noisy total
@@ -158,28 +160,62 @@ class MarginalSynthesizer(Synthesizer):
         cannot know they are empty; the model then gives them the noise of their measurements,
         and a column with no missing value came out with 0.5–8% missing values (and integers
         turned to floats). A code is kept when its model count reaches ``SUPPORT_Z`` (4)
-        standard deviations of the column's 1-way noise: a code no row holds passes with
-        probability about 3·10⁻⁵, while a real missing state is lost only below 4σ (at ε = 1,
-        about 0.8% of Adult's 26,049 rows).
+        standard deviations of the noise on that count (:meth:`_code_sd`): a code no row holds
+        passes with probability about 3·10⁻⁵, while a real missing state is lost only below 4σ
+        (at ε = 1, about 0.8% of Adult's 26,049 rows).
         """
         names = self.encoder_.names
         draws = self._sample_codes(SUPPORT_DRAWS, np.random.default_rng(rng.integers(2**63)))
         out = {}
         for j, (name, codec) in enumerate(zip(names, self.encoder_.codecs, strict=True)):
-            sigma = self._code_sigma(name)
             doubtful = ([codec.n_values] if codec.has_missing else []) + (
                 [codec.fallback] if codec.fallback is not None else [])
-            if sigma is None or not doubtful:
+            sds = {c: self._code_sd(name, c) for c in doubtful}
+            doubtful = [c for c in doubtful if sds[c] is not None]
+            if not doubtful:
                 continue
             p = np.bincount(draws[:, j], minlength=codec.size) / len(draws)
-            gone = [c for c in doubtful if p[c] * self.n_estimate_ < SUPPORT_Z * sigma]
+            gone = [c for c in doubtful if p[c] * self.n_estimate_ < SUPPORT_Z * sds[c]]
             if gone and p.sum() - p[gone].sum() > 0:
                 p[gone] = 0.0
                 out[name] = p / p.sum()
         return out
 
+    def _code_sd(self, name: str, code: int) -> float | None:
+        """σ of the released information on one code's count (None: unknown, no support rule).
+
+        Every measurement that holds the column says something about the code: its 1-way cell
+        (per-cell variance: a thresholded column's kept categories are known better than its
+        "other" and missing cells), each measured 2-way or 3-way summed over the other
+        attributes (variance: their number of cells × σ²), and the complement: the table's
+        total (the sum of every measurement without the column estimates it) less the column's
+        other cells. Their precisions add (inverse-variance combination, treating them as
+        independent). With only
+        the 1-way cell, an "other" holding 26% of 1,000 rows (workclass on Adult at ε = 1,
+        σ ≈ 97) fell under 4σ and the column came out as 'Private' alone.
+        """
+        var1 = getattr(self, "_one_way_var", {}).get(name)
+        if var1 is None:
+            sigma = self._code_sigma(name)
+            return None if sigma is None else sigma
+        precision = 1.0 / float(var1[code])
+        measured = [m for m in getattr(self, "_measured", ()) if len(m.attrs) > 1]
+        for m in measured:
+            if name in m.attrs:
+                precision += 1.0 / (m.values.size / m.values.shape[m.attrs.index(name)] * m.sigma**2)
+        # the total from measurements without the column (those with it are counted above)
+        total_precision = sum(1.0 / float(v.sum()) for k, v in self._one_way_var.items()
+                              if k != name) + sum(
+            1.0 / (m.values.size * m.sigma**2) for m in measured if name not in m.attrs)
+        if total_precision <= 0:
+            return 1.0 / math.sqrt(precision)
+        rest = float(var1.sum() - var1[code])
+        precision += 1.0 / (1.0 / total_precision + rest)
+        return 1.0 / math.sqrt(precision)
+
     def _code_sigma(self, name: str) -> float | None:
-        """σ of the noise on the column's 1-way counts (None: unknown, no support rule)."""
+        """σ of the noise on the column's 1-way counts, for families whose 1-way cells have
+        no per-cell variance (None: unknown, no support rule)."""
         for m in self._one_ways or ():
             if m.attrs == (name,):
                 return float(m.sigma)
@@ -261,9 +297,12 @@ class MarginalSynthesizer(Synthesizer):
         self._load_model_state(state["model"], model_arrays)
 
 
-def measure_one_ways(engine: Engine, found, accountant: Budget) -> list[Measurement]:
+def measure_one_ways(engine: Engine, found, accountant: Budget,
+                     variances: dict[str, np.ndarray] | None = None) -> list[Measurement]:
     """Every column's 1-way marginal: a plain noisy count over its codes, combined cell by cell
-    (inverse-variance weights) with what discovery already released about the same cells."""
+    (inverse-variance weights) with what discovery already released about the same cells.
+    ``variances``, when given, receives each column's per-cell noise variance (the kept
+    categories of a thresholded column are known better than its "other" and missing cells)."""
     out = []
     exact = engine.marginals([(name,) for name in found.encoder.names])  # one scan in DuckDB
     for name in found.encoder.names:
@@ -280,6 +319,8 @@ def measure_one_ways(engine: Engine, found, accountant: Budget) -> list[Measurem
             values = np.where(have, (1 - w) * values + w * np.nan_to_num(est), values)
             var = np.where(have, var * est_var / np.where(have, var + est_var, 1.0), var)
         out.append(Measurement((name,), values, float(np.sqrt(var.mean()))))
+        if variances is not None:
+            variances[name] = var
     return out
 
 

@@ -154,5 +154,6 @@ class AIMSynthesizer(GraphicalSynthesizer):
             model = estimate(domain, measurements, iters=max(50, self.iters // 10), warm_start=model)
             if dp and np.abs(model.marginal(r) - before).sum() <= _SQRT_2_PI * sigma * before.size:
                 sigma, eps = sigma / 2, eps * 2  # annealing: measure more precisely
+        self._measured = measurements
         self.model_ = estimate(domain, measurements, iters=self.iters, warm_start=model)
         self.selected_ = [list(r) for r in selected]

@@ -197,5 +197,6 @@ class MSTSynthesizer(GraphicalSynthesizer):
         sigma2 = math.sqrt(max(len(tree), 1) / (2 * rho2)) if rho2 else None
         twos = measure(engine, tree, sigma2, accountant, "2-way")
         domain = Domain(tuple(names), tuple(sizes))
-        self.model_ = estimate(domain, ones + twos, iters=self.iters)
+        self._measured = ones + twos
+        self.model_ = estimate(domain, self._measured, iters=self.iters)
         self.tree_ = [list(e) for e in tree]
