@@ -317,8 +317,8 @@ CASES = [
          "unknown column", (model_copy(),)),
     # ---- evaluate, audit, inspect
     Case("evaluate missing synthetic", ["evaluate", P, "nope.csv", "-o", "r.html"], "nope.csv", (csv(),)),
-    Case("evaluate other columns", ["evaluate", P, "s.csv", "-o", "r.html"], "column",
-         (csv(), csv("s.csv", _people().drop(columns="city")))),
+    Case("evaluate other columns", ["evaluate", P, "s.csv", "-o", "r.html"], "'extra'",
+         (csv(), csv("s.csv", _people().assign(extra=1)))),
     Case("evaluate target typo", ["evaluate", P, P, "-o", "r.html", "--target", "typo"], "typo", (csv(),)),
     Case("audit targets out of range", ["audit", P, P, "--holdout", P, "--targets", "99999", "-o", "a.html"],
          "99999", (csv(),)),

@@ -26,7 +26,7 @@ from lookalike._progress import progress, set_quiet
 from lookalike._version import __version__
 from lookalike.api import load_data
 from lookalike.errors import ColumnMismatchError, ConditionError, ConfigError, LookalikeError
-from lookalike.io import write_table
+from lookalike.io import read_table, write_table
 from lookalike.schema import resolve_schema
 from lookalike.synthesizers import available, get_synthesizer, load_synthesizer
 
@@ -591,17 +591,28 @@ def evaluate(
     holdout: HoldoutOpt = None,
     target: TargetOpt = None,
     schema: SchemaOpt = None,
+    drop: Drop = None,
+    table: Table_ = None,
+    query: Query = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the metric samples and folds.")] = 0,
     overwrite: Overwrite = False,
 ) -> None:
-    """Measure SYNTHETIC against REAL (fidelity, utility, detection, queries) and write a report."""
+    """Measure SYNTHETIC against REAL (fidelity, utility, detection, queries) and write a report.
+
+    REAL is read as ``synth`` reads it (--table, --query, --encoding, --delimiter, --drop);
+    columns of REAL that SYNTHETIC lacks (free text a synthesizer left out) are left out of the
+    comparisons with a note."""
 
     def body() -> None:
         for path in (output, _json_beside(output)):
             check_writable(path, overwrite=overwrite)
-        real_df, synth_df = load_data(real), load_data(synthetic)
-        hold_df = load_data(holdout) if holdout is not None else None
-        declared = resolve_schema(real_df, schema) if schema is not None else None
+        real_df, synth_df, hold_df, declared = _read_pair(
+            real, synthetic, holdout, schema, drop, _read_options(table, query, encoding, delimiter))
+        if target is not None and target not in real_df.columns:
+            raise ColumnMismatchError(
+                f"--target {target!r} is not a compared column; columns: {list(real_df.columns)}")
         _write_report(real_df, synth_df, hold_df, target, output, overwrite, seed=seed, schema=declared)
 
     _run(body)
@@ -654,10 +665,18 @@ def audit(
         Path | None, typer.Option("--json", help="Also write the audit's numbers as JSON here.")
     ] = None,
     schema: SchemaOpt = None,
+    drop: Drop = None,
+    table: Table_ = None,
+    query: Query = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of every sample the attacks draw.")] = 0,
     overwrite: Overwrite = False,
 ) -> None:
-    """Attack SYNTHETIC to measure what it reveals about the rows of REAL, and write a report."""
+    """Attack SYNTHETIC to measure what it reveals about the rows of REAL, and write a report.
+
+    REAL is read as ``synth`` reads it (--table, --query, --encoding, --delimiter, --drop);
+    columns of REAL that SYNTHETIC lacks are left out of the attacks with a note."""
 
     def body() -> None:
         from lookalike.audit import audit as run_audit
@@ -669,9 +688,8 @@ def audit(
         rows = _parse_rows(targets)
         qis = None if quasi_identifiers is None else [q.strip() for q in quasi_identifiers.split(",") if q.strip()]
         fitted = load_synthesizer(model) if model is not None else None
-        real_df, synth_df = load_data(real), load_data(synthetic)
-        hold_df = load_data(holdout) if holdout is not None else None
-        declared = resolve_schema(real_df, schema) if schema is not None else None
+        real_df, synth_df, hold_df, declared = _read_pair(
+            real, synthetic, holdout, schema, drop, _read_options(table, query, encoding, delimiter))
         result = run_audit(  # shows its own progress on a terminal
             real_df, synth_df, hold_df, schema=declared, secret=secret, quasi_identifiers=qis,
             targets=rows, model=fitted, shadow=shadow, claimed_epsilon=claimed_epsilon, seed=seed,
@@ -690,6 +708,57 @@ def audit(
         out.print(f"report written to [bold]{output}[/]" + (f" (numbers in {json_out})" if json_out else ""))
 
     _run(body)
+
+
+def _read_pair(real: str, synthetic: str, holdout: str | None, schema: Path | None,
+               drop: list[str] | None, read_options: dict) -> tuple:
+    """(real, synthetic, holdout, declared schema) as ``evaluate`` and ``audit`` compare them.
+
+    REAL is read with the options ``synth`` takes; the holdout with the same text options
+    (encoding, delimiter) but not --table/--query, which name a part of REAL's source; the
+    synthetic table as written. --drop leaves the columns out of all three (where present).
+    Columns of REAL that SYNTHETIC lacks (free text or an identifier a synthesizer left out)
+    are left out of the comparison with a warning, not an error; a column only SYNTHETIC has
+    is an error, since it cannot come from REAL.
+    """
+    drop = list(drop or ())
+    text_options = {k: v for k, v in read_options.items() if k in ("encoding", "delimiter")}
+    real_df = load_data(real, drop=drop, read_options=read_options)
+    synth_df = read_table(synthetic)
+    hold_df = read_table(holdout, **text_options) if holdout is not None else None
+    synth_df = synth_df.drop(columns=[c for c in drop if c in synth_df.columns])
+    if hold_df is not None:
+        hold_df = hold_df.drop(columns=[c for c in drop if c in hold_df.columns])
+    extra = [c for c in synth_df.columns if c not in real_df.columns]
+    if extra:
+        raise ColumnMismatchError(
+            f"{synthetic} has columns that {real} lacks: {extra}; compare tables of the same "
+            "columns (--drop leaves columns out of both)")
+    lacking = [c for c in real_df.columns if c not in synth_df.columns]
+    if lacking:
+        warnings.warn(
+            f"columns {lacking} of {real} are not in {synthetic} (a synthesizer leaves out free "
+            "text, and --drop'ed columns); they are left out of the comparisons", stacklevel=2)
+        real_df = real_df.drop(columns=lacking)
+        if hold_df is not None:
+            hold_df = hold_df.drop(columns=[c for c in lacking if c in hold_df.columns])
+    if hold_df is not None and sorted(hold_df.columns) != sorted(real_df.columns):
+        raise ColumnMismatchError(
+            f"--holdout {holdout} has other columns than {real}: missing "
+            f"{sorted(set(real_df.columns) - set(hold_df.columns))}, extra "
+            f"{sorted(set(hold_df.columns) - set(real_df.columns))}")
+    synth_df = synth_df[list(real_df.columns)]
+    declared = None
+    if schema is not None:  # its columns left out above are left out of it too
+        from lookalike.schema import Schema, as_schema
+
+        given = as_schema(schema)
+        unknown = [c for c in given.names if c not in real_df.columns and c not in lacking + drop]
+        if unknown:
+            raise ColumnMismatchError(f"--schema names columns that {real} lacks: {unknown}")
+        declared = resolve_schema(
+            real_df, Schema(tuple(c for c in given.columns if c.name in real_df.columns)))
+    return real_df, synth_df, hold_df, declared
 
 
 def _parse_rows(text: str | None) -> list[int] | None:
