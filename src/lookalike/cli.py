@@ -111,6 +111,14 @@ HoldoutOpt = Annotated[
     str | None,
     typer.Option("--holdout", help="Real rows the synthesizer never saw, for the utility test."),
 ]
+HoldoutShare = Annotated[
+    float | None,
+    typer.Option(
+        "--holdout-share", metavar="SHARE",
+        help="Set this share of the input's rows aside before fitting (seeded), write them beside "
+        "the output as OUTPUT.holdout (real rows: keep them private) and score --report on them.",
+    ),
+]
 Conditions = Annotated[
     list[str] | None,
     typer.Option(
@@ -352,6 +360,7 @@ def synth(
     report: ReportOpt = None,
     target: TargetOpt = None,
     holdout: HoldoutOpt = None,
+    holdout_share: HoldoutShare = None,
     seed: Seed = None,
     table: Table_ = None,
     query: Query = None,
@@ -370,7 +379,7 @@ def synth(
             data, output, n, synthesizer, schema, _parse_pairs(param, "--param"),
             _parse_pairs(condition, "--condition") or None, drop or (), model_out, seed,
             _read_options(table, query, encoding, delimiter), overwrite,
-            report=report, target=target, holdout=holdout,
+            report=report, target=target, holdout=holdout, holdout_share=holdout_share,
             dp=_dp_options(data, epsilon, delta, dataset, ledger),
         )
 
@@ -378,7 +387,8 @@ def synth(
 
 
 def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model_out, seed,
-           read_options, overwrite, *, report=None, target=None, holdout=None, dp=None) -> None:
+           read_options, overwrite, *, report=None, target=None, holdout=None,
+           holdout_share=None, dp=None) -> None:
     """validate → check the budget → read → check columns → reserve and fit → sample → write.
 
     Everything checkable before the DP charge is checked before it: options, hyper-parameters,
@@ -391,12 +401,27 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
 
     if n is not None and n < 1:
         raise ConfigError(f"-n must be a positive number of rows, got {n}")
+    held = _holdout_path(output) if holdout_share is not None else None
+    if holdout_share is not None:
+        if not 0 < holdout_share <= 0.5:
+            raise ConfigError(f"--holdout-share must be above 0 and at most 0.5, got {holdout_share}")
+        if holdout is not None:
+            raise ConfigError("give --holdout (rows you set aside) or --holdout-share (set aside "
+                              "now), not both")
     model, request = prepare_fit(synthesizer, **(dp or {}), **params)
-    _check_outputs([output, model_out, *_report_paths(report, request.dp)], overwrite)
+    outputs = [output, held, model_out, *_report_paths(report, request.dp)]
+    _check_outputs(outputs, overwrite)
     rng = as_rng(seed)
     data_in, schema_in = open_input(model, data, schema=schema, drop=drop, read_options=read_options)
     columns = _columns_of(data_in, schema_in)
-    hold = None
+    set_aside = None
+    if holdout_share is not None:
+        if not isinstance(data_in, pd.DataFrame):
+            raise ConfigError("--holdout-share needs the rows in memory, and engine=duckdb keeps "
+                              "them in DuckDB: split the file first and give --holdout, or use "
+                              "the default engine")
+        data_in, set_aside = _split(data_in, holdout_share, seed)
+    hold = set_aside
     if report is not None:
         if target is not None and target not in columns:
             raise ColumnMismatchError(f"--target {target!r} is not a column of {data}; columns: {columns}")
@@ -409,14 +434,22 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
                 )
     elif target is not None or holdout is not None:
         raise ConfigError("--target and --holdout apply to the report: give --report as well")
+    if hold is not None and report is not None:
+        from lookalike.evaluate.tables import check_held_out
+
+        check_held_out(data_in, hold)  # before the fit (and any DP charge)
     unknown = sorted(set(conditions or {}) - set(columns))
     if unknown:
         raise ConditionError(f"--condition on unknown column(s) {unknown}; columns: {columns}")
 
     model._fit_request(data_in, schema_in, request, rng)
     rows = model.sample(n or model.n_rows_ or model.n_estimate_, conditions=conditions, seed=rng)
-    with _all_or_nothing([output, model_out, *_report_paths(report, request.dp)]):
+    with _all_or_nothing(outputs):
         write_table(rows, output, overwrite=overwrite, schema=model.schema_)
+        if set_aside is not None:
+            write_table(set_aside, held, overwrite=overwrite)
+            out.print(f"{len(set_aside):,} real rows set aside before fitting, written to "
+                      f"[bold]{_q(held)}[/] (real rows: keep them as private as the input)")
         if model_out is not None:
             model.save(model_out, overwrite=overwrite)
             out.print(f"model written to [bold]{_q(model_out)}[/]")
@@ -439,6 +472,27 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
                 compared = Schema(tuple(c for c in model.schema_.columns if c.name not in excluded))
             _write_report(real, rows, hold, target, report, overwrite, model=model, seed=seed,
                           schema=compared)
+
+
+def _holdout_path(output: Path) -> Path:
+    """OUTPUT.holdout beside the output, in its format: synthetic.csv.gz -> synthetic.holdout.csv.gz."""
+    name = output.name
+    for ext in (".csv.gz", ".tsv.gz", ".csv", ".tsv", ".parquet", ".pq"):
+        if name.lower().endswith(ext):
+            return output.with_name(name[: -len(ext)] + ".holdout" + name[-len(ext):])
+    return output.with_name(name + ".holdout.csv")
+
+
+def _split(df: pd.DataFrame, share: float, seed: int | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows to fit, rows set aside): a seeded shuffle, ``share`` of the rows (at least one)
+    aside; a stream of its own, so the split does not move with the synthesizer's draws."""
+    import numpy as np
+
+    rng = np.random.default_rng(None if seed is None else [seed, 0x484F4C44])  # "HOLD"
+    order = rng.permutation(len(df))
+    k = max(1, int(round(share * len(df))))
+    aside, fit = np.sort(order[:k]), np.sort(order[k:])
+    return df.iloc[fit].reset_index(drop=True), df.iloc[aside].reset_index(drop=True)
 
 
 def _columns_of(data: Any, schema: Any) -> list[str]:
@@ -742,11 +796,6 @@ def _read_pair(real: str, synthetic: str, holdout: str | None, schema: Path | No
         real_df = real_df.drop(columns=lacking)
         if hold_df is not None:
             hold_df = hold_df.drop(columns=[c for c in lacking if c in hold_df.columns])
-    if hold_df is not None and sorted(hold_df.columns) != sorted(real_df.columns):
-        raise ColumnMismatchError(
-            f"--holdout {holdout} has other columns than {real}: missing "
-            f"{sorted(set(real_df.columns) - set(hold_df.columns))}, extra "
-            f"{sorted(set(hold_df.columns) - set(real_df.columns))}")
     synth_df = synth_df[list(real_df.columns)]
     declared = None
     if schema is not None:  # its columns left out above are left out of it too

@@ -14,7 +14,8 @@ Tree::
     │   ├── MixedTypesError                    numbers and text in one column
     │   ├── NonFiniteError                     inf / NaN values in a numeric column
     │   ├── ColumnError                        a column that cannot be modelled as it is
-    │   └── ColumnMismatchError                two tables that should share columns do not
+    │   ├── ColumnMismatchError                two tables that should share columns do not
+    │   └── HoldoutOverlapError                a "holdout" holding the training rows themselves
     ├── SourceNotFoundError (FileNotFoundError) missing file, table or database
     ├── SourceReadError (OSError)              an input that exists but cannot be read
     ├── UnknownFormatError (ValueError)        a source or output format we cannot read/write
@@ -42,6 +43,7 @@ __all__ = [
     "DuplicateColumnError",
     "EmptyDataError",
     "EncodingError",
+    "HoldoutOverlapError",
     "LedgerError",
     "LookalikeError",
     "MixedTypesError",
@@ -92,6 +94,11 @@ class ColumnError(DataError):
 
 class ColumnMismatchError(DataError):
     """Two tables that must share their columns (real vs synthetic, train vs holdout) do not."""
+
+
+class HoldoutOverlapError(DataError):
+    """A holdout shares more exact rows with the real (training) table than chance explains:
+    it is not held out, and the utility test or the attacks measured on it would mislead."""
 
 
 class SourceNotFoundError(LookalikeError, FileNotFoundError):

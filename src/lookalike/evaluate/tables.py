@@ -24,10 +24,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lookalike.errors import ColumnMismatchError, EmptyDataError, LookalikeError
+from lookalike.errors import (
+    ColumnMismatchError,
+    EmptyDataError,
+    HoldoutOverlapError,
+    LookalikeError,
+)
 from lookalike.schema import MIN_ROWS, Kind, Schema, as_schema, datetime_to_number, infer_schema
 
-__all__ = ["ColumnData", "Tables", "prepare", "read"]
+__all__ = ["ColumnData", "Tables", "check_held_out", "prepare", "read"]
 
 ROLES = ("real", "synthetic", "holdout")
 
@@ -141,6 +146,52 @@ def _check_columns(real: pd.DataFrame, other: pd.DataFrame, role: str) -> None:
         )
 
 
+#: a holdout sharing more exact rows with the real table than chance plus this many standard
+#: deviations (and a few rows) is refused (see :func:`check_held_out`)
+OVERLAP_Z = 4.0
+
+
+def _row_keys(df: pd.DataFrame, columns: list) -> pd.Series:
+    """One hash per row, equal for rows that read equal (numbers compared as floats, so a
+    column read as integers in one file and as floats in the other still matches)."""
+    parts = {}
+    for c in columns:
+        s = df[c]
+        parts[c] = (s.astype(float) if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+                    else s).astype(str)
+    return pd.util.hash_pandas_object(pd.DataFrame(parts), index=False)
+
+
+def check_held_out(real: pd.DataFrame, holdout: pd.DataFrame) -> None:
+    """Refuse a holdout that holds the real (training) rows themselves.
+
+    Counts the holdout rows with an exact twin among the real rows and compares that with
+    chance: a fresh row of the population has a twin among the real rows about as often as a
+    real row has one among the others (their share of duplicated rows). A holdout that passes
+    a copy of the training table, or overlaps it, would make the utility test and every
+    membership attack measure the fitted rows against themselves ("no risk beyond chance",
+    ratios of nan).
+
+    >>> real = pd.DataFrame({"a": range(100), "b": ["x", "y"] * 50})
+    >>> check_held_out(real, real.iloc[:40])
+    Traceback (most recent call last):
+    ...
+    lookalike.errors.HoldoutOverlapError: the holdout shares 40 of its 40 rows with the real table (about 0 would by chance): it is not held out. Give real rows the synthesizer never saw (lookalike synth --holdout-share 0.2 sets them aside before fitting)
+    """
+    columns = [c for c in real.columns if c in holdout.columns]
+    if not len(holdout) or not columns:
+        return
+    keys = _row_keys(real, columns)
+    shared = int(_row_keys(holdout, columns).isin(set(keys.to_numpy())).sum())
+    expected = float(keys.duplicated(keep=False).mean()) * len(holdout)
+    if shared > expected + OVERLAP_Z * np.sqrt(expected) + 3:
+        raise HoldoutOverlapError(
+            f"the holdout shares {shared:,} of its {len(holdout):,} rows with the real table "
+            f"(about {expected:,.0f} would by chance): it is not held out. Give real rows the "
+            "synthesizer never saw (lookalike synth --holdout-share 0.2 sets them aside before "
+            "fitting)")
+
+
 def _as_schema(schema: Schema | Mapping | str | os.PathLike | None, real: pd.DataFrame) -> Schema:
     if schema is None:
         return infer_schema(real)
@@ -233,6 +284,7 @@ def prepare(
     _check_columns(real_df, synth_df, "synthetic")
     if hold_df is not None:
         _check_columns(real_df, hold_df, "holdout")
+        check_held_out(real_df, hold_df)
     full = _as_schema(schema, real_df)
     lenient = _lenient(full)
     notes: list[str] = []
