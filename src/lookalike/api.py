@@ -99,11 +99,17 @@ def fit(
 def open_input(model: Synthesizer, data: Any, *, schema: Any = None, drop: Iterable[str] = (),
                read_options: Mapping[str, Any] | None = None) -> tuple[Any, Any]:
     """(data, schema) as the model's fit takes them: a DataFrame read with ``read_options``
-    less the ``drop`` columns, or, for a DuckDB pushdown over a file, the path and a schema
-    that leaves the dropped columns out (the rows stay in DuckDB)."""
+    less the ``drop`` columns, or, for a DuckDB pushdown over a file (``engine='duckdb'``, or
+    ``'auto'`` and a file over 1 GB), the path and its schema less the ``drop`` columns (the
+    rows stay in DuckDB).
+
+    Without a schema, the DuckDB one is inferred here, once, as ``infer_schema`` infers it
+    (same refusals and warnings, before any budget is charged); the dropped columns are never
+    read, inferred or warned about.
+    """
     drop = list(drop)
     read_options = dict(read_options or {})
-    if getattr(model, "engine", None) == "duckdb" and isinstance(data, (str, os.PathLike)):
+    if _pushed_down(model, data, read_options):
         extra = sorted(set(read_options) - {"table", "query"})
         if extra:
             raise ConfigError(
@@ -113,16 +119,32 @@ def open_input(model: Synthesizer, data: Any, *, schema: Any = None, drop: Itera
         if read_options:
             raise ConfigError("engine=duckdb reads CSV and Parquet files itself; --table/--query "
                               "do not apply to it: use the default engine for databases")
-        if not drop:
-            return data, schema
         from lookalike.marginals.duckdb import schema_from_duckdb
 
-        full = as_schema(schema) if schema is not None else schema_from_duckdb(data)
+        if schema is None:
+            return data, schema_from_duckdb(data, drop=drop)
+        if not drop:
+            return data, schema
+        full = as_schema(schema)
         unknown = [c for c in drop if c not in full.names]
         if unknown:
             raise ColumnMismatchError(f"cannot drop {unknown}: no such columns; columns are {full.names}")
         return data, Schema(tuple(c for c in full.columns if c.name not in drop))
     return load_data(data, drop=drop, read_options=read_options), schema
+
+
+def _pushed_down(model: Synthesizer, data: Any, read_options: Mapping[str, Any]) -> bool:
+    """Whether the fit leaves the rows of ``data`` in DuckDB: ``engine='duckdb'`` over a file,
+    or ``'auto'`` over a file over 1 GB read without options (as the model's own ``fit`` of a
+    path decides)."""
+    if not isinstance(data, (str, os.PathLike)):
+        return False
+    engine = getattr(model, "engine", None)
+    if engine == "auto" and not read_options:
+        from lookalike.synthesizers._marginal import _is_big_file
+
+        return _is_big_file(data)
+    return engine == "duckdb"
 
 
 def synthesize(

@@ -107,7 +107,7 @@ def test_typed_integers_beyond_int64_as_read_table_types_them(tmp_path):
     assert kinds == {
         "key": (Kind.IDENTIFIER, "[0-9]{20}", "object"), "small": (Kind.INTEGER, None, "Int64"),
         "h": (Kind.IDENTIFIER, "[0-9]{24}", "object"),
-        "exact": (Kind.FLOAT, None, "float64"),  # every value exact as a float
+        "exact": (Kind.INTEGER, None, "float64"),  # exact as floats, and whole: integers
         "wide": (Kind.INTEGER, None, "Int64"),  # 10**18 + 1 is not: int64, as read_table has it
         "x": (Kind.INTEGER, None, "Int64")}
     duck, ref = engines(db, lookalike.infer_schema(lookalike.read_table(db, table="t")), table="t")

@@ -9,17 +9,25 @@ is an aggregate, so only counts come back to Python; the answers equal
 categories through an ENUM cast, bins through a binary-search ``CASE`` (depth log2 of the bin
 count); histograms use DuckDB's ``histogram`` aggregate, which bins by binary search too.
 
-Without a schema the engine's schema comes from DuckDB's column types alone (for CSV, from how
-``read_table`` would type the text): kinds and units, every column nullable, and no categories
-or bounds, which would be facts read from the private data (DP discovery supplies them).
-Integers beyond int64 stay exact text, as in ``read_table``: unique keys become identifiers and
-any other such column is refused by name, as ``infer_schema`` does. Text with many distinct
-values is classified by ``infer_schema``'s rules (keys of one pattern, names and e-mails become
-identifiers regenerated as keys or fakes; free text is excluded with a warning): from counts,
-and a bounded sample of distinct values read to choose the kind (the only query that returns
-values rather than counts). Dates past 2262 (such as
-9999-12-31) count in microseconds, as conform holds them. :meth:`DuckDBEngine.conform_notes`
-says what conforming did (clipped, rounded, unknown values), in ``Schema.conform``'s words.
+Without a schema the engine infers one as :func:`~lookalike.schema.infer_schema` infers it from
+``read_table``'s frame, by the same rules (:mod:`lookalike.schema._infer`), from aggregate
+queries: kinds, formats and units, each column's ``nullable`` (source ``"data"``, as in memory),
+booleans written yes/no, Y/N, t/f or true/false with the words as written (the output spells
+them so), whole numbers as integers and running or key-named ones as identifiers, and the same
+refusals (a column entirely missing, of one value, of numbers mixed with text) and warnings, in
+column order. No categories or bounds: those would be facts read from the private data (DP
+discovery supplies them). Integers beyond int64 stay exact text, as in ``read_table``: unique
+keys become identifiers, the others exact categories or rounded floats, with a warning. Text
+with many distinct values is classified by ``infer_schema``'s rules (keys of one pattern, names
+and e-mails become identifiers regenerated as keys or fakes; free text is excluded with a
+warning): from counts, and a bounded sample of distinct values read to choose the kind. Values
+rather than counts leave DuckDB only there, as a boolean's words (a handful), and as the first
+values (at most five) or the single value of a refused column, for its message; in a typed
+source's text of numbers only, values of 16 digits or more go through ``infer_schema``'s
+exactness test in Python inside the query, and only a count comes back. ``drop`` leaves
+columns out unread. Dates past 2262 (such as 9999-12-31) count in microseconds, as conform
+holds them. :meth:`DuckDBEngine.conform_notes` says what conforming did (clipped, rounded,
+unknown values), in ``Schema.conform``'s words.
 
 >>> import tempfile, pandas as pd
 >>> from pathlib import Path
@@ -42,6 +50,7 @@ import re
 import uuid
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +63,7 @@ from lookalike.errors import (
     ColumnMismatchError,
     ConfigError,
     DataError,
+    LookalikeError,
     NonFiniteError,
     SourceNotFoundError,
     UnknownFormatError,
@@ -79,7 +89,25 @@ from lookalike.schema._columns import MIN_ROWS
 from lookalike.schema._datetimes import _DATE_FORMATS as DATE_FORMATS
 from lookalike.schema._datetimes import _DATE_LIKE, date_regex, pivot_year_of, unpadded_format
 from lookalike.schema._fakes import SAMPLE as FAKE_SAMPLE
-from lookalike.schema._infer import _ID_NAME, TextShape, inexact_kind, many_values, text_kind
+from lookalike.schema._formats import _boolean_tokens
+from lookalike.schema._infer import (
+    _ID_NAME,
+    BOOLEAN_WORDS,
+    TextShape,
+    _exact_float,
+    check_table,
+    datetime_unit,
+    entirely_missing,
+    inexact_kind,
+    is_boolean_text,
+    many_values,
+    mixed_numbers,
+    non_finite_text,
+    number_kind,
+    numbers_as_text,
+    single_value,
+    text_kind,
+)
 from lookalike.transform.encoder import TableEncoder
 
 __all__ = ["DuckDBEngine", "schema_from_duckdb"]
@@ -97,6 +125,9 @@ _INT_RE = r"[+-]?[0-9]+"
 _FLOAT_RE = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
 _NONFINITE_RE = r"(?i)[+-]?(nan|inf|infinity)"
 _DATE_RE = r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}"
+# a value pandas.to_numeric reads as a number (NaN aside: it counts as not one)
+_NUMBER_RE = rf"{_FLOAT_RE}|(?i:[+-]?inf(inity)?)"
+_BOOLEAN_RE = "|".join(sorted(BOOLEAN_WORDS))
 _STAMP_RE = _DATE_RE + r"[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
 # What a CSV text value could be, as bits: 1 int64, 2 float, 4 non-finite, 8 date, 16 date or
 # timestamp, 32 true/false, 64 an integer of any size, 128 a date in another format (4/18/47,
@@ -116,22 +147,35 @@ _CLASS_MASK = (
 
 
 def schema_from_duckdb(source: Any = None, *, table: str | None = None, query: str | None = None,
-                       connection: Any = None) -> Schema:
-    """The schema DuckDB's column types give a source: kinds and units, no domains (free).
+                       connection: Any = None, drop: Iterable[str] = ()) -> Schema:
+    """The schema :func:`lookalike.infer_schema` gives ``read_table(source)`` less ``drop``,
+    found by aggregate queries inside DuckDB, without categories or bounds (free).
 
-    VARCHAR is categorical, integers integer, floating and DECIMAL float, DATE a datetime in
-    days, TIMESTAMP one in seconds, BOOLEAN boolean, anything else text (not modelled).
-    VARCHAR with many distinct values is kinded as ``infer_schema`` kinds it: keys of one
-    pattern, person names, e-mails and the like are identifiers (a key pattern or
-    ``"fake:<provider>"``), free text and labels of no pattern are text (excluded, with a
-    warning naming the column). CSV
-    text is typed as :func:`lookalike.read_table` types it (plus ISO dates and true/false).
-    Integers beyond int64 (CSV text, UBIGINT, HUGEINT, DECIMAL(p, 0)) are identifiers when
-    unique keys of one width or named like a key; any other such column raises
-    :class:`~lookalike.errors.ColumnError`, as :func:`lookalike.infer_schema` does.
+    Kinds, formats, units and ``nullable`` as ``infer_schema`` reads them, with its refusals
+    and warnings (see the module): text as :func:`lookalike.read_table` types it, booleans of
+    any pair of words with their spelling, whole floats as integers, integers running without
+    a gap or named like a key as identifiers, text with many distinct values kinded by its
+    rules (keys, names and e-mails are identifiers; free text is excluded, with a warning).
+    Columns in ``drop`` are neither read nor inferred.
     """
-    with DuckDBEngine(source, table=table, query=query, connection=connection) as engine:
+    with DuckDBEngine(source, table=table, query=query, connection=connection,
+                      drop=drop) as engine:
         return engine.schema
+
+
+@dataclass
+class _Profile:
+    """One column as :meth:`DuckDBEngine._profile` counts it."""
+
+    n_values: int
+    single: bool = False  # one distinct value (smallest = largest)
+    low: Any = None  # the smallest value
+    high: Any = None  # the largest (numbers)
+    integral: bool = False  # numbers: every value whole
+    midnight: bool = False  # timestamps: every one at midnight
+    numbers: int = 0  # text: values that are numbers
+    words: int = 0  # text: values that are boolean words (yes, N, true, ...)
+    word_values: list = field(default_factory=list)  # ... those words as written
 
 
 class DuckDBEngine:
@@ -139,7 +183,9 @@ class DuckDBEngine:
 
     ``source``: a CSV (optionally .gz) or Parquet path or glob, a DuckDB database file (with
     ``table=`` or ``query=``), or a DuckDB connection (or pass it as ``connection=``). ``schema``
-    fixes the kinds (as declared); it defaults to :func:`schema_from_duckdb`. ``threads`` and
+    fixes the kinds (as declared); it defaults to :func:`schema_from_duckdb`. ``drop``: columns
+    to leave out, never read (nor fingerprinted: the ledger sees the table the fit reads, as
+    when pandas reads it and drops them). ``threads`` and
     ``memory_limit`` (e.g. ``"2GB"``) are DuckDB settings (of the given connection, if one is
     given). Use as a context manager, or :meth:`close` it.
 
@@ -155,8 +201,9 @@ class DuckDBEngine:
 
     def __init__(self, source: Any = None, schema: Schema | None = None, *, table: str | None = None,
                  query: str | None = None, connection: Any = None, threads: int | None = None,
-                 memory_limit: str | None = None) -> None:
+                 memory_limit: str | None = None, drop: Iterable[str] = ()) -> None:
         self._view = _ident(f"__lookalike_{uuid.uuid4().hex[:12]}")
+        self._functions: list[str] = []  # made on the connection by _exact, dropped by close
         self._con, self._owned, self._from, csv = _open(source, table, query, connection)
         self._csv = csv
         self.label = str(source) if isinstance(source, str | os.PathLike) else "the DuckDB source"
@@ -164,13 +211,23 @@ class DuckDBEngine:
             self._con.execute(f"SET threads = {int(threads)}")
         if memory_limit is not None:
             self._con.execute(f"SET memory_limit = {_text(memory_limit)}")
-        bases = self._csv_bases() if csv else self._typed_bases()
+        names = self._csv_names() if csv else [n for n, *_ in self._describe()]
+        drop = [str(d) for d in drop]
+        unknown = [d for d in drop if d not in names]
+        if unknown:
+            raise ColumnMismatchError(f"cannot drop {unknown}: no such columns; columns are {names}")
+        if schema is not None:
+            missing = [c.name for c in schema if c.name not in names]
+            if missing:
+                raise ColumnMismatchError(f"the schema names columns that are not in {self.label}: "
+                                          f"{missing}; columns there: {names}")
+            if drop:
+                schema = Schema(tuple(c for c in schema if c.name not in drop), schema.n_rows,
+                                schema.n_rows_source)
+        read = schema.names if schema is not None else [n for n in names if n not in drop]
+        bases = self._csv_bases(read) if csv else self._typed_bases(read)
         if schema is None:
             schema = self._schema_of(bases)
-        missing = [c.name for c in schema if c.name not in bases]
-        if missing:
-            raise ColumnMismatchError(f"the schema names columns that are not in {self.label}: "
-                                      f"{missing}; columns there: {list(bases)}")
         self.schema = schema
         self._bases = {c.name: bases[c.name][:2] for c in schema}
         self._wide = {n for n, b in bases.items() if b[2] == "wide"}
@@ -183,15 +240,21 @@ class DuckDBEngine:
     # ------------------------------------------------------------------ source and types
     def _run(self, sql: str, params: list | None = None) -> list[tuple]:
         """Run one statement; data queries are all aggregates (see :meth:`_counts`), but for
-        :meth:`_distinct_samples` in schema inference and :meth:`_first_row` for messages."""
+        :meth:`_distinct_samples` and the boolean words of :meth:`_profile` in schema inference,
+        and :meth:`_first_row`, :meth:`_first_rows` and a single value for messages."""
         try:
             return self._con.execute(sql, params).fetchall()
         except duckdb.Error as e:
             raise DataError(f"DuckDB could not read {self.label}: {e}") from e
 
-    def _typed_bases(self) -> dict[str, tuple[str, str, str | None]]:
-        """Classes from DuckDB's types; integers beyond int64 as exact text, as read_table has them."""
-        rows = self._run(f"DESCRIBE SELECT * FROM {self._from}")
+    def _describe(self) -> list[tuple]:
+        return self._run(f"DESCRIBE SELECT * FROM {self._from}")
+
+    def _typed_bases(self, read: list[str]) -> dict[str, tuple[str, str, str | None]]:
+        """Classes from DuckDB's types of the columns ``read``; integers beyond int64 as exact
+        text, as read_table has them."""
+        rows = [r for r in self._describe() if r[0] in set(read)]
+        rows.sort(key=lambda r: read.index(r[0]))
         bases: dict[str, tuple[str, str, str | None]] = {
             n: (f"timezone('UTC', {_ident(n)})" if "TIME ZONE" in t else _ident(n), _class_of(t), None)
             for n, t, *_ in rows}
@@ -215,17 +278,25 @@ class DuckDBEngine:
                 bases[name] = (f"CAST({_ident(name)} AS BIGINT)", "int", None)
         return bases
 
-    def _csv_bases(self) -> dict[str, tuple[str, str, str | None]]:
-        """Type CSV text as read_table does, in one aggregate pass: int, float or text.
-
-        Integers beyond int64 stay text, exactly as written (hint "wide"): never rounded.
-        """
+    def _csv_names(self) -> list[str]:
+        """The CSV file's column names; from then on it is read as text, every column VARCHAR."""
         (delim, columns), = self._run(f"SELECT Delimiter, Columns FROM sniff_csv({self._from}, "
                                       "header = true, all_varchar = true)")
         names = [c["name"] for c in columns]
         types = ", ".join(f"{_text(n)}: 'VARCHAR'" for n in names)
         self._from = (f"read_csv({self._from}, auto_detect = false, header = true, delim = "
                       f"{_text(delim)}, quote = '\"', escape = '\"', columns = {{{types}}})")
+        return names
+
+    def _csv_bases(self, names: list[str]) -> dict[str, tuple[str, str, str | None]]:
+        """Type the CSV columns ``names`` as read_table does, in one aggregate pass: int,
+        float or text (with a hint of what the text holds: ISO dates or timestamps, true/false,
+        other dates, for :meth:`_schema_of`).
+
+        Integers beyond int64 stay text, exactly as written (hint "wide"): never rounded.
+        """
+        if not names:
+            return {}
         na = _text("|".join(re.escape(t) for t in NA_TOKENS))  # IN (...) would plan a join
         texts = [f"CASE WHEN regexp_full_match(trim({_ident(n)}, {_text(_WS)}), {na}) THEN NULL "
                  f"ELSE trim({_ident(n)}, {_text(_WS)}) END" for n in names]
@@ -251,21 +322,202 @@ class DuckDBEngine:
         return bases
 
     def _schema_of(self, bases: dict[str, tuple[str, str, str | None]]) -> Schema:
-        """The schema of a source given without one: kinds from the classes alone.
+        """The schema of a source given without one, as ``infer_schema`` infers it from
+        ``read_table``'s frame: the same rules (:mod:`lookalike.schema._infer`), applied to
+        what aggregate queries count.
 
-        A column of integers beyond int64 is what ``infer_schema`` makes of ``read_table``'s
-        exact text: an identifier when its values are unique keys of one width (or named like a
-        key), otherwise refused by name (a float would round them).
+        Column by column, as ``infer_schema`` goes: a column entirely missing, of numbers mixed
+        with text (or, in a typed source, all numbers stored as text) or of one value is
+        refused, with the warnings of the columns before it given first; the columns after it
+        are not looked at. Then kinds: integers beyond int64 (:meth:`_key_columns`), booleans
+        written with a pair of words (kept as written, for the output), dates in text
+        (:meth:`_date_columns`), text with many distinct values (:meth:`_text_columns`),
+        whole numbers (integers, or identifiers when they run without a gap or are named like
+        a key), datetimes in days when all at midnight; every column ``nullable`` as the data
+        says (source ``"data"``). The warnings come in column order.
         """
-        wide = {n: b[0] for n, b in bases.items() if b[2] == "wide"}
-        keys = self._key_columns(wide) if wide else {}
-        texts = {n: b[0] for n, b in bases.items()  # CSV: the columns of date-like text only
-                 if b[1] == "text" and b[2] == ("datelike" if self._csv else None)}
-        keys |= self._date_columns(texts) if texts else {}
-        texts = {n: b[0] for n, b in bases.items()
-                 if b[1] == "text" and b[2] in (None, "datelike") and n not in keys}
-        keys |= self._text_columns(texts) if texts else {}
-        return Schema(tuple(keys.get(n) or _column_of(n, b) for n, b in bases.items()))
+        profile, n_rows = self._profile(bases)
+        check_table(n_rows, len(bases))
+        why: dict[str, str] = {}
+        found: dict[str, Column] = {}  # kinds settled while looking for refusals
+        refusal: LookalikeError | None = None
+        names: list[str] = []
+        for name, (x, cls, hint) in bases.items():
+            p = profile[name]
+            try:
+                if p.n_values == 0:
+                    raise entirely_missing(name)
+                if cls == "text" and hint != "wide" and p.numbers:
+                    if p.numbers == p.n_values:  # a typed source's text: all numbers
+                        self._numeric_text(name, bases, n_rows, found, why)
+                    elif p.numbers >= 0.5 * p.n_values:
+                        raise mixed_numbers(name, p.numbers / p.n_values, self._first_rows(
+                            f"{x} IS NOT NULL AND NOT regexp_full_match({x}, {_text(_NUMBER_RE)})",
+                            x, 3))
+                if p.single:
+                    raise single_value(name, self._shown(p.low, bases[name]))
+            except LookalikeError as e:
+                refusal = e
+                break
+            names.append(name)
+        bases_in = {n: bases[n] for n in names}
+        wide = {n: b[0] for n, b in bases_in.items() if b[2] == "wide"}
+        found |= self._key_columns(wide, n_rows, why) if wide else {}
+        texts = [n for n, b in bases_in.items() if b[1] == "text" and n not in found]
+        for name in texts:
+            p = profile[name]
+            if p.words == p.n_values and is_boolean_text(p.word_values):
+                found[name] = Column(name, Kind.BOOLEAN, categories=_boolean_tokens(pd.Series(
+                    p.word_values, dtype=object)), sources={"kind": "data", "categories": "data"})
+        dates = {n: bases[n][0] for n in texts if n not in found  # CSV: date-like text only
+                 and (bases[n][2] in ("date", "stamp", "datelike") or not self._csv)}
+        found |= self._date_columns(dates) if dates else {}
+        rest = {n: bases[n][0] for n in texts if n not in found}
+        found |= self._text_columns(rest, why) if rest else {}
+        columns = []
+        for name, base in bases_in.items():
+            p = profile[name]
+            col = found.get(name) or self._typed_column(name, base, p, n_rows)
+            columns.append(col.replace("data", nullable=p.n_values < n_rows))
+        for name in names:
+            if name in why:
+                warnings.warn(why[name], stacklevel=4)
+        if refusal is not None:
+            raise refusal
+        return Schema(tuple(columns), n_rows, "data")
+
+    def _profile(self, bases: dict[str, tuple[str, str, str | None]]
+                 ) -> tuple[dict[str, _Profile], int]:
+        """What :meth:`_schema_of` needs of every column, in one aggregate query: values,
+        smallest and largest (one value: refused), whole numbers, datetimes at midnight, and,
+        in text, how many values are numbers and how many boolean words (with the words as
+        written: a handful of distinct values at most). Also the row count."""
+        cols = {n: f"c{i}" for i, n in enumerate(bases)}
+        src = ("(SELECT " + (", ".join(f"{b[0]} AS {cols[n]}" for n, b in bases.items()) or "1")
+               + f" FROM {self._from})")
+        aggs, sizes = [], {}
+        for name, (_, cls, hint) in bases.items():
+            c = cols[name]
+            part = [f"count({c})"]
+            if cls != "other":
+                part += [f"min({c}) = max({c})", f"min({c})"]
+            if cls in ("int", "float"):
+                part += [f"bool_and({c} = trunc({c}))" if cls == "float" else "true", f"max({c})"]
+            elif cls == "stamp":
+                part.append(f"bool_and({c} = date_trunc('day', {c}))")
+            if cls == "text" and hint != "wide":
+                word = f"regexp_full_match(lower({c}), {_text(_BOOLEAN_RE)})"
+                part += [f"count(*) FILTER (WHERE regexp_full_match({c}, {_text(_NUMBER_RE)}))",
+                         f"count(*) FILTER (WHERE {word})",
+                         f"list(DISTINCT {c}) FILTER (WHERE {word})"]
+            aggs += part
+            sizes[name] = len(part)
+        found = self._run(f"SELECT count(*){''.join(', ' + a for a in aggs)} FROM {src}")[0]
+        n_rows, pos, out = int(found[0]), 1, {}
+        for name, (_, cls, hint) in bases.items():
+            got = found[pos: pos + sizes[name]]
+            pos += sizes[name]
+            p = _Profile(n_values=int(got[0]))
+            if cls != "other":
+                p.single, p.low = bool(got[1]), got[2]
+            if cls in ("int", "float"):
+                p.integral, p.high = bool(got[3]), got[4]
+            elif cls == "stamp":
+                p.midnight = bool(got[3])
+            if cls == "text" and hint != "wide":
+                p.numbers, p.words, p.word_values = int(got[3]), int(got[4]), list(got[5] or ())
+            out[name] = p
+        return out, n_rows
+
+    def _typed_column(self, name: str, base: tuple[str, str, str | None], p: _Profile,
+                      n_rows: int) -> Column:
+        """A column kinded by its class (what the text rules left): numbers by
+        :func:`~lookalike.schema._infer.number_kind` (identifiers, integers, floats), DATE in
+        days, TIMESTAMP in days or seconds, BOOLEAN with (False, True), VARCHAR categorical."""
+        x, cls = base[0], base[1]
+        data = {"kind": "data"}
+        if cls in ("int", "float"):
+            kind = number_kind(name, n_rows, functools.partial(self._distinct, x), p.integral,
+                               p.low, p.high)
+            if kind is Kind.IDENTIFIER:
+                return Column(name, kind, format="integer", sources=data | {"format": "data"})
+            return Column(name, kind, sources=data)
+        if cls in ("date", "stamp"):
+            unit = datetime_unit(cls == "date" or p.midnight)
+            return Column(name, Kind.DATETIME, unit=unit, sources=data | {"unit": "data"})
+        if cls == "bool":
+            return Column(name, Kind.BOOLEAN, categories=(False, True),
+                          sources=data | {"categories": "data"})
+        return Column(name, Kind.CATEGORICAL if cls == "text" else Kind.TEXT, sources=data)
+
+    def _distinct(self, x: str) -> int:
+        """How many distinct values the column (SQL ``x``) holds: one aggregate query."""
+        return int(self._run(f"SELECT count(DISTINCT {x}) FROM {self._from}")[0][0])
+
+    def _shown(self, value: Any, base: tuple[str, str, str | None]) -> Any:
+        """A value as ``read_table`` holds it (dates as Timestamps), for a message."""
+        if base[1] in ("date", "stamp") and value is not None:
+            return pd.Timestamp(value)
+        if base[2] == "wide" and not self._csv:
+            return int(value)  # an unsigned or huge integer type: a number in pandas
+        return value
+
+    def _numeric_text(self, name: str, bases: dict[str, tuple[str, str, str | None]],
+                      n_rows: int, found: dict[str, Column], why: dict[str, str]) -> None:
+        """A typed source's text column whose values are all numbers, as ``infer_schema``
+        takes it: refused if some are infinite; integers beyond int64 go on as exact text
+        (marked "wide" in ``bases``, for :meth:`_key_columns`); decimals a float does not
+        hold exactly become exact categories or rounded floats, with a warning (in ``found``
+        and ``why``); anything else is refused as numbers stored as text.
+
+        Aggregate queries; a value with 16 digits or more, or an exponent, is checked for
+        exactness by the test ``infer_schema`` uses, in Python, called by DuckDB on such
+        values only.
+        """
+        x = bases[name][0]
+        number = f"TRY_CAST({x} AS DOUBLE)"
+        integer = f"regexp_full_match({x}, {_text(_INT_RE)})"
+        long = f"(length(regexp_replace({x}, '[^0-9]', '', 'g')) >= 16 OR {x} ILIKE '%e%')"
+        (infinite, integers, wide, distinct, longs), = [r[1:] for r in self._run(
+            f"SELECT count(*), count(*) FILTER (WHERE NOT isfinite({number})), bool_and({integer}), "
+            f"count(*) FILTER (WHERE {integer} AND TRY_CAST({x} AS BIGINT) IS NULL), "
+            f"count(DISTINCT {x}), count(*) FILTER (WHERE {long}) FROM {self._from}")]
+        if infinite:
+            rows = [r for r, _ in self._first_rows(f"NOT isfinite({number})", x, 5)]
+            raise non_finite_text(name, rows)
+        if integers:
+            if not wide:
+                raise numbers_as_text(name)
+            bases[name] = (x, "text", "wide")
+            return
+        inexact = f"NOT {self._exact()}({x})"
+        if longs and self._run(f"SELECT count(*) FILTER (WHERE {long} AND {inexact}) "
+                               f"FROM {self._from}")[0][0]:
+            row, value = self._first_row(f"{long} AND {inexact}", x)
+            kind, why[name] = inexact_kind(name, False, row, value, int(distinct),
+                                           max(20, n_rows // 2))
+            found[name] = Column(name, kind, sources={"kind": "data"})
+            return
+        raise numbers_as_text(name)
+
+    def _exact(self) -> str:
+        """The name of a DuckDB function, made once per engine, telling whether a number
+        written as text is exactly the float it reads as (``infer_schema``'s test)."""
+        name = self._view.strip('"') + "_exact"
+        if name not in self._functions:
+            self._con.create_function(name, _exact_float, ["VARCHAR"], "BOOLEAN",
+                                      side_effects=False)
+            self._functions.append(name)
+        return name
+
+    def _first_rows(self, where: str, value: str, k: int) -> list[tuple[int, Any]]:
+        """The first ``k`` rows (1 = first data row, in file order) where ``where`` holds, with
+        ``value`` there: an aggregate, for an error message."""
+        rows = f"(SELECT *, row_number() OVER () AS __lookalike_row FROM {self._from})"
+        (found,), = self._run(
+            f"SELECT arg_min({{'r': __lookalike_row, 'v': {value}}}, __lookalike_row, {int(k)}) "
+            f"FILTER (WHERE {where}) FROM {rows}")
+        return [(int(d["r"]), d["v"]) for d in found or ()]
 
     def _date_columns(self, texts: dict[str, str]) -> dict[str, Column]:
         """Datetime columns among text ones (text SQL by name), found as ``infer_schema`` finds
@@ -276,7 +528,8 @@ class DuckDBEngine:
         formats = [(f, rx[0]) for f in DATE_FORMATS if (rx := date_regex(f)) is not None]
         like = _text(_DATE_LIKE.pattern.strip("^$"))
         aggs = [f"bool_and(CASE WHEN regexp_full_match({t}, {like}) THEN regexp_full_match({t}, "
-                f"{_text(rx)}) AND try_strptime({t}, {_text(f)}) IS NOT NULL ELSE false END)"
+                f"{_text(rx)}) AND try_strptime({t}, {_text(f)}) IS NOT NULL ELSE false END) "
+                f"FILTER (WHERE {t} IS NOT NULL)"  # missing values are not text
                 for t in texts.values() for f, rx in formats]
         fits = self._run(f"SELECT count(*), {', '.join(aggs)} FROM {self._from}")[0][1:]
         found, k = {}, len(formats)
@@ -290,16 +543,17 @@ class DuckDBEngine:
         aggs = []
         for name, fmt in found.items():
             p = f"try_strptime({texts[name]}, {_text(fmt)})"
-            aggs += [f"list(DISTINCT year({p}) % 100)" if "%y" in fmt else "NULL",
+            aggs += [f"list(DISTINCT year({p}) % 100) FILTER (WHERE {p} IS NOT NULL)"
+                     if "%y" in fmt else "NULL",
                      f"bool_and({p} = date_trunc('day', {p}))"]
         stats = self._run(f"SELECT count(*), {', '.join(aggs)} FROM {self._from}")[0][1:]
         out = {}
         for i, (name, fmt) in enumerate(found.items()):
             years, midnight = stats[2 * i: 2 * i + 2]
             pivot = pivot_year_of(years) if years else None
-            facts = {"kind": "data", "nullable": "default", "unit": "data", "format": "data"}
-            out[name] = Column(name, Kind.DATETIME, nullable=True, format=fmt,
-                               unit="D" if midnight else "s", pivot_year=pivot,
+            facts = {"kind": "data", "unit": "data", "format": "data"}
+            out[name] = Column(name, Kind.DATETIME, format=fmt,
+                               unit=datetime_unit(bool(midnight)), pivot_year=pivot,
                                sources=facts | ({"pivot_year": "data"} if pivot else {}))
         return out
 
@@ -333,12 +587,13 @@ class DuckDBEngine:
                 unpadded[name].add(letter)
         return {n: unpadded_format(fmt, unpadded[n]) for n, (fmt, _) in cols.items()}
 
-    def _text_columns(self, texts: dict[str, str]) -> dict[str, Column]:
+    def _text_columns(self, texts: dict[str, str], why: dict[str, str]) -> dict[str, Column]:
         """Text columns with many distinct values (text SQL by name), classified by the rules
         ``infer_schema`` follows (:func:`~lookalike.schema._infer.text_kind`): keys of one
         pattern and names, e-mails and the like become identifiers regenerated in that
         pattern or as fakes; free text and labels of no pattern are excluded as text, with the
-        same warning. Columns with few distinct values stay categorical (not returned).
+        same warning (put in ``why``). Columns with few distinct values stay categorical (not
+        returned).
 
         One aggregate query counts each column's values, distinct values and lengths; one more
         reads a sample of the distinct values of the columns with many
@@ -366,12 +621,12 @@ class DuckDBEngine:
                 shortest=int(shortest), longest=int(longest), mean_length=float(mean_length),
                 values=functools.partial(samples.__getitem__, refs[name]),
                 median_words=functools.partial(self._median_words, refs[name], src))
-            kind, why, fmt = text_kind(name, shape, limit)
-            if why:
-                warnings.warn(why, stacklevel=4)
+            kind, warning, fmt = text_kind(name, shape, limit)
+            if warning:
+                why[name] = warning
             if kind is not Kind.CATEGORICAL:
-                out[name] = Column(name, kind, nullable=True, format=fmt, sources={
-                    "kind": "data", "nullable": "default"} | ({"format": "data"} if fmt else {}))
+                out[name] = Column(name, kind, format=fmt, sources={"kind": "data"} | (
+                    {"format": "data"} if fmt else {}))
         return out
 
     def _distinct_samples(self, columns: dict[str, int], src: str) -> dict[str, pd.Series]:
@@ -405,30 +660,28 @@ class DuckDBEngine:
         words = f"len(regexp_extract_all({column}, {_text(_SPACES)})) + 1"
         return float(self._run(f"SELECT median({words}) FROM {src}")[0][0])
 
-    def _key_columns(self, texts: dict[str, str]) -> dict[str, Column]:
+    def _key_columns(self, texts: dict[str, str], n_rows: int, why: dict[str, str]
+                     ) -> dict[str, Column]:
         """The columns of integers beyond int64 (text SQL by name), kinded as ``infer_schema``
         kinds them: unique keys are identifiers; the others exact categories (few distinct
         values) or rounded floats, with the same warning (:func:`~lookalike.schema._infer.
-        inexact_kind`)."""
+        inexact_kind`, put in ``why``)."""
         aggs = ", ".join(f"count({t}), count(DISTINCT {t}), min(length({t})), max(length({t})), "
                          f"bool_and(regexp_full_match({t}, '[0-9]+')), bool_and(starts_with({t}, "
                          f"'-')), bool_and(starts_with({t}, '+'))" for t in texts.values())
-        found = self._run(f"SELECT count(*), {aggs} FROM {self._from}")[0]
-        total, stats = int(found[0]), found[1:]
+        stats = self._run(f"SELECT count(*), {aggs} FROM {self._from}")[0][1:]
         out: dict[str, Column] = {}
         for i, name in enumerate(texts):
             n, distinct, short, long, digits, minus, plus = stats[7 * i: 7 * i + 7]
             if n == distinct and n >= MIN_ROWS and (short == long or _ID_NAME.search(name)):
                 fmt = _key_format(short, long, digits, minus, plus)
-                out[name] = Column(name, Kind.IDENTIFIER, nullable=True, format=fmt, sources={
-                    "kind": "data", "nullable": "default"} | ({"format": "data"} if fmt else {}))
+                out[name] = Column(name, Kind.IDENTIFIER, format=fmt, sources={"kind": "data"} | (
+                    {"format": "data"} if fmt else {}))
                 continue
             t = texts[name]
             row, value = self._first_row(f"TRY_CAST({t} AS BIGINT) IS NULL AND {t} IS NOT NULL", t)
-            kind, why = inexact_kind(name, True, row, value, int(distinct), max(20, total // 2))
-            warnings.warn(why, stacklevel=4)
-            out[name] = Column(name, kind, nullable=True,
-                               sources={"kind": "data", "nullable": "default"})
+            kind, why[name] = inexact_kind(name, True, row, value, int(distinct), max(20, n_rows // 2))
+            out[name] = Column(name, kind, sources={"kind": "data"})
         return out
 
     def _first_row(self, where: str, value: str) -> tuple[int, Any]:
@@ -613,20 +866,23 @@ class DuckDBEngine:
         return self._scales
 
     def fingerprint(self) -> Any:
-        """The source's content fingerprint (all its columns, as stored; aggregates only).
+        """The content fingerprint of the columns the engine reads, as stored (aggregates only).
 
         Equals :func:`~lookalike.privacy.fingerprint.fingerprint_frame` of ``read_table`` of the
-        same file: the privacy ledger recognises the data whichever engine reads it.
+        same file less the dropped columns (or those the given schema leaves out): the privacy
+        ledger recognises the data whichever engine reads it, and no other column is read.
         """
         from lookalike.privacy.fingerprint import fingerprint_duckdb
 
-        return fingerprint_duckdb(self._con, self._from, label=self.label)
+        return fingerprint_duckdb(self._con, self._from, self.schema.names, label=self.label)
 
     # ------------------------------------------------------------------ lifetime
     def close(self) -> None:
         """Drop the view, and close the connection if the engine opened it."""
         if self._con is not None:
             self._con.execute(f"DROP VIEW IF EXISTS {self._view}")
+            for name in self._functions:
+                self._con.remove_function(name)
             if self._owned:
                 self._con.close()
             self._con = None
@@ -687,16 +943,6 @@ def _open(source, table, query, connection) -> tuple[Any, bool, str, bool]:
 def _class_of(typ: str) -> str:
     """int, float, date, stamp, bool, text or other, from a DuckDB type name."""
     return next((cls for cls, pattern in _CLASSES if re.fullmatch(pattern, typ.upper())), "other")
-
-
-def _column_of(name: str, base: tuple[str, str, str | None]) -> Column:
-    cls = base[1] if base[2] in (None, "datelike") else base[2]
-    kind = {"int": Kind.INTEGER, "float": Kind.FLOAT, "date": Kind.DATETIME, "stamp": Kind.DATETIME,
-            "bool": Kind.BOOLEAN, "text": Kind.CATEGORICAL}.get(cls, Kind.TEXT)
-    unit = "D" if cls == "date" else "s" if kind is Kind.DATETIME else None
-    fmt = "%Y-%m-%d" if base[2] == "date" else None
-    sources = {"kind": "data", "nullable": "default"} | ({"unit": "data"} if unit else {})
-    return Column(name, kind, nullable=True, unit=unit, format=fmt, sources=sources)
 
 
 def _key_format(short: int, long: int, digits: bool, minus: bool, plus: bool) -> str | None:

@@ -26,7 +26,7 @@ def _boolean_tokens(nonnull: pd.Series) -> tuple:
     """The two tokens of a boolean column, false first (as written in the data)."""
     if pd.api.types.is_bool_dtype(nonnull.dtype):
         return (False, True)
-    tokens = sorted({str(v) for v in nonnull}, key=lambda t: t.lower() in ("true", "yes", "t", "y"))
+    tokens = sorted({str(v) for v in nonnull}, key=lambda t: (t.lower() in ("true", "yes", "t", "y"), t))
     return tuple(tokens)
 
 

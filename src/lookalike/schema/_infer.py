@@ -124,13 +124,7 @@ def infer_schema(
     if unknown:
         raise ColumnMismatchError(f"cannot drop {unknown}: no such columns in {list(data.columns)}")
     data = data.drop(columns=drop)
-    if len(data.columns) == 0:
-        raise EmptyDataError("the table has no columns to model")
-    if len(data) < MIN_ROWS:
-        raise EmptyDataError(
-            f"the table has {len(data)} data row{'s' if len(data) != 1 else ''}; "
-            f"lookalike needs at least {MIN_ROWS} rows to model it"
-        )
+    check_table(len(data), len(data.columns))
     if declared is not None and not isinstance(declared, Schema):
         declared = as_schema(declared)
     limit = max_categories or max(20, len(data) // 2)
@@ -151,10 +145,7 @@ def _infer_column(name: str, s: pd.Series, given: Column | None, limit: int) -> 
             warnings.warn(_free_text(name), stacklevel=3)
     else:
         if len(nonnull) == 0:
-            raise ColumnError(
-                f"column {name!r} is entirely missing: there is nothing to model; "
-                f"drop it (CLI: --drop {name!r})"
-            )
+            raise entirely_missing(name)
         kind, why, fmt = _infer_kind(name, s, nonnull, limit)
         if why:
             warnings.warn(why, stacklevel=3)
@@ -163,7 +154,7 @@ def _infer_column(name: str, s: pd.Series, given: Column | None, limit: int) -> 
         fmt, pivot = _datetime_format(nonnull, given)
         facts.update(format=fmt, pivot_year=pivot)
         parsed = parse_datetime(nonnull, fmt, pivot).dropna()
-        unit = "D" if (parsed == parsed.dt.normalize()).all() else "s"
+        unit = datetime_unit(bool((parsed == parsed.dt.normalize()).all()))
         facts.update(unit=unit, bounds=(_iso(parsed.min(), unit), _iso(parsed.max(), unit)))
     elif kind in (Kind.INTEGER, Kind.FLOAT):
         values = _to_number(nonnull, name)
@@ -208,22 +199,104 @@ def _infer_kind(
         kind, why = _inexact_kind(name, text, _inexact_numbers(text), n_distinct, limit)
     elif pd.api.types.is_numeric_dtype(s.dtype):
         values = _to_number(nonnull, name)
-        integral = bool(np.all(np.mod(values, 1) == 0))
-        unique = n_distinct == len(s) and len(s) >= MIN_ROWS
-        if integral and unique and (_ID_NAME.search(name) or values.max() - values.min() + 1 == len(s)):
-            kind = Kind.IDENTIFIER
-        else:
-            kind = Kind.INTEGER if integral else Kind.FLOAT
+        kind = number_kind(name, len(s), lambda: n_distinct, bool(np.all(np.mod(values, 1) == 0)),
+                           values.min(), values.max())
     else:
         kind, why, fmt = _infer_text_kind(name, s, nonnull, n_distinct, limit)
     if n_distinct == 1:
-        value = nonnull.iloc[0]
-        raise ColumnError(
-            f"column {name!r} holds the single value {value!r} in every row: it carries no "
-            f"information to model; drop it (CLI: --drop {name!r}) or declare its kind and "
-            "domain in a schema"
-        )
+        raise single_value(name, nonnull.iloc[0])
     return kind, why, fmt
+
+
+# ------------------------------------------------- rules shared with the DuckDB engine
+# Each takes what it needs as counts or a few values, so that the DuckDB engine
+# (lookalike.marginals.duckdb), which reads a table only through aggregate queries, applies the
+# very rules infer_schema applies to a DataFrame: the same kinds, refusals and messages.
+def check_table(n_rows: int, n_columns: int) -> None:
+    """Refuse a table with no column to model, or fewer than :data:`MIN_ROWS` rows."""
+    if n_columns == 0:
+        raise EmptyDataError("the table has no columns to model")
+    if n_rows < MIN_ROWS:
+        raise EmptyDataError(
+            f"the table has {n_rows} data row{'s' if n_rows != 1 else ''}; "
+            f"lookalike needs at least {MIN_ROWS} rows to model it"
+        )
+
+
+def entirely_missing(name: str) -> ColumnError:
+    """The refusal of a column with no value at all."""
+    return ColumnError(f"column {name!r} is entirely missing: there is nothing to model; "
+                       f"drop it (CLI: --drop {name!r})")
+
+
+def single_value(name: str, value: Any) -> ColumnError:
+    """The refusal of a column holding one value in every row (missing values aside).
+
+    ``value`` is shown as Python writes it (a NumPy scalar as the plain number it holds), so
+    that a DataFrame and a DuckDB source word it alike.
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    return ColumnError(
+        f"column {name!r} holds the single value {value!r} in every row: it carries no "
+        f"information to model; drop it (CLI: --drop {name!r}) or declare its kind and "
+        "domain in a schema"
+    )
+
+
+def number_kind(name: str, n_rows: int, n_distinct: Callable[[], int], integral: bool,
+                lo: Any, hi: Any) -> Kind:
+    """The kind of a numeric column: IDENTIFIER for unique whole numbers named like a key or
+    running from ``lo`` to ``hi`` without a gap (``n_rows`` of them, none missing), else
+    INTEGER when every value is whole (``1.0`` included), else FLOAT.
+
+    ``n_distinct`` (distinct non-missing values) is called only when the rest holds: in SQL
+    it is one more query.
+    """
+    if integral and n_rows >= MIN_ROWS and (_ID_NAME.search(name) or hi - lo + 1 == n_rows) \
+            and n_distinct() == n_rows:
+        return Kind.IDENTIFIER
+    return Kind.INTEGER if integral else Kind.FLOAT
+
+
+def datetime_unit(midnight: bool) -> str:
+    """A datetime column's unit: days when every value is at midnight, else seconds."""
+    return "D" if midnight else "s"
+
+
+BOOLEAN_WORDS = frozenset().union(*_BOOLEAN_PAIRS)
+"""The values (lower case) a text column of booleans is written with."""
+
+
+def is_boolean_text(values: Iterable[Any]) -> bool:
+    """Whether text whose distinct values are ``values`` holds booleans: written with the two
+    words of one pair (true/false, yes/no, t/f, y/n) in any case."""
+    lowered = {str(v).lower() for v in values}
+    return len(lowered) == 2 and any(lowered <= pair for pair in _BOOLEAN_PAIRS)
+
+
+def mixed_numbers(name: str, share: float, examples: Iterable[tuple[int, Any]]) -> MixedTypesError:
+    """The refusal of text that is mostly numbers (``share`` of its values, at least half and
+    not all); ``examples``: (row, value) of its first text values, row 1 the first data row."""
+    shown = ", ".join(f"row {row}: {v!r}" for row, v in list(examples)[:3])
+    return MixedTypesError(
+        f"column {name!r} mixes numbers and text ({share:.0%} of values are numbers; "
+        f"text values at {shown}); clean those values, or declare the column "
+        "'categorical' in a schema (CLI: --schema)"
+    )
+
+
+def numbers_as_text(name: str) -> MixedTypesError:
+    """The refusal of text whose values are all numbers that a numeric dtype holds exactly."""
+    return MixedTypesError(f"column {name!r} holds numbers stored as text; convert it to a "
+                           "numeric dtype or declare its kind in a schema")
+
+
+def non_finite_text(name: str, rows: Iterable[int]) -> NonFiniteError:
+    """The refusal of text numbers among which some are infinite (``rows``: where, 1 = first
+    data row)."""
+    return NonFiniteError(f"column {name!r} holds infinite or NaN values (rows {list(rows)[:5]}); "
+                          "write missing values as empty fields and replace infinite values")
 
 
 def _infer_text_kind(
@@ -241,30 +314,17 @@ def _infer_text_kind(
     if share == 1.0:
         finite = np.isfinite(numeric.to_numpy(dtype=float))
         if not finite.all():
-            rows = (np.flatnonzero(~finite)[:5] + 1).tolist()
-            raise NonFiniteError(
-                f"column {name!r} holds infinite or NaN values (rows {rows}); "
-                "write missing values as empty fields and replace infinite values"
-            )
+            raise non_finite_text(name, [i + 1 for i in text.index[~finite][:5]])
         inexact = _inexact_numbers(text)
         if inexact is not None:
             return (*_inexact_kind(name, text, inexact, n_distinct, limit), None)
-        raise MixedTypesError(
-            f"column {name!r} holds numbers stored as text; convert it to a numeric dtype "
-            "or declare its kind in a schema"
-        )
+        raise numbers_as_text(name)
     if share >= 0.5:
-        bad = text[numeric.isna()]
-        examples = ", ".join(f"row {i + 1}: {v!r}" for i, v in list(bad.items())[:3])
-        raise MixedTypesError(
-            f"column {name!r} mixes numbers and text ({share:.0%} of values are numbers; "
-            f"text values at {examples}); clean those values, or declare the column "
-            "'categorical' in a schema (CLI: --schema)"
-        )
+        raise mixed_numbers(name, share, [(i + 1, v) for i, v in
+                                          list(text[numeric.isna()].items())[:3]])
     if _guess_datetime_format(text) is not None:
         return Kind.DATETIME, "", None
-    lowered = set(text.str.lower().unique())
-    if any(lowered <= pair for pair in _BOOLEAN_PAIRS) and len(lowered) == 2:
+    if is_boolean_text(text.unique()):
         return Kind.BOOLEAN, "", None
     if not many_values(len(text), n_distinct, limit):
         return Kind.CATEGORICAL, "", None

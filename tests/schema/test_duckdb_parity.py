@@ -1,0 +1,289 @@
+"""The DuckDB engine infers, refuses, warns and writes as the pandas path does, column kind by kind.
+
+The bugs: with ``engine="duckdb"`` (or a file big enough to go to DuckDB by itself) a yes/no or
+Y/N column was a category (true/false only were booleans, and came back as ``True``/``False``),
+``nullable`` was an assumed default rather than read from the data, a column of one value,
+of numbers mixed with text or entirely missing was not refused, and ``--drop`` still inferred
+(and warned about) the dropped column. Now :class:`~lookalike.marginals.duckdb.DuckDBEngine`
+applies the rules of :func:`~lookalike.schema.infer_schema` (shared functions of
+:mod:`lookalike.schema._infer`) to what its aggregate queries count, and never reads a dropped
+column: a user gets the same schema, refusals, warnings and output spelling whichever path runs.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+import lookalike
+from lookalike.errors import LookalikeError
+from lookalike.marginals.duckdb import DuckDBEngine, schema_from_duckdb
+from lookalike.privacy.fingerprint import fingerprint_frame
+from lookalike.report import build_release_sheet
+from lookalike.schema import Kind, Schema, infer_schema
+
+N_ROWS = 300
+FREE_TEXT = "column 'comment' looks like free text"
+WORDS = ("north", "river", "quiet", "orange", "window", "garden", "yellow", "silver", "market")
+BOOLEANS = {"answer": ("no", "yes"), "flag": ("N", "Y"), "ok": ("false", "true")}
+
+
+def make_table(seed: int = 3) -> pd.DataFrame:
+    """yes/no (10% missing), Y/N and true/false flags, a 0/1 flag, a float with missing values,
+    an integer, a category and free text; flag, answer and age depend on each other."""
+    rng = np.random.default_rng(seed)
+    age = rng.integers(18, 90, N_ROWS)
+    answer = np.where(rng.random(N_ROWS) < np.where(age > 50, 0.8, 0.2), "yes", "no").astype(object)
+    answer[rng.random(N_ROWS) < 0.1] = None
+    income = np.round(rng.normal(40_000, 9_000, N_ROWS), 2)
+    income[rng.random(N_ROWS) < 0.15] = np.nan
+    return pd.DataFrame({
+        "answer": answer,
+        "flag": np.where(answer == "yes", "Y", "N"),
+        "bit": rng.integers(0, 2, N_ROWS),
+        "ok": rng.choice(["true", "false"], N_ROWS),
+        "income": income,
+        "age": age,
+        "city": rng.choice(["Auckland", "Nelson", "Napier", "Otago"], N_ROWS),
+        "comment": [" ".join(rng.choice(WORDS, 8)) + f" {i}" for i in range(N_ROWS)],
+    })
+
+
+def with_problems(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with a column of one value (text and number), one of numbers mixed with text
+    and one entirely missing, after the free text (whose warning comes first)."""
+    mixed = [str(v) for v in np.random.default_rng(4).integers(0, 100, N_ROWS)]
+    for row in (4, 40, 41, 200):
+        mixed[row] = ["twelve", "n.a.", "lots", "?"][row % 4]
+    return table.assign(country="NZ", version=3, score=mixed,
+                        notes=pd.Series([None] * N_ROWS, dtype=object))
+
+
+def store(frame: pd.DataFrame, folder, form: str):
+    path = folder / f"t.{form if form != 'duckdb' else 'duckdb'}"
+    if form == "csv":
+        frame.to_csv(path, index=False)
+    elif form == "parquet":
+        frame.to_parquet(path)
+    else:
+        with duckdb.connect(str(path)) as con:
+            con.register("frame", frame)
+            con.execute("CREATE TABLE t AS SELECT * FROM frame")
+    return path
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    return make_table()
+
+
+@pytest.fixture(scope="module")
+def files(table, tmp_path_factory) -> dict[str, object]:
+    return {form: store(table, tmp_path_factory.mktemp(form), form)
+            for form in ("csv", "parquet", "duckdb")}
+
+
+def caught(fn, *args, **kw) -> tuple[object, list[str]]:
+    """(what ``fn`` returned or the refusal it raised, the warnings it gave, in order)."""
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            out: object = fn(*args, **kw)
+        except LookalikeError as e:
+            out = e
+    return out, [str(w.message) for w in seen if issubclass(w.category, UserWarning)]
+
+
+def duck_schema(path, **kw):
+    return schema_from_duckdb(path, **({"table": "t"} if str(path).endswith(".duckdb") else {}),
+                              **kw)
+
+
+def facts(schema: Schema) -> dict[str, tuple]:
+    """What both paths state of each column: kind, format, unit, nullable, a boolean's two
+    words, each with the source it came from."""
+    return {c.name: (c.kind, c.format, c.unit, c.nullable,
+                     c.categories if c.kind is Kind.BOOLEAN else None,
+                     {f: c.source(f) for f in ("kind", "format", "unit", "nullable")}
+                     | ({"categories": c.source("categories")} if c.kind is Kind.BOOLEAN else {}))
+            for c in schema}
+
+
+@pytest.mark.parametrize("form", ["csv", "parquet", "duckdb"])
+def test_same_schema_and_warnings_as_the_dataframe(table, files, form):
+    want, want_warned = caught(infer_schema, table)
+    got, got_warned = caught(duck_schema, files[form])
+    assert facts(got) == facts(want)
+    assert got_warned == want_warned == [w for w in want_warned if w.startswith(FREE_TEXT)] != []
+    kinds = {c.name: c.kind for c in got}
+    assert {n: kinds[n] for n in BOOLEANS} == dict.fromkeys(BOOLEANS, Kind.BOOLEAN)
+    assert {n: got[n].categories for n in BOOLEANS} == BOOLEANS  # false first, as written
+    # 0/1 stays an integer column in both (its output is 0/1), whole numbers as integers
+    assert (kinds["bit"], kinds["age"], kinds["income"]) == (Kind.INTEGER, Kind.INTEGER, Kind.FLOAT)
+    # missing values are read from the data, as facts of it
+    assert {c.name for c in got if c.nullable} == {"answer", "income"}
+    assert {c.source("nullable") for c in got} == {"data"}
+    # dropped: neither inferred nor warned about, in both
+    for fn, arg in ((infer_schema, table), (duck_schema, files[form])):
+        schema, warned = caught(fn, arg, drop=["comment"])
+        assert schema.names == [n for n in table.columns if n != "comment"] and warned == []
+
+
+@pytest.mark.parametrize("form", ["csv", "parquet", "duckdb"])
+@pytest.mark.parametrize("problem", ["country", "version", "score", "notes"])
+def test_same_refusals_and_warnings_as_the_dataframe(table, tmp_path, form, problem):
+    """Each problem column alone after the others: the same error, naming the column and the
+    fix, after the same warning of the free text before it."""
+    others = [c for c in ("country", "version", "score", "notes") if c != problem]
+    frame = with_problems(table).drop(columns=others)
+    path = store(frame, tmp_path, form)
+    want, want_warned = caught(infer_schema, frame)
+    got, got_warned = caught(duck_schema, path)
+    assert isinstance(want, LookalikeError) and type(got) is type(want)
+    assert str(got) == str(want)
+    assert f"column {problem!r}" in str(got) and ("--drop" in str(got) or "--schema" in str(got))
+    assert got_warned == want_warned and len(got_warned) == 1 and got_warned[0].startswith(FREE_TEXT)
+    expected = {"country": "holds the single value 'NZ' in every row",
+                "version": "holds the single value 3 in every row",
+                "score": "mixes numbers and text (99% of values are numbers; text values at "
+                         "row 5: 'twelve', row 41: 'twelve', row 42: 'n.a.')",
+                "notes": "is entirely missing"}[problem]
+    assert expected in str(got)
+
+
+@pytest.mark.parametrize("form", ["csv", "parquet"])
+def test_the_first_problem_in_column_order_is_refused_and_dropping_them_all_is_fine(
+        table, tmp_path, form):
+    frame = with_problems(table)
+    path = store(frame, tmp_path, form)
+    want, want_warned = caught(infer_schema, frame)
+    got, got_warned = caught(duck_schema, path)
+    assert str(got) == str(want) and "'country'" in str(got) and got_warned == want_warned
+    dropped = ["comment", "country", "version", "score", "notes"]
+    schema, warned = caught(duck_schema, path, drop=dropped)
+    assert warned == [] and facts(schema) == facts(infer_schema(frame, drop=dropped))
+
+
+def test_dropped_columns_are_not_read(table, tmp_path):
+    """A dropped CSV column is never typed (its infinite values would be refused), inferred or
+    fingerprinted: the ledger sees the table the fit reads, as read_table then drop gives it."""
+    frame = table.assign(speed=[str(v) for v in range(N_ROWS - 1)] + ["inf"])
+    path = store(frame, tmp_path, "csv")
+    assert isinstance(caught(duck_schema, path)[0], LookalikeError)  # read, it is refused
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the free text is dropped: not a warning
+        engine = DuckDBEngine(path, drop=["speed", "comment"])
+    with engine:
+        assert "speed" not in engine.schema and "comment" not in engine.schema
+        (tmp_path / "plain").mkdir()
+        read = lookalike.read_table(store(table, tmp_path / "plain", "csv"))
+        assert engine.fingerprint() == fingerprint_frame(read.drop(columns=["comment"]))
+    with pytest.raises(LookalikeError, match=r"cannot drop \['nope'\]: no such columns"):
+        DuckDBEngine(path, drop=["nope"])
+
+
+def spelled(rows: pd.DataFrame, dp: bool) -> None:
+    """Booleans written as the input wrote them. A plain fit also keeps the missing answers
+    and the 0/1 flag's two values; at ε = 1 on 300 rows the noise may lose those (in both
+    paths), not the spelling."""
+    words = {"answer": {"yes", "no"}, "flag": {"Y", "N"}, "ok": {"true", "false"}}
+    for name, spelling in words.items():
+        seen = set(rows[name].dropna())
+        assert seen <= spelling if dp else seen == spelling, name
+    if not dp:
+        assert rows["answer"].isna().any() and not rows["flag"].isna().any()
+        assert set(pd.to_numeric(rows["bit"])) == {0, 1}
+    assert "comment" not in rows
+
+
+def release_facts(sheet: dict) -> tuple[list, dict]:
+    domain = sheet["domain"]
+    return domain["withheld"], {c["name"]: {f["fact"]: (f["value"], f["source"])
+                                            for f in c["facts"] if f["fact"] == "nullable"}
+                                for c in domain["columns"]}
+
+
+@pytest.mark.parametrize("form", ["csv", "parquet"])
+def test_python_api_dp_and_plain_fits_spell_and_state_alike(table, files, tmp_path, form):
+    sheets, outputs = {}, {}
+    for engine in ("numpy", "duckdb"):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            model = lookalike.fit(files[form], "mst", drop=["comment"], engine=engine, seed=0,
+                                  epsilon=1.0, ledger=tmp_path / f"{engine}.sqlite",
+                                  dataset="t", register=True)
+            rows = model.sample(N_ROWS, seed=1)
+            plain = lookalike.synthesize(files[form], N_ROWS, synthesizer="privbayes",
+                                         drop=["comment"], engine=engine, seed=2)
+        assert not [w for w in seen if "comment" in str(w.message)]
+        spelled(rows, dp=True)
+        spelled(plain, dp=False)
+        assert model.schema_["answer"].categories == ("no", "yes")
+        sheets[engine] = release_facts(build_release_sheet(model, rows, seed=1).to_dict())
+        outputs[engine] = {n: str(rows[n].dtype) for n in rows}
+    # the same release sheet facts: the booleans' words named as read from the data; under DP
+    # missing values are assumed possible in every column (a default, not read), in both
+    assert sheets["duckdb"] == sheets["numpy"]
+    withheld, nullable = sheets["duckdb"]
+    assert sorted(withheld) == sorted(f"{n}: categories" for n in BOOLEANS)
+    assert nullable == dict.fromkeys(table.columns.drop("comment"),
+                                     {"nullable": (True, "default")})
+    assert outputs["duckdb"] == outputs["numpy"]
+
+
+def test_cli_synth_with_the_duckdb_engine(table, files, tmp_path, cli):
+    common = [files["csv"], "-p", "engine=duckdb", "--drop", "comment", "--seed", "0"]
+    result = cli("synth", *common, "-o", tmp_path / "dp.csv", "-s", "mst", "--epsilon", 1,
+                 "--ledger", tmp_path / "ledger.sqlite", "--model-out", tmp_path / "dp.lookalike")
+    assert result.exit_code == 0, result.output
+    assert "comment" not in result.stderr
+    plain = cli("synth", *common, "-o", tmp_path / "plain.csv", "-s", "privbayes")
+    assert plain.exit_code == 0, plain.output
+    assert "warning" not in plain.stderr
+    for out, dp in (("dp.csv", True), ("plain.csv", False)):
+        spelled(pd.read_csv(tmp_path / out, dtype=str, keep_default_na=False, na_values=[""]), dp)
+    # the release sheet of that model and its rows (what --report writes beside the report)
+    model = lookalike.load_synthesizer(tmp_path / "dp.lookalike")
+    rows = lookalike.read_table(tmp_path / "dp.csv")
+    withheld, nullable = release_facts(build_release_sheet(model, rows).to_dict())
+    assert sorted(withheld) == sorted(f"{n}: categories" for n in BOOLEANS)
+    assert set(nullable) == set(table.columns.drop("comment"))
+    refused = cli("synth", files["csv"], "-p", "engine=duckdb", "-o", tmp_path / "x.csv",
+                  "-s", "mst", "--drop", "nope")
+    assert refused.exit_code == 1 and "cannot drop ['nope']" in refused.stderr
+
+
+NUMBERS_AS_TEXT = {
+    # exact as numbers: refused, whatever the order of problems
+    "zip": ([f"{v:04d}" for v in range(1000, 1000 + N_ROWS)], "holds numbers stored as text"),
+    # more digits than a float keeps: exact categories (few), with a warning
+    "rate": ([f"0.1234567890123456789{i % 7}" for i in range(N_ROWS)],
+             "holds decimals with more digits than a float keeps (e.g. row 1: "
+             "0.12345678901234567890): it is modelled as categories"),
+    # unique integers beyond int64, one width: identifiers, no warning
+    "account": ([str(10**20 + 7919 * i) for i in range(N_ROWS)], None),
+    # an infinite value among numbers: refused, naming its row
+    "temp": ([f"{20 + i % 9}.5" for i in range(N_ROWS - 2)] + [None, "-inf"],
+             "holds infinite or NaN values (rows [300])"),
+}
+
+
+@pytest.mark.parametrize("name", list(NUMBERS_AS_TEXT))
+def test_numbers_stored_as_text_in_parquet_as_in_the_dataframe(table, tmp_path, name):
+    """Typed text (Parquet strings) whose values are all numbers: the same kinds, warnings and
+    refusals as infer_schema gives read_table's frame (a CSV never has such a column)."""
+    values, said = NUMBERS_AS_TEXT[name]
+    frame = table[["age", "city"]].assign(**{name: pd.Series(values, dtype=object)})
+    path = store(frame, tmp_path, "parquet")
+    want, want_warned = caught(lambda: infer_schema(lookalike.read_table(path)))
+    got, got_warned = caught(duck_schema, path)
+    assert (str(got), got_warned) == (str(want), want_warned) if isinstance(want, Exception) \
+        else (facts(got), got_warned) == (facts(want), want_warned)
+    shown = [str(got)] if isinstance(got, Exception) else got_warned
+    assert (said is None and shown == []) or said in shown[0]
+    if name == "account":
+        assert (got["account"].kind, got["account"].format) == (Kind.IDENTIFIER, "[0-9]{21}")
