@@ -660,7 +660,7 @@ def _share_out(mass: float, counts: _Floats, keep: float) -> _Floats:
     out[strong] = counts[strong]
     if (~strong).any():
         out[~strong] = (mass - claimed) / (~strong).sum()
-    else:
+    elif claimed > 0:
         out *= mass / claimed
     return out
 
