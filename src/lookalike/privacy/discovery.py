@@ -655,7 +655,8 @@ def _share_out(mass: float, counts: _Floats, keep: float) -> _Floats:
     out = np.zeros(len(counts))
     claimed = counts[strong].sum()
     if claimed >= mass:
-        out[strong] = mass * counts[strong] / claimed
+        if claimed > 0:
+            out[strong] = mass * counts[strong] / claimed
         return out
     out[strong] = counts[strong]
     if (~strong).any():
