@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import small_clinic
 
 import lookalike
 from lookalike.privacy.discovery import SmallTableWarning, adaptive_share
@@ -26,20 +27,7 @@ DP_FAMILIES = ["mst", "aim", "privbayes"]
 def clinic() -> pd.DataFrame:
     """3,000 rows: a 0/1 flag, a text sex, a race code 1–4, a score in steps of 10, a year
     1995–2003, a follow-up time in days, a 0/1 outcome depending on the flag and the score."""
-    rng = np.random.default_rng(17)
-    n = 3000
-    flag = (rng.random(n) < 0.3).astype(np.int64)
-    score = rng.choice([70, 80, 90, 100], n, p=[0.2, 0.3, 0.3, 0.2])
-    outcome = (rng.random(n) < 0.1 + 0.25 * flag + 0.002 * (score - 70)).astype(np.int64)
-    return pd.DataFrame({
-        "flag": flag,
-        "sex": rng.choice(["F", "M"], n, p=[0.4, 0.6]),
-        "race": rng.choice([1, 2, 3, 4], n, p=[0.45, 0.25, 0.15, 0.15]),
-        "score": score,
-        "year": rng.integers(1995, 2004, n),
-        "days": rng.integers(0, 3000, n),
-        "outcome": outcome,
-    })
+    return small_clinic.clinic()
 
 
 @pytest.fixture(scope="module", params=DP_FAMILIES)

@@ -17,7 +17,7 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,9 +30,14 @@ from lookalike.schema import Schema
 from lookalike.transform.discretize import Bins
 from lookalike.transform.encoder import ColumnCodec, TableEncoder
 
-__all__ = ["EncodedDomain", "column_codec", "encode_domain"]
+__all__ = ["SUPPORT_Z", "EncodedDomain", "column_codec", "doubtful_codes", "encode_domain",
+           "unsupported_codes"]
 
 _Floats = npt.NDArray[np.float64]
+
+SUPPORT_Z = 4.0
+"""A doubtful code (:func:`doubtful_codes`) is generated only if its noisy count reaches this
+many standard deviations of its noise."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,6 +96,38 @@ def encode_domain(found: DiscoveredDomain) -> EncodedDomain:
             counts, variances = domain.estimate
             estimates[codec.column.name] = (_pad(counts, codec.size), _pad(variances, codec.size))
     return EncodedDomain(found, TableEncoder(codecs), estimates)
+
+
+def doubtful_codes(codec: ColumnCodec) -> list[int]:
+    """The codes of a DP domain whose existence no release tested: the missing state and the
+    "other" category.
+
+    Discovery gives every column whose facts were not declared both of them, because it cannot
+    know, without paying, that a column has no missing value or no category below its
+    threshold. A model that samples them from their measured counts then turns the noise of an
+    empty cell into 0.5-28% of missing values, or of "other", in a column that has none.
+    Discovered categories (noisy counts above a threshold) and bins (cells that stood out of
+    the noise) were tested by discovery itself; declared ones are public.
+    """
+    codes = [codec.n_values] if codec.has_missing else []
+    return codes + ([codec.fallback] if codec.fallback is not None else [])
+
+
+def unsupported_codes(counts: npt.ArrayLike, sigma: npt.ArrayLike, codes: Sequence[int]) -> list[int]:
+    """Those of ``codes`` whose noisy count (``counts[c]``) stays below ``SUPPORT_Z`` standard
+    deviations of its noise (``sigma``: one for the column or one per code): a count the noise
+    alone would give, which a model must not sample.
+
+    Post-processing of released counts: no data read, no privacy cost. An empty code passes
+    with probability about 3·10⁻⁵ (the Gaussian tail beyond 4σ); a real one is lost only when
+    it holds fewer than about 4σ rows.
+
+    >>> unsupported_codes([500.0, 130.0, 12.0], 25.0, [1, 2])  # 4σ = 100
+    [2]
+    """
+    c = np.asarray(counts, dtype=float)
+    s = np.broadcast_to(np.asarray(sigma, dtype=float), c.shape)
+    return [int(k) for k in codes if c[k] < SUPPORT_Z * s[k]]
 
 
 def _pad(values: _Floats, size: int) -> _Floats:

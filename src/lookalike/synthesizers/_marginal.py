@@ -38,14 +38,13 @@ from lookalike.privacy.discovery import (
 )
 from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import as_schema
-from lookalike.synthesizers._domain import encode_domain
+from lookalike.synthesizers._domain import doubtful_codes, encode_domain, unsupported_codes
 from lookalike.synthesizers._source import Source
 from lookalike.synthesizers.base import Conditions, Synthesizer
 from lookalike.transform.encoder import TableEncoder
 
 __all__ = ["MarginalSynthesizer"]
 
-SUPPORT_Z = 4.0  # a missing or "other" code is sampled only if its count reaches 4σ of noise
 SUPPORT_DRAWS = 20_000  # model draws that estimate each column's code shares
 
 
@@ -160,7 +159,9 @@ class MarginalSynthesizer(Synthesizer):
         cannot know they are empty; the model then gives them the noise of their measurements,
         and a column with no missing value came out with 0.5–8% missing values (and integers
         turned to floats). A code is kept when its model count reaches ``SUPPORT_Z`` (4)
-        standard deviations of the noise on that count (:meth:`_code_sd`): a code no row holds
+        standard deviations of the noise on that count (:meth:`_code_sd`; the rule of
+        :func:`~lookalike.synthesizers._domain.unsupported_codes`, which the neural families
+        apply to their calibration counts): a code no row holds
         passes with probability about 3·10⁻⁵, while a real missing state is lost only below 4σ
         (at ε = 1, about 0.8% of Adult's 26,049 rows).
         """
@@ -168,14 +169,15 @@ class MarginalSynthesizer(Synthesizer):
         draws = self._sample_codes(SUPPORT_DRAWS, np.random.default_rng(rng.integers(2**63)))
         out = {}
         for j, (name, codec) in enumerate(zip(names, self.encoder_.codecs, strict=True)):
-            doubtful = ([codec.n_values] if codec.has_missing else []) + (
-                [codec.fallback] if codec.fallback is not None else [])
+            doubtful = doubtful_codes(codec)
             sds = {c: self._code_sd(name, c) for c in doubtful}
             doubtful = [c for c in doubtful if sds[c] is not None]
             if not doubtful:
                 continue
             p = np.bincount(draws[:, j], minlength=codec.size) / len(draws)
-            gone = [c for c in doubtful if p[c] * self.n_estimate_ < SUPPORT_Z * sds[c]]
+            sd = np.zeros(codec.size)
+            sd[doubtful] = [sds[c] for c in doubtful]
+            gone = unsupported_codes(p * self.n_estimate_, sd, doubtful)
             if gone and p.sum() - p[gone].sum() > 0:
                 p[gone] = 0.0
                 out[name] = p / p.sum()

@@ -58,6 +58,22 @@ class Bins:
         codes[np.isnan(values)] = -1
         return codes.astype(np.int64)
 
+    def within(self, values: np.ndarray) -> np.ndarray:
+        """Each value clipped into the bin :meth:`assign` gives it: a value between two bins
+        moves to the edge of the next one, below the first or above the last to the outer
+        edge, inside a point bin to its point; NaN stays NaN. Codes never change.
+
+        >>> b = Bins(np.array([70.0, 80.0, 90.0]), np.array([70.0, 80.0, 99.0]), None, True)
+        >>> b.within(np.array([64.0, 74.0, 80.0, 93.0, 120.0, np.nan])).tolist()
+        [70.0, 80.0, 80.0, 93.0, 99.0, nan]
+        """
+        v = np.asarray(values, dtype=float)
+        codes = self.assign(v)
+        out = v.copy()
+        ok = codes >= 0
+        out[ok] = np.clip(v[ok], self.lower[codes[ok]], self.upper[codes[ok]])
+        return out
+
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """A value inside each code's bin; NaN for code -1."""
         codes = np.asarray(codes, dtype=np.int64)

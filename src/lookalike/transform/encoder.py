@@ -105,6 +105,20 @@ class ColumnCodec:
         values = self.bins.decode(np.where(missing, -1, codes), rng)
         return from_numbers(values, self.column)
 
+    def within(self, s: pd.Series) -> pd.Series:
+        """``s`` with every number moved into the bin it is coded to (:meth:`Bins.within
+        <lookalike.transform.discretize.Bins.within>`), typed as the column; categories and
+        missing values unchanged. Its codes are those of ``s``."""
+        if self.bins is None:
+            return s
+        x = to_numbers(s, self.column)
+        moved = np.flatnonzero(~np.isnan(x) & (self.bins.within(x) != x))
+        if not len(moved):
+            return s
+        out = s.copy()
+        out.iloc[moved] = from_numbers(self.bins.within(x[moved]), self.column).to_numpy()
+        return out
+
     def to_state(self, prefix: str) -> tuple[dict, dict[str, np.ndarray]]:
         meta: dict = {"column": self.column.name, "has_missing": self.has_missing}
         if self.fallback is not None:

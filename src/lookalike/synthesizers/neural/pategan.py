@@ -111,7 +111,7 @@ class PATEGAN(NeuralSynthesizer):
         generator_dims: tuple[int, ...] = (256, 256),
         student_dims: tuple[int, ...] = (256, 256),
         lr: float = 2e-4,
-        discovery_share: float = 0.1,
+        discovery_share: float | None = None,
         n_bins: int = 32,
         max_modes: int = 10,
         calibrate: bool = True,
