@@ -6,12 +6,19 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 
-_state = {"quiet": False}
+_state: dict = {"quiet": False, "listener": None}
 
 
 def set_quiet(quiet: bool) -> None:
     """Silence (or allow) progress bars for this process; the CLI's ``--quiet`` sets it."""
     _state["quiet"] = bool(quiet)
+
+
+def set_listener(listener: Callable[[str, float | None, float], None] | None) -> None:
+    """Call ``listener(description, total, completed)`` when a long step starts and at each of
+    its advances, terminal or not (notebooks, services and tests follow the work this way);
+    None removes it."""
+    _state["listener"] = listener
 
 
 def enabled() -> bool:
@@ -26,8 +33,19 @@ def progress(description: str, total: float | None) -> Iterator[Callable[..., No
     ...     for _ in range(3):
     ...         advance()
     """
+    listener = _state["listener"]
+    done = [0.0, description]
+
+    def tell(steps: float, text: str | None) -> None:
+        done[0] += steps
+        done[1] = text if text is not None else done[1]
+        if listener is not None:
+            listener(done[1], total, done[0])
+
+    if listener is not None:
+        listener(description, total, 0.0)
     if not enabled():
-        yield lambda steps=1, description=None: None
+        yield lambda steps=1, description=None: tell(steps, description)
         return
     from rich.console import Console
     from rich.progress import (
@@ -52,6 +70,7 @@ def progress(description: str, total: float | None) -> Iterator[Callable[..., No
         task = bar.add_task(description, total=total)
 
         def advance(steps: float = 1, description: str | None = None) -> None:
+            tell(steps, description)
             if description is not None:
                 bar.update(task, advance=steps, description=description)
             else:

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from lookalike._files import check_writable
-from lookalike._progress import progress, set_quiet
+from lookalike._progress import set_quiet
 from lookalike._version import __version__
 from lookalike.api import load_data
 from lookalike.errors import ColumnMismatchError, ConditionError, ConfigError, LookalikeError
@@ -565,12 +565,11 @@ def _write_report(real, synthetic, holdout, target, report: Path, overwrite: boo
     page, numbers, *sheet_paths = report_paths(report, dp)
     for path in (page, numbers, *sheet_paths):
         check_writable(path, overwrite=overwrite)
-    with progress("evaluating", None):
-        ev = run_evaluation(
-            real, synthetic, holdout, target,
-            schema if schema is not None else (model.schema_ if model is not None else None),
-            seed=seed if seed is not None else 0,
-        )
+    ev = run_evaluation(  # shows its own staged progress
+        real, synthetic, holdout, target,
+        schema if schema is not None else (model.schema_ if model is not None else None),
+        seed=seed if seed is not None else 0,
+    )
     rep = build_report(ev, model=model, schema=schema, seed=seed)
     # the CLI's seed also seeded the fit: it stays off the shareable sheet
     sheet = build_release_sheet(model, synthetic) if dp else None

@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from lookalike._progress import progress
 from lookalike._rng import Seed, as_rng
 from lookalike.errors import ConfigError
 from lookalike.evaluate.detection import detection
@@ -86,14 +87,22 @@ def evaluate(
     if target is not None:
         precheck_target(real, target)
     synthetic = read(synthetic, "synthetic")
-    tables = prepare(real, synthetic, holdout, schema)
-    if target is not None:
-        check_target(tables, target)
-    fid = fidelity(tables, max_3way=max_3way, seed=seed_int)
-    use = None if target is None else utility(tables, target, seed=seed_int)
-    det = detection(tables, seed=seed_int)
-    work = queries(tables, n_queries=n_queries, seed=seed_int)
-    valid = validity(real, synthetic, schema)
+    # staged progress (a bar on a terminal, the listener of lookalike._progress elsewhere)
+    with progress("evaluating: reading the tables", 6) as advance:
+        tables = prepare(real, synthetic, holdout, schema)
+        if target is not None:
+            check_target(tables, target)
+        advance(description="evaluating: marginals and associations")
+        fid = fidelity(tables, max_3way=max_3way, seed=seed_int)
+        advance(description=f"evaluating: utility ({target})" if target else None)
+        use = None if target is None else utility(tables, target, seed=seed_int)
+        advance(description="evaluating: detection")
+        det = detection(tables, seed=seed_int)
+        advance(description="evaluating: queries")
+        work = queries(tables, n_queries=n_queries, seed=seed_int)
+        advance(description="evaluating: validity")
+        valid = validity(real, synthetic, schema)
+        advance()
     notes = list(tables.notes)
     if use is not None and use.holdout == "split":
         notes.append(
