@@ -225,6 +225,24 @@ def inspect(
         Path | None,
         typer.Option("--output", "-o", help="Where to write the schema JSON (default: DATA_STEM.schema.json here)."),
     ] = None,
+    schema: Annotated[
+        Path | None,
+        typer.Option(
+            "--schema",
+            help="Schema JSON to refine (an edited 'lookalike inspect' output, or a partial one): "
+            "its facts are kept as declared, the rest is inferred, as 'synth --schema' does.",
+        ),
+    ] = None,
+    epsilon: Annotated[
+        float, typer.Option("--epsilon", help="Epsilon of the DP plan printed (nothing is spent).")
+    ] = 1.0,
+    delta: Delta = None,
+    synthesizer: Annotated[
+        str,
+        typer.Option("--synthesizer", "-s",
+                     help="DP synthesizer the plan is for (mst, aim, privbayes, dpctgan, dptvae, pategan)."),
+    ] = "mst",
+    param: Params = None,
     drop: Drop = None,
     table: Table_ = None,
     query: Query = None,
@@ -232,32 +250,104 @@ def inspect(
     delimiter: Delimiter = None,
     overwrite: Overwrite = False,
 ) -> None:
-    """Infer the schema of DATA, print it, and write it as editable JSON."""
+    """Infer the schema of DATA (or refine --schema), print it with the plan of a DP fit, and
+    write it as editable JSON.
+
+    The DP plan says, per column, which facts are declared (free) and which a DP fit must
+    discover (categories, bins), what share of the budget that takes at --epsilon, which
+    categories and value ranges it can find on a table this size, and what declaring them
+    would change. It uses the exact row count (inspect is a local tool that spends nothing);
+    a DP fit sizes discovery from a noisy count."""
 
     def body() -> None:
-        from lookalike.schema import infer_schema
+        from lookalike.privacy.budget import privacy_request
+        from lookalike.synthesizers.dp_plan import plan_dp_fit
 
-        df = load_data(data, drop=drop or (), read_options=_read_options(table, query, encoding, delimiter))
-        schema = infer_schema(df)
+        model = get_synthesizer(synthesizer, **_parse_pairs(param, "--param"))
+        if not model.supports_dp:
+            raise ConfigError(f"the DP plan is for a DP synthesizer; {synthesizer!r} has no DP "
+                              "form: choose one of mst, aim, privbayes, dpctgan, dptvae, pategan (-s)")
+        privacy_request(epsilon, delta, family=model.name, supports_dp=True)
         target = output or Path(f"{_stem(data)}.schema.json")
         check_writable(target, overwrite=overwrite)
+        df = load_data(data, drop=drop or (), read_options=_read_options(table, query, encoding, delimiter))
+        refined = _refine(df, schema, drop or [])
         grid = Table(title=f"{data}: {len(df):,} rows × {len(df.columns)} columns")
         for head in ("column", "kind", "missing", "domain", "source"):
             grid.add_column(head)
-        for col in schema:
+        for col in refined:
             n_missing = int(df[col.name].isna().sum())
             grid.add_row(
                 col.name,
                 col.kind.value,
                 f"{n_missing:,}" if n_missing else "",
                 _domain_text(col),
-                "data" if col.sources else "declared",
+                _source_text(col),
             )
         out.print(grid)
-        schema.save(target, overwrite=overwrite)
-        out.print(f"schema written to [bold]{target}[/] (edit it, then pass it with --schema)")
+        plan = plan_dp_fit(model, refined, epsilon=epsilon, delta=delta, n_rows=len(df))
+        _print_plan_table(plan)
+        given = f"--schema {schema}" if schema is not None else "no --schema"
+        out.print(f"  this plan is for a DP fit given {_q(given)}; given the file written here, "
+                  "every fact it states counts as declared", highlight=False)
+        for message in plan.warnings:
+            _warn_now(message)
+        refined.save(target, overwrite=overwrite)
+        out.print(f"schema written to [bold]{_q(target)}[/] (edit it, then pass it with --schema)")
 
     _run(body)
+
+
+def _refine(df: pd.DataFrame, schema: Path | None, drop: list[str]):
+    """The schema ``synth --schema`` would model ``df`` with: the given facts kept as declared,
+    the rest inferred from the data (marked "data"). Columns of the given schema that --drop
+    left out are left out of it; a column the data lacks is an error."""
+    from lookalike.schema import Schema, as_schema, infer_schema
+
+    if schema is None:
+        return infer_schema(df)
+    given = as_schema(schema)
+    unknown = [c for c in given.names if c not in df.columns and c not in drop]
+    if unknown:
+        raise ColumnMismatchError(f"--schema {schema} names columns that the data lacks: {unknown}; "
+                                  f"columns: {list(df.columns)}")
+    kept = Schema(tuple(c for c in given.columns if c.name in df.columns), given.n_rows,
+                  given.n_rows_source)
+    return resolve_schema(df, kept)
+
+
+def _source_text(col) -> str:
+    """Where a column's facts come from: "declared", "data", or which facts are which."""
+    facts = {f: s for f, s in col.sources.items() if getattr(col, f, None) is not None}
+    declared = [f for f, s in facts.items() if s == "declared"]
+    other = [f for f, s in facts.items() if s != "declared"]
+    if not other:
+        return "declared"
+    if not declared:
+        return "data"
+    return f"declared: {', '.join(declared)}; data: {', '.join(other)}"
+
+
+def _print_plan_table(plan) -> None:
+    """The DP plan, column by column, then its summary (inspect)."""
+    grid = Table(title=f"DP plan: {plan.synthesizer} at epsilon={plan.epsilon:g}, "
+               f"delta={plan.delta:g} on {plan.rows_text}")
+    for head in ("column", "declared (free)", "a DP fit discovers", "found if it holds",
+                 "declaring would"):
+        grid.add_column(head)
+    for c in plan.columns:
+        rows = "" if c.rows_needed is None else f"~{c.rows_needed:,.0f} rows"
+        if c.rows_needed is not None and plan.n_rows:
+            rows += f" ({c.rows_needed / plan.n_rows:.0%})"
+        grid.add_row(c.name, ", ".join(c.declared), ", ".join(c.discovered), rows, c.declare)
+    out.print(grid)
+    for line in plan.summary()[1:]:
+        out.print(line, markup=False, highlight=False)
+
+
+def _warn_now(message: str) -> None:
+    """A warning printed at once (before a fit), not at the end of the command."""
+    err.print("[yellow]warning:[/] " + escape(message), highlight=False, soft_wrap=True)
 
 
 def _stem(data: str) -> str:
@@ -308,7 +398,9 @@ def fit(
         _check_outputs([output], overwrite)
         data_in, schema_in = open_input(model, data, schema=schema, drop=drop or (),
                                         read_options=_read_options(table, query, encoding, delimiter))
-        model._fit_request(data_in, schema_in, request, seed)
+        schema_in, said = _print_dp_plan(model, request, data_in, schema_in)
+        with _small_table_said(said):
+            model._fit_request(data_in, schema_in, request, seed)
         model.save(output, overwrite=overwrite)
         out.print(
             f"fitted [bold]{_q(synthesizer)}[/] on {_rows_text(model)} in {model.fit_seconds_:.1f} s; "
@@ -442,7 +534,9 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
     if unknown:
         raise ConditionError(f"--condition on unknown column(s) {unknown}; columns: {columns}")
 
-    model._fit_request(data_in, schema_in, request, rng)
+    schema_in, said = _print_dp_plan(model, request, data_in, schema_in)
+    with _small_table_said(said):
+        model._fit_request(data_in, schema_in, request, rng)
     rows = model.sample(n or model.n_rows_ or model.n_estimate_, conditions=conditions, seed=rng)
     with _all_or_nothing(outputs):
         write_table(rows, output, overwrite=overwrite, schema=model.schema_)
@@ -472,6 +566,50 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
                 compared = Schema(tuple(c for c in model.schema_.columns if c.name not in excluded))
             _write_report(real, rows, hold, target, report, overwrite, model=model, seed=seed,
                           schema=compared)
+
+
+def _print_dp_plan(model, request, data: Any, schema: Any) -> tuple[Any, bool]:
+    """Before a DP fit: print its plan (declared and discovered facts, the share of ε
+    discovery takes) and its warnings (a table too small for this ε, a huge ε, δ ≥ 1/n), and
+    return the schema to fit with and whether the small-table warning was given.
+
+    Rows in memory: the schema is resolved here, once, as the fit would (the fit is handed
+    the result), and the plan uses their exact count; the plan is printed on the user's
+    screen only. Rows left in DuckDB: the schema as opened, and its row count if it has one.
+    Nothing here is charged: the data was read by the CLI, not by a DP mechanism, and nothing
+    printed enters the model or the release.
+    """
+    if not request.dp:
+        return schema, False
+    from lookalike.schema import as_schema
+    from lookalike.synthesizers.dp_plan import plan_dp_fit
+
+    if isinstance(data, pd.DataFrame):
+        schema = resolve_schema(data, schema)
+        n_rows: int | None = len(data)
+    else:
+        n_rows = as_schema(schema).n_rows if schema is not None else None
+    plan = plan_dp_fit(model, as_schema(schema), epsilon=request.epsilon, delta=request.delta,
+                       n_rows=n_rows)
+    for line in plan.summary():
+        out.print(line, markup=False, highlight=False)
+    for message in plan.warnings:
+        _warn_now(message)
+    return schema, plan.small_table is not None
+
+
+@contextlib.contextmanager
+def _small_table_said(said: bool) -> Iterator[None]:
+    """Leave out the fit's own SmallTableWarning when the DP plan has given it (from the exact
+    row count) before the fit: the same advice twice, the second from a noisy count."""
+    if not said:
+        yield
+        return
+    from lookalike.privacy.discovery import SmallTableWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=SmallTableWarning)
+        yield
 
 
 def _holdout_path(output: Path) -> Path:
@@ -875,8 +1013,19 @@ def budget(
         Path | None,
         typer.Option("--ledger", help="Ledger file (default: $LOOKALIKE_HOME or ~/.lookalike/ledger.sqlite)."),
     ] = None,
+    plan_epsilon: Annotated[
+        float | None,
+        typer.Option("--epsilon", help="Plan a next fit at this epsilon (at the limit's delta): "
+                     "whether the budget pays for it, and whether the table is large enough for it "
+                     "(default: the largest epsilon a next fit can spend)."),
+    ] = None,
 ) -> None:
-    """Show or set the privacy budget of a dataset, and list its releases."""
+    """Show or set the privacy budget of a dataset, and list its releases.
+
+    Also: the largest epsilon a next fit can still spend, and warnings for a limit that
+    protects little (epsilon > 10, delta >= 1/n) and for a table too small for the epsilon
+    asked (the small-table rule of DP discovery, for the columns the last fit discovered).
+    The row count n is the one in the data's fingerprint, recorded by the first fit."""
 
     def body() -> None:
         from datetime import datetime
@@ -891,6 +1040,11 @@ def budget(
         if dataset is None:
             names = ledger.datasets()
             say(f"ledger {ledger.path}: " + (", ".join(names) if names else "no datasets"))
+            for name in names:
+                st = ledger.status(name)
+                say(f"  {name}: limit epsilon={st.epsilon_limit:g} at delta={st.delta:g}, spent "
+                    f"{st.epsilon_spent:.4g}, largest next fit epsilon="
+                    f"{_round_down(st.epsilon_next(plan=plan_budget)):g}")
             return
         if set_epsilon is not None:
             ledger.set_limit(dataset, epsilon=set_epsilon, delta=delta)
@@ -902,8 +1056,11 @@ def budget(
         say(f"spent: epsilon={st.epsilon_spent:.4g} {at} (rho={st.rho_spent:.6g}{rdp})")
         say(f"delta used at epsilon={st.epsilon_limit:g}: {st.delta_spent:.3g} of {st.delta:g} "
             f"(thresholded discovery: {st.delta_approx_spent:.3g})")
-        say(f"largest epsilon a next fit can spend ({at}): {st.epsilon_next(plan=plan_budget):.4g}")
+        room = _round_down(st.epsilon_next(plan=plan_budget))
+        say(f"largest epsilon a next fit can spend ({at}): {room:g}")
         entries = ledger.releases(dataset)
+        for message in _budget_advice(st, entries, room, plan_epsilon, say):
+            warnings.warn(message, UserWarning, stacklevel=2)
         if not entries:
             say("releases: none")
             return
@@ -921,6 +1078,88 @@ def budget(
             say("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=False)) + "  " + r[-1])
 
     _run(body)
+
+
+def _round_down(epsilon: float, digits: int = 4) -> float:
+    """``epsilon`` cut (never rounded up) to ``digits`` significant digits: a largest ε shown
+    rounded up (2.786 for 2.78586) would be refused when asked for."""
+    import math
+
+    if not epsilon > 0 or not math.isfinite(epsilon):
+        return epsilon
+    scale = 10.0 ** (digits - 1 - math.floor(math.log10(epsilon)))
+    return math.floor(epsilon * scale) / scale
+
+
+def _budget_advice(st, entries: list, room: float, asked: float | None,
+                   say: Callable[[str], None]) -> list[str]:
+    """Print what ``lookalike budget`` knows of the table (its row count, from the
+    fingerprint) and of a next fit at ``asked`` (default: ``room``, the largest ε left), and
+    return the warnings: a limit with ε > 10 or δ ≥ 1/n, an ε asked that the budget cannot
+    pay for or that protects little, and a table too small for it (the small-table rule of DP
+    discovery, for the columns the latest fit discovered; its family's default settings).
+
+    The ledger is a private, local file: its row count is the exact one, shown to its owner."""
+    from lookalike.privacy.advice import delta_warning, epsilon_warning
+    from lookalike.privacy.budget import plan_budget
+
+    notes = [epsilon_warning(st.epsilon_limit, option="--set-epsilon"),
+             delta_warning(st.delta, st.fingerprint.n_rows if st.fingerprint else None,
+                           option="--delta with --set-epsilon")]
+    n_rows = st.fingerprint.n_rows if st.fingerprint is not None else None
+    if n_rows is None:
+        say("rows: unknown until a fit records the data's fingerprint; the checks of delta "
+            "against 1/n and of the table's size wait for it")
+    else:
+        say(f"rows: {n_rows:,} (from the data's fingerprint, recorded by the first fit)")
+    eps = room if asked is None else asked
+    if asked is not None:
+        notes.append(epsilon_warning(asked))
+        try:
+            rho, d_approx = plan_budget(asked, st.delta)
+        except ConfigError as e:
+            raise ConfigError(f"--epsilon: {e}") from None
+        pays = st.fits(rho=rho, delta_approx=d_approx)
+        say(f"a next fit at epsilon={asked:g} (delta={st.delta:g}): "
+            + ("the budget pays for it" if pays else
+               f"refused, over the budget (at most {room:g}): fit with a smaller epsilon or "
+               "raise the limit (--set-epsilon)"))
+    if n_rows is not None and eps > 0:
+        small = _small_table_for(entries, st, eps, n_rows)
+        if small is not None:
+            what = "asked" if asked is not None else "the largest a next fit can spend"
+            notes.append(f"at epsilon={eps:.4g} ({what}), {small}")
+    return [n for n in notes if n]
+
+
+def _small_table_for(entries: list, st, epsilon: float, n_rows: int) -> str | None:
+    """The small-table warning of a fit at ``epsilon`` like the latest one that discovered
+    columns (its family with default settings, its discovered columns, ``n_rows`` rows), or
+    None when no fit discovered any or the table is large enough."""
+    from lookalike.schema import Column, Kind, Schema
+    from lookalike.synthesizers.dp_plan import plan_dp_fit
+
+    for entry in reversed(entries):
+        names = [str(step.get("name", "")) for step in entry.steps]
+        cats = [n.removeprefix("categories of ") for n in names if n.startswith("categories of ")]
+        nums = [n.removeprefix("bins of ") for n in names if n.startswith("bins of ")]
+        if not cats and not nums or entry.mechanism not in available():
+            continue
+        model = get_synthesizer(entry.mechanism)
+        if not model.supports_dp:
+            continue
+        others = [c for c in (st.fingerprint.columns if st.fingerprint else ())
+                  if c not in cats and c not in nums]
+        columns = ([Column(c, Kind.CATEGORICAL, sources={"kind": "data"}) for c in cats]
+                   + [Column(c, Kind.FLOAT, sources={"kind": "data"}) for c in nums]
+                   + [Column(c, Kind.CATEGORICAL, categories=("?",)) for c in others])
+        plan = plan_dp_fit(model, Schema(tuple(columns)), epsilon=epsilon, delta=st.delta,
+                           n_rows=n_rows)
+        if plan.small_table is None:
+            return None
+        return (f"a {entry.mechanism} fit discovering what release #{entry.id} discovered: "
+                + plan.small_table)
+    return None
 
 
 @app.command("synthesizers")

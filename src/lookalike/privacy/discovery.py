@@ -64,7 +64,9 @@ from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import Column, Kind, Schema
 
 __all__ = ["OTHER", "ColumnDomain", "Counts", "DiscoveredBins", "DiscoveredDomain",
-           "SmallTableWarning", "adaptive_share", "discover_domain", "discovery_columns"]
+           "DiscoveryBudget", "SmallTableWarning", "adaptive_share", "category_threshold",
+           "column_budget", "discover_domain", "discovery_columns", "range_threshold",
+           "small_table_message"]
 
 OTHER = "other"
 _LEVELS = 4  # sign × decade, leading digit, 2nd digit, 3rd digit
@@ -213,6 +215,77 @@ def discovery_columns(schema: Schema) -> tuple[list[str], list[str]]:
     return cats, nums
 
 
+@dataclass(frozen=True)
+class DiscoveryBudget:
+    """What a DP fit gives domain discovery: the family decides it
+    (``Synthesizer._discovery_budget``) from the row count and its budget plan, and the fit
+    and ``lookalike inspect``'s DP plan both use that one decision.
+
+    ``rho`` and ``delta`` go to :func:`discover_domain` (shared by the columns that need
+    discovery), ``one_way_rho`` is the per-column 1-way ρ discovery may borrow (None: none),
+    ``share`` the share of the fit's ρ set aside for discovery.
+    """
+
+    share: float
+    rho: float
+    delta: float
+    one_way_rho: float | None = None
+
+
+def column_budget(n_cats: int, n_nums: int, rho: float, delta: float,
+                  one_way_rho: float | None) -> tuple[float, float, float]:
+    """(ρ, δ, borrowed 1-way ρ) of each column discovery pays for: ``rho`` shared equally by
+    the ``n_cats + n_nums`` columns, ``delta`` by the categorical ones (threshold releases)."""
+    n_paid = n_cats + n_nums
+    return (rho / n_paid if n_paid else 0.0, delta / n_cats if n_cats else 0.0,
+            one_way_rho or 0.0)
+
+
+def category_threshold(rho_col: float, delta_col: float, one: float = 0.0) -> int:
+    """The noisy count a category must reach to be kept, for a column given ``rho_col`` (and
+    ``THRESHOLD_SHARE`` of ``one``, its borrowed 1-way ρ) and ``delta_col``: a function of the
+    budget only (no data), so it can be stated before any release."""
+    return _threshold(1.0 / math.sqrt(2 * (rho_col + THRESHOLD_SHARE * one)), delta_col)
+
+
+def range_threshold(rho_col: float) -> float:
+    """About how many rows a top-level range of a numeric column must hold for discovery to
+    find it (``_PRUNE`` σ of the top level's noise) with ``rho_col``: budget only, no data."""
+    return _PRUNE / math.sqrt(2 * rho_col * _LEVEL_SHARE[0])
+
+
+def small_table_message(cats: Sequence[str], nums: Sequence[str], rho_col: float,
+                        delta_col: float, one: float, n_rows: float,
+                        count: str = "noisy count") -> str | None:
+    """The :class:`SmallTableWarning` text for the columns whose values this budget cannot
+    discover on about ``n_rows`` rows (``count`` says how that number was found), or None.
+
+    One text for the fit (from its noisy row count) and for the DP plans of ``lookalike
+    inspect`` and ``synth``/``fit`` (from the exact count, which stays on the user's screen).
+    """
+    floor = SMALL_SHARE * max(n_rows, 1.0)
+    parts = []
+    if cats:
+        t = category_threshold(rho_col, delta_col, one)
+        if t > floor:
+            parts.append(
+                f"categories of {_names(list(cats))} are kept only if they hold about {t} rows "
+                f"({t / n_rows:.0%}) or more, rarer ones become one 'other' category; declaring "
+                "their categories in the schema (\"categories\": [...], public facts) keeps them "
+                "all and leaves this share of the budget to the measurements")
+    if nums:
+        p = range_threshold(rho_col)
+        if p > floor:
+            parts.append(
+                f"values of {_names(list(nums))} are found only in ranges holding about {p:.0f} rows "
+                f"({p / n_rows:.0%}) or more; declaring their bounds (\"bounds\": [lo, hi]) "
+                "or, for codes, declaring the column categorical with its categories, avoids it")
+    if not parts:
+        return None
+    return (f"the table has about {n_rows:.0f} rows ({count}): too few for this epsilon to "
+            "discover every value. " + "; ".join(parts) + ". Or raise epsilon.")
+
+
 def discover_domain(
     counts: Counts,
     schema: Schema,
@@ -242,9 +315,9 @@ def discover_domain(
         raise ConfigError("DP domain discovery needs a share of the budget > 0 (discovery_share)")
     if rho is not None and cats and not 0 < delta < 1:
         raise ConfigError(f"discovering categories under DP needs 0 < delta < 1, got {delta!r}")
-    rho_col = rho / n_paid if (rho is not None and n_paid) else None
-    delta_col = delta / len(cats) if cats else 0.0
-    one = one_way_rho if (rho is not None and one_way_rho) else 0.0
+    rho_paid, delta_col, one = column_budget(len(cats), len(nums), rho or 0.0, delta,
+                                             one_way_rho if rho is not None else None)
+    rho_col = rho_paid if (rho is not None and n_paid) else None
     left = one if one else None
     if rho_col is not None and n_rows is not None:
         _warn_small(cats, nums, rho_col, delta_col, one, n_rows)
@@ -282,28 +355,9 @@ def _warn_small(cats: list[str], nums: list[str], rho_col: float, delta_col: flo
     """Warn, before any release, of the columns whose values this budget cannot discover."""
     import warnings
 
-    floor = SMALL_SHARE * max(n_rows, 1.0)
-    parts = []
-    if cats:
-        t = _threshold(1.0 / math.sqrt(2 * (rho_col + THRESHOLD_SHARE * one)), delta_col)
-        if t > floor:
-            parts.append(
-                f"categories of {_names(cats)} are kept only if they hold about {t} rows "
-                f"({t / n_rows:.0%}) or more, rarer ones become one 'other' category; declaring "
-                "their categories in the schema (\"categories\": [...], public facts) keeps them "
-                "all and leaves this share of the budget to the measurements")
-    if nums:
-        p = _PRUNE / math.sqrt(2 * rho_col * _LEVEL_SHARE[0])
-        if p > floor:
-            parts.append(
-                f"values of {_names(nums)} are found only in ranges holding about {p:.0f} rows "
-                f"({p / n_rows:.0%}) or more; declaring their bounds (\"bounds\": [lo, hi]) "
-                "or, for codes, declaring the column categorical with its categories, avoids it")
-    if parts:
-        warnings.warn(
-            f"the table has about {n_rows:.0f} rows (noisy count): too few for this epsilon to "
-            "discover every value. " + "; ".join(parts) + ". Or raise epsilon.",
-            SmallTableWarning, stacklevel=4)
+    message = small_table_message(cats, nums, rho_col, delta_col, one, n_rows)
+    if message is not None:
+        warnings.warn(message, SmallTableWarning, stacklevel=4)
 
 
 def _names(cols: list[str], most: int = 6) -> str:

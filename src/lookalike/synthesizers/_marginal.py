@@ -32,12 +32,13 @@ from lookalike.privacy.budget import Budget, BudgetPlan
 from lookalike.privacy.discovery import (
     COUNT_SHARE,
     SHARE_RANGE,
+    DiscoveryBudget,
     adaptive_share,
     discover_domain,
     discovery_columns,
 )
 from lookalike.privacy.mechanisms import gaussian_counts
-from lookalike.schema import as_schema
+from lookalike.schema import Schema, as_schema
 from lookalike.synthesizers._domain import doubtful_codes, encode_domain, unsupported_codes
 from lookalike.synthesizers._source import Source
 from lookalike.synthesizers.base import Conditions, Synthesizer
@@ -108,16 +109,12 @@ class MarginalSynthesizer(Synthesizer):
         schema_ = source.schema
         rho_disc = rho_one = None
         self._n_noisy = None
+        delta_disc = 0.0
         if budget is not None:
-            cats, nums = discovery_columns(schema_)
-            n_paid = len(cats) + len(nums)
             self._n_noisy = self._noisy_rows(engine, budget)
-            share = (self.discovery_share if self.discovery_share is not None
-                     else adaptive_share(self._n_noisy, n_paid, budget.plan.rho))
-            rho_disc = share * budget.plan.rho if n_paid else 0.0
-            rho_one = self._one_way_rho(budget.remaining - rho_disc, len(schema_.modelled))
-        found = encode_domain(discover_domain(engine, schema_, rho=rho_disc,
-                                delta=budget.plan.delta_discovery if budget is not None else 0.0,
+            split = self._discovery_budget(schema_, self._n_noisy, budget.plan, budget.spent)
+            rho_disc, delta_disc, rho_one = split.rho, split.delta, split.one_way_rho
+        found = encode_domain(discover_domain(engine, schema_, rho=rho_disc, delta=delta_disc,
                                 n_bins=self.n_bins, one_way_rho=rho_one, n_rows=self._n_noisy))
         engine.bind(found.encoder)
         if budget is not None:
@@ -138,6 +135,21 @@ class MarginalSynthesizer(Synthesizer):
             return "fitted on exact counts"
         self.support_ = self._support(rng)
         return "rho-zCDP accounting"
+
+    def _discovery_budget(self, schema: Schema, n_rows: float, plan: BudgetPlan,
+                          spent: float) -> DiscoveryBudget:
+        """What discovery gets on about ``n_rows`` rows once ``spent`` of ``plan``'s ρ is spent
+        (the noisy row count): ``discovery_share`` of ρ (None: sized to the table,
+        :func:`~lookalike.privacy.discovery.adaptive_share`; nothing when every fact is
+        declared), and the 1-way ρ it may borrow. The fit and the DP plan of ``lookalike
+        inspect`` both ask this."""
+        cats, nums = discovery_columns(schema)
+        n_paid = len(cats) + len(nums)
+        share = (self.discovery_share if self.discovery_share is not None
+                 else adaptive_share(n_rows, n_paid, plan.rho))
+        rho_disc = share * plan.rho if n_paid else 0.0
+        rho_one = self._one_way_rho(max(0.0, plan.rho - spent) - rho_disc, len(schema.modelled))
+        return DiscoveryBudget(share if n_paid else 0.0, rho_disc, plan.delta_discovery, rho_one)
 
     def _noisy_rows(self, engine: Engine, budget: Budget) -> float:
         """The row count with discrete Gaussian noise (``COUNT_SHARE`` of ρ): it sizes the

@@ -74,6 +74,7 @@ from lookalike.privacy.budget import Budget, BudgetPlan
 from lookalike.privacy.discovery import (
     COUNT_SHARE,
     SHARE_RANGE,
+    DiscoveryBudget,
     adaptive_share,
     discover_domain,
     discovery_columns,
@@ -263,23 +264,16 @@ class NeuralSynthesizer(Synthesizer):
         """
         from lookalike.synthesizers._marginal import measure_one_ways
 
-        cats, nums = discovery_columns(schema)
-        n_paid = len(cats) + len(nums)
         rho_ones = bp.rho_of("one-ways")
         noisy_n = gaussian_counts([len(frame)], sigma=math.sqrt(1 / (2 * bp.rho_of("count"))))
         releases = [Release("row count", noisy_n.mechanism, noisy_n.rho, f"sigma={noisy_n.sigma:.3g}")]
         n_est = max(1, int(round(float(noisy_n.values[0]))))
-        share = (self.discovery_share if self.discovery_share is not None
-                 else adaptive_share(n_est, n_paid, bp.rho))
-        rho_disc = share * bp.rho
-        n_spans = sum(not c.kind.numeric for c in schema.modelled) if self.conditional else 0
-        gan_ones = bool(n_spans) and not rho_ones
-        rho_domain = rho_disc * (1 - GAN_ONE_WAY_SHARE if gan_ones else 1.0) if n_paid else 0.0
-        d = len(schema.modelled)
+        split = self._discovery_budget(schema, n_est, bp, noisy_n.rho)
+        rho_disc, rho_domain = split.share * bp.rho, split.rho
         engine = NumpyEngine(frame, schema)
         found = encode_domain(discover_domain(
-            engine, schema, rho=rho_domain, delta=bp.delta_discovery if cats else 0.0,
-            n_bins=self.n_bins, one_way_rho=rho_ones / d if rho_ones else None, n_rows=n_est,
+            engine, schema, rho=rho_domain, delta=split.delta, n_bins=self.n_bins,
+            one_way_rho=split.one_way_rho, n_rows=n_est,
         ))
         releases += found.releases
         encoder = NeuralEncoder.from_domain(found, max_modes=self.max_modes, seed=rng)
@@ -314,6 +308,26 @@ class NeuralSynthesizer(Synthesizer):
                 self._restrict(encoder.codecs[s.column], f, noisy.values, noisy.sigma)
                 freqs.append(f / f.sum() if f.sum() > 0 else np.full(s.size, 1 / s.size))
         return encoder, n_est, freqs, releases, found, targets
+
+    def _discovery_budget(self, schema: Schema, n_rows: float, plan: BudgetPlan,
+                          spent: float = 0.0) -> DiscoveryBudget:
+        """What phase 1 gives discovery on about ``n_rows`` rows: ``discovery_share`` of ρ
+        (None: sized to the table, :func:`~lookalike.privacy.discovery.adaptive_share`), of
+        which an uncalibrated conditional GAN keeps ``GAN_ONE_WAY_SHARE`` for its categorical
+        1-ways; with ``calibrate`` each column may borrow its share of the 1-ways' ρ. The fit
+        and the DP plan of ``lookalike inspect`` both ask this (``spent``: unused here, the
+        phase-1 parts are planned shares)."""
+        cats, nums = discovery_columns(schema)
+        n_paid = len(cats) + len(nums)
+        rho_ones = plan.rho_of("one-ways")
+        share = (self.discovery_share if self.discovery_share is not None
+                 else adaptive_share(n_rows, n_paid, plan.rho))
+        n_spans = sum(not c.kind.numeric for c in schema.modelled) if self.conditional else 0
+        gan_ones = bool(n_spans) and not rho_ones
+        rho_domain = share * plan.rho * (1 - GAN_ONE_WAY_SHARE if gan_ones else 1.0) if n_paid else 0.0
+        d = len(schema.modelled)
+        return DiscoveryBudget(share, rho_domain, plan.delta_discovery if cats else 0.0,
+                               rho_ones / d if rho_ones else None)
 
     def _restrict(self, codec: ColumnCodec, target: np.ndarray, noisy: np.ndarray, sigma) -> None:
         """Zero, in ``target`` (in place), the doubtful codes (missing, "other") whose noisy count
