@@ -49,6 +49,43 @@ def test_values_map_monotonically_onto_the_bin_shares():
     assert same.any() and np.array_equal(out.to_numpy()[same], before[same])
 
 
+def test_equal_values_move_in_the_order_given_not_at_random():
+    """A 0/1 code: each value is a bin of its own, so every 1 ties with every other 1. The rows
+    that leave an over-full code are those whose ``order`` (the generator's expected value) lies
+    nearest the code they move to, whatever the random tie-breaker draws."""
+    rng = np.random.default_rng(2)
+    real = pd.DataFrame({"y": np.r_[np.zeros(600), np.ones(400)].astype(int)})
+    codec = TableEncoder.fit(real, infer_schema(real), n_bins=10).codecs[0]
+    target = np.bincount(codec.encode(real["y"]), minlength=codec.size).astype(float)
+    fake = pd.Series(np.r_[np.zeros(400), np.ones(600)].astype(int))  # 200 ones too many
+    soft = np.r_[rng.uniform(0.0, 0.5, 400), rng.uniform(0.5, 1.0, 600)]
+    for seed in range(3):
+        out = calibrate_values(fake, codec, target, np.random.default_rng(seed), order=soft)
+        assert int(out.sum()) == 400
+        moved = (fake == 1).to_numpy() & (out == 0).to_numpy()
+        # the 200 ones with the lowest expected value, exactly
+        assert set(np.flatnonzero(moved)) == set(np.argsort(soft)[400:600])
+    with pytest.raises(ValueError, match="order has shape"):
+        calibrate_values(fake, codec, target, rng, order=soft[:10])
+
+
+def test_expected_values_weigh_each_mode_by_the_outputs():
+    """Two modes at 0 and 10 (σ = 1, α = (x − μ) / 4σ): the expected value is Σ p_k (μ_k + 4α),
+    clipped to the column's bounds, with the missing slot left out of the weights."""
+    from lookalike.synthesizers.neural._encoding import NeuralEncoder
+    from lookalike.transform.normalizer import ModeNormalizer
+
+    real = pd.DataFrame({"y": [0.0, 10.0, 0.5, None] * 5})
+    norm = ModeNormalizer(np.array([0.0, 10.0]), np.ones(2), np.full(2, 0.5), -2.0, 12.0)
+    enc = NeuralEncoder({}, {"y": norm}, {"y": True}, infer_schema(real))
+    tanh, modes = enc.spans
+    assert (tanh.size, modes.size) == (1, 3)  # α, two modes, missing
+    x = np.zeros((4, enc.dim))
+    x[:, modes.start : modes.start + 3] = [[1.0, 0.0, 0.0], [0.3, 0.7, 0.0], [0.25, 0.25, 0.5], [0.0, 1.0, 0.0]]
+    x[:, tanh.start] = [0.0, 0.25, 0.0, 0.9]  # the last: 10 + 3.6, clipped to 12
+    assert np.allclose(enc.expected_values(x)["y"], [0.0, 0.3 * 1 + 0.7 * 11, 5.0, 12.0])
+
+
 @pytest.fixture(scope="module")
 def small() -> pd.DataFrame:
     real = lookalike.load_demo().sample(2000, random_state=3).reset_index(drop=True)

@@ -13,7 +13,13 @@ least change to the row order:
   least sure;
 * a numeric column: a rank-preserving (monotone) map onto the measured bin shares, missing values
   last (:func:`calibrate_values`); a value whose bin is already right stays as the model made it,
-  the others are drawn inside their new bin by the codec (its DP in-bin shape).
+  the others are drawn inside their new bin by the codec (its DP in-bin shape). Values that decode
+  equal (a column of codes, 0/1 or 1-10, puts each value in a bin of its own) are ordered by the
+  generator's own expected value (:meth:`NeuralEncoder.expected_values
+  <lookalike.synthesizers.neural._encoding.NeuralEncoder.expected_values>`), so that the rows
+  moved to the next code are those the generator put nearest to it, not rows at random: random
+  ties relabelled a 0/1 target at random (statsmodels modechoice, tvae, TSTR AUC 0.779 → 0.799;
+  compas, whose 3-class score is a function of a 1-10 code, 0.974 → 0.984; three seeds each).
 
 Both read only the generator's output and the released counts: no privacy cost. Conditional
 sampling is left uncalibrated (its condition changes the marginals on purpose).
@@ -82,18 +88,29 @@ def calibrate_choices(probs: np.ndarray, target: np.ndarray, iters: int = 30) ->
 
 
 def calibrate_values(values: pd.Series, codec: ColumnCodec, target: np.ndarray,
-                     rng: np.random.Generator) -> pd.Series:
-    """``values`` moved by a monotone map onto the code shares of ``target`` (codec codes, missing last)."""
+                     rng: np.random.Generator, order: np.ndarray | None = None) -> pd.Series:
+    """``values`` moved by a monotone map onto the code shares of ``target`` (codec codes, missing last).
+
+    Rows are ranked by code, then value, then ``order`` (one number a row, e.g. the generator's
+    expected value before decoding rounded it), then at random: among equal values the rows
+    with the largest ``order`` move up first and those with the smallest move down first.
+    """
     n = len(values)
     if n == 0:
         return values
     values = values.reset_index(drop=True)
     codes = codec.encode(values)
     x = np.nan_to_num(to_numbers(values, codec.column), nan=0.0)
-    order = np.lexsort((rng.random(n), x, codes))  # by bin (missing last), then value; ties at random
+    keys = [rng.random(n)]  # the last tie-breaker
+    if order is not None:
+        order = np.asarray(order, dtype=float)
+        if order.shape != (n,):
+            raise ValueError(f"order has shape {order.shape}, expected ({n},)")
+        keys.append(np.nan_to_num(order, nan=0.0))
+    order_rows = np.lexsort((*keys, x, codes))  # by bin (missing last), value, order, at random
     want = quotas(target, n)
     new_codes = np.empty(n, dtype=np.int64)
-    new_codes[order] = np.repeat(np.arange(len(want)), want)
+    new_codes[order_rows] = np.repeat(np.arange(len(want)), want)
     moved = new_codes != codes
     if not moved.any():
         return values

@@ -156,6 +156,28 @@ class NeuralEncoder:
                 cols[span.column] = from_numbers(values, self.schema[span.column]).reset_index(drop=True)
         return pd.DataFrame({name: cols[name] for name in self.names})
 
+    def expected_values(self, x: np.ndarray) -> dict[str, np.ndarray]:
+        """Per numeric column, the value the outputs ``x`` give on average over its modes:
+        Σ_k p_k · inverse(α, k), with p the output's mode weights (the missing slot left out).
+
+        Unlike :meth:`decode`, which takes the most likely mode and rounds integers, this keeps
+        how near each row was to the neighbouring values: calibration's order among values that
+        decode equal (:func:`~lookalike.synthesizers.neural._calibrate.calibrate_values`). It
+        reads the generator's output only (no privacy cost).
+        """
+        out: dict[str, np.ndarray] = {}
+        for span in self.spans:
+            if span.activation != "softmax" or span.discrete:
+                continue
+            norm = self.normalizers[span.column]
+            p = np.clip(np.asarray(x[:, span.start : span.start + norm.n_modes], dtype=float), 0, None)
+            total = p.sum(axis=1, keepdims=True)
+            p = np.where(total > 0, p / np.where(total > 0, total, 1.0), 1.0 / norm.n_modes)
+            alpha = np.asarray(x[:, span.start - 1], dtype=float)
+            each = np.column_stack([norm.inverse(alpha, np.full(len(alpha), k)) for k in range(norm.n_modes)])
+            out[span.column] = (p * each).sum(axis=1)
+        return out
+
     # ---------------------------------------------------------------- state
     def to_state(self, prefix: str = "nenc") -> tuple[dict, dict[str, np.ndarray]]:
         meta: dict = {"columns": []}
