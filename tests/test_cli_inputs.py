@@ -63,7 +63,9 @@ def test_evaluate_and_audit_leave_out_what_synth_left_out(tmp_path, cli, latin_c
     the other columns and say why comment is not compared, instead of failing."""
     synthetic = _synthetic(tmp_path, cli, latin_csv, "--encoding", "latin-1", "--delimiter", ";")
     assert "comment" not in pd.read_csv(synthetic).columns
-    for command, extra in (("evaluate", ()), ("audit", ("--holdout", latin_csv))):
+    holdout = tmp_path / "holdout.csv"  # rows the synthesizer never saw, written as the real table is
+    _people(seed=1).to_csv(holdout, sep=";", index=False, encoding="latin-1")
+    for command, extra in (("evaluate", ()), ("audit", ("--holdout", holdout))):
         result = cli(command, latin_csv, synthetic, "-o", tmp_path / f"{command}.html",
                      "--encoding", "latin-1", "--delimiter", ";", *extra)
         assert result.exit_code == 0, result.output

@@ -6,7 +6,7 @@ import contextlib
 import sys
 from collections.abc import Callable, Iterator
 
-_state: dict = {"quiet": False, "listener": None}
+_state: dict = {"quiet": False, "listener": None, "drawing": False}
 
 
 def set_quiet(quiet: bool) -> None:
@@ -34,17 +34,17 @@ def progress(description: str, total: float | None) -> Iterator[Callable[..., No
     ...         advance()
     """
     listener = _state["listener"]
-    done = [0.0, description]
+    completed, current = [0.0], [description]
 
     def tell(steps: float, text: str | None) -> None:
-        done[0] += steps
-        done[1] = text if text is not None else done[1]
+        completed[0] += steps
+        current[0] = text if text is not None else current[0]
         if listener is not None:
-            listener(done[1], total, done[0])
+            listener(current[0], total, completed[0])
 
     if listener is not None:
         listener(description, total, 0.0)
-    if not enabled():
+    if not enabled() or _state["drawing"]:  # one bar at a time: a step inside another's is silent
         yield lambda steps=1, description=None: tell(steps, description)
         return
     from rich.console import Console
@@ -66,14 +66,18 @@ def progress(description: str, total: float | None) -> Iterator[Callable[..., No
         console=Console(stderr=True),
         transient=True,
     )
-    with bar:
-        task = bar.add_task(description, total=total)
+    _state["drawing"] = True
+    try:
+        with bar:
+            task = bar.add_task(description, total=total)
 
-        def advance(steps: float = 1, description: str | None = None) -> None:
-            tell(steps, description)
-            if description is not None:
-                bar.update(task, advance=steps, description=description)
-            else:
-                bar.advance(task, steps)
+            def advance(steps: float = 1, description: str | None = None) -> None:
+                tell(steps, description)
+                if description is not None:
+                    bar.update(task, advance=steps, description=description)
+                else:
+                    bar.advance(task, steps)
 
-        yield advance
+            yield advance
+    finally:
+        _state["drawing"] = False

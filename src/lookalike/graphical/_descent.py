@@ -16,6 +16,7 @@ Both stop when the best loss fell by no more than ``threshold`` over the last 10
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Protocol
 
 import numpy as np
@@ -40,12 +41,14 @@ class _Loss(Protocol):
 class _State:
     """The best point so far, the step size and the loss history shared by the phases."""
 
-    def __init__(self, problem: _Loss, phi: np.ndarray, iters: int, threshold: float) -> None:
+    def __init__(self, problem: _Loss, phi: np.ndarray, iters: int, threshold: float,
+                 on_step: Callable[[], None] | None = None) -> None:
         self.problem, self.iters, self.threshold = problem, iters, threshold
         self.phi = phi
         self.mus, self.loss = problem.evaluate(phi)
         self.history = [self.loss]  # best loss after each step of the current phase
         self.steps = 0
+        self.on_step = on_step
         self.alpha = 1.0 / (2.0 * problem.total * sum(problem.weight))  # safe for any model
 
     def record(self, phi: np.ndarray, mus: list[np.ndarray], loss: float) -> None:
@@ -53,6 +56,8 @@ class _State:
             self.phi, self.mus, self.loss = phi, mus, loss
         self.history.append(self.loss)
         self.steps += 1
+        if self.on_step is not None:
+            self.on_step()
 
     def stalled(self) -> bool:
         h = self.history
@@ -140,9 +145,11 @@ def _fista(state: _State) -> None:
         state.record(trial, new_mus, new_loss)
 
 
-def minimise(problem: _Loss, phi: np.ndarray, iters: int, threshold: float) -> np.ndarray:
-    """Potentials minimising ``problem``'s loss, from ``phi``; at most ``iters`` steps in all."""
-    state = _State(problem, phi, iters, threshold)
+def minimise(problem: _Loss, phi: np.ndarray, iters: int, threshold: float,
+             on_step: Callable[[], None] | None = None) -> np.ndarray:
+    """Potentials minimising ``problem``'s loss, from ``phi``; at most ``iters`` steps in all
+    (``on_step`` is called after each, for progress)."""
+    state = _State(problem, phi, iters, threshold, on_step)
     _warm_up(state)
     _anderson(state)
     _fista(state)

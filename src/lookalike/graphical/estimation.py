@@ -17,7 +17,7 @@ spends no privacy budget.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -210,6 +210,7 @@ def estimate(
     iters: int = 1000,
     warm_start: GraphicalModel | None = None,
     tol: float = 1e-3,
+    on_step: Callable[[], None] | None = None,
 ) -> GraphicalModel:
     """Graphical model whose marginals best fit the noisy ``measurements`` (weighted L2).
 
@@ -218,7 +219,8 @@ def estimate(
     potentials from an earlier model (each of its cliques inside one of the new ones; others
     are dropped). At most ``iters`` gradient steps; it stops sooner once 10 steps lowered the
     loss by less than ``tol`` times the noise's expected loss ``sum_i cells_i * sigma_i``
-    (``tol=0``: run to ``iters`` or machine precision). Post-processing of the measurements: no
+    (``tol=0``: run to ``iters`` or machine precision; ``on_step`` is called after each step, for
+    progress). Post-processing of the measurements: no
     privacy cost.
 
     >>> dom = Domain(("a", "b", "c"), (2, 3, 2))
@@ -246,7 +248,7 @@ def estimate(
     problem = _Problem(domain, measurements, [c for c in extra if c], float(total))
     phi = _initial(problem, warm_start)
     if measurements:
-        phi = minimise(problem, phi, iters, tol * problem.noise)
+        phi = minimise(problem, phi, iters, tol * problem.noise, on_step)
     cliques_out = tuple(domain.canonical(c) for c in problem.cliques)
     potentials = tuple(
         np.ascontiguousarray(reorder(v, c, out))

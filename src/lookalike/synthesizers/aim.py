@@ -24,6 +24,7 @@ import math
 
 import numpy as np
 
+from lookalike._progress import progress
 from lookalike.errors import ConfigError
 from lookalike.graphical import Domain, Measurement, estimate
 from lookalike.graphical.junction_tree import hypothetical_model_size
@@ -117,43 +118,49 @@ class AIMSynthesizer(GraphicalSynthesizer):
         max_w = max(cands.values())
         rounds = self._planned(len(names), dp) - len(names)
         final, t = False, 0
-        while not final:
-            t += 1
-            if dp:
-                remaining = accountant.remaining
-                round_cost = 1 / (2 * sigma**2) + eps**2 / 8
-                if remaining < 2 * round_cost:  # last round: spend everything that is left
-                    sigma = math.sqrt(1 / (2 * 0.9 * remaining))
-                    eps = math.sqrt(8 * 0.1 * remaining)
-                    final = True
-                used = 1 - accountant.remaining / rho
-            else:
-                final = t >= rounds
-                used = t / rounds
-            limit = self.max_model_size * min(1.0, max(used, 0.05))
-            cliques = [m.attrs for m in measurements]
-            scores, options = [], []
-            for r, w in cands.items():
-                if hypothetical_model_size(domain, cliques, r) > limit:
-                    continue
-                err = np.abs(exact[r] - model.marginal(r)).sum()
-                scores.append(w * (err - _SQRT_2_PI * (sigma if dp else 0.0) * exact[r].size))
-                options.append(r)
-            if not options:
-                break
-            if dp:
-                pick, cost = noisy_max(np.array(scores), epsilon=eps, sensitivity=max_w)
-                accountant.spend(f"select {'×'.join(options[pick])}", cost, mechanism="exponential",
-                                 detail=f"epsilon={eps:.4g} of {len(options)} candidates")
-            else:
-                pick = int(np.argmax(scores))
-            r = options[pick]
-            measurements.append(noisy_measurement(exact[r], r, sigma, accountant, "measure"))
-            selected.append(r)
-            before = model.marginal(r)
-            model = estimate(domain, measurements, iters=max(50, self.iters // 10), warm_start=model)
-            if dp and np.abs(model.marginal(r) - before).sum() <= _SQRT_2_PI * sigma * before.size:
-                sigma, eps = sigma / 2, eps * 2  # annealing: measure more precisely
+        # progress in hundredths of the budget spent (DP: the rounds are not known ahead), or rounds
+        with progress("aim: measuring marginals", 100 if dp else rounds) as advance:
+            shown = 0.0
+            while not final:
+                t += 1
+                if dp:
+                    remaining = accountant.remaining
+                    round_cost = 1 / (2 * sigma**2) + eps**2 / 8
+                    if remaining < 2 * round_cost:  # last round: spend everything that is left
+                        sigma = math.sqrt(1 / (2 * 0.9 * remaining))
+                        eps = math.sqrt(8 * 0.1 * remaining)
+                        final = True
+                    used = 1 - accountant.remaining / rho
+                else:
+                    final = t >= rounds
+                    used = t / rounds
+                limit = self.max_model_size * min(1.0, max(used, 0.05))
+                cliques = [m.attrs for m in measurements]
+                scores, options = [], []
+                for r, w in cands.items():
+                    if hypothetical_model_size(domain, cliques, r) > limit:
+                        continue
+                    err = np.abs(exact[r] - model.marginal(r)).sum()
+                    scores.append(w * (err - _SQRT_2_PI * (sigma if dp else 0.0) * exact[r].size))
+                    options.append(r)
+                if not options:
+                    break
+                if dp:
+                    pick, cost = noisy_max(np.array(scores), epsilon=eps, sensitivity=max_w)
+                    accountant.spend(f"select {'×'.join(options[pick])}", cost, mechanism="exponential",
+                                     detail=f"epsilon={eps:.4g} of {len(options)} candidates")
+                else:
+                    pick = int(np.argmax(scores))
+                r = options[pick]
+                measurements.append(noisy_measurement(exact[r], r, sigma, accountant, "measure"))
+                selected.append(r)
+                before = model.marginal(r)
+                model = estimate(domain, measurements, iters=max(50, self.iters // 10), warm_start=model)
+                if dp and np.abs(model.marginal(r) - before).sum() <= _SQRT_2_PI * sigma * before.size:
+                    sigma, eps = sigma / 2, eps * 2  # annealing: measure more precisely
+                done = 100 * (1 - accountant.remaining / rho) if dp else t
+                advance(done - shown)
+                shown = done
         self._measured = measurements
         self.model_ = estimate(domain, measurements, iters=self.iters, warm_start=model)
         self.selected_ = [list(r) for r in selected]

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Self
 import numpy as np
 import pandas as pd
 
+from lookalike._progress import progress
 from lookalike._rng import Seed, as_rng
 from lookalike._storage import Storage, container_of, input_storage
 from lookalike._version import __version__
@@ -48,6 +49,10 @@ __all__ = ["Synthesizer", "register", "get_synthesizer", "available", "load_synt
 REGISTRY: dict[str, type[Synthesizer]] = {}
 
 Conditions = dict[str, frozenset]
+
+#: rows drawn at a time by ``sample`` (one progress step each); a sample of at most this many
+#: rows is drawn in one go
+SAMPLE_CHUNK = 200_000
 
 
 def register(cls: type[Synthesizer]) -> type[Synthesizer]:
@@ -214,10 +219,18 @@ class Synthesizer:
         rng = as_rng(seed)
         conds = self._parse_conditions(conditions)
         try:
-            if conds and not self.native_conditions:
-                modelled = self._rejection_sample(n, rng, conds)
-            else:
-                modelled = self._sample(n, rng, conds or None)
+            # in chunks of SAMPLE_CHUNK rows, for progress; keys and fakes are drawn once, over
+            # all of them (they never repeat within a sample)
+            parts = []
+            with progress(f"{self.name}: sampling rows", n) as advance:
+                for start in range(0, n, SAMPLE_CHUNK):
+                    k = min(SAMPLE_CHUNK, n - start)
+                    if conds and not self.native_conditions:
+                        parts.append(self._rejection_sample(k, rng, conds))
+                    else:
+                        parts.append(self._sample(k, rng, conds or None))
+                    advance(k)
+            modelled = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
             rows = self._assemble(modelled.reset_index(drop=True), rng)
             storage = getattr(self, "storage_", None)
             return rows if storage is None else storage.restore(rows, self.schema_)

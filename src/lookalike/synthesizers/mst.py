@@ -31,6 +31,7 @@ import math
 
 import numpy as np
 
+from lookalike._progress import progress
 from lookalike.graphical import Domain, Measurement, estimate
 from lookalike.marginals.engine import Engine
 from lookalike.privacy.accountant import Accountant
@@ -198,5 +199,6 @@ class MSTSynthesizer(GraphicalSynthesizer):
         twos = measure(engine, tree, sigma2, accountant, "2-way")
         domain = Domain(tuple(names), tuple(sizes))
         self._measured = ones + twos
-        self.model_ = estimate(domain, self._measured, iters=self.iters)
+        with progress("mst: estimating the model", self.iters) as advance:  # stops when converged
+            self.model_ = estimate(domain, self._measured, iters=self.iters, on_step=advance)
         self.tree_ = [list(e) for e in tree]
