@@ -243,3 +243,51 @@ def test_tree_evidence_keeps_a_tail_the_fine_counts_cannot_see(monkeypatch):
     assert kept >= 36
 
 
+
+
+def _seeded_noise(monkeypatch, seed: int):
+    """OpenDP's sampler replaced by a seeded numpy Gaussian of the same scale (tests only)."""
+    import lookalike.privacy.discovery as discovery
+    from lookalike.privacy.mechanisms import NoisyMarginal
+
+    rng = np.random.default_rng(seed)
+
+    def seeded(counts, *, sigma, sensitivity=1):
+        counts = np.asarray(counts, dtype=float)
+        noisy = np.round(counts + rng.normal(0, sigma, counts.shape))
+        return NoisyMarginal(noisy, float(sigma), sensitivity**2 / (2 * sigma**2), "gaussian")
+
+    monkeypatch.setattr(discovery, "gaussian_counts", seeded)
+    return discovery
+
+
+def test_codes_and_float_points_keep_their_own_values(monkeypatch):
+    """Codes with gaps (education 9, 12, 14, 16, 17, 20, as statsmodels' fair table) do not
+    gain the values between them (13, 15 came from the noise that shrinkage spreads over the
+    gaps in a third of the runs); a float column's zeros decode as 0, not as ±1e-6, and its
+    point masses (an age class of 42.0, a rate of exactly 1.0) as themselves, not spread over
+    [42.0, 42.01) past the real maximum.
+
+    5,000 rows, ρ 0.002 per column, the noise seeded as in the test above. A bin that holds
+    no real value, or one past the real range, is a fault. A run may still draw a false cell (a
+    3σ count among ~120 empty cells, 0.13% each: about one run in five), so at least 20 of 30
+    runs are clean per column (measured: 30, 22 and 30 clean; before the change 18, 0 and 0)."""
+    discovery = _seeded_noise(monkeypatch, 5)
+    rng = np.random.default_rng(0)
+    n = 5_000
+    educ = rng.choice([9, 12, 14, 16, 17, 20], n, p=[0.01, 0.33, 0.35, 0.18, 0.08, 0.05])
+    age = rng.choice([17.5, 22.0, 27.0, 32.0, 37.0, 42.0], n, p=[0.05, 0.25, 0.3, 0.18, 0.1, 0.12])
+    rate = np.where(rng.random(n) < 0.5, 0.0, np.where(rng.random(n) < 0.3, 1.0, rng.random(n)))
+    df = pd.DataFrame({"educ": educ, "age": age, "rate": rate})
+    engine, schema = _engine(df)
+    one = 1 / (2 * discovery.FINE_SHARE * 16.0**2)
+    clean = {"educ": 0, "age": 0, "rate": 0}
+    for _ in range(30):
+        found = discover_domain(engine, schema, rho=0.006, one_way_rho=one, n_rows=n)
+        for d in found.domains:
+            values = np.unique(df[d.column.name])
+            empty = [(a, b) for a, b in zip(d.bins.lower, d.bins.upper, strict=True)
+                     if not ((values >= a) & (values <= b)).any()]
+            inside = d.bins.lower[0] >= values.min() and d.bins.upper[-1] <= values.max()
+            clean[d.column.name] += not empty and inside
+    assert min(clean.values()) >= 20, clean

@@ -578,6 +578,12 @@ def _discover_bins(
             # remainder (parent's σ and each strong child's), split evenly like the mass
             n_weak = int((~strong).sum())
             rest_sd = math.sqrt(sd**2 + int(strong.sum()) * sigma_l**2) / max(n_weak, 1)
+            if not integer and strong.any() and c[~strong].sum() < _KEEP * rest_sd * n_weak:
+                # a float cell's strong children hold all the mass the counts can see: the
+                # rest of its range stays empty (22.1–23.0 beside an age class of 22.0). Integer
+                # cells keep the even share (ages 21 and 23 beside a strong 22); their gaps
+                # between codes are cut from the fine counts (_empty)
+                c = np.where(strong, c, 0.0)
             # children that do not stand out of the noise are not split further (their
             # children would be noise); the fine histogram may still count them one by one
             for (a, b), w, st in zip(kids, c, strong, strict=True):
@@ -612,8 +618,12 @@ def _discover_bins(
         info.update(fine_cells=len(cells3), fine_sigma=sigma_f, fine_rho=rho_fine)
         merged = _with_tree(fine_counts, groups, from_strong, sigma_f, tree)
         shaped = np.clip(_shrink(merged, groups, sigma_f), 0.0, None)
-        unit = np.array([integer and b - a <= 1 for a, b in cells3], dtype=bool)
+        # spikes are looked for among single integers, or among the children of a float leaf
+        unit = np.array([b - a <= 1 if integer else bool(st)
+                         for (a, b), st in zip(cells3, from_strong, strict=True)], dtype=bool)
         shaped[_empty(fine_counts, groups, from_strong, _KEEP * sigma_f, unit, tree)] = 0.0
+        if not integer:
+            cells3 = _points(cells3, groups, from_strong, fine_counts, _KEEP * sigma_f)
         leaves3 = [(a, b, float(w)) for (a, b), w in zip(cells3, shaped, strict=True)]
         bins, members = _bins_from_leaves(leaves3, n_bins, integer)
         sums = np.array([fine_counts[a:z].sum() for a, z in members])
@@ -729,10 +739,12 @@ def _empty(counts: _Floats, groups: npt.NDArray[np.int_], strong: npt.NDArray[np
 
     Candidates are: the tree's weak leaves beyond the first (or the last) cell that stands out
     of the noise (a strong leaf's cell, or a count of 4σ: the column's ends); and, among
-    sibling cells that are single integers dominated by counts that clear 4σ (``SPIKE_Z`` ×
-    ``keep``; holding ``SPIKE_SHARE`` of their positive mass), those before the first or after
-    the last such count: the values 11–19 next to a score that stops at 10, the years 1990–1994
-    of a column starting in 1995. Siblings of about equal counts (a smooth stretch of a
+    sibling cells that are single integers (or the children of one float leaf, ``unit``)
+    dominated by counts that clear 4σ (``SPIKE_Z`` × ``keep``; holding ``SPIKE_SHARE`` of their
+    positive mass), those before the first, between two, or after the last such count: the
+    values 11–19 next to a score that stops at 10, the years 1990–1994 of a column starting in
+    1995, 13 and 15 between education codes 12, 14 and 16, 4.616–4.62 next to a rate of 4.615.
+    Siblings of about equal counts (a smooth stretch of a
     continuous column) are never candidates.
 
     A candidate run is emptied only when neither release can tell it from zero: its fine
@@ -773,10 +785,38 @@ def _empty(counts: _Floats, groups: npt.NDArray[np.int_], strong: npt.NDArray[np
             continue
         if counts[idx][high].sum() < SPIKE_SHARE * np.clip(counts[idx], 0, None).sum():
             continue
-        first, last = np.flatnonzero(high)[[0, -1]]
-        ends = np.r_[idx[:first], idx[last + 1:]]
-        if len(ends) and nothing(ends):
-            out[ends] = True
+        # the runs before the first spike, between two spikes and after the last: codes
+        # 12, 14, 16 do not gain 13 and 15 from the noise shrinkage spreads over their gaps
+        cuts = np.flatnonzero(high)
+        runs = [idx[:cuts[0]], idx[cuts[-1] + 1:]]
+        runs += [idx[a + 1:b] for a, b in zip(cuts[:-1], cuts[1:], strict=True) if b > a + 1]
+        for run in runs:
+            if len(run) and nothing(run):
+                out[run] = True
+    return out
+
+
+def _points(cells: list[tuple[float, float]], groups: npt.NDArray[np.int_],
+            strong: npt.NDArray[np.bool_], counts: _Floats, keep: float) -> list[tuple[float, float]]:
+    """The fine cells of a float column that hold a point mass, as the point at their lower
+    edge (post-processing): among the children of one strong leaf, a cell whose count clears
+    4σ (``SPIKE_Z`` × ``keep``) and holds ``SPIKE_SHARE`` of their positive mass. A score of
+    42.0 (the top code of an age in classes), a rate of exactly 1.0 or a log of 4.61512 (one
+    of five plan levels) then decodes as 42.0, 1.0 and 4.615, not as values spread over
+    [42.0, 42.01), which pass the real maximum. Values of a smooth density share their
+    siblings' mass and stay spread; a point moves by less than its cell's width (a part in
+    10⁴ of its decade), never above the largest real value in its cell.
+    """
+    out = list(cells)
+    for g in np.unique(groups[strong]):
+        idx = np.flatnonzero(strong & (groups == g))
+        if len(idx) < 2:
+            continue
+        c = counts[idx]
+        top = int(np.argmax(c))
+        if c[top] >= SPIKE_Z * keep and c[top] >= SPIKE_SHARE * np.clip(c, 0, None).sum():
+            a = cells[idx[top]][0]
+            out[idx[top]] = (a, a)
     return out
 
 
@@ -793,6 +833,10 @@ def _bins_from_leaves(
     if integer:  # integer cells [a, b) hold the integers ceil(a) … ceil(b) - 1
         lo, hi = np.ceil(lo) + 0.0, np.ceil(hi) - 1
         keep = hi >= lo
+    else:  # the cell around zero (±1e-6, a leaf of the tree) holds a float column's zeros (no
+        # claim, nothing spent, an amount of 0.0): a point at 0, not values drawn in ±1e-6
+        zero = (lo <= 0) & (hi >= 0) & (hi - lo <= 2 * 10.0 ** _DECADES[0] * (1 + 1e-9))
+        lo, hi = np.where(zero, 0.0, lo), np.where(zero, 0.0, hi)
     if (w[keep] > 0).any():  # cells given no mass hold no value: they bound no bin
         keep &= w > 0
     lo, hi, w, index = lo[keep], hi[keep], w[keep], index[keep]
