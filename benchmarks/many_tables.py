@@ -283,8 +283,9 @@ def _mean(per_seed: list[dict]) -> dict:
     v = ok[0]["validity"]
     out["violations"] = ok[0]["violations"]
     out["validity"] = v
-    if "fit_rows" in ok[0]:
-        out["fit_rows"] = ok[0]["fit_rows"]
+    for k in ("fit_rows", "outside_values", "binary_lost_10"):  # as the first seed found them
+        if k in ok[0]:
+            out[k] = ok[0][k]
     return out
 
 
