@@ -203,7 +203,7 @@ def test_bad_synthesizer_options(tmp_path, name, params, match):
         ({"sex": "X"}, r"condition on 'sex': \['X'\] not among its categories \['F', 'M'\]"),
         ({"sex": []}, r"condition on 'sex' lists no values"),
         ({"age": "old"}, r"condition on 'age': \['old'\] are not integer values"),
-        ({"age": 200}, r"no synthetic row can take the requested value\(s\) of 'age'"),
+        ({"age": 200}, r"condition on 'age': 200 lies outside the column's domain \[18, 79\]"),
     ],
     ids=["unknown column", "unknown category", "no values", "text for a number", "value never seen"],
 )

@@ -154,7 +154,7 @@ def synthesize(
     synthesizer: str = "cart",
     schema: Schema | Mapping | str | os.PathLike | None = None,
     drop: Iterable[str] = (),
-    conditions: Mapping[str, Any] | None = None,
+    conditions: Any = None,
     read_options: Mapping[str, Any] | None = None,
     seed: Seed = None,
     epsilon: float | None = None,
@@ -164,7 +164,9 @@ def synthesize(
     **params: Any,
 ) -> Any:
     """Fit and sample in one go; ``n`` defaults to the number of input rows (for a DP fit,
-    to the model's noisy estimate of it: the real count is private).
+    to the model's noisy estimate of it: the real count is private), or with a table of
+    per-row ``conditions`` to its row count (conditions: see :meth:`Synthesizer.sample
+    <lookalike.synthesizers.base.Synthesizer.sample>`; post-processing, no privacy cost).
 
     The rows come back as ``data`` was stored (see :func:`fit`): a pandas DataFrame, or a
     polars DataFrame or Arrow table for such an input, each column in its input dtype."""
@@ -173,4 +175,6 @@ def synthesize(
     rng = as_rng(seed)
     model = fit(data, synthesizer, schema=schema, drop=drop, read_options=read_options, seed=rng,
                 epsilon=epsilon, delta=delta, ledger=ledger, dataset=dataset, **params)
-    return model.sample(n or model.n_rows_ or model.n_estimate_, conditions=conditions, seed=rng)
+    per_row = hasattr(conditions, "columns") or hasattr(conditions, "to_pandas")  # a condition table
+    default = None if per_row else model.n_rows_ or model.n_estimate_
+    return model.sample(n or default, conditions=conditions, seed=rng)

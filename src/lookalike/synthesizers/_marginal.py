@@ -41,7 +41,8 @@ from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import Schema, as_schema
 from lookalike.synthesizers._domain import doubtful_codes, encode_domain, unsupported_codes
 from lookalike.synthesizers._source import Source
-from lookalike.synthesizers.base import Conditions, Synthesizer
+from lookalike.synthesizers.base import Synthesizer
+from lookalike.synthesizers.conditions import Conditions, code_weights, decode_conditioned
 from lookalike.transform.encoder import TableEncoder
 
 __all__ = ["MarginalSynthesizer"]
@@ -59,6 +60,8 @@ class MarginalSynthesizer(Synthesizer):
     """
 
     supports_dp = True
+    native_conditions = True
+    exact_conditions = True
     #: the family measures every 1-way after discovery (MST, AIM); without (PrivBayes) a
     #: positive ``_one_way_rho`` only buys discovery's finer histograms and lower thresholds
     measures_one_ways = True
@@ -237,7 +240,47 @@ class MarginalSynthesizer(Synthesizer):
 
     # ----------------------------------------------------------------- sample
     def _sample(self, n: int, rng: np.random.Generator, conditions: Conditions | None) -> pd.DataFrame:
+        if conditions:
+            return self._sample_conditioned(n, rng, conditions)
         return self.encoder_.decode(self._within_support(self._sample_codes(n, rng), rng), rng)
+
+    def _sample_conditioned(self, n: int, rng: np.random.Generator, conds: Conditions) -> pd.DataFrame:
+        """``n`` rows from the model's exact conditional distribution given ``conds``.
+
+        Each condition becomes a weight per code (1 or 0 for categories and the missing state,
+        the share of a bin's in-bin distribution inside a range: :func:`~lookalike.
+        synthesizers.conditions.code_weights`), the support rule's dropped codes weight 0 (so
+        the draws are the model conditioned on its support, as without conditions); the
+        family draws codes from the model times those weights (:meth:`_sample_codes_given`),
+        and each conditioned number is drawn inside its condition from its bin (or set to the
+        value asked). No row is drawn and thrown away for a condition: a failure means the
+        model gives the conditions probability 0. Post-processing of the released model: it
+        reads no data, so it costs no privacy budget.
+        """
+        names = self.encoder_.names
+        weights: dict[str, np.ndarray] = {}
+        for name, cond in conds.items():
+            w = code_weights(self.encoder_.codecs[names.index(name)], cond)
+            if not w.any():
+                raise self._condition_failure(
+                    conds, f"fall outside every value the model can give {name!r}", zero=True)
+            weights[name] = w
+        for name, p in (getattr(self, "support_", None) or {}).items():
+            if name in names:
+                w = weights.get(name, np.ones(len(p))) * (p > 0)
+                if not w.any():
+                    raise self._condition_failure(
+                        conds, f"ask only for values of {name!r} that the released counts cannot "
+                        "tell from zero (its support rule drops them)", zero=True)
+                weights[name] = w
+        codes = self._sample_codes_given(n, rng, weights, conds)
+        frame = self.encoder_.decode(codes, rng)
+        return decode_conditioned(self.encoder_.codecs, codes, conds, frame, rng)
+
+    def _sample_codes_given(self, n: int, rng: np.random.Generator, weights: dict[str, np.ndarray],
+                            conds: Conditions) -> np.ndarray:
+        """``n`` rows of codes drawn from the model times ``weights`` (per column, per code)."""
+        raise NotImplementedError
 
     def _within_support(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Rows drawing a code outside the support redrawn from the model (the model

@@ -41,14 +41,18 @@ from lookalike.privacy.budget import (
 )
 from lookalike.schema import Kind, Schema
 from lookalike.synthesizers._source import Source
+from lookalike.synthesizers.conditions import (
+    ConditionPlan,
+    Conditions,
+    describe,
+    plan_conditions,
+)
 from lookalike.transform.encoder import to_numbers
 from lookalike.transform.identifiers import fresh_identifiers
 
 __all__ = ["Synthesizer", "register", "get_synthesizer", "available", "load_synthesizer"]
 
 REGISTRY: dict[str, type[Synthesizer]] = {}
-
-Conditions = dict[str, frozenset]
 
 #: rows drawn at a time by ``sample`` (one progress step each); a sample of at most this many
 #: rows is drawn in one go
@@ -100,6 +104,10 @@ class Synthesizer:
     supports_dp: ClassVar[bool] = False
     native_conditions: ClassVar[bool] = False
     """True when ``_sample`` honours conditions itself (else rejection sampling is used)."""
+    exact_conditions: ClassVar[bool] = False
+    """True when ``_sample`` draws from the model's exact conditional distribution without
+    discarding draws for a condition (a DP model's failure then means the released model gives
+    the conditions no probability, not that they are rare)."""
 
     # ----------------------------------------------------------------- parameters
     def get_params(self) -> dict[str, Any]:
@@ -203,9 +211,19 @@ class Synthesizer:
 
     # ----------------------------------------------------------------- sample
     def sample(
-        self, n: int, *, conditions: Mapping[str, Any] | None = None, seed: Seed = None
+        self, n: int | None = None, *, conditions: Any = None, seed: Seed = None
     ) -> Any:
-        """Draw ``n`` synthetic rows, each meeting ``conditions`` ({column: value or values}).
+        """Draw ``n`` synthetic rows, each meeting ``conditions``.
+
+        ``conditions`` (see :mod:`lookalike.synthesizers.conditions`): a mapping ``{column:
+        value, list of values, None for missing, or ">=30"}``, expressions
+        (``["30<=age<40", "workclass=null", "dob<2000-01-01"]``), or a table (DataFrame) of
+        per-row conditions: then one row per table row, in order, with the given values
+        exactly (``n`` may be left out). Families that can condition exactly do so from the
+        model's conditional distribution (``exact_conditions``); the others draw and keep
+        matching rows (rejection), and fail with a clear message when the model gives the
+        conditions too little probability. Conditioning is post-processing of the fitted
+        model: it reads no data and costs no privacy budget.
 
         The rows are stored as the fitted input was (see :mod:`lookalike._storage`): a pandas
         DataFrame, or a polars DataFrame or Arrow table when the model was fitted on one; each
@@ -213,24 +231,37 @@ class Synthesizer:
         time zones, dates as dates, text dates and booleans spelled as the input wrote them).
         """
         self._require_fitted()
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        plan = self._parse_conditions(conditions)
+        if plan.per_row:
+            if n is not None and n != plan.n_rows:
+                raise ConfigError(
+                    f"a condition table gives one synthetic row per row: it has {plan.n_rows:,} "
+                    f"rows, but {n!r} rows were asked (-n); leave -n out or make them equal"
+                )
+            n = plan.n_rows
+        if n is None or isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
             raise ConfigError(f"number of rows to sample must be a positive integer, got {n!r} (-n)")
         n = int(n)
         rng = as_rng(seed)
-        conds = self._parse_conditions(conditions)
+        groups = plan.groups if plan.groups else (({}, n, None),)
+        if not plan.per_row:
+            groups = tuple((c, n, None) for c, _, _ in groups)
         try:
             # in chunks of SAMPLE_CHUNK rows, for progress; keys and fakes are drawn once, over
             # all of them (they never repeat within a sample)
-            parts = []
+            parts, positions = [], []
             with progress(f"{self.name}: sampling rows", n) as advance:
-                for start in range(0, n, SAMPLE_CHUNK):
-                    k = min(SAMPLE_CHUNK, n - start)
-                    if conds and not self.native_conditions:
-                        parts.append(self._rejection_sample(k, rng, conds))
-                    else:
-                        parts.append(self._sample(k, rng, conds or None))
-                    advance(k)
+                for conds, count, where in groups:
+                    for start in range(0, count, SAMPLE_CHUNK):
+                        k = min(SAMPLE_CHUNK, count - start)
+                        parts.append(self._draw(k, rng, conds))
+                        advance(k)
+                    if where is not None:
+                        positions.append(where)
             modelled = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+            if positions:  # a table's rows back in the table's order
+                order = np.argsort(np.concatenate(positions), kind="stable")
+                modelled = modelled.iloc[order]
             rows = self._assemble(modelled.reset_index(drop=True), rng)
             storage = getattr(self, "storage_", None)
             return rows if storage is None else storage.restore(rows, self.schema_)
@@ -238,6 +269,12 @@ class Synthesizer:
             raise ConfigError(
                 f"not enough memory to sample {n:,} rows at once; sample fewer (-n) and append"
             ) from None
+
+    def _draw(self, n: int, rng: np.random.Generator, conds: Conditions) -> pd.DataFrame:
+        """``n`` modelled rows meeting ``conds``: the family's own conditioning, or rejection."""
+        if conds and not self.native_conditions:
+            return self._rejection_sample(n, rng, conds)
+        return self._sample(n, rng, conds or None)
 
     def _sample(self, n: int, rng: np.random.Generator, conditions: Conditions | None) -> pd.DataFrame:
         raise NotImplementedError
@@ -260,42 +297,34 @@ class Synthesizer:
                 out[col.name] = modelled[col.name]
         return pd.DataFrame(out)
 
-    def _parse_conditions(self, conditions: Mapping[str, Any] | None) -> Conditions:
-        if not conditions:
-            return {}
-        if not isinstance(conditions, Mapping):
-            raise ConditionError("conditions must be a mapping {column: value or list of values}")
-        parsed: Conditions = {}
-        for name, value in conditions.items():
-            if name not in self.schema_:
-                raise ConditionError(f"condition on unknown column {name!r}; columns: {self.schema_.names}")
-            col = self.schema_[name]
-            if not col.kind.modelled:
-                raise ConditionError(f"cannot condition on {name!r}: it is a {col.kind.value} column, not modelled")
-            values = list(value) if isinstance(value, (list, tuple, set, frozenset)) else [value]
-            if not values:
-                raise ConditionError(f"condition on {name!r} lists no values")
-            if col.kind in (Kind.CATEGORICAL, Kind.BOOLEAN):
-                allowed = set(col.categories or ())
-                if col.kind is Kind.BOOLEAN:
-                    lookup = {str(t).lower(): i == 1 for i, t in enumerate(col.categories)}
-                    values = [lookup.get(str(v).lower(), v) if not isinstance(v, bool) else v for v in values]
-                    allowed = {False, True}
-                bad = [v for v in values if v not in allowed]
-                if bad:
-                    raise ConditionError(
-                        f"condition on {name!r}: {bad} not among its categories {sorted(map(str, allowed))}"
-                    )
+    def _parse_conditions(self, conditions: Any, option: str = "conditions") -> ConditionPlan:
+        """``conditions`` checked against the model's schema (see :func:`~lookalike.
+        synthesizers.conditions.plan_conditions`)."""
+        return plan_conditions(conditions, self.schema_, option)
+
+    def _condition_failure(self, conds: Conditions, detail: str, *, zero: bool = False) -> ConditionError:
+        """The error for conditions the model cannot meet (``zero``: it gives them probability
+        0; else too little to find them), with advice that keeps the model's guarantee: a DP
+        model is never sent to a non-DP family (``cart`` would void the guarantee its release
+        was paid for); conditioning itself is post-processing and costs no budget."""
+        what = f"conditions {describe(conds, self.schema_)}"
+        relax = "condition on a coarser value or a wider range, or drop a condition"
+        if getattr(getattr(self, "privacy_", None), "differentially_private", False):
+            if zero:
+                fix = (f"the released (noisy) model gives them no probability: {relax} "
+                       "(refitting with a larger epsilon or more rows spends more budget)")
+            elif self.exact_conditions:
+                fix = relax
             else:
-                try:
-                    nums = to_numbers(pd.Series(values), col)
-                except (TypeError, ValueError):  # text that is not a number or a date
-                    nums = np.array([np.nan])
-                if np.isnan(nums).any():
-                    raise ConditionError(f"condition on {name!r}: {values} are not {col.kind.value} values")
-                values = list(nums)
-            parsed[name] = frozenset(values)
-        return parsed
+                fix = (f"{relax}, or use a differentially private family that conditions "
+                       "exactly: mst, aim or privbayes")
+        elif zero:
+            fix = "the model gives them no probability; relax them"
+        elif self.exact_conditions:
+            fix = "relax them"
+        else:
+            fix = "relax them or use a synthesizer with native conditioning (cart)"
+        return ConditionError(f"{what} {detail}: {fix}")
 
     def _rejection_sample(self, n: int, rng: np.random.Generator, conds: Conditions,
                           draw: Callable[[int], pd.DataFrame] | None = None) -> pd.DataFrame:
@@ -315,11 +344,9 @@ class Synthesizer:
             kept.append(rows[mask])
             got += int(mask.sum())
             if got < n and drawn >= limit:
-                raise ConditionError(
-                    f"conditions {dict((k, sorted(map(str, v))) for k, v in conds.items())} matched "
-                    f"only {got:,} of {drawn:,} sampled rows: the model gives them too little "
-                    "probability; relax them or use a synthesizer with native conditioning (cart)"
-                )
+                raise self._condition_failure(
+                    conds, f"matched only {got:,} of {drawn:,} sampled rows (the model gives "
+                    "them too little probability)")
             rate = max(got / drawn, 1e-4)
             batch = int(min(limit, max(1000, 1.2 * (n - got) / rate)))
         return pd.concat(kept, ignore_index=True).iloc[:n]
@@ -397,13 +424,12 @@ class Synthesizer:
 def matches(rows: pd.DataFrame, conds: Conditions, schema: Schema) -> np.ndarray:
     """Boolean mask of rows meeting every condition."""
     mask = np.ones(len(rows), dtype=bool)
-    for name, allowed in conds.items():
+    for name, cond in conds.items():
         col = schema[name]
         if col.kind.numeric:
-            vals = to_numbers(rows[name], col)
-            mask &= np.isin(vals, np.fromiter(allowed, float))
+            mask &= cond.allows_numbers(to_numbers(rows[name], col))
         else:
-            mask &= rows[name].isin(list(allowed)).to_numpy(dtype=bool)
+            mask &= cond.allows_labels(rows[name])
     return mask
 
 

@@ -23,6 +23,8 @@ differentially private and its file must be protected like the data.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
@@ -30,7 +32,8 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from lookalike._progress import progress
 from lookalike.errors import ConditionError, ConfigError
 from lookalike.schema import Column, Kind
-from lookalike.synthesizers.base import Conditions, Synthesizer, register
+from lookalike.synthesizers.base import Synthesizer, register
+from lookalike.synthesizers.conditions import Condition, Conditions
 from lookalike.transform.encoder import from_numbers, to_numbers
 
 __all__ = ["CartSynthesizer"]
@@ -132,12 +135,8 @@ class CartSynthesizer(Synthesizer):
     def _sample(self, n: int, rng: np.random.Generator, conditions: Conditions | None) -> pd.DataFrame:
         cols = [self.schema_[c] for c in self.columns_]
         allowed = {}
-        for name, values in (conditions or {}).items():
-            col = self.schema_[name]
-            j = self.columns_.index(name)
-            allowed[j] = self._to_feature(pd.Series(sorted(values, key=str)), col) if _is_discrete(
-                col
-            ) else np.fromiter(values, float)
+        for name, cond in (conditions or {}).items():
+            allowed[self.columns_.index(name)] = self._feature_test(self.schema_[name], cond)
         parts, got, drawn = [], 0, 0
         while got < n:
             batch = n - got if not allowed else int(min(2_000_000, max(1000, 1.5 * (n - got) / max(got / max(drawn, 1), 1e-3))))
@@ -153,14 +152,26 @@ class CartSynthesizer(Synthesizer):
         X = np.concatenate(parts)[:n]
         return pd.DataFrame({c.name: self._from_feature(X[:, j], c) for j, c in enumerate(cols)})
 
-    def _walk(self, n: int, rng: np.random.Generator, allowed: dict[int, np.ndarray]) -> np.ndarray:
+    def _feature_test(self, col: Column, cond: Condition) -> Callable[[np.ndarray], np.ndarray]:
+        """Which leaf values (features: category codes, numbers, the missing sentinel) meet
+        ``cond``: a leaf's values are real values, so a range or a missing value is met exactly."""
+        if _is_discrete(col):
+            labels = _labels(col)
+            ok_codes = np.array([i for i, v in enumerate(labels) if (
+                (v is None and cond.missing) or (v is not None and v in (cond.values or ())))], float)
+            return lambda values: np.isin(values, ok_codes)
+        sentinel = self.sentinels_[col.name]
+        return lambda values: cond.allows_numbers(np.where(values == sentinel, np.nan, values))
+
+    def _walk(self, n: int, rng: np.random.Generator,
+              allowed: dict[int, Callable[[np.ndarray], np.ndarray]]) -> np.ndarray:
         X = np.empty((n, len(self.trees_)))
         keep = np.arange(n)
         for j, tree in enumerate(self.trees_):
             leaf = _apply(tree, X[keep, :j])
             start, count, values = tree["start"][leaf], tree["count"][leaf], tree["values"]
             if j in allowed:
-                ok = np.isin(values, allowed[j])
+                ok = allowed[j](values)
                 cum = np.r_[0, np.cumsum(ok)]
                 n_ok = cum[start + count] - cum[start]
                 share = n_ok / count

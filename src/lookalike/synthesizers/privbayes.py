@@ -46,6 +46,7 @@ from lookalike.privacy.accountant import Accountant
 from lookalike.privacy.mechanisms import laplace_counts, noisy_max
 from lookalike.synthesizers._marginal import MarginalSynthesizer
 from lookalike.synthesizers.base import register
+from lookalike.synthesizers.conditions import Conditions
 from lookalike.transform.encoder import TableEncoder
 
 FINE_SHARE = 0.3
@@ -233,6 +234,64 @@ class PrivBayes(MarginalSynthesizer):
                 config += codes[:, j]
             codes[:, names.index(name)] = _alias_draw(keep, alias, t.shape[1], config, rng.random(n))
         return codes
+
+    def _sample_codes_given(self, n: int, rng: np.random.Generator, weights: dict[str, np.ndarray],
+                            conds: Conditions) -> np.ndarray:
+        """Exact draws from the network given the evidence ``weights``, by weighted ancestral
+        sampling: a conditioned column is drawn from ``p(x | parents)·w(x)`` renormalised,
+        and the row is kept with probability ``sum_x p(x | parents)·w(x)`` over its largest
+        value among all parent configurations. A kept row then has probability proportional
+        to ``p(row)·prod w``, the conditional distribution (as cart's native conditioning);
+        rows are lost only where the parents drawn make the conditions unlikely, not in
+        proportion to the conditions' overall rarity, as plain rejection would.
+        """
+        names, sizes = self.encoder_.names, self.encoder_.sizes
+        if getattr(self, "_alias", None) is None:
+            self._alias = [_alias_table(t) for t in self.conditionals_]
+        steered = {}
+        for name, t in zip(self.order_, self.conditionals_, strict=True):
+            if name not in weights:
+                continue
+            tw = t * weights[name][None, :]
+            mass = tw.sum(axis=1)
+            if mass.max() <= 0:
+                raise self._condition_failure(conds, "have probability 0 under the model", zero=True)
+            cdf = np.cumsum(tw, axis=1) / np.where(mass > 0, mass, 1.0)[:, None]
+            last = tw.shape[1] - 1 - np.argmax((tw > 0)[:, ::-1], axis=1)
+            flat = (cdf + np.arange(len(cdf))[:, None]).ravel()
+            steered[name] = (flat, mass, mass.max(), last)
+        kept: list[np.ndarray] = []
+        got, drawn, batch = 0, 0, max(1000, n)
+        limit = max(2_000_000, 200 * n)
+        while got < n:
+            codes = np.zeros((batch, len(names)), dtype=np.int64, order="F")
+            alive = np.ones(batch, dtype=bool)
+            for name, (keep, alias), t in zip(self.order_, self._alias, self.conditionals_, strict=True):
+                config = np.zeros(batch, dtype=np.int64)
+                for p in self.parents_[name]:
+                    j = names.index(p)
+                    config *= sizes[j]
+                    config += codes[:, j]
+                j = names.index(name)
+                if name in steered:
+                    flat, mass, top, last = steered[name]
+                    m = mass[config]
+                    alive &= rng.random(batch) * top < m
+                    k = t.shape[1]
+                    pos = np.searchsorted(flat, config + rng.random(batch), side="right") - config * k
+                    codes[:, j] = np.clip(pos, 0, last[config])
+                else:
+                    codes[:, j] = _alias_draw(keep, alias, t.shape[1], config, rng.random(batch))
+            drawn += batch
+            kept.append(codes[alive])
+            got += int(alive.sum())
+            if got < n and drawn >= limit:
+                raise self._condition_failure(
+                    conds, f"kept only {got:,} of {drawn:,} weighted draws (the model gives them "
+                    "too little probability)")
+            rate = max(got / drawn, 1e-4)
+            batch = int(min(limit, max(1000, 1.2 * (n - got) / rate)))
+        return np.concatenate(kept)[:n]
 
     def _total(self) -> float:
         """The noisy row count (exact in non-DP fits): the default number of rows to sample."""

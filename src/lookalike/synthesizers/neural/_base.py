@@ -86,7 +86,8 @@ from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import Kind, Schema
 from lookalike.synthesizers._domain import doubtful_codes, encode_domain, unsupported_codes
 from lookalike.synthesizers._source import Source
-from lookalike.synthesizers.base import Conditions, Synthesizer
+from lookalike.synthesizers.base import Synthesizer
+from lookalike.synthesizers.conditions import Conditions
 from lookalike.synthesizers.neural._calibrate import calibrate_choices, calibrate_values
 from lookalike.synthesizers.neural._encoding import NeuralEncoder
 from lookalike.synthesizers.neural._torch import (
@@ -499,7 +500,9 @@ class NeuralSynthesizer(Synthesizer):
         for j, s in enumerate(spans):
             if s.column in conditions:
                 codec = self.encoder_.codecs[s.column]
-                values = list(conditions[s.column])
+                values = list(conditions[s.column].values or ())
+                if not values:  # only a missing value asked: no category to steer toward
+                    continue
                 codes = codec.encode(pd.Series(values, dtype="boolean" if codec.column.kind is Kind.BOOLEAN
                                                else object))
                 return j, np.unique(codes)
