@@ -125,9 +125,35 @@ Conditions = Annotated[
         "--condition",
         "-c",
         metavar="COLUMN=VALUE",
-        help="Sample only rows with COLUMN=VALUE (VALUE may be a JSON list); repeat for several.",
+        help="Sample only rows meeting it: COLUMN=VALUE (VALUE may be a JSON list: any of them), "
+        "COLUMN=null (a missing value), COLUMN>=VALUE (also >, <=, <) or LOW<=COLUMN<HIGH on "
+        "numbers and dates (dob<2000-01-01); repeat for several (all hold). Post-processing "
+        "of the model: no privacy cost.",
     ),
 ]
+ConditionTable = Annotated[
+    Path | None,
+    typer.Option(
+        "--conditions",
+        metavar="FILE",
+        help="CSV of per-row conditions: one synthetic row per row, in order, with the values "
+        "it gives (columns: conditioned columns; an empty cell leaves that column free, null "
+        "asks for a missing value, >=30 for a range); -n defaults to its row count.",
+    ),
+]
+
+
+def _condition_input(items: list[str] | None, table: Path | None) -> tuple[Any, str]:
+    """The conditions given on the command line (expressions, or a table read from --conditions)
+    and the option to name in errors."""
+    from lookalike.synthesizers.conditions import read_condition_table
+
+    if items and table is not None:
+        raise ConditionError("give --condition (the same for every row) or --conditions FILE "
+                             "(per row), not both; add a column to FILE for a condition on every row")
+    if table is not None:
+        return read_condition_table(table, f"--conditions {table}"), f"--conditions {table}"
+    return (list(items) if items else None), "--condition"
 
 
 def _read_options(table: str | None, query: str | None, encoding: str | None, delimiter: str | None) -> dict:
@@ -414,20 +440,28 @@ def fit(
 @app.command()
 def sample(
     model: Annotated[Path, typer.Argument(help="Model file written by 'lookalike fit'.")],
-    n: Annotated[int, typer.Option("-n", "--rows", help="Number of rows to sample (a positive integer).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.csv, .csv.gz or .parquet).")],
+    n: Annotated[int | None, typer.Option(
+        "-n", "--rows", help="Number of rows to sample (a positive integer; with --conditions, "
+        "its row count).")] = None,
     condition: Conditions = None,
+    conditions_file: ConditionTable = None,
     seed: Seed = None,
     overwrite: Overwrite = False,
 ) -> None:
     """Sample N synthetic rows from a saved model."""
 
     def body() -> None:
-        if n < 1:
+        if n is not None and n < 1:
             raise ConfigError(f"-n must be a positive number of rows, got {n}")
+        if n is None and conditions_file is None:
+            raise ConfigError("give the number of rows to sample (-n), or a table of per-row "
+                              "conditions (--conditions FILE)")
         check_writable(output, overwrite=overwrite)
         synth = load_synthesizer(model)
-        rows = synth.sample(n, conditions=_parse_pairs(condition, "--condition") or None, seed=seed)
+        given, option = _condition_input(condition, conditions_file)
+        plan = synth._parse_conditions(given, option)
+        rows = synth.sample(n, conditions=plan, seed=seed)
         write_table(rows, output, overwrite=overwrite, schema=synth.schema_)
         out.print(f"{len(rows):,} synthetic rows written to [bold]{_q(output)}[/]")
 
@@ -445,6 +479,7 @@ def synth(
     schema: SchemaOpt = None,
     param: Params = None,
     condition: Conditions = None,
+    conditions_file: ConditionTable = None,
     drop: Drop = None,
     model_out: Annotated[
         Path | None, typer.Option("--model-out", help="Also save the fitted model to this file.")
@@ -469,7 +504,7 @@ def synth(
     def body() -> None:
         _synth(
             data, output, n, synthesizer, schema, _parse_pairs(param, "--param"),
-            _parse_pairs(condition, "--condition") or None, drop or (), model_out, seed,
+            _condition_input(condition, conditions_file), drop or (), model_out, seed,
             _read_options(table, query, encoding, delimiter), overwrite,
             report=report, target=target, holdout=holdout, holdout_share=holdout_share,
             dp=_dp_options(data, epsilon, delta, dataset, ledger),
@@ -530,14 +565,24 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
         from lookalike.evaluate.tables import check_held_out
 
         check_held_out(data_in, hold)  # before the fit (and any DP charge)
-    unknown = sorted(set(conditions or {}) - set(columns))
-    if unknown:
-        raise ConditionError(f"--condition on unknown column(s) {unknown}; columns: {columns}")
+    from lookalike.schema import Schema
+    from lookalike.synthesizers.conditions import precheck
+
+    given, option = conditions if isinstance(conditions, tuple) else (conditions, "--condition")
+    per_row = isinstance(given, pd.DataFrame)
+    if per_row and n is not None and n != len(given):
+        raise ConfigError(f"{option} gives one synthetic row per row ({len(given):,} rows), but "
+                          f"-n asks for {n:,}; leave -n out or make them equal")
+    precheck(given, columns, None, option)
 
     schema_in, said = _print_dp_plan(model, request, data_in, schema_in)
+    if isinstance(schema_in, Schema):  # kinds and declared facts, before any DP charge
+        precheck(given, columns, schema_in, option)
     with _small_table_said(said):
         model._fit_request(data_in, schema_in, request, rng)
-    rows = model.sample(n or model.n_rows_ or model.n_estimate_, conditions=conditions, seed=rng)
+    plan = model._parse_conditions(given, option)
+    rows = model.sample(None if per_row else n or model.n_rows_ or model.n_estimate_,
+                        conditions=plan, seed=rng)
     with _all_or_nothing(outputs):
         write_table(rows, output, overwrite=overwrite, schema=model.schema_)
         if set_aside is not None:

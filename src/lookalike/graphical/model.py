@@ -147,6 +147,7 @@ class GraphicalModel:
             if w.shape != (self.domain[attr],) or (w < 0).any() or not np.isfinite(w).all():
                 raise ConfigError(f"evidence on {attr!r} must hold {self.domain[attr]} non-negative weights")
             home = self.tree.find((attr,))
+            assert home is not None  # every attribute has a clique (a singleton if in none)
             clique = self.tree.cliques[home]
             shape = [1] * len(clique)
             shape[clique.index(attr)] = len(w)

@@ -114,11 +114,12 @@ class Condition:
             low, low_open = max((self.low, self.low_open), (other.low, other.low_open))
             high, closed = min((self.high, not self.high_open), (other.high, not other.high_open))
             return Condition(None, missing, low, high, low_open, not closed)
-        if self.values is None:
-            self, other = other, self
-        keep = self.values if other.values is None else self.values & other.values
-        if other.values is None:  # listed numbers inside the other's range
-            keep = frozenset(v for v in keep if bool(other.in_range(np.array([float(v)]))[0]))
+        listed, rest = (self, other) if self.values is not None else (other, self)
+        keep: frozenset = listed.values or frozenset()
+        if rest.values is None:  # listed numbers inside the other's range
+            keep = frozenset(v for v in keep if bool(rest.in_range(np.array([float(v)]))[0]))
+        else:
+            keep = keep & rest.values
         return Condition(keep, missing)
 
 
@@ -518,6 +519,7 @@ def code_weights(codec: ColumnCodec, cond: Condition) -> np.ndarray:
             w[list(codec.categories).index(v)] = 1.0
         return w
     bins = codec.bins
+    assert bins is not None  # a numeric column's codes are bins
     if cond.values is None:
         a, b = bins.u_interval(cond.low, cond.high, cond.low_open, cond.high_open)
         w[: codec.n_values] = b - a
