@@ -260,10 +260,12 @@ class MarginalSynthesizer(Synthesizer):
         names = self.encoder_.names
         weights: dict[str, np.ndarray] = {}
         for name, cond in conds.items():
-            w = code_weights(self.encoder_.codecs[names.index(name)], cond)
+            codec = self.encoder_.codecs[names.index(name)]
+            w = code_weights(codec, cond)
             if not w.any():
                 raise self._condition_failure(
-                    conds, f"fall outside every value the model can give {name!r}", zero=True)
+                    conds, f"fall outside every value the model can give {name!r}"
+                    f"{_nearest_bins(codec, cond)}", zero=True)
             weights[name] = w
         for name, p in (getattr(self, "support_", None) or {}).items():
             if name in names:
@@ -352,6 +354,22 @@ class MarginalSynthesizer(Synthesizer):
                          for i, name in enumerate(state.get("support") or [])}
         model_arrays = {k[6:]: v for k, v in arrays.items() if k.startswith("model.")}
         self._load_model_state(state["model"], model_arrays)
+
+
+def _nearest_bins(codec, cond) -> str:
+    """The model's value ranges nearest to what a condition asked (a DP domain can leave gaps
+    between its bins, and in-bin shapes that skip values), as text for an error."""
+    if codec.bins is None:
+        return ""
+    target = (min(cond.values) if cond.values else None) if cond.values is not None else (
+        cond.low if math.isfinite(cond.low) else cond.high)
+    if target is None or not math.isfinite(target):
+        return ""
+    bins = codec.bins
+    gap = np.maximum(bins.lower - target, target - bins.upper).clip(0)
+    near = sorted(np.argsort(gap, kind="stable")[:2])
+    shown = ", ".join(f"{bins.lower[i]:g}..{bins.upper[i]:g}" for i in near)
+    return f" (its nearest value ranges: {shown})"
 
 
 def measure_one_ways(engine: Engine, found, accountant: Budget,
