@@ -36,8 +36,11 @@ import pyarrow as pa
 from lookalike.schema import Column, Kind, Schema
 from lookalike.schema._datetimes import format_dates, spelled_format
 
-__all__ = ["ATTR", "ColumnType", "Storage", "container_of", "input_storage", "recorded"]
+__all__ = ["ATTR", "CSV_ATTR", "ColumnType", "Storage", "container_of", "input_storage", "recorded"]
 
+CSV_ATTR = "lookalike.csv"
+"""Key of ``DataFrame.attrs`` recording a CSV input's decimal comma and delimiter (JSON);
+:mod:`lookalike.io` writes and reads it."""
 ATTR = "lookalike.storage"
 """Key of ``DataFrame.attrs`` under which :func:`lookalike.read_table` records the input's types."""
 
@@ -104,10 +107,14 @@ class Storage:
 
     container: str = "pandas"
     columns: Mapping[str, ColumnType] = field(default_factory=dict)
+    #: a CSV input's decimal comma and delimiter ({"decimal": ",", "delimiter": ";"}), for
+    #: CSV outputs written the same way; None for a decimal point (the default dialect)
+    csv: Mapping[str, str] | None = None
 
     def to_dict(self) -> dict:
-        return {"container": self.container,
-                "columns": {n: t.to_dict() for n, t in self.columns.items()}}
+        d = {"container": self.container,
+             "columns": {n: t.to_dict() for n, t in self.columns.items()}}
+        return d if self.csv is None else d | {"csv": dict(self.csv)}
 
     @classmethod
     def from_dict(cls, d: Any) -> Storage | None:
@@ -118,7 +125,7 @@ class Storage:
                 or not isinstance(d.get("columns"), Mapping):
             raise ValueError(f"storage must name a container {CONTAINERS} and its columns")
         columns = {str(n): ColumnType.from_dict(t) for n, t in d["columns"].items()}
-        return cls(d["container"], columns)
+        return cls(d["container"], columns, _dialect(d.get("csv")))
 
     def for_model(self, schema: Schema, *, dp: bool) -> Storage:
         """The storage a model fitted with ``schema`` keeps: its output columns only; under DP
@@ -149,6 +156,8 @@ class Storage:
             out[name] = _pandas_column(v, schema[name], ct) if ct is not None else v
         df = pd.DataFrame(out, index=frame.index)
         if self.container == "pandas":
+            if self.csv is not None:  # write_table writes it as the input was written
+                df.attrs[CSV_ATTR] = json.dumps(dict(self.csv))
             return df
         table = _arrow_table(df, self.columns)
         if self.container == "arrow":
@@ -234,8 +243,12 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
     frame = raw if raw is not None else data if isinstance(data, pd.DataFrame) else None
     if frame is not None:
         read = recorded(frame)
-        return Storage(container, read if schema is None else _spell_dates(read, frame, schema))
+        return Storage(container, read if schema is None else _spell_dates(read, frame, schema),
+                       _dialect(frame.attrs.get(CSV_ATTR)))
     types: dict[str, ColumnType] = {}
+    dialect = None
+    if getattr(data, "decimal", ".") != ".":  # a CSV file left in DuckDB (io.CsvFile)
+        dialect = _dialect({"decimal": data.decimal, "delimiter": data.delimiter or ";"})
     if isinstance(data, str | os.PathLike):
         name = Path(data).name.lower()
         if name.endswith(_PARQUET) and Path(data).is_file():
@@ -248,7 +261,28 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
         elif name.endswith(_CSV) and engine is not None and hasattr(engine, "date_spellings"):
             types = {n: ColumnType("object", spelling=fmt)
                      for n, fmt in engine.date_spellings().items()}
-    return Storage(container, types)
+            if dialect is not None and getattr(engine, "delimiter", None):
+                dialect = {**dialect, "delimiter": engine.delimiter}
+    return Storage(container, types, dialect)
+
+
+def _dialect(d: Any) -> dict[str, str] | None:
+    """A recorded CSV dialect ({"decimal": ",", "delimiter": ";"}), checked: JSON text (as
+    ``df.attrs`` holds it) or a mapping (a model file); None when absent or unreadable.
+
+    Privacy: how numbers and fields are written (a user's option, a sniffed delimiter)
+    describes the file, not who is in it, as a date spelling does; a DP model keeps it."""
+    if isinstance(d, str):
+        try:
+            d = json.loads(d)
+        except ValueError:
+            return None
+    if not isinstance(d, Mapping):
+        return None
+    decimal, delimiter = d.get("decimal"), d.get("delimiter")
+    if decimal not in (".", ",") or not isinstance(delimiter, str) or len(delimiter) != 1:
+        return None
+    return None if decimal == "." else {"decimal": decimal, "delimiter": delimiter}
 
 
 def _spell_dates(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema

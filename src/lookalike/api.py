@@ -18,12 +18,15 @@ import pandas as pd
 from lookalike._rng import Seed, as_rng
 from lookalike._storage import container_of
 from lookalike.errors import ColumnMismatchError, ConfigError
-from lookalike.io import read_table
+from lookalike.io import CsvFile, read_table
 from lookalike.privacy.budget import PrivacyRequest, privacy_request
 from lookalike.schema import Schema, as_schema
 from lookalike.synthesizers import Synthesizer, get_synthesizer
 
 __all__ = ["fit", "synthesize", "load_data", "prepare_fit"]
+
+#: read options DuckDB honours when it reads a CSV file itself (engine="duckdb")
+_DUCKDB_CSV = ("decimal", "delimiter")
 
 
 def load_data(
@@ -101,7 +104,8 @@ def open_input(model: Synthesizer, data: Any, *, schema: Any = None, drop: Itera
     """(data, schema) as the model's fit takes them: a DataFrame read with ``read_options``
     less the ``drop`` columns, or, for a DuckDB pushdown over a file (``engine='duckdb'``, or
     ``'auto'`` and a file over 1 GB), the path and its schema less the ``drop`` columns (the
-    rows stay in DuckDB).
+    rows stay in DuckDB; the options ``decimal`` and ``delimiter`` go with the path, as a
+    :class:`~lookalike.io.CsvFile`, so that DuckDB reads the file as ``read_table`` would).
 
     Without a schema, the DuckDB one is inferred here, once, as ``infer_schema`` infers it
     (same refusals and warnings, before any budget is charged); the dropped columns are never
@@ -110,6 +114,7 @@ def open_input(model: Synthesizer, data: Any, *, schema: Any = None, drop: Itera
     drop = list(drop)
     read_options = dict(read_options or {})
     if _pushed_down(model, data, read_options):
+        csv_options = {k: read_options.pop(k) for k in _DUCKDB_CSV if k in read_options}
         extra = sorted(set(read_options) - {"table", "query"})
         if extra:
             raise ConfigError(
@@ -121,6 +126,8 @@ def open_input(model: Synthesizer, data: Any, *, schema: Any = None, drop: Itera
                               "do not apply to it: use the default engine for databases")
         from lookalike.marginals.duckdb import schema_from_duckdb
 
+        if any(v is not None for v in csv_options.values()):
+            data = CsvFile(data, **csv_options)
         if schema is None:
             return data, schema_from_duckdb(data, drop=drop)
         if not drop:
@@ -135,12 +142,12 @@ def open_input(model: Synthesizer, data: Any, *, schema: Any = None, drop: Itera
 
 def _pushed_down(model: Synthesizer, data: Any, read_options: Mapping[str, Any]) -> bool:
     """Whether the fit leaves the rows of ``data`` in DuckDB: ``engine='duckdb'`` over a file,
-    or ``'auto'`` over a file over 1 GB read without options (as the model's own ``fit`` of a
-    path decides)."""
+    or ``'auto'`` over a file over 1 GB read without options but ``decimal`` and ``delimiter``,
+    which DuckDB honours (as the model's own ``fit`` of a path decides)."""
     if not isinstance(data, (str, os.PathLike)):
         return False
     engine = getattr(model, "engine", None)
-    if engine == "auto" and not read_options:
+    if engine == "auto" and not set(read_options) - set(_DUCKDB_CSV):
         from lookalike.synthesizers._marginal import _is_big_file
 
         return _is_big_file(data)

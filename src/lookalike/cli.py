@@ -50,6 +50,29 @@ Encoding = Annotated[
 Delimiter = Annotated[
     str | None, typer.Option("--delimiter", help="CSV field delimiter (default: detected).")
 ]
+Decimal = Annotated[
+    str | None,
+    typer.Option("--decimal", metavar="SEP",
+                 help="Decimal separator of numbers in a CSV file: '.' (default) or ',' (96,87 is "
+                 "96.87; usually with --delimiter ';'). Also applies to --holdout and SYNTHETIC."),
+]
+OutDelimiter = Annotated[
+    str | None,
+    typer.Option("--out-delimiter", metavar="SEP",
+                 help="Field delimiter of a CSV output (default ',', a tab for .tsv; the input's "
+                 "when it had a decimal comma)."),
+]
+OutDecimal = Annotated[
+    str | None,
+    typer.Option("--out-decimal", metavar="SEP",
+                 help="Decimal separator of a CSV output: '.' or ',' (default: the input's)."),
+]
+OutEncoding = Annotated[
+    str | None,
+    typer.Option("--out-encoding",
+                 help="Text encoding of a CSV output (default UTF-8; 'utf-8-sig' for Excel, or "
+                 "e.g. cp1252)."),
+]
 Drop = Annotated[
     list[str] | None,
     typer.Option("--drop", help="Column to leave out before modelling; repeat for several."),
@@ -125,39 +148,37 @@ Conditions = Annotated[
         "--condition",
         "-c",
         metavar="COLUMN=VALUE",
-        help="Sample only rows meeting it: COLUMN=VALUE (VALUE may be a JSON list: any of them), "
-        "COLUMN=null (a missing value), COLUMN>=VALUE (also >, <=, <) or LOW<=COLUMN<HIGH on "
-        "numbers and dates (dob<2000-01-01); repeat for several (all hold). Post-processing "
-        "of the model: no privacy cost.",
-    ),
-]
-ConditionTable = Annotated[
-    Path | None,
-    typer.Option(
-        "--conditions",
-        metavar="FILE",
-        help="CSV of per-row conditions: one synthetic row per row, in order, with the values "
-        "it gives (columns: conditioned columns; an empty cell leaves that column free, null "
-        "asks for a missing value, >=30 for a range); -n defaults to its row count.",
+        help="Sample only rows with COLUMN=VALUE (VALUE may be a JSON list); repeat for several.",
     ),
 ]
 
 
-def _condition_input(items: list[str] | None, table: Path | None) -> tuple[Any, str]:
-    """The conditions given on the command line (expressions, or a table read from --conditions)
-    and the option to name in errors."""
-    from lookalike.synthesizers.conditions import read_condition_table
-
-    if items and table is not None:
-        raise ConditionError("give --condition (the same for every row) or --conditions FILE "
-                             "(per row), not both; add a column to FILE for a condition on every row")
-    if table is not None:
-        return read_condition_table(table, f"--conditions {table}"), f"--conditions {table}"
-    return (list(items) if items else None), "--condition"
+def _read_options(table: str | None, query: str | None, encoding: str | None,
+                  delimiter: str | None, decimal: str | None = None) -> dict:
+    opts = {"table": table, "query": query, "encoding": encoding, "delimiter": delimiter,
+            "decimal": decimal}
+    return {k: v for k, v in opts.items() if v is not None}
 
 
-def _read_options(table: str | None, query: str | None, encoding: str | None, delimiter: str | None) -> dict:
-    opts = {"table": table, "query": query, "encoding": encoding, "delimiter": delimiter}
+def _write_options(delimiter: str | None, decimal: str | None, encoding: str | None) -> dict:
+    """write_table's CSV options from --out-delimiter, --out-decimal, --out-encoding (checked
+    before any work; unset ones follow the input, see write_table)."""
+    if decimal not in (None, ".", ","):
+        raise ConfigError(f"--out-decimal must be '.' or ',', got {decimal!r}")
+    if encoding is not None:
+        import codecs
+
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise ConfigError(f"--out-encoding {encoding!r} is not a known encoding; give a Python "
+                              "codec name such as utf-8, utf-8-sig (Excel) or cp1252") from None
+    if delimiter is not None:
+        d = {"\\t": "\t", "tab": "\t"}.get(delimiter, delimiter)
+        if len(d) != 1 or d in "\"\r\n":
+            raise ConfigError(f"--out-delimiter {delimiter!r} must be one character such as ',' "
+                              "';' '|' or tab")
+    opts = {"delimiter": delimiter, "decimal": decimal, "encoding": encoding}
     return {k: v for k, v in opts.items() if v is not None}
 
 
@@ -274,6 +295,7 @@ def inspect(
     query: Query = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
+    decimal: Decimal = None,
     overwrite: Overwrite = False,
 ) -> None:
     """Infer the schema of DATA (or refine --schema), print it with the plan of a DP fit, and
@@ -296,7 +318,7 @@ def inspect(
         privacy_request(epsilon, delta, family=model.name, supports_dp=True)
         target = output or Path(f"{_stem(data)}.schema.json")
         check_writable(target, overwrite=overwrite)
-        df = load_data(data, drop=drop or (), read_options=_read_options(table, query, encoding, delimiter))
+        df = load_data(data, drop=drop or (), read_options=_read_options(table, query, encoding, delimiter, decimal))
         refined = _refine(df, schema, drop or [])
         grid = Table(title=f"{data}: {len(df):,} rows × {len(df.columns)} columns")
         for head in ("column", "kind", "missing", "domain", "source"):
@@ -408,6 +430,7 @@ def fit(
     query: Query = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
+    decimal: Decimal = None,
     epsilon: Epsilon = None,
     delta: Delta = None,
     dataset: Dataset = None,
@@ -423,7 +446,7 @@ def fit(
                                      **_parse_pairs(param, "--param"))
         _check_outputs([output], overwrite)
         data_in, schema_in = open_input(model, data, schema=schema, drop=drop or (),
-                                        read_options=_read_options(table, query, encoding, delimiter))
+                                        read_options=_read_options(table, query, encoding, delimiter, decimal))
         schema_in, said = _print_dp_plan(model, request, data_in, schema_in)
         with _small_table_said(said):
             model._fit_request(data_in, schema_in, request, seed)
@@ -440,29 +463,26 @@ def fit(
 @app.command()
 def sample(
     model: Annotated[Path, typer.Argument(help="Model file written by 'lookalike fit'.")],
+    n: Annotated[int, typer.Option("-n", "--rows", help="Number of rows to sample (a positive integer).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.csv, .csv.gz or .parquet).")],
-    n: Annotated[int | None, typer.Option(
-        "-n", "--rows", help="Number of rows to sample (a positive integer; with --conditions, "
-        "its row count).")] = None,
     condition: Conditions = None,
-    conditions_file: ConditionTable = None,
     seed: Seed = None,
+    out_delimiter: OutDelimiter = None,
+    out_decimal: OutDecimal = None,
+    out_encoding: OutEncoding = None,
     overwrite: Overwrite = False,
 ) -> None:
-    """Sample N synthetic rows from a saved model."""
+    """Sample N synthetic rows from a saved model (a CSV output is written as the model's
+    input was: with its decimal comma and delimiter, unless --out-decimal/--out-delimiter)."""
 
     def body() -> None:
-        if n is not None and n < 1:
+        if n < 1:
             raise ConfigError(f"-n must be a positive number of rows, got {n}")
-        if n is None and conditions_file is None:
-            raise ConfigError("give the number of rows to sample (-n), or a table of per-row "
-                              "conditions (--conditions FILE)")
+        written = _write_options(out_delimiter, out_decimal, out_encoding)
         check_writable(output, overwrite=overwrite)
         synth = load_synthesizer(model)
-        given, option = _condition_input(condition, conditions_file)
-        plan = synth._parse_conditions(given, option)
-        rows = synth.sample(n, conditions=plan, seed=seed)
-        write_table(rows, output, overwrite=overwrite, schema=synth.schema_)
+        rows = synth.sample(n, conditions=_parse_pairs(condition, "--condition") or None, seed=seed)
+        write_table(rows, output, overwrite=overwrite, schema=synth.schema_, **written)
         out.print(f"{len(rows):,} synthetic rows written to [bold]{_q(output)}[/]")
 
     _run(body)
@@ -479,7 +499,6 @@ def synth(
     schema: SchemaOpt = None,
     param: Params = None,
     condition: Conditions = None,
-    conditions_file: ConditionTable = None,
     drop: Drop = None,
     model_out: Annotated[
         Path | None, typer.Option("--model-out", help="Also save the fitted model to this file.")
@@ -493,21 +512,29 @@ def synth(
     query: Query = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
+    decimal: Decimal = None,
+    out_delimiter: OutDelimiter = None,
+    out_decimal: OutDecimal = None,
+    out_encoding: OutEncoding = None,
     epsilon: Epsilon = None,
     delta: Delta = None,
     dataset: Dataset = None,
     ledger: LedgerOpt = None,
     overwrite: Overwrite = False,
 ) -> None:
-    """Fit a synthesizer to DATA and write synthetic rows in one go (optionally a report)."""
+    """Fit a synthesizer to DATA and write synthetic rows in one go (optionally a report).
+
+    A CSV output is written as DATA was (its decimal comma and delimiter) unless
+    --out-decimal/--out-delimiter say otherwise."""
 
     def body() -> None:
         _synth(
             data, output, n, synthesizer, schema, _parse_pairs(param, "--param"),
-            _condition_input(condition, conditions_file), drop or (), model_out, seed,
-            _read_options(table, query, encoding, delimiter), overwrite,
+            _parse_pairs(condition, "--condition") or None, drop or (), model_out, seed,
+            _read_options(table, query, encoding, delimiter, decimal), overwrite,
             report=report, target=target, holdout=holdout, holdout_share=holdout_share,
             dp=_dp_options(data, epsilon, delta, dataset, ledger),
+            written=_write_options(out_delimiter, out_decimal, out_encoding),
         )
 
     _run(body)
@@ -515,7 +542,7 @@ def synth(
 
 def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model_out, seed,
            read_options, overwrite, *, report=None, target=None, holdout=None,
-           holdout_share=None, dp=None) -> None:
+           holdout_share=None, dp=None, written=None) -> None:
     """validate → check the budget → read → check columns → reserve and fit → sample → write.
 
     Everything checkable before the DP charge is checked before it: options, hyper-parameters,
@@ -553,7 +580,7 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
         if target is not None and target not in columns:
             raise ColumnMismatchError(f"--target {target!r} is not a column of {data}; columns: {columns}")
         if holdout is not None:
-            hold = load_data(holdout, drop=drop)
+            hold = load_data(holdout, drop=drop, read_options=_text_options(read_options))
             if sorted(hold.columns) != sorted(columns):
                 raise ColumnMismatchError(
                     f"--holdout {holdout} has other columns than {data}: missing "
@@ -565,27 +592,17 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
         from lookalike.evaluate.tables import check_held_out
 
         check_held_out(data_in, hold)  # before the fit (and any DP charge)
-    from lookalike.schema import Schema
-    from lookalike.synthesizers.conditions import precheck
-
-    given, option = conditions if isinstance(conditions, tuple) else (conditions, "--condition")
-    per_row = isinstance(given, pd.DataFrame)
-    if per_row and n is not None and n != len(given):
-        raise ConfigError(f"{option} gives one synthetic row per row ({len(given):,} rows), but "
-                          f"-n asks for {n:,}; leave -n out or make them equal")
-    precheck(given, columns, None, option)
+    unknown = sorted(set(conditions or {}) - set(columns))
+    if unknown:
+        raise ConditionError(f"--condition on unknown column(s) {unknown}; columns: {columns}")
 
     schema_in, said = _print_dp_plan(model, request, data_in, schema_in)
-    if isinstance(schema_in, Schema):  # kinds and declared facts, before any DP charge
-        precheck(given, columns, schema_in, option)
     with _small_table_said(said):
         model._fit_request(data_in, schema_in, request, rng)
-    plan = model._parse_conditions(given, option)
-    rows = model.sample(None if per_row else n or model.n_rows_ or model.n_estimate_,
-                        conditions=plan, seed=rng)
+    rows = model.sample(n or model.n_rows_ or model.n_estimate_, conditions=conditions, seed=rng)
     with _all_or_nothing(outputs):
-        write_table(rows, output, overwrite=overwrite, schema=model.schema_)
-        if set_aside is not None:
+        write_table(rows, output, overwrite=overwrite, schema=model.schema_, **(written or {}))
+        if set_aside is not None:  # real rows, written as the input was
             write_table(set_aside, held, overwrite=overwrite)
             out.print(f"{len(set_aside):,} real rows set aside before fitting, written to "
                       f"[bold]{_q(held)}[/] (real rows: keep them as private as the input)")
@@ -598,7 +615,8 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
         )
         _print_guarantee(model)
         if report is not None:
-            real = data_in if isinstance(data_in, pd.DataFrame) else load_data(data, drop=drop)
+            real = data_in if isinstance(data_in, pd.DataFrame) else load_data(
+                data, drop=drop, read_options=read_options)
             compared = None
             excluded = [c for c in real.columns if c not in rows.columns]
             if excluded:  # free text the model leaves out: not compared, never an error after a charge
@@ -655,6 +673,12 @@ def _small_table_said(said: bool) -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=SmallTableWarning)
         yield
+
+
+def _text_options(read_options: dict) -> dict:
+    """The options that say how a CSV file is written (encoding, delimiter, decimal): those
+    of REAL apply to its holdout too; --table and --query name a part of REAL's source."""
+    return {k: v for k, v in read_options.items() if k in ("encoding", "delimiter", "decimal")}
 
 
 def _holdout_path(output: Path) -> Path:
@@ -733,9 +757,11 @@ def _json_beside(report: Path | None) -> Path | None:
 
 
 def _write_report(real, synthetic, holdout, target, report: Path, overwrite: bool, *,
-                  model=None, seed=None, schema=None) -> None:
+                  model=None, seed=None, schema=None, audit=None) -> None:
     """Evaluate, then write the private report (HTML, numbers as JSON beside it) and, for a
-    DP model, the shareable release sheet beside them; every path is checked first."""
+    DP model, the shareable release sheet beside them; every path is checked first. With
+    ``audit`` (an AuditResult of the same tables), the report holds the attacks too, and its
+    one verdict weighs both."""
     from lookalike.evaluate import evaluate as run_evaluation
     from lookalike.report import (
         build_release_sheet,
@@ -753,7 +779,7 @@ def _write_report(real, synthetic, holdout, target, report: Path, overwrite: boo
         schema if schema is not None else (model.schema_ if model is not None else None),
         seed=seed if seed is not None else 0,
     )
-    rep = build_report(ev, model=model, schema=schema, seed=seed)
+    rep = build_report(ev, model=model, schema=schema, seed=seed, audit=audit)
     # the CLI's seed also seeded the fit: it stays off the shareable sheet
     sheet = build_release_sheet(model, synthetic) if dp else None
     rep.write_html(page, overwrite=overwrite)
@@ -832,6 +858,7 @@ def evaluate(
     query: Query = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
+    decimal: Decimal = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the metric samples and folds.")] = 0,
     overwrite: Overwrite = False,
 ) -> None:
@@ -845,7 +872,7 @@ def evaluate(
         for path in (output, _json_beside(output)):
             check_writable(path, overwrite=overwrite)
         real_df, synth_df, hold_df, declared = _read_pair(
-            real, synthetic, holdout, schema, drop, _read_options(table, query, encoding, delimiter))
+            real, synthetic, holdout, schema, drop, _read_options(table, query, encoding, delimiter, decimal))
         if target is not None and target not in real_df.columns:
             raise ColumnMismatchError(
                 f"--target {target!r} is not a compared column; columns: {list(real_df.columns)}")
@@ -906,6 +933,7 @@ def audit(
     query: Query = None,
     encoding: Encoding = None,
     delimiter: Delimiter = None,
+    decimal: Decimal = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of every sample the attacks draw.")] = 0,
     overwrite: Overwrite = False,
 ) -> None:
@@ -925,7 +953,7 @@ def audit(
         qis = None if quasi_identifiers is None else [q.strip() for q in quasi_identifiers.split(",") if q.strip()]
         fitted = load_synthesizer(model) if model is not None else None
         real_df, synth_df, hold_df, declared = _read_pair(
-            real, synthetic, holdout, schema, drop, _read_options(table, query, encoding, delimiter))
+            real, synthetic, holdout, schema, drop, _read_options(table, query, encoding, delimiter, decimal))
         result = run_audit(  # shows its own progress on a terminal
             real_df, synth_df, hold_df, schema=declared, secret=secret, quasi_identifiers=qis,
             targets=rows, model=fitted, shadow=shadow, claimed_epsilon=claimed_epsilon, seed=seed,
@@ -946,21 +974,98 @@ def audit(
     _run(body)
 
 
+@app.command("report")
+def report_command(
+    real: Annotated[str, typer.Argument(help="The real table the synthesizer was fitted on (file or SQLAlchemy URL).")],
+    synthetic: Annotated[str, typer.Argument(help="The synthetic table to measure and attack.")],
+    holdout: Annotated[
+        str | None,
+        typer.Option("--holdout", help="Real rows the synthesizer never saw: the utility test is "
+                     "scored on them and the attacks compare with them (without it: a split of "
+                     "REAL, which flatters utility, and only the similarity metrics)."),
+    ] = None,
+    target: TargetOpt = None,
+    model: Annotated[
+        Path | None,
+        typer.Option("--model", help="Model file that made SYNTHETIC: its schema, provenance, DP "
+                     "guarantee (a DP model also gets the shareable release sheet) and claimed epsilon."),
+    ] = None,
+    secret: Annotated[
+        str | None,
+        typer.Option("--secret", help="Column attribute inference guesses (default: each column "
+                     "in turn, up to 20)."),
+    ] = None,
+    quasi_identifiers: Annotated[
+        str | None,
+        typer.Option("--quasi-identifiers", metavar="A,B,C",
+                     help="Columns the attacker knows, comma-separated (default: all but the secret)."),
+    ] = None,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="HTML report to write (JSON numbers beside it).")
+    ] = Path("report.html"),
+    schema: SchemaOpt = None,
+    drop: Drop = None,
+    table: Table_ = None,
+    query: Query = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
+    decimal: Decimal = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the metric samples, folds and attacks.")] = 0,
+    overwrite: Overwrite = False,
+) -> None:
+    """Evaluate and audit SYNTHETIC against REAL in one report (HTML, JSON beside it).
+
+    Fidelity, utility and detection (as 'evaluate') and the privacy attacks (as 'audit') in
+    one private report with one verdict; REAL is read as 'synth' reads it. A --holdout that
+    shares rows with REAL (beyond chance) is refused before any work."""
+
+    def body() -> None:
+        from lookalike.audit import audit as run_audit
+        from lookalike.evaluate.tables import check_held_out
+        from lookalike.report import is_differentially_private, report_paths
+
+        fitted = load_synthesizer(model) if model is not None else None
+        _check_outputs(list(report_paths(output, is_differentially_private(fitted))), overwrite)
+        qis = None if quasi_identifiers is None else [
+            q.strip() for q in quasi_identifiers.split(",") if q.strip()]
+        real_df, synth_df, hold_df, declared = _read_pair(
+            real, synthetic, holdout, schema, drop, _read_options(table, query, encoding, delimiter, decimal))
+        if target is not None and target not in real_df.columns:
+            raise ColumnMismatchError(
+                f"--target {target!r} is not a compared column; columns: {list(real_df.columns)}")
+        if hold_df is not None:
+            check_held_out(real_df, hold_df)  # before any work
+        else:
+            _warn_now("no --holdout: the utility test is scored on a split of REAL (rows the "
+                      "synthesizer saw, which flatters it) and the attacks that need real rows "
+                      "the synthesizer never saw are skipped; give --holdout (lookalike synth "
+                      "--holdout-share 0.2 sets them aside)")
+        result = run_audit(  # shows its own progress on a terminal
+            real_df, synth_df, hold_df, schema=declared, secret=secret, quasi_identifiers=qis,
+            model=fitted, seed=seed,
+        )
+        _write_report(real_df, synth_df, hold_df, target, output, overwrite, model=fitted,
+                      seed=seed, schema=declared, audit=result)
+
+    _run(body)
+
+
 def _read_pair(real: str, synthetic: str, holdout: str | None, schema: Path | None,
                drop: list[str] | None, read_options: dict) -> tuple:
     """(real, synthetic, holdout, declared schema) as ``evaluate`` and ``audit`` compare them.
 
     REAL is read with the options ``synth`` takes; the holdout with the same text options
-    (encoding, delimiter) but not --table/--query, which name a part of REAL's source; the
-    synthetic table as written. --drop leaves the columns out of all three (where present).
+    (encoding, delimiter, decimal) but not --table/--query, which name a part of REAL's
+    source; the synthetic table as ``synth`` writes it: REAL's decimal, UTF-8. --drop leaves the columns out of all three (where present).
     Columns of REAL that SYNTHETIC lacks (free text or an identifier a synthesizer left out)
     are left out of the comparison with a warning, not an error; a column only SYNTHETIC has
     is an error, since it cannot come from REAL.
     """
     drop = list(drop or ())
-    text_options = {k: v for k, v in read_options.items() if k in ("encoding", "delimiter")}
+    text_options = _text_options(read_options)
     real_df = load_data(real, drop=drop, read_options=read_options)
-    synth_df = read_table(synthetic)
+    # as synth writes it: REAL's decimal comma (its delimiter is sniffed), UTF-8
+    synth_df = read_table(synthetic, decimal=text_options.get("decimal"))
     hold_df = read_table(holdout, **text_options) if holdout is not None else None
     synth_df = synth_df.drop(columns=[c for c in drop if c in synth_df.columns])
     if hold_df is not None:

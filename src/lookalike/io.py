@@ -30,6 +30,7 @@ import csv
 import difflib
 import gzip
 import io
+import json
 import os
 import warnings
 import zlib
@@ -42,7 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lookalike._files import atomic_output
-from lookalike._storage import ATTR, arrow_types, pandas_types, record
+from lookalike._storage import ATTR, CSV_ATTR, arrow_types, pandas_types, record
 from lookalike.errors import (
     ConfigError,
     DataError,
@@ -56,7 +57,8 @@ from lookalike.errors import (
     UnknownFormatError,
 )
 
-__all__ = ["SUPPORTED_INPUTS", "SUPPORTED_OUTPUTS", "read_table", "write_table"]
+__all__ = ["CSV_ATTR", "DECIMAL_COMMA", "SUPPORTED_INPUTS", "SUPPORTED_OUTPUTS", "CsvFile",
+           "check_decimal", "decimal_comma_warning", "read_table", "write_table"]
 
 SUPPORTED_INPUTS = (
     "CSV (.csv .tsv .txt, optionally .gz)", "Parquet (.parquet .pq)",
@@ -79,6 +81,32 @@ _COMMON_ENCODINGS = ("cp1252", "latin_1", "iso8859_15", "cp1251", "cp1250", "iso
 # ----------------------------------------------------------------------------- reading
 
 
+class CsvFile(os.PathLike):
+    """A CSV file's path with how to read it (``delimiter``, ``decimal``): what a fit that
+    leaves the rows in DuckDB (``engine="duckdb"``) is handed, so that DuckDB reads the file
+    as :func:`read_table` would with those options. Usable wherever a path is.
+
+    >>> f = CsvFile("prices.csv", decimal=",")
+    >>> (os.fspath(f), f.decimal, f.delimiter)
+    ('prices.csv', ',', None)
+    """
+
+    def __init__(self, path: str | os.PathLike, *, delimiter: str | None = None,
+                 decimal: str | None = None) -> None:
+        self.path = os.fspath(path)
+        self.delimiter = None if delimiter is None else _check_delimiter(delimiter)
+        self.decimal = check_decimal(decimal)
+
+    def __fspath__(self) -> str:
+        return self.path
+
+    def __str__(self) -> str:
+        return self.path
+
+    def __repr__(self) -> str:
+        return f"CsvFile({self.path!r}, delimiter={self.delimiter!r}, decimal={self.decimal!r})"
+
+
 def read_table(
     source: Any = None,
     *,
@@ -86,6 +114,7 @@ def read_table(
     query: str | None = None,
     encoding: str | None = None,
     delimiter: str | None = None,
+    decimal: str | None = None,
 ) -> pd.DataFrame:
     """Read a file, database table/query or in-memory frame into a canonical DataFrame.
 
@@ -93,9 +122,14 @@ def read_table(
     ``"sqlite:///my.db"``, a DuckDB connection, or a pandas/polars/pyarrow table; databases need
     ``table=`` or ``query=``. With ``source=None``, ``query`` runs in an in-memory DuckDB, e.g.
     ``"SELECT * FROM 'data.parquet'"``. CSV options: ``encoding`` (None = BOM or strict UTF-8,
-    ``"detect"`` = accept a guessed encoding with a warning) and ``delimiter`` (None = sniff
-    among ``, ; tab |``). CSV fields are read as text, whitespace-stripped, and typed per column
-    as Int64, float64 or text; dates stay text here. See the module docstring for dtypes; the
+    ``"detect"`` = accept a guessed encoding with a warning), ``delimiter`` (None = sniff
+    among ``, ; tab |``) and ``decimal`` (``"."``, the default, or ``","``: ``96,87`` is the
+    number 96.87 and a value written ``96.87`` is text; a column whose values all read as
+    numbers with a decimal comma, read without it, stays text with a warning naming it).
+    CSV fields are read as text, whitespace-stripped, and typed per column as Int64, float64
+    or text; dates stay text here. A CSV read with a decimal comma records it (and its
+    delimiter) in ``df.attrs``: :func:`write_table` and a model fitted on the frame write
+    their CSV output the same way. See the module docstring for dtypes; the
     input's own dtypes are recorded in ``df.attrs`` for the synthesizers' output.
 
     >>> read_table(pd.DataFrame({"n": [1, 2], "s": ["a", None]})).dtypes.astype(str).tolist()
@@ -133,13 +167,14 @@ def read_table(
         raise UnknownFormatError(
             f"cannot read a {type(source).__name__}; supported sources: "
             + ", ".join(SUPPORTED_INPUTS))
-    return _read_path(Path(source).expanduser(), table, query, encoding, delimiter)
+    decimal = check_decimal(decimal)
+    return _read_path(Path(source).expanduser(), table, query, encoding, delimiter, decimal)
 
 
-def _read_path(path: Path, table, query, encoding, delimiter) -> pd.DataFrame:
+def _read_path(path: Path, table, query, encoding, delimiter, decimal: str) -> pd.DataFrame:
     _check_readable(path)
     try:
-        return _read_file(path, table, query, encoding, delimiter)
+        return _read_file(path, table, query, encoding, delimiter, decimal)
     except OSError as e:
         if isinstance(e, LookalikeError):
             raise
@@ -180,7 +215,7 @@ def _first_file_above(path: Path) -> Path | None:
     return None
 
 
-def _read_file(path: Path, table, query, encoding, delimiter) -> pd.DataFrame:
+def _read_file(path: Path, table, query, encoding, delimiter, decimal: str) -> pd.DataFrame:
     name = path.name.lower()
     if name.endswith(_DB_EXT):
         with open(path, "rb") as f:
@@ -192,7 +227,7 @@ def _read_file(path: Path, table, query, encoding, delimiter) -> pd.DataFrame:
             f"table= and query= apply to databases, not to {path}; to run SQL on a file use "
             f"read_table(query=\"SELECT ... FROM '{path}'\")")
     if name.endswith(_CSV_EXT):
-        return _read_csv(path, encoding, delimiter)
+        return _read_csv(path, encoding, delimiter, decimal)
     if name.endswith(_PARQUET_EXT):
         import pyarrow.parquet as pq
 
@@ -208,7 +243,8 @@ def _read_file(path: Path, table, query, encoding, delimiter) -> pd.DataFrame:
         + ", ".join(SUPPORTED_INPUTS) + " (rename the file, or save it as CSV or Parquet)")
 
 
-def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> pd.DataFrame:
+def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: str = "."
+              ) -> pd.DataFrame:
     import pyarrow.csv as pcsv
 
     data = path.read_bytes()
@@ -243,8 +279,73 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> pd.Dat
     if tbl.num_rows < 2:
         raise EmptyDataError(f"{path} has a header ({n} columns) but no data rows")
     tbl = tbl.slice(1)
-    return _canonicalize(pa.table([_type_text(c) for c in tbl.columns], names=header),
-                         str(path), nan_is_missing=False)
+    typed = [_type_text(c, decimal) for c in tbl.columns]
+    if decimal == ".":
+        _warn_decimal_comma(header, typed, path)
+    else:
+        _warn_decimal_point(header, typed, path)
+    df = _canonicalize(pa.table(typed, names=header), str(path), nan_is_missing=False)
+    if decimal != ".":  # outputs look like inputs: write_table keeps the decimal comma
+        df.attrs[CSV_ATTR] = json.dumps({"delimiter": delim, "decimal": decimal})
+    return df
+
+
+#: a number written with a decimal comma (96,87; -0,5; ,5; 12), what ``decimal=","`` reads
+DECIMAL_COMMA = r"^[+-]?([0-9]+(,[0-9]*)?|,[0-9]+)([eE][+-]?[0-9]+)?$"
+
+
+def check_decimal(decimal: str | None) -> str:
+    """The decimal separator asked for: "." (None) or ","."""
+    if decimal is None or decimal == ".":
+        return "."
+    if decimal == ",":
+        return ","
+    raise ConfigError(f"decimal={decimal!r} must be '.' or ',' (the character between a number's "
+                      "whole part and its fraction: ',' reads 96,87 as 96.87; CLI: --decimal)")
+
+
+def _warn_decimal_comma(header: list[str], typed: list[pa.Array], path: Path) -> None:
+    """Warn of text columns that read as numbers with a decimal comma: without ``decimal=","``
+    they are modelled as categories (every distinct value a category of its own)."""
+    found = []
+    for name, arr in zip(header, typed, strict=True):
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            continue
+        present = arr.drop_null()
+        if len(present) and pc.all(pc.match_substring_regex(present, DECIMAL_COMMA)).as_py() \
+                and pc.any(pc.match_substring(present, ",")).as_py():  # not integers kept as text
+            found.append(name)
+    if found:
+        warnings.warn(decimal_comma_warning(str(path), found), stacklevel=5)
+
+
+def _warn_decimal_point(header: list[str], typed: list[pa.Array], path: Path) -> None:
+    """Warn of text columns of numbers written with a decimal point when ``decimal=","`` was
+    given: 1.5 is then not a number (1.234 may mean 1234), and the column stays text."""
+    found = []
+    for name, arr in zip(header, typed, strict=True):
+        if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+            continue
+        present = arr.drop_null()
+        if len(present) and pc.all(pc.match_substring_regex(
+                present, r"^[+-]?([0-9]+\.[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$")).as_py():
+            found.append(repr(name))
+    if found:
+        warnings.warn(f"{path}: column{'s' if len(found) > 1 else ''} {', '.join(found[:5])} "
+                      f"hold{'' if len(found) > 1 else 's'} numbers written with a decimal point "
+                      "(1.5), read as text since decimal=',' was given (CLI: --decimal ,); write "
+                      "them with a comma, or read the file with the default decimal point",
+                      stacklevel=5)
+
+
+def decimal_comma_warning(where: str, names: list[str]) -> str:
+    """The warning for text columns of numbers written with a decimal comma (both readers)."""
+    shown = ", ".join(repr(n) for n in names[:5]) + (
+        f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return (f"{where}: column{'s' if len(names) > 1 else ''} {shown} "
+            f"look{'' if len(names) > 1 else 's'} like numbers written with a decimal comma "
+            "(96,87), read here as text (categories); pass decimal=',' (CLI: --decimal ,) to "
+            "read them as numbers")
 
 
 _MAGIC = ((b"PAR1", "a Parquet file: name it .parquet"),
@@ -264,10 +365,12 @@ def _check_text(data: bytes, path: Path) -> None:
                     "UTF-16 text without a byte order mark")
 
 
-def _type_text(col: pa.ChunkedArray) -> pa.Array:
+def _type_text(col: pa.ChunkedArray, decimal: str = ".") -> pa.Array:
     """Strip a text column, mark NA tokens null, and cast to int64 or float64 if all values fit.
 
     Integers beyond the 64-bit range stay text, exactly as written: a float would round them.
+    With ``decimal=","`` a float is written 96,87; a value with a "." (96.87, 1.234,5) is
+    then not a number, and its column stays text (as DuckDB's reader has it, ``marginals``).
     """
     arr = pc.utf8_trim_whitespace(col.combine_chunks())
     arr = pc.if_else(pc.is_in(arr, value_set=pa.array(NA_TOKENS)), pa.scalar(None, arr.type), arr)
@@ -285,6 +388,11 @@ def _type_text(col: pa.ChunkedArray) -> pa.Array:
     except pa.ArrowInvalid:
         if pc.all(pc.match_substring_regex(signed.drop_null(), r"^-?[0-9]+$")).as_py():
             return arr  # integers, some beyond int64: kept exactly as text
+    if decimal != ".":
+        if pc.any(pc.match_substring(present, ".")).as_py():
+            return arr
+        signed = pc.replace_substring(signed, decimal, ".")
+        head = signed.drop_null().slice(0, 1000)
     try:
         pc.cast(head, pa.float64())
         return pc.cast(signed, pa.float64())
@@ -647,7 +755,8 @@ def _check_duplicates(names: list[str], where: str) -> None:
 
 def write_table(
     df: Any, path: str | os.PathLike, *, overwrite: bool = False,
-    format: str | None = None, schema: Any = None,
+    format: str | None = None, schema: Any = None, delimiter: str | None = None,
+    decimal: str | None = None, encoding: str | None = None,
 ) -> Path:
     """Write ``df`` as CSV (optionally gzipped) or Parquet, atomically; return the path written.
 
@@ -657,7 +766,11 @@ def write_table(
     ``overwrite=True``, and a failed write leaves nothing behind. CSV: missing values are empty
     fields, text as it is (dates a synthesizer returns in the input's spelling stay so),
     datetimes ISO 8601 (just the date when every time is midnight; with the UTC offset when
-    time-zone aware), UTF-8. Parquet keeps logical types: integer widths, ``date32`` vs
+    time-zone aware), UTF-8. ``delimiter`` (default "," for .csv, tab for .tsv), ``decimal``
+    ("." or ",") and ``encoding`` (default UTF-8; "utf-8-sig" adds the byte order mark Excel
+    looks for) change that; a frame read from a CSV with a decimal comma, or sampled from a
+    model fitted on one, is written with its decimal comma and delimiter unless they are
+    given (outputs look like inputs). Parquet keeps logical types: integer widths, ``date32`` vs
     timestamps, time zones, dictionaries (categoricals); with the table's ``schema`` (a
     :class:`~lookalike.schema.Schema`), text dates (a CSV input's, in its spelling) are stored
     as dates (``date32`` for a column of days) or timestamps, parsed in the schema's format.
@@ -683,6 +796,8 @@ def write_table(
             f"supported: {', '.join(SUPPORTED_OUTPUTS)} (pass format='csv' or format='parquet')")
     names = [str(c) for c in (df.column_names if isinstance(df, pa.Table) else df.columns)]
     _check_duplicates(names, "the table to write")
+    if fmt != "parquet":
+        sep, decimal, encoding = _csv_dialect(df, fmt, delimiter, decimal, encoding)
     with atomic_output(target, overwrite=overwrite) as tmp:
         if fmt == "parquet":
             _write_parquet(df if schema is None else _typed_dates(df, schema), tmp)
@@ -690,8 +805,39 @@ def write_table(
             if isinstance(df, pa.Table):  # integers with gaps stay integers (no "1.0")
                 df = df.to_pandas(types_mapper=_NULLABLE.get)
             gz = name.endswith(".gz") or (format or "").endswith(".gz")
-            _write_csv(df, tmp, sep="\t" if fmt == "tsv" else ",", gz=gz)
+            _write_csv(df, tmp, sep=sep, gz=gz, decimal=decimal, encoding=encoding)
     return target
+
+
+def _csv_dialect(df: Any, fmt: str, delimiter: str | None, decimal: str | None,
+                 encoding: str | None) -> tuple[str, str, str]:
+    """(delimiter, decimal, encoding) of a CSV output: as given, else as the input was read
+    (a decimal comma and its delimiter, recorded in ``df.attrs``), else ",", "." and UTF-8
+    (a tab for .tsv)."""
+    read = {}
+    if isinstance(df, pd.DataFrame) and df.attrs.get(CSV_ATTR):
+        try:
+            read = json.loads(df.attrs[CSV_ATTR])
+        except (TypeError, ValueError):
+            read = {}
+    if decimal is None:
+        decimal = read.get("decimal", ".")
+    decimal = check_decimal(decimal)
+    if delimiter is None:
+        inherited = read.get("delimiter") if decimal == read.get("decimal") else None
+        delimiter = "\t" if fmt == "tsv" else inherited or ","
+    sep = _check_delimiter(delimiter)
+    if sep == decimal:
+        warnings.warn(f"the CSV output uses {decimal!r} as the delimiter and as the decimal "
+                      "separator: every number with a fraction is quoted; choose another "
+                      "delimiter (';' with a decimal comma)", stacklevel=4)
+    encoding = encoding or "utf-8"
+    try:
+        codecs.lookup(encoding)
+    except LookupError:
+        raise ConfigError(f"unknown output encoding {encoding!r}; pass a Python codec name such "
+                          "as 'utf-8', 'utf-8-sig' (Excel) or 'cp1252'") from None
+    return sep, decimal, encoding
 
 
 _NULLABLE = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
@@ -712,7 +858,8 @@ def _writable(df: Any) -> pd.DataFrame | pa.Table:
                     f"{type(df).__name__}")
 
 
-def _write_csv(df: pd.DataFrame, tmp: Path, *, sep: str, gz: bool) -> None:
+def _write_csv(df: pd.DataFrame, tmp: Path, *, sep: str, gz: bool, decimal: str = ".",
+               encoding: str = "utf-8") -> None:
     out = df.copy(deep=False)
     out.columns = [str(c) for c in df.columns]
     for col in out.columns:
@@ -723,8 +870,39 @@ def _write_csv(df: pd.DataFrame, tmp: Path, *, sep: str, gz: bool) -> None:
                                  index=out.index, dtype=object)
         elif pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col] = _iso(out[col])
-    out.to_csv(tmp, sep=sep, index=False, na_rep="", lineterminator="\n", encoding="utf-8",
-               compression={"method": "gzip", "mtime": 0} if gz else None)
+    if encoding.replace("_", "-").lower() not in ("utf-8", "utf8", "utf-8-sig", "utf-16", "utf-32"):
+        _check_encodable(out, encoding)
+    out.to_csv(tmp, sep=sep, index=False, na_rep="", lineterminator="\n", encoding=encoding,
+               decimal=decimal, compression={"method": "gzip", "mtime": 0} if gz else None)
+
+
+def _check_encodable(df: pd.DataFrame, encoding: str) -> None:
+    """Refuse, naming the column and value, text that ``encoding`` cannot write (before
+    writing, so that nothing is left half written)."""
+    for name in [str(c) for c in df.columns]:
+        try:
+            name.encode(encoding)
+        except UnicodeEncodeError:
+            raise DataError(f"column name {name!r} cannot be written in {encoding}; write the "
+                            "output as UTF-8 (CLI: --out-encoding utf-8)") from None
+    for name, s in df.items():
+        if not (pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)):
+            continue
+        values = [v for v in pd.unique(s.dropna()) if isinstance(v, str)]
+        try:
+            "".join(values).encode(encoding)
+            continue
+        except UnicodeEncodeError:
+            pass
+        for v in values:
+            try:
+                v.encode(encoding)
+            except UnicodeEncodeError as e:
+                row = int(np.flatnonzero((s == v).to_numpy(dtype=bool, na_value=False))[0]) + 1
+                raise DataError(
+                    f"column {str(name)!r}, row {row}: {v!r} holds {v[e.start]!r}, which "
+                    f"{encoding} cannot write; write the output as UTF-8 (CLI: --out-encoding "
+                    "utf-8, or utf-8-sig for Excel)") from None
 
 
 def _iso(s: pd.Series) -> pd.Series:

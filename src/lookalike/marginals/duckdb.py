@@ -68,7 +68,7 @@ from lookalike.errors import (
     SourceNotFoundError,
     UnknownFormatError,
 )
-from lookalike.io import NA_TOKENS
+from lookalike.io import DECIMAL_COMMA, NA_TOKENS, check_decimal, decimal_comma_warning
 from lookalike.marginals._duckdb_sql import (
     INT64_LIMIT,
     StampScale,
@@ -137,13 +137,18 @@ _CLASS_MASK = (
     "CASE WHEN $t IS NULL THEN NULL"
     f" WHEN regexp_full_match($t, '{_INT_RE}') THEN"
     " CASE WHEN TRY_CAST($t AS BIGINT) IS NULL THEN 66 ELSE 67 END"
-    f" WHEN regexp_full_match($t, '{_FLOAT_RE}') THEN 2"
+    f" WHEN regexp_full_match($n, '{_FLOAT_RE}') THEN 2"
     f" WHEN regexp_full_match($t, '{_NONFINITE_RE}') THEN 6"
     f" WHEN regexp_full_match($t, '{_DATE_RE}') AND TRY_CAST($t AS DATE) IS NOT NULL THEN 24"
     f" WHEN regexp_full_match($t, '{_STAMP_RE}') AND TRY_CAST($t AS TIMESTAMP) IS NOT NULL"
     " THEN 16 WHEN lower($t) = 'true' OR lower($t) = 'false' THEN 32"
-    f" WHEN regexp_full_match($t, {_text(_DATE_LIKE.pattern.strip('^$'))}) THEN 128 ELSE 0 END"
+    f" WHEN regexp_full_match($t, {_text(_DATE_LIKE.pattern.strip('^$'))}) THEN 128"
+    f" WHEN regexp_full_match($t, {_text(DECIMAL_COMMA.strip('^$'))}) THEN 256 ELSE 0 END"
 )
+# Bit 256: a number written with a decimal comma (96,87), read as text without decimal=",";
+# an integer counts too (bit 256 added to its code when the decimal is "."), so that a column
+# of 96,87 and 12 is found. With decimal=",", $n swaps "," and "." in the value: 96,87 passes
+# the float pattern, 96.87 no longer does (read_table's rule, io._type_text).
 
 
 def schema_from_duckdb(source: Any = None, *, table: str | None = None, query: str | None = None,
@@ -201,7 +206,13 @@ class DuckDBEngine:
 
     def __init__(self, source: Any = None, schema: Schema | None = None, *, table: str | None = None,
                  query: str | None = None, connection: Any = None, threads: int | None = None,
-                 memory_limit: str | None = None, drop: Iterable[str] = ()) -> None:
+                 memory_limit: str | None = None, drop: Iterable[str] = (),
+                 decimal: str | None = None, delimiter: str | None = None) -> None:
+        # a CSV path with its read options (lookalike.io.CsvFile) brings them along
+        self._decimal = check_decimal(decimal if decimal is not None
+                                      else getattr(source, "decimal", None))
+        self.delimiter: str | None = delimiter if delimiter is not None \
+            else getattr(source, "delimiter", None)
         self._view = _ident(f"__lookalike_{uuid.uuid4().hex[:12]}")
         self._functions: list[str] = []  # made on the connection by _exact, dropped by close
         self._con, self._owned, self._from, csv = _open(source, table, query, connection)
@@ -279,9 +290,12 @@ class DuckDBEngine:
         return bases
 
     def _csv_names(self) -> list[str]:
-        """The CSV file's column names; from then on it is read as text, every column VARCHAR."""
+        """The CSV file's column names; from then on it is read as text, every column VARCHAR
+        (with the ``delimiter`` given, else the one DuckDB sniffs)."""
+        given = "" if self.delimiter is None else f", delim = {_text(self.delimiter)}"
         (delim, columns), = self._run(f"SELECT Delimiter, Columns FROM sniff_csv({self._from}, "
-                                      "header = true, all_varchar = true)")
+                                      f"header = true, all_varchar = true{given})")
+        self.delimiter = delim
         names = [c["name"] for c in columns]
         types = ", ".join(f"{_text(n)}: 'VARCHAR'" for n in names)
         self._from = (f"read_csv({self._from}, auto_detect = false, header = true, delim = "
@@ -294,16 +308,24 @@ class DuckDBEngine:
         other dates, for :meth:`_schema_of`).
 
         Integers beyond int64 stay text, exactly as written (hint "wide"): never rounded.
+        With a decimal comma, floats are written 96,87 (and a value with a "." is text); with
+        a decimal point, text columns of numbers written with a decimal comma are warned of.
         """
         if not names:
             return {}
         na = _text("|".join(re.escape(t) for t in NA_TOKENS))  # IN (...) would plan a join
         texts = [f"CASE WHEN regexp_full_match(trim({_ident(n)}, {_text(_WS)}), {na}) THEN NULL "
                  f"ELSE trim({_ident(n)}, {_text(_WS)}) END" for n in names]
-        masks = ", ".join(f"{_CLASS_MASK.replace('$t', t)} AS m{i}" for i, t in enumerate(texts))
+        comma = self._decimal == ","
+        mask = _CLASS_MASK if comma else _CLASS_MASK.replace("THEN 66 ELSE 67 END",
+                                                             "THEN 322 ELSE 323 END")
+        swap = "translate({0}, ',.', '.,')" if comma else "{0}"
+        masks = ", ".join(f"{mask.replace('$n', swap.format(t)).replace('$t', t)} AS m{i}"
+                          for i, t in enumerate(texts))
         aggs = ", ".join(f"bit_and(m{i}), bit_or(m{i})" for i in range(len(names)))
         flags = self._run(f"SELECT {aggs} FROM (SELECT {masks} FROM {self._from})")[0]
         bases: dict[str, tuple[str, str, str | None]] = {}
+        commas: list[str] = []
         for name, t, all_of, any_of in zip(names, texts, flags[::2], flags[1::2], strict=True):
             all_of = 0 if all_of is None else all_of  # an empty column: text
             if all_of & 2 and any_of & 4:
@@ -314,11 +336,16 @@ class DuckDBEngine:
             elif all_of & 64:
                 bases[name] = (t, "text", "wide")
             elif all_of & 2:
-                bases[name] = (f"CAST({t} AS DOUBLE)", "float", None)
+                number = f"replace({t}, ',', '.')" if comma else t
+                bases[name] = (f"CAST({number} AS DOUBLE)", "float", None)
             else:
+                if all_of & 256:
+                    commas.append(name)
                 hint = next((h for bit, h in ((8, "date"), (16, "stamp"), (32, "bool"),
                                               (128, "datelike")) if all_of & bit), None)
                 bases[name] = (t, "text", hint)
+        if commas:
+            warnings.warn(decimal_comma_warning(self.label, commas), stacklevel=4)
         return bases
 
     def _schema_of(self, bases: dict[str, tuple[str, str, str | None]]) -> Schema:
@@ -874,7 +901,12 @@ class DuckDBEngine:
         """
         from lookalike.privacy.fingerprint import fingerprint_duckdb
 
-        return fingerprint_duckdb(self._con, self._from, self.schema.names, label=self.label)
+        source = self._from
+        floats = [n for n in self.schema.names if self._bases[n][1] == "float"]
+        if self._csv and self._decimal == "," and floats:  # 96,87 is the number read_table reads
+            swap = ", ".join(f"replace({_ident(n)}, ',', '.') AS {_ident(n)}" for n in floats)
+            source = f"(SELECT * REPLACE ({swap}) FROM {self._from})"
+        return fingerprint_duckdb(self._con, source, self.schema.names, label=self.label)
 
     # ------------------------------------------------------------------ lifetime
     def close(self) -> None:
