@@ -10,6 +10,7 @@ EXPECTED = {
     "Synthesizer",
     "__version__",
     "available",
+    "describe_synthesizer",
     "fit",
     "get_synthesizer",
     "infer_schema",

@@ -21,6 +21,7 @@ _EXPORTS = {
     "Schema": "lookalike.schema",
     "Synthesizer": "lookalike.synthesizers",
     "available": "lookalike.synthesizers",
+    "describe_synthesizer": "lookalike.synthesizers",
     "fit": "lookalike.api",
     "get_synthesizer": "lookalike.synthesizers",
     "infer_schema": "lookalike.schema",

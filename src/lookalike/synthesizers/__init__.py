@@ -21,5 +21,7 @@ from lookalike.synthesizers.base import (
     load_synthesizer,
     register,
 )
+from lookalike.synthesizers.describe import describe_synthesizer
 
-__all__ = ["Synthesizer", "available", "get_synthesizer", "load_synthesizer", "register"]
+__all__ = ["Synthesizer", "available", "describe_synthesizer", "get_synthesizer", "load_synthesizer",
+           "register"]

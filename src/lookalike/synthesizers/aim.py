@@ -31,6 +31,7 @@ from lookalike.graphical.junction_tree import hypothetical_model_size
 from lookalike.marginals.engine import Engine
 from lookalike.privacy.accountant import Accountant
 from lookalike.privacy.mechanisms import noisy_max
+from lookalike.synthesizers._checks import check_int
 from lookalike.synthesizers._pgm import GraphicalSynthesizer, noisy_measurement
 from lookalike.synthesizers.base import register
 from lookalike.transform.encoder import TableEncoder
@@ -56,12 +57,57 @@ def workload_candidates(names: list[str], degree: int) -> dict[tuple[str, ...], 
 
 @register
 class AIMSynthesizer(GraphicalSynthesizer):
-    """AIM over the all-``degree``-way workload.
+    """AIM: adaptive, workload-aware choice of noisy marginals, a graphical model fitted to them.
 
-    ``rounds``: planned number of rounds (sets the initial noise; annealing may end sooner,
-    default 4 × columns); ``max_model_size``: cells the graphical model may hold;
-    ``degree``: workload marginals' size (2 or 3); ``n_bins``, ``discovery_share``, ``engine``
-    as for :class:`~lookalike.synthesizers.mst.MSTSynthesizer`.
+    Models every column's distribution, then round by round measures the marginal (of up to
+    ``degree`` columns) that the current model gets most wrong, chosen with the exponential
+    mechanism, and refits a graphical model to all noisy measurements; noise is annealed as
+    the budget allows. With ``epsilon`` the fit is (ε, δ)-differentially private, domain
+    included (declared facts are free); without, it fits exact counts with no guarantee. Pick
+    it for the most faithful DP release of the marginal models (on Adult at ε = 1, 2-way TVD
+    0.057 against mst's 0.069); it costs several times mst's time (10.3 s on Adult's 26,049
+    rows at ε = 1 on 2 cores), growing with the rounds and ``max_model_size``.
+
+    Parameters
+    ----------
+    degree : int, default 2
+        Size of the workload's marginals: AIM aims at all 2-way (or 3-way) marginals and
+        measures subsets of them.
+        Range: 2 or 3.
+    rounds : int or None, default None
+        Planned measurement rounds after the 1-ways: they set the initial noise (annealing
+        may end sooner or later, when the budget is spent).
+        None: 4 × the number of modelled columns under DP; without DP, one per column.
+        Range: integer >= 1, or None.
+    max_model_size : int, default 2000000
+        Most cells the graphical model may hold; a candidate that would make it larger (scaled
+        by the share of the budget spent so far) is skipped, which keeps fitting and sampling
+        fast.
+        Range: integer >= 1000.
+    n_bins : int, default 32
+        Most bins per numeric and datetime column. Under DP, domain discovery cuts them from
+        noisy counts (fewer where the data are too thin to support them); without DP, at
+        quantiles of the exact values. More bins keep finer shapes but spread the noise of
+        each marginal over more cells.
+        Range: integer >= 2.
+    discovery_share : float or None, default None
+        Share of the privacy budget (ρ) spent on DP domain discovery: the categories and bin
+        edges of columns the schema does not declare. Ignored without ``epsilon`` and when
+        every fact is declared (declared facts are free).
+        None: sized to the table from a noisy row count (1% of ρ): enough for noise of at most
+        1% of the rows per discovered column, within 0.1 to 0.5 of ρ, so 0.1 on large tables
+        (Adult's 26,049 rows) and up to 0.5 on small ones.
+        Range: number in (0, 1), or None.
+    engine : str, default 'auto'
+        Where the marginal counts are computed: 'numpy' in memory, 'duckdb' pushed down into
+        DuckDB over the file (rows never enter Python memory), 'auto' DuckDB for files over
+        1 GB and numpy otherwise.
+        Range: 'auto', 'numpy' or 'duckdb'.
+    iters : int, default 1000
+        Most mirror-descent iterations of the final model estimation (a quarter for the first
+        fit, a tenth, at least 50, after each round, warm-started); post-processing, no privacy
+        cost.
+        Range: integer >= 1.
     """
 
     name = "aim"
@@ -80,12 +126,9 @@ class AIMSynthesizer(GraphicalSynthesizer):
         super()._check_params()
         if self.degree not in (2, 3):
             raise ConfigError(f"degree must be 2 or 3, got {self.degree!r}")
-        if self.rounds is not None and (not isinstance(self.rounds, int) or self.rounds < 1):
-            raise ConfigError(f"rounds must be a positive integer or None, got {self.rounds!r}")
-        if not isinstance(self.max_model_size, int) or self.max_model_size < 1000:
-            raise ConfigError(f"max_model_size must be an integer >= 1000 cells, got {self.max_model_size!r}")
-        if not isinstance(self.iters, int) or self.iters < 1:
-            raise ConfigError(f"iters must be a positive integer, got {self.iters!r}")
+        check_int("rounds", self.rounds, 1, none=True)
+        check_int("max_model_size", self.max_model_size, 1000, what=" (cells)")
+        check_int("iters", self.iters, 1)
 
     def _planned(self, d: int, dp: bool) -> int:
         """Planned measurements: the rounds plus the d initial 1-ways (T = 16d in the paper)."""

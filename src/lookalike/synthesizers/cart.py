@@ -32,6 +32,7 @@ from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 from lookalike._progress import progress
 from lookalike.errors import ConditionError, ConfigError
 from lookalike.schema import Column, Kind
+from lookalike.synthesizers._checks import check_int
 from lookalike.synthesizers.base import Synthesizer, register
 from lookalike.synthesizers.conditions import Condition, Conditions
 from lookalike.transform.encoder import from_numbers, to_numbers
@@ -41,12 +42,34 @@ __all__ = ["CartSynthesizer"]
 
 @register
 class CartSynthesizer(Synthesizer):
-    """Sequential CART synthesis.
+    """Sequential CART synthesis (synthpop-style): each column drawn from a tree over the ones before.
 
-    ``min_samples_leaf`` rows at least in a leaf (synthpop's ``minbucket``); ``max_depth``
-    caps tree depth (None: grow until leaves are small); ``visit_order`` lists modelled
-    columns in synthesis order (None: schema order); conditioned columns are cheapest to
-    sample when they come first.
+    Each column is predicted from the columns synthesised before it by a classification or
+    regression tree, and a synthetic value is a real value drawn from the leaf a row falls
+    into, so it captures non-linear and higher-order dependence and keeps values realistic.
+    It is not differentially private: the leaves hold real values, so the model file must be
+    protected like the data and rare rows can be reproduced (run ``lookalike audit``). Pick
+    it for the best fidelity without a formal guarantee, and for exact conditional sampling
+    (native); it fits one tree per column (1.9 s on Adult's 26,049 rows on 2 cores).
+
+    Parameters
+    ----------
+    min_samples_leaf : int, default 5
+        Fewest real rows in a leaf (synthpop's ``minbucket``): a synthetic value is drawn from
+        at least this many real values, so larger leaves copy fewer rare combinations and give
+        smoother, less faithful rows.
+        Range: integer >= 1.
+    max_depth : int or None, default None
+        Deepest a tree may grow.
+        None: no depth limit; trees grow until a split would leave a leaf with fewer than
+        ``min_samples_leaf`` rows.
+        Range: integer >= 1, or None.
+    visit_order : list of str or None, default None
+        Modelled columns in the order they are synthesised; columns left out follow in schema
+        order. Conditioned columns are cheapest to sample when they come first.
+        None: the schema's column order.
+        Range: list of column names, or None; names that are not modelled columns of the
+        table are refused when fitting.
     """
 
     name = "cart"
@@ -64,10 +87,12 @@ class CartSynthesizer(Synthesizer):
         self.visit_order = visit_order
 
     def _check_params(self) -> None:
-        if not isinstance(self.min_samples_leaf, int) or self.min_samples_leaf < 1:
-            raise ConfigError(f"min_samples_leaf must be an integer >= 1, got {self.min_samples_leaf!r}")
-        if self.max_depth is not None and (not isinstance(self.max_depth, int) or self.max_depth < 1):
-            raise ConfigError(f"max_depth must be None or an integer >= 1, got {self.max_depth!r}")
+        check_int("min_samples_leaf", self.min_samples_leaf, 1)
+        check_int("max_depth", self.max_depth, 1, none=True)
+        order = self.visit_order
+        if order is not None and (not isinstance(order, (list, tuple))
+                                  or not all(isinstance(c, str) for c in order)):
+            raise ConfigError(f"visit_order must be None or a list of column names, got {order!r}")
 
     def _order(self) -> list[Column]:
         modelled = {c.name: c for c in self.schema_.modelled}

@@ -33,7 +33,29 @@ _EPS = 1e-6
 
 @register
 class GaussianCopulaSynthesizer(Synthesizer):
-    """Gaussian copula over empirical marginals (``n_quantiles`` points per numeric column)."""
+    """Empirical marginals joined by a Gaussian copula: every column kept, pairs approximated.
+
+    Each column keeps its own distribution exactly (empirical quantiles, category
+    frequencies, the missing share); the dependence between columns is one correlation matrix
+    of normal scores, so pairwise monotone associations come out roughly right and
+    non-monotone or higher-order ones are lost. It reads the data without differential
+    privacy (no formal guarantee). Pick it for a fast, stable model of mostly numeric tables
+    when pairwise correlation is what matters; it fits in one pass plus a d × d correlation
+    matrix (0.8 s on Adult's 26,049 rows on 2 cores), sampling is a matrix product.
+
+    Parameters
+    ----------
+    n_quantiles : int, default 1000
+        Points of each numeric column's empirical quantile function kept in the model; sampled
+        values are interpolated between them, so more points follow the distribution more
+        closely (and put more real values in the model file).
+        Range: integer >= 2.
+    shrinkage : float, default 0.0
+        Weight of the identity in the correlation matrix, ``(1 - s)·C + s·I``: 0 keeps the
+        measured correlations, 1 makes the columns independent; in between damps correlations
+        measured on few rows.
+        Range: number in [0, 1].
+    """
 
     name = "gaussian_copula"
 
@@ -44,8 +66,9 @@ class GaussianCopulaSynthesizer(Synthesizer):
     def _check_params(self) -> None:
         if not isinstance(self.n_quantiles, int) or self.n_quantiles < 2:
             raise ConfigError(f"n_quantiles must be an integer >= 2, got {self.n_quantiles!r}")
-        if not 0.0 <= float(self.shrinkage) <= 1.0:
-            raise ConfigError(f"shrinkage must lie in [0, 1], got {self.shrinkage!r}")
+        s = self.shrinkage
+        if isinstance(s, bool) or not isinstance(s, (int, float)) or not 0.0 <= s <= 1.0:
+            raise ConfigError(f"shrinkage must be a number in [0, 1], got {s!r}")
 
     # ------------------------------------------------------------------ fit
     def _fit(self, data: pd.DataFrame, rng: np.random.Generator) -> None:

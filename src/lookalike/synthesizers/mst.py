@@ -32,10 +32,12 @@ import math
 import numpy as np
 
 from lookalike._progress import progress
+from lookalike.errors import ConfigError
 from lookalike.graphical import Domain, Measurement, estimate
 from lookalike.marginals.engine import Engine
 from lookalike.privacy.accountant import Accountant
 from lookalike.privacy.mechanisms import noisy_max
+from lookalike.synthesizers._checks import check_choice, check_int, is_int
 from lookalike.synthesizers._pgm import GraphicalSynthesizer, noisy_measurement
 from lookalike.synthesizers.base import register
 from lookalike.transform.encoder import TableEncoder
@@ -138,17 +140,60 @@ class _Cached:
 
 @register
 class MSTSynthesizer(GraphicalSynthesizer):
-    """MST: noisy 1-ways, a DP-selected spanning tree of 2-ways, a graphical model over them.
+    """MST: noisy 1-ways, a DP-chosen spanning tree of 2-ways, a graphical model fitted to them.
 
-    ``n_bins``: at most this many bins per numeric/datetime column (cut by DP discovery);
-    ``discovery_share``: share of the budget for DP domain discovery of undeclared columns;
-    ``engine``: "auto" (DuckDB for files over 1 GB), "numpy" or "duckdb" (pushdown);
-    ``iters``: mirror-descent iterations of the model estimation; ``score``: how tree edges are
-    scored, "relative" (default) or the paper's "l1" (:func:`pair_scores`); ``split``: shares of the
-    budget left after discovery for (1-way measurements, tree selection, 2-way measurements).
-    The paper splits in thirds; selection needs little (scores are counts, sensitivity 1), so
-    the default gives the 2-ways most (on Adult at ε = 1, 2-way TVD 0.075 against 0.081 with
-    thirds, measured before discovery shared the 1-way budget).
+    Models every column's distribution and the strongest pairwise dependences (a tree of
+    column pairs chosen with the exponential mechanism), then samples from the graphical model
+    that fits those noisy marginals; dependences not on the tree, and three-way ones, are
+    only what the tree implies. With ``epsilon`` the fit is (ε, δ)-differentially private,
+    domain included (declared facts are free); without, it fits exact counts with no
+    guarantee. Pick it for a DP release that is fast and robust, especially at small ε or on
+    wide tables; ``aim`` measures more marginals for more fidelity at several times the cost.
+    2.1 s on Adult's 26,049 rows at ε = 1 on 2 cores; memory grows with the 2-way tables.
+
+    Parameters
+    ----------
+    n_bins : int, default 32
+        Most bins per numeric and datetime column. Under DP, domain discovery cuts them from
+        noisy counts (fewer where the data are too thin to support them); without DP, at
+        quantiles of the exact values. More bins keep finer shapes but spread the noise of
+        each marginal over more cells.
+        Range: integer >= 2.
+    discovery_share : float or None, default None
+        Share of the privacy budget (ρ) spent on DP domain discovery: the categories and bin
+        edges of columns the schema does not declare. Ignored without ``epsilon`` and when
+        every fact is declared (declared facts are free).
+        None: sized to the table from a noisy row count (1% of ρ): enough for noise of at most
+        1% of the rows per discovered column, within 0.1 to 0.5 of ρ, so 0.1 on large tables
+        (Adult's 26,049 rows) and up to 0.5 on small ones.
+        Range: number in (0, 1), or None.
+    engine : str, default 'auto'
+        Where the marginal counts are computed: 'numpy' in memory, 'duckdb' pushed down into
+        DuckDB over the file (rows never enter Python memory), 'auto' DuckDB for files over
+        1 GB and numpy otherwise.
+        Range: 'auto', 'numpy' or 'duckdb'.
+    iters : int, default 1000
+        Most mirror-descent iterations of the graphical-model estimation (it stops earlier
+        when the fit stops improving); post-processing, no privacy cost.
+        Range: integer >= 1.
+    split : tuple of float, default (0.3, 0.1, 0.6)
+        Relative shares of the budget left after discovery for the 1-way measurements, the
+        tree selection and the 2-way measurements (normalised to sum to 1).
+        Range: three numbers > 0.
+    score : str, default 'relative'
+        How a candidate tree edge is scored: 'l1' (the paper) is the L1 error of the
+        independent model on the pair's counts; 'relative' divides it by the most the pair's
+        1-ways allow, so that a low-diversity column such as a yes/no outcome is still linked
+        to the columns that predict it (:func:`pair_scores`).
+        Range: 'relative' or 'l1'.
+
+    Notes
+    -----
+    The paper splits the budget in thirds; selection needs little (scores are counts,
+    sensitivity 1), so the default gives the 2-ways most (on Adult at ε = 1, 2-way TVD 0.075
+    against 0.081 with thirds, measured before discovery shared the 1-way budget). The
+    relative score on Adult at ε = 1 (4 seeds) linked income to 4–5 columns instead of 2–3:
+    ML AUC 0.822 → 0.886, 2-way TVD 0.067 → 0.070.
     """
 
     name = "mst"
@@ -163,14 +208,11 @@ class MSTSynthesizer(GraphicalSynthesizer):
 
     def _check_params(self) -> None:
         super()._check_params()
-        from lookalike.errors import ConfigError
-
-        if not isinstance(self.iters, int) or self.iters < 1:
-            raise ConfigError(f"iters must be a positive integer, got {self.iters!r}")
-        if self.score not in ("relative", "l1"):
-            raise ConfigError(f"score must be 'relative' or 'l1', got {self.score!r}")
+        check_int("iters", self.iters, 1)
+        check_choice("score", self.score, ("relative", "l1"))
         split = tuple(self.split) if isinstance(self.split, (list, tuple)) else ()
-        if len(split) != 3 or not all(isinstance(x, (int, float)) and x > 0 for x in split):
+        if len(split) != 3 or not all(is_int(x) or (isinstance(x, float) and math.isfinite(x))
+                                      for x in split) or not all(x > 0 for x in split):
             raise ConfigError(
                 f"split must be three positive shares (1-way, select, 2-way), got {self.split!r}"
             )

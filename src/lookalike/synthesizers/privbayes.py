@@ -77,11 +77,51 @@ def dependence(counts: np.ndarray) -> float:
 
 @register
 class PrivBayes(MarginalSynthesizer):
-    """Bayesian network of ``degree`` parents per column, fitted from noisy conditionals.
+    """PrivBayes: a Bayesian network learned and measured with differential privacy.
 
-    ``theta`` caps a family's table at ``n·ε_c/θ`` cells (θ-usefulness); ``structure_share``
-    of the budget after discovery learns the network; ``n_bins`` bins numeric columns;
-    ``discovery_share`` of the budget discovers undeclared categories and bins.
+    Models the table as a network in which each column depends on at most ``degree`` earlier
+    columns (chosen with the exponential mechanism), and samples rows from noisy conditional
+    tables, so it keeps chains of dependence that a tree of pairs misses. With ``epsilon`` the
+    fit is (ε, δ)-differentially private, domain included (declared facts are free); without,
+    the structure and the conditionals are exact, with no guarantee. Pick it as a DP
+    alternative to mst and aim when dependence runs through several parents; on Adult at
+    ε = 1 it is less faithful than both (2-way TVD 0.072, aim 0.057). 7.5 s on Adult's 26,049
+    rows at ε = 1 on 2 cores, growing with ``degree``.
+
+    Parameters
+    ----------
+    degree : int, default 2
+        Most parents per column (the network's degree k); fewer are taken where the family's
+        table would be larger than ``theta`` allows.
+        Range: integer in [1, 6].
+    theta : float, default 4.0
+        θ-usefulness: a family's table may have at most ``n·ε_c/θ`` cells (ε_c the Laplace ε
+        of one conditional), so a cell's count is on average θ times its noise scale; larger
+        θ means fewer, more reliable parents (without DP: θ rows per cell on average).
+        Range: number > 0.
+    structure_share : float, default 0.3
+        Share of the budget left after discovery that learns the network (the paper's β); the
+        rest measures the conditionals.
+        Range: number in (0, 1).
+    n_bins : int, default 32
+        Most bins per numeric and datetime column. Under DP, domain discovery cuts them from
+        noisy counts (fewer where the data are too thin to support them); without DP, at
+        quantiles of the exact values. More bins keep finer shapes but spread the noise of
+        each marginal over more cells.
+        Range: integer >= 2.
+    discovery_share : float or None, default None
+        Share of the privacy budget (ρ) spent on DP domain discovery: the categories and bin
+        edges of columns the schema does not declare. Ignored without ``epsilon`` and when
+        every fact is declared (declared facts are free).
+        None: sized to the table from a noisy row count (1% of ρ): enough for noise of at most
+        1% of the rows per discovered column, within 0.1 to 0.5 of ρ, so 0.1 on large tables
+        (Adult's 26,049 rows) and up to 0.5 on small ones.
+        Range: number in (0, 1), or None.
+    engine : str, default 'auto'
+        Where the marginal counts are computed: 'numpy' in memory, 'duckdb' pushed down into
+        DuckDB over the file (rows never enter Python memory), 'auto' DuckDB for files over
+        1 GB and numpy otherwise.
+        Range: 'auto', 'numpy' or 'duckdb'.
     """
 
     name = "privbayes"

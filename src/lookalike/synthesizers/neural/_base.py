@@ -84,6 +84,7 @@ from lookalike.privacy.discovery import (
 )
 from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import Kind, Schema
+from lookalike.synthesizers._checks import check_device, check_int, check_number, check_widths
 from lookalike.synthesizers._domain import doubtful_codes, encode_domain, unsupported_codes
 from lookalike.synthesizers._source import Source
 from lookalike.synthesizers.base import Synthesizer
@@ -153,16 +154,30 @@ class NeuralSynthesizer(Synthesizer):
 
     # ------------------------------------------------------------------ params
     def _check_common(self) -> None:
-        for name in ("epochs", "batch_size"):
-            v = getattr(self, name)
-            if v is None:
-                continue
-            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-                raise ConfigError(f"{name} must be an integer >= 1, got {v!r}")
+        """The checks of the hyper-parameters the neural families share (each only where the
+        family's constructor has it): the ranges their docstrings state."""
+        params = self.get_params()
+        for name in ("epochs", "iterations", "batch_size"):  # None: the default schedule
+            if name in params:
+                check_int(name, params[name], 1, none=True)
+        for name in ("embedding_dim", "latent_dim", "max_modes", "teacher_steps", "teacher_batch"):
+            if name in params:
+                check_int(name, params[name], 1)
+        if "n_bins" in params:
+            check_int("n_bins", params["n_bins"], 2)
+        for name in ("generator_dims", "discriminator_dims", "compress_dims", "decompress_dims",
+                     "teacher_dims", "student_dims"):
+            if name in params:
+                check_widths(name, params[name])
+        for name in ("lr", "generator_lr", "discriminator_lr", "loss_factor"):
+            if name in params:
+                check_number(name, params[name], 0, low_open=True)
+        if "validation_share" in params:
+            check_number("validation_share", params["validation_share"], 0, 0.5,
+                         low_open=True, high_open=True)
         if not isinstance(getattr(self, "calibrate", True), bool):
             raise ConfigError(f"calibrate must be True or False, got {self.calibrate!r}")
-        if not isinstance(self.device, str):
-            raise ConfigError(f"device must be 'auto', 'cpu' or 'cuda[:i]', got {self.device!r}")
+        check_device("device", self.device)
         share = getattr(self, "discovery_share", None)
         if share is not None and (isinstance(share, bool) or not isinstance(share, (int, float))
                                   or not 0 < share < 1):

@@ -41,6 +41,7 @@ import numpy as np
 from lookalike._progress import progress
 from lookalike.errors import ConfigError
 from lookalike.privacy.accountant import RDP_ORDERS, epsilon_from_rdp
+from lookalike.synthesizers._checks import check_number, widths
 from lookalike.synthesizers.base import register
 from lookalike.synthesizers.neural._base import Plan
 from lookalike.synthesizers.neural._torch import require_opacus, require_torch, torch_generator
@@ -279,21 +280,100 @@ class _DPMixin:
         return sgd_rdp(plan["sample_rate"], plan["noise_multiplier"], self.training_["steps"])
 
     def _check_dp(self) -> None:
-        if not (isinstance(self.max_grad_norm, (int, float)) and self.max_grad_norm > 0):
-            raise ConfigError(f"max_grad_norm must be > 0, got {self.max_grad_norm!r}")
-        if self.noise_multiplier is not None and not (
-            isinstance(self.noise_multiplier, (int, float)) and self.noise_multiplier > 0
-        ):
-            raise ConfigError(f"noise_multiplier must be None or > 0, got {self.noise_multiplier!r}")
+        check_number("max_grad_norm", self.max_grad_norm, 0, low_open=True)
+        check_number("noise_multiplier", self.noise_multiplier, 0, low_open=True, none=True)
 
 
 @register
 class DPCTGAN(_DPMixin, CTGAN):
-    """CTGAN whose discriminator is trained with DP-SGD (the generator only sees the discriminator).
+    """DP-CTGAN: CTGAN whose discriminator is trained with DP-SGD; differentially private.
 
+    The discriminator sees real rows only through DP-SGD (Opacus: each row's gradient clipped
+    to ``max_grad_norm``, Gaussian noise added, batches by Poisson sampling), and the generator
+    only through the discriminator. With ``epsilon`` the whole fit (noisy row count, domain
+    discovery, calibration targets, training) is (ε, δ)-differentially private; without, it
+    trains as a plain GAN with no guarantee. Pick it when the release must be DP and a neural
+    model is wanted; at ε = 1 on Adult the marginal models are better and far cheaper
+    (dpctgan: 2-way TVD 0.129, ML AUC 0.81, 22 min on 2 cores; mst: 0.069, 0.88, 2.1 s).
+
+    Parameters
+    ----------
+    epochs : int or None, default None
+        Passes over the rows; under DP, expected passes of Poisson-sampled batches, and the
+        more epochs, the more noise each step needs for the same ε.
+        None: min(30, max(10, ñ / 40)) with ñ the noisy row count of a DP fit (the exact count
+        without DP): every epoch is paid for in noise, so DP-SGD trains far less than the
+        non-DP default of 300.
+        Range: integer >= 1, or None.
+    batch_size : int or None, default None
+        Expected rows per step: under DP each row joins a batch with probability
+        ``batch_size / ñ`` (Poisson sampling, ñ the noisy row count); a batch larger than the
+        data is refused when fitting.
+        None: min(500, max(20, ñ / 10)).
+        Range: integer >= 1, or None.
+    embedding_dim : int, default 128
+        Size of the random noise vector the generator turns into a row.
+        Range: integer >= 1.
+    generator_dims : tuple of int, default (256, 256)
+        Widths of the generator's hidden layers, one number per layer (``[256, 256]`` on the
+        command line).
+        Range: tuple of integers >= 1.
+    discriminator_dims : tuple of int, default (256, 256)
+        Widths of the discriminator's hidden layers, one number per layer.
+        Range: tuple of integers >= 1.
+    generator_lr : float, default 2e-4
+        Adam learning rate of the generator.
+        Range: number > 0.
+    discriminator_lr : float, default 2e-4
+        Adam learning rate of the discriminator.
+        Range: number > 0.
+    max_grad_norm : float, default 1.0
+        DP-SGD clips each row's gradient to this L2 norm (its sensitivity); the noise added
+        is ``noise_multiplier × max_grad_norm``.
+        Range: number > 0.
+    noise_multiplier : float or None, default None
+        Standard deviation of DP-SGD's Gaussian noise in units of ``max_grad_norm``; when
+        given, training stops at the last step that stays within ε (it may run fewer steps
+        than the epochs plan).
+        None: the smallest multiplier (found by bisection between 0.05 and 100) that keeps
+        all planned steps within the ε left after discovery.
+        Range: number > 0, or None.
+    discovery_share : float or None, default None
+        Share of the privacy budget (ρ) spent on DP domain discovery: the categories and bin
+        edges of columns the schema does not declare. Ignored without ``epsilon`` and when
+        every fact is declared (declared facts are free).
+        None: sized to the table from the noisy row count: enough for noise of at most 1% of
+        the rows per discovered column, within 0.1 to 0.5 of ρ.
+        Range: number in (0, 0.89), or None; below 0.99 with calibrate=False: the row count
+        takes 0.01 of ρ and the calibration targets 0.1, and training needs the rest.
+    n_bins : int, default 32
+        Most bins per numeric and datetime column: under DP cut by domain discovery (they
+        bound the decoded values and are the calibration targets' cells); without DP,
+        quantile bins of the calibration targets.
+        Range: integer >= 2.
+    max_modes : int, default 10
+        Most Gaussian-mixture modes per numeric column in the mode-specific normalisation (a
+        value is encoded as its mode and its position within it); modes with under 0.5% of the
+        weight are dropped. Under DP the mixture is fitted to draws from the discovered bins
+        (post-processing).
+        Range: integer >= 1.
+    calibrate : bool, default True
+        Match each column's 1-way distribution when sampling without conditions
+        (post-processing of the network's output). Under DP the targets are noisy 1-ways
+        that cost 10% of the budget (ρ), and they also decide which missing states and
+        "other" categories the data support.
+        Range: True or False.
+    device : str, default 'auto'
+        Where PyTorch trains and samples: 'auto' takes the GPU when PyTorch sees one, else the
+        CPU; 'cuda:N' a given GPU (a GPU that is not there is refused when fitting).
+        Range: 'auto', 'cpu', 'cuda' or 'cuda:N'.
+
+    Notes
+    -----
     Real rows come by Poisson sampling; each is paired with the conditional vector of its own
     category in a uniformly drawn categorical column, and the generator's conditional vectors
     follow the noisy one-way counts of discovery, so real and fake pairs match in distribution.
+    ``pac`` is 1 (packing Poisson batches would let one row move every pack).
     """
 
     name = "dpctgan"
@@ -319,8 +399,8 @@ class DPCTGAN(_DPMixin, CTGAN):
         self.epochs = epochs
         self.batch_size = batch_size
         self.embedding_dim = embedding_dim
-        self.generator_dims = tuple(generator_dims)  # tuples, as a model file gives them back
-        self.discriminator_dims = tuple(discriminator_dims)  # tuples, as a model file gives them back
+        self.generator_dims = widths(generator_dims)  # tuples, as a model file gives them back
+        self.discriminator_dims = widths(discriminator_dims)  # tuples, as a model file gives them back
         self.generator_lr = generator_lr
         self.discriminator_lr = discriminator_lr
         self.max_grad_norm = max_grad_norm
@@ -398,8 +478,92 @@ class DPCTGAN(_DPMixin, CTGAN):
 
 @register
 class DPTVAE(_DPMixin, TVAE):
-    """TVAE trained with DP-SGD (encoder and decoder both; the model file keeps the decoder).
+    """DP-TVAE: TVAE trained with DP-SGD (encoder and decoder); differentially private.
 
+    Both networks see real rows only through DP-SGD (Opacus: each row's gradient clipped to
+    ``max_grad_norm``, Gaussian noise added, batches by Poisson sampling); the model file keeps
+    the decoder. With ``epsilon`` the whole fit (noisy row count, domain discovery, calibration
+    targets, training) is (ε, δ)-differentially private; without, it trains as a plain VAE
+    with no guarantee. Pick it as the DP neural model to try first (Adult at ε = 1: 2-way TVD
+    0.113, ML AUC 0.80 in 91 s on 2 cores, where dpctgan needs 22 min); the marginal models
+    (mst, aim) are still better there (mst: 0.069, 0.88, 2.1 s).
+
+    Parameters
+    ----------
+    epochs : int or None, default None
+        Passes over the rows; under DP, expected passes of Poisson-sampled batches, and the
+        more epochs, the more noise each step needs for the same ε.
+        None: min(30, max(10, ñ / 40)) with ñ the noisy row count of a DP fit (the exact count
+        without DP): every epoch is paid for in noise, so DP-SGD trains far less than the
+        non-DP default of 300.
+        Range: integer >= 1, or None.
+    batch_size : int or None, default None
+        Expected rows per step: under DP each row joins a batch with probability
+        ``batch_size / ñ`` (Poisson sampling, ñ the noisy row count); a batch larger than the
+        data is refused when fitting.
+        None: min(500, max(20, ñ / 10)).
+        Range: integer >= 1, or None.
+    latent_dim : int, default 16
+        Size of the latent code.
+        Range: integer >= 1.
+    compress_dims : tuple of int, default (64,)
+        Widths of the encoder's hidden layers, one number per layer.
+        Range: tuple of integers >= 1.
+    decompress_dims : tuple of int, default (64,)
+        Widths of the decoder's hidden layers, one number per layer.
+        Range: tuple of integers >= 1.
+    lr : float, default 1e-3
+        Adam learning rate.
+        Range: number > 0.
+    loss_factor : float, default 2.0
+        Weight of the reconstruction term against the KL term of the loss.
+        Range: number > 0.
+    min_sigma : float, default 0.5
+        Floor of the decoder's learned noise on numeric slots (in normalised units).
+        Range: number in (0, 1].
+    max_grad_norm : float, default 1.0
+        DP-SGD clips each row's gradient to this L2 norm (its sensitivity); the noise added
+        is ``noise_multiplier × max_grad_norm``.
+        Range: number > 0.
+    noise_multiplier : float or None, default None
+        Standard deviation of DP-SGD's Gaussian noise in units of ``max_grad_norm``; when
+        given, training stops at the last step that stays within ε (it may run fewer steps
+        than the epochs plan).
+        None: the smallest multiplier (found by bisection between 0.05 and 100) that keeps
+        all planned steps within the ε left after discovery.
+        Range: number > 0, or None.
+    discovery_share : float or None, default None
+        Share of the privacy budget (ρ) spent on DP domain discovery: the categories and bin
+        edges of columns the schema does not declare. Ignored without ``epsilon`` and when
+        every fact is declared (declared facts are free).
+        None: sized to the table from the noisy row count: enough for noise of at most 1% of
+        the rows per discovered column, within 0.1 to 0.5 of ρ.
+        Range: number in (0, 0.89), or None; below 0.99 with calibrate=False: the row count
+        takes 0.01 of ρ and the calibration targets 0.1, and training needs the rest.
+    n_bins : int, default 32
+        Most bins per numeric and datetime column: under DP cut by domain discovery (they
+        bound the decoded values and are the calibration targets' cells); without DP,
+        quantile bins of the calibration targets.
+        Range: integer >= 2.
+    max_modes : int, default 10
+        Most Gaussian-mixture modes per numeric column in the mode-specific normalisation (a
+        value is encoded as its mode and its position within it); modes with under 0.5% of the
+        weight are dropped. Under DP the mixture is fitted to draws from the discovered bins
+        (post-processing).
+        Range: integer >= 1.
+    calibrate : bool, default True
+        Match each column's 1-way distribution when sampling without conditions
+        (post-processing of the network's output). Under DP the targets are noisy 1-ways
+        that cost 10% of the budget (ρ), and they also decide which missing states and
+        "other" categories the data support.
+        Range: True or False.
+    device : str, default 'auto'
+        Where PyTorch trains and samples: 'auto' takes the GPU when PyTorch sees one, else the
+        CPU; 'cuda:N' a given GPU (a GPU that is not there is refused when fitting).
+        Range: 'auto', 'cpu', 'cuda' or 'cuda:N'.
+
+    Notes
+    -----
     Two defaults differ from ``tvae``, both because DP-SGD clips each row's gradient to
     ``max_grad_norm`` and adds noise of the same size to every weight:
 
@@ -440,8 +604,8 @@ class DPTVAE(_DPMixin, TVAE):
         self.epochs = epochs
         self.batch_size = batch_size
         self.latent_dim = latent_dim
-        self.compress_dims = tuple(compress_dims)  # tuples, as a model file gives them back
-        self.decompress_dims = tuple(decompress_dims)  # tuples, as a model file gives them back
+        self.compress_dims = widths(compress_dims)  # tuples, as a model file gives them back
+        self.decompress_dims = widths(decompress_dims)  # tuples, as a model file gives them back
         self.lr = lr
         self.loss_factor = loss_factor
         self.min_sigma = min_sigma

@@ -47,6 +47,7 @@ from lookalike._progress import progress
 from lookalike.errors import ConfigError
 from lookalike.privacy.accountant import RDP_ORDERS, epsilon_from_rdp
 from lookalike.privacy.mechanisms import gaussian_counts
+from lookalike.synthesizers._checks import check_int, widths
 from lookalike.synthesizers.base import register
 from lookalike.synthesizers.neural._base import NeuralSynthesizer, Plan
 from lookalike.synthesizers.neural._nets import SpanLayout, nets
@@ -87,12 +88,83 @@ def plan_pate(*, queries: int, epsilon: float, delta: float, rho_before: float) 
 
 @register
 class PATEGAN(NeuralSynthesizer):
-    """PATE-GAN with teachers on disjoint partitions, noisy votes and a student discriminator.
+    """PATE-GAN: teachers on disjoint partitions vote, noisily, for a student discriminator.
 
-    ``iterations`` generator/student updates (None: 300, fewer on small tables) with ``batch_size`` voted rows each (the number
-    of private queries is their product); ``n_teachers`` partitions (None: about one per 50
-    rows, at most 1000); ``teacher_steps`` teacher updates per iteration on ``teacher_batch``
-    rows each. With ``epsilon=None`` the votes are exact (a non-DP comparison fit).
+    Each teacher is a small discriminator trained on its own share of the rows; a student
+    discriminator never sees a real row and learns from the teachers' votes on generated
+    rows with discrete Gaussian noise added, and the generator learns to fool the student.
+    With ``epsilon`` the fit is (ε, δ)-differentially private by a data-independent analysis
+    of the noisy votes; with ``epsilon=None`` the votes are exact (no guarantee). Pick it to
+    compare with the PATE literature: at ε = 1 the votes carry enough to learn the columns one
+    by one but not their dependence (Adult: 2-way TVD 0.123, ML AUC 0.55, in 28 s on 2 cores;
+    dptvae 0.113 and 0.80).
+
+    Parameters
+    ----------
+    iterations : int or None, default None
+        Generator and student updates, each on ``batch_size`` voted rows; the votes, iterations
+        × batch_size, set the vote noise for a given ε.
+        None: min(300, max(50, ñ / 4)) with ñ the row count (noisy under DP).
+        Range: integer >= 1, or None.
+    batch_size : int, default 64
+        Generated rows the teachers vote on in each iteration.
+        Range: integer >= 1.
+    n_teachers : int or None, default None
+        Teachers, one per disjoint random partition of the rows: one row changes one teacher,
+        hence each vote by at most 1.
+        None: one per 50 rows of the (noisy) row count, at least 2 and at most 1000.
+        Range: integer >= 2, or None; more teachers than rows are refused when fitting.
+    teacher_steps : int, default 1
+        Updates of every teacher per iteration.
+        Range: integer >= 1.
+    teacher_batch : int, default 32
+        Real rows from its own partition per teacher update.
+        Range: integer >= 1.
+    teacher_dims : tuple of int, default (16,)
+        Widths of each teacher's hidden layers (the teachers see few rows each: keep them small).
+        Range: tuple of integers >= 1.
+    embedding_dim : int, default 64
+        Size of the random noise vector the generator turns into a row.
+        Range: integer >= 1.
+    generator_dims : tuple of int, default (256, 256)
+        Widths of the generator's hidden layers, one number per layer (``[256, 256]`` on the
+        command line).
+        Range: tuple of integers >= 1.
+    student_dims : tuple of int, default (256, 256)
+        Widths of the student discriminator's hidden layers.
+        Range: tuple of integers >= 1.
+    lr : float, default 2e-4
+        Adam learning rate of the generator and the student (the teachers use 1e-3).
+        Range: number > 0.
+    discovery_share : float or None, default None
+        Share of the privacy budget (ρ) spent on DP domain discovery: the categories and bin
+        edges of columns the schema does not declare. Ignored without ``epsilon`` and when
+        every fact is declared (declared facts are free).
+        None: sized to the table from the noisy row count: enough for noise of at most 1% of
+        the rows per discovered column, within 0.1 to 0.5 of ρ.
+        Range: number in (0, 0.89), or None; below 0.99 with calibrate=False: the row count
+        takes 0.01 of ρ and the calibration targets 0.1, and training needs the rest.
+    n_bins : int, default 32
+        Most bins per numeric and datetime column: under DP cut by domain discovery (they
+        bound the decoded values and are the calibration targets' cells); without DP,
+        quantile bins of the calibration targets.
+        Range: integer >= 2.
+    max_modes : int, default 10
+        Most Gaussian-mixture modes per numeric column in the mode-specific normalisation (a
+        value is encoded as its mode and its position within it); modes with under 0.5% of the
+        weight are dropped. Under DP the mixture is fitted to draws from the discovered bins
+        (post-processing).
+        Range: integer >= 1.
+    calibrate : bool, default True
+        Match each column's 1-way distribution when sampling without conditions
+        (post-processing of the network's output). Under DP the targets are noisy 1-ways
+        that cost 10% of the budget (ρ), and they also decide which missing states and
+        "other" categories the data support.
+        Range: True or False.
+    device : str, default 'auto'
+        Where PyTorch trains and samples: 'auto' takes the GPU when PyTorch sees one, else the
+        CPU; 'cuda:N' a given GPU (a GPU that is not there is refused when fitting).
+        Range: 'auto', 'cpu', 'cuda' or 'cuda:N'.
     """
 
     name = "pategan"
@@ -122,10 +194,10 @@ class PATEGAN(NeuralSynthesizer):
         self.n_teachers = n_teachers
         self.teacher_steps = teacher_steps
         self.teacher_batch = teacher_batch
-        self.teacher_dims = tuple(teacher_dims)  # tuples, as a model file gives them back
+        self.teacher_dims = widths(teacher_dims)  # tuples, as a model file gives them back
         self.embedding_dim = embedding_dim
-        self.generator_dims = tuple(generator_dims)  # tuples, as a model file gives them back
-        self.student_dims = tuple(student_dims)  # tuples, as a model file gives them back
+        self.generator_dims = widths(generator_dims)  # tuples, as a model file gives them back
+        self.student_dims = widths(student_dims)  # tuples, as a model file gives them back
         self.lr = lr
         self.discovery_share = discovery_share
         self.n_bins = n_bins
@@ -145,13 +217,9 @@ class PATEGAN(NeuralSynthesizer):
         return int(min(300, max(50, n_rows // 4)))
 
     def _check_params(self) -> None:
+        check_int("batch_size", self.batch_size, 1)  # no default schedule: votes per iteration
         self._check_common()
-        if self.n_teachers is not None and (not isinstance(self.n_teachers, int) or self.n_teachers < 2):
-            raise ConfigError(f"n_teachers must be None or an integer >= 2, got {self.n_teachers!r}")
-        for name in ("teacher_steps", "teacher_batch"):
-            v = getattr(self, name)
-            if not isinstance(v, int) or v < 1:
-                raise ConfigError(f"{name} must be an integer >= 1, got {v!r}")
+        check_int("n_teachers", self.n_teachers, 2, none=True)
 
     def _teachers(self, n_est: int) -> int:
         k = self.n_teachers if self.n_teachers is not None else int(min(1000, max(2, n_est // 50)))

@@ -23,6 +23,7 @@ import numpy as np
 
 from lookalike._progress import progress
 from lookalike.errors import ConfigError
+from lookalike.synthesizers._checks import check_number, widths
 from lookalike.synthesizers.base import register
 from lookalike.synthesizers.neural._base import NeuralSynthesizer
 from lookalike.synthesizers.neural._nets import SpanLayout, nets
@@ -35,21 +36,78 @@ __all__ = ["TVAE"]
 
 @register
 class TVAE(NeuralSynthesizer):
-    """Tabular VAE (not DP).
+    """TVAE: a variational autoencoder for tables (Xu et al. 2019); not differentially private.
 
-    ``epochs`` passes over the rows (None: 300) at ``batch_size`` rows a step (None:
-    min(500, max(20, rows / 10)), so at least 10 steps an epoch from 200 rows up and 3,000 steps
-    in all); ``latent_dim`` latent size; ``compress_dims``/``decompress_dims`` hidden widths;
-    ``loss_factor`` weight of the reconstruction term; ``min_sigma`` floor of the decoder's
-    learned noise on numeric slots; ``patience`` epochs without a better validation signal on
-    the ``validation_share`` of rows held out before stopping, the best weights kept (None: all
-    rows, all epochs; "auto": 30 when at least 1,000 rows are held out, i.e. from 10,000 rows at
-    the default share, else None: on fewer held-out rows the signal is noise, and on Adult at
-    1,000 rows stopping by it gave TSTR AUC 0.58 against 0.86 for all epochs);
-    :meth:`schedule` gives the values a fit on n rows takes. ``calibrate``: match each column's
-    1-way marginal when sampling without conditions
-    (:mod:`~lookalike.synthesizers.neural._calibrate`); ``device``: "auto", "cpu" or "cuda".
+    An encoder maps each row to a latent code and a decoder learns to rebuild the row from it;
+    sampling decodes random codes. Numeric columns are encoded by Gaussian-mixture modes, so
+    multi-modal columns and non-linear dependence are learnt. It trains on the rows without
+    differential privacy: no formal guarantee (use ``dptvae`` for one). Pick it as the neural
+    model to try first: faster than ``ctgan`` and better on small tables (Adult at 1,000 rows,
+    TSTR AUC 0.86 against 0.81); on Adult's 26,049 rows about 2.5 s an epoch on 2 cores
+    (early stopping ended at 87 epochs, 3.6 min: 2-way TVD 0.045, ML AUC 0.888).
 
+    Parameters
+    ----------
+    epochs : int or None, default None
+        Passes over the training rows.
+        None: 300 at any row count: with the default batch at least 3,000 optimisation steps
+        from 200 rows up (below, 300 × rows / 20); :meth:`schedule` gives what a fit on n rows
+        takes.
+        Range: integer >= 1, or None.
+    batch_size : int or None, default None
+        Rows per optimisation step.
+        None: min(500, max(20, rows / 10)) of the rows trained on (those not held out for
+        early stopping): at least 10 steps an epoch from 200 rows up, 500-row steps from 5,000.
+        Range: integer >= 1, or None.
+    latent_dim : int, default 128
+        Size of the latent code.
+        Range: integer >= 1.
+    compress_dims : tuple of int, default (128, 128)
+        Widths of the encoder's hidden layers, one number per layer.
+        Range: tuple of integers >= 1.
+    decompress_dims : tuple of int, default (128, 128)
+        Widths of the decoder's hidden layers, one number per layer.
+        Range: tuple of integers >= 1.
+    lr : float, default 1e-3
+        Adam learning rate.
+        Range: number > 0.
+    loss_factor : float, default 2.0
+        Weight of the reconstruction term against the KL term of the loss.
+        Range: number > 0.
+    min_sigma : float, default 0.01
+        Floor of the decoder's learned noise on numeric slots (in normalised units).
+        Range: number in (0, 1].
+    max_modes : int, default 10
+        Most Gaussian-mixture modes per numeric column in the mode-specific normalisation (a
+        value is encoded as its mode and its position within it); modes with under 0.5% of the
+        weight are dropped. Under DP the mixture is fitted to draws from the discovered bins
+        (post-processing).
+        Range: integer >= 1.
+    patience : int, str or None, default 'auto'
+        Epochs without a better held-out signal (1- and 2-way TVD of generated against held-out
+        rows) before training stops, the best weights kept; ``validation_share`` of the rows is
+        then held out. 'auto': 30 when at least 1,000 rows are held out (from 10,000 rows at the
+        default share), else None: on fewer held-out rows the signal is noise (Adult at 1,000
+        rows: TSTR AUC 0.58 when stopped by it, 0.86 with all epochs). None: no early stopping,
+        all rows, all epochs.
+        Range: integer >= 1, 'auto', or None.
+    validation_share : float, default 0.1
+        Share of the rows held out for the early-stopping signal (only when ``patience``
+        stops early).
+        Range: number in (0, 0.5).
+    calibrate : bool, default True
+        Match each column's 1-way distribution when sampling without conditions
+        (post-processing of the network's output). Under DP the targets are noisy 1-ways
+        that cost 10% of the budget (ρ), and they also decide which missing states and
+        "other" categories the data support.
+        Range: True or False.
+    device : str, default 'auto'
+        Where PyTorch trains and samples: 'auto' takes the GPU when PyTorch sees one, else the
+        CPU; 'cuda:N' a given GPU (a GPU that is not there is refused when fitting).
+        Range: 'auto', 'cpu', 'cuda' or 'cuda:N'.
+
+    Notes
+    -----
     Measured on small tables against SDV's TVAE (docs/benchmarks/tvae_small_tables.md, TSTR
     AUC, seeds 0-2): ``loss_factor`` 2, as SDV, beats 1 and 4 (statsmodels modechoice, 672
     rows: 0.80 against 0.67 and 0.72). Categories and modes are drawn from the decoder's
@@ -81,8 +139,8 @@ class TVAE(NeuralSynthesizer):
         self.epochs = epochs
         self.batch_size = batch_size
         self.latent_dim = latent_dim
-        self.compress_dims = tuple(compress_dims)  # tuples, as a model file gives them back
-        self.decompress_dims = tuple(decompress_dims)  # tuples, as a model file gives them back
+        self.compress_dims = widths(compress_dims)  # tuples, as a model file gives them back
+        self.decompress_dims = widths(decompress_dims)  # tuples, as a model file gives them back
         self.lr = lr
         self.loss_factor = loss_factor
         self.min_sigma = min_sigma
@@ -95,12 +153,9 @@ class TVAE(NeuralSynthesizer):
     def _check_params(self) -> None:
         self._check_common()
         self._check_min_sigma()
-        if not 0 < self.validation_share < 0.5:
-            raise ConfigError(f"validation_share must lie in (0, 0.5), got {self.validation_share!r}")
 
     def _check_min_sigma(self) -> None:
-        if not isinstance(self.min_sigma, (int, float)) or not 0 < self.min_sigma <= 1:
-            raise ConfigError(f"min_sigma must lie in (0, 1], got {self.min_sigma!r}")
+        check_number("min_sigma", self.min_sigma, 0, 1, low_open=True)
 
     def _build(self, device) -> None:
         enc = self.encoder_
