@@ -86,12 +86,17 @@ def test_version(cli):
 
 
 def test_synthesizers_lists_families_and_parameters(cli):
+    """The list names every family; 'synthesizers NAME' names every hyper-parameter (more in
+    tests/test_cli_synthesizers.py)."""
     result = cli("-q", "synthesizers")
     assert result.exit_code == 0
+    assert "lookalike synthesizers NAME" in result.stdout
     for name in available():
         assert name in result.stdout
+        one = cli("-q", "synthesizers", name)
+        assert one.exit_code == 0, one.output
         for param in lookalike.get_synthesizer(name).get_params():
-            assert param in flat(result.stdout), (name, param)
+            assert f"{param} : " in one.stdout, (name, param)
 
 
 # ----------------------------------------------------------------------------- inspect

@@ -1313,17 +1313,36 @@ def _small_table_for(entries: list, st, epsilon: float, n_rows: int) -> str | No
 
 
 @app.command("synthesizers")
-def list_synthesizers() -> None:
-    """List the synthesizer families and their hyper-parameters."""
-    grid = Table(title="synthesizers")
-    grid.add_column("name")
-    grid.add_column("hyper-parameters (defaults)")
-    grid.add_column("DP")
-    for name in available():
-        s = get_synthesizer(name)
-        params = ", ".join(f"{k}={v!r}" for k, v in s.get_params().items())
-        grid.add_row(name, params, "yes" if s.supports_dp else "no")
-    out.print(grid)
+def list_synthesizers(
+    name: Annotated[str | None, typer.Argument(
+        help="Describe this synthesizer: what it models, whether it is DP, when to pick it, its "
+        "cost, and each hyper-parameter's meaning, default and valid range.")] = None,
+) -> None:
+    """List the synthesizer families, or describe one with 'lookalike synthesizers NAME'.
+
+    The text comes from the synthesizer classes' docstrings (the API reference shows the same;
+    lookalike.describe_synthesizer(NAME) returns it as an object).
+    """
+
+    def body() -> None:
+        from lookalike.synthesizers.describe import describe_synthesizer
+
+        width = max(60, min(out.width, 100))
+        if name is not None:
+            out.print(describe_synthesizer(name).text(width), markup=False, highlight=False)
+            return
+        grid = Table(title="synthesizers")
+        for head in ("name", "DP", "what it is"):
+            grid.add_column(head)
+        for family in available():
+            doc = describe_synthesizer(family)
+            grid.add_row(family, "yes" if doc.supports_dp else "no", escape(doc.summary))
+        out.print(grid)
+        out.print("Run 'lookalike synthesizers NAME' for what NAME models and each hyper-parameter's "
+                  "meaning, default and valid range; set one with --param NAME=VALUE.",
+                  markup=False, highlight=False)
+
+    _run(body)
 
 
 def main() -> None:
