@@ -184,7 +184,7 @@ class MSTSynthesizer(GraphicalSynthesizer):
         How a candidate tree edge is scored: 'l1' (the paper) is the L1 error of the
         independent model on the pair's counts; 'relative' divides it by the most the pair's
         1-ways allow, so that a low-diversity column such as a yes/no outcome is still linked
-        to the columns that predict it (:func:`pair_scores`).
+        to the columns that predict it (``pair_scores``).
         Range: 'relative' or 'l1'.
 
     Notes

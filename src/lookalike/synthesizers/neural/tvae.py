@@ -51,7 +51,7 @@ class TVAE(NeuralSynthesizer):
     epochs : int or None, default None
         Passes over the training rows.
         None: 300 at any row count: with the default batch at least 3,000 optimisation steps
-        from 200 rows up (below, 300 × rows / 20); :meth:`schedule` gives what a fit on n rows
+        from 200 rows up (below, 300 × rows / 20); ``schedule(n)`` gives what a fit on n rows
         takes.
         Range: integer >= 1, or None.
     batch_size : int or None, default None
