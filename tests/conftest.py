@@ -14,6 +14,13 @@ import lookalike
 from lookalike.cli import app
 
 
+@pytest.fixture(autouse=True)
+def _private_ledger(tmp_path_factory, monkeypatch):
+    """Every test charges a ledger of its own ($LOOKALIKE_HOME in a temporary folder), never
+    the user's ~/.lookalike: a test that forgets --ledger cannot spend a real budget."""
+    monkeypatch.setenv("LOOKALIKE_HOME", str(tmp_path_factory.mktemp("lookalike_home")))
+
+
 @pytest.fixture(scope="session")
 def adult_full() -> pd.DataFrame:
     """The bundled Adult table (32,561 rows), read once per session: copy it before changing it."""
