@@ -125,16 +125,17 @@ def test_report_has_the_privacy_section_and_never_a_targets_values(split, copy_r
     html = rep.to_html()
     assert 'data-plot="roc-membership"' in html
     assert rep.headline["privacy_risk"][0]["attack"] == "membership inference (distance)"
-    assert rep.verdict[0].startswith("The attacks show a high privacy risk")
+    assert rep.verdict[0].startswith("Privacy risk high")  # the report's level, with reasons
     for row in (3, 40):  # fnlwgt is all but unique: its value would give the record away
         assert f">{train.loc[row, 'fnlwgt']}<" not in html and f"{train.loc[row, 'fnlwgt']:,}" not in html
     assert "not privacy guarantees" in html
 
 
-def test_report_with_evaluation_appends_the_audits_overall_sentence(copy_result):
+def test_report_with_evaluation_appends_the_privacy_risk_sentence(copy_result):
     evaluation = {"fidelity": {"marginals": {"2way": 0.04}}, "detection": {"auc": 0.55}}
     rep = build_report(evaluation, audit=copy_result)
-    assert rep.verdict[-1] == copy_result.verdict()[0]
+    assert rep.verdict[-1].startswith("Privacy risk high")
+    assert copy_result.verdict()[0] not in rep.to_html()  # the audit's own head: not repeated
     assert rep.verdict[0].startswith("Pairs of columns")
 
 

@@ -41,7 +41,7 @@ from lookalike.audit._encoding import Features, encode, nearest
 from lookalike.audit._stats import Rate, wilson
 from lookalike.evaluate.tables import Tables
 
-__all__ = ["WARNING", "Similarity", "similarity"]
+__all__ = ["WARNING", "DcrHistogram", "Similarity", "similarity"]
 
 WARNING = (
     "Similarity metrics (exact matches, distance to closest record, NNDR) are not privacy "
@@ -51,6 +51,45 @@ MAX_SYNTHETIC = 5000
 """Synthetic rows whose distances are measured (a seeded sample when there are more)."""
 MAX_REFERENCE = 100_000
 """Largest training table / holdout searched as it is (a seeded sample of this size beyond)."""
+DCR_BINS = 30
+"""Bins of the DCR histograms, from 0 to the 99th percentile of the distances."""
+
+
+@dataclass(frozen=True)
+class DcrHistogram(_Json):
+    """Distances to the closest record, binned for a plot: shares of the measured synthetic rows.
+
+    ``train`` is each synthetic row's distance to its closest training row, ``holdout`` to its
+    closest holdout row (None without a holdout), on the same ``edges``; the last bin also
+    holds the distances past the 99th percentile. A copy of the training data piles up at 0
+    on the training side only.
+    """
+
+    edges: tuple[float, ...]
+    train: tuple[float, ...]
+    holdout: tuple[float, ...] | None
+
+
+def dcr_histogram(train: np.ndarray, holdout: np.ndarray | None, bins: int = DCR_BINS) -> DcrHistogram:
+    """:class:`DcrHistogram` of two arrays of distances on shared bins.
+
+    >>> h = dcr_histogram(np.array([0.0, 0.0, 1.0, 2.0]), np.array([1.0, 2.0, 2.0, 2.0]), bins=2)
+    >>> h.edges, h.train, h.holdout
+    ((0.0, 1.0, 2.0), (0.5, 0.5), (0.0, 1.0))
+    """
+    both = train if holdout is None else np.r_[train, holdout]
+    top = float(np.percentile(both, 99)) if len(both) else 1.0
+    top = top if top > 0 else max(float(both.max()) if len(both) else 0.0, 1.0)
+    edges = np.linspace(0.0, top, bins + 1)
+
+    def shares(d: np.ndarray) -> tuple[float, ...]:
+        idx = np.clip(np.searchsorted(edges, d, side="right") - 1, 0, bins - 1)
+        counts = np.bincount(idx, minlength=bins).astype(float)
+        return tuple((counts / max(len(d), 1)).tolist())
+
+    return DcrHistogram(
+        tuple(edges.tolist()), shares(train), None if holdout is None else shares(holdout)
+    )
 
 
 @dataclass(frozen=True)
@@ -71,6 +110,7 @@ class Similarity(_Json):
     n_synthetic: int
     n_reference: int
     warning: str = WARNING
+    dcr_hist: DcrHistogram | None = None
 
 
 def _row_keys(tables: Tables, side: str) -> np.ndarray:
@@ -150,4 +190,5 @@ def similarity(
         nndr_median_holdout=None if d_hold is None else float(np.median(_nndr(d_hold))),
         n_synthetic=n_syn,
         n_reference=n_ref,
+        dcr_hist=dcr_histogram(d_train[:, 0], None if d_hold is None else d_hold[:, 0]),
     )

@@ -30,10 +30,17 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import wasserstein_distance
 
+from lookalike import _format
 from lookalike._rng import Seed
 from lookalike.evaluate.associations import associations
 from lookalike.evaluate.marginals import CodedPair, marginal_tvds, mean_tvd
-from lookalike.evaluate.result import ColumnFidelity, Fidelity, Histogram, Marginals
+from lookalike.evaluate.result import (
+    ColumnFidelity,
+    Fidelity,
+    Histogram,
+    Marginals,
+    PairMarginal,
+)
 from lookalike.evaluate.tables import ColumnData, Tables
 from lookalike.schema import Kind, number_to_datetime
 from lookalike.transform.discretize import quantile_bins
@@ -47,12 +54,17 @@ __all__ = [
     "marginals",
     "scaled_wasserstein",
     "tvd",
+    "worst_pairs",
 ]
 
 N_BINS = 20  # marginal discretisation: the benchmark protocol's
 HIST_BINS = 30  # plotting histograms
 HIST_TOP = 30  # categories shown before "other"
 RARE_SHARE = 0.01  # a real category holding less than this share is rare
+POINT_SHARE = 0.05  # a single value holding this share of the real values is drawn apart
+MAX_POINTS = 3  # at most this many point masses per histogram, the heaviest
+N_WORST_PAIRS = 20  # pairs of columns listed with their 2-way marginals
+PAIR_LABELS = 12  # categories per axis of a pair's marginal before "other"
 
 
 def tvd(p: np.ndarray, q: np.ndarray) -> float:
@@ -98,7 +110,7 @@ def scaled_wasserstein(real: np.ndarray, synthetic: np.ndarray) -> float:
 
 # ------------------------------------------------------------------------ histograms
 def _fmt(x: float) -> str:
-    return f"{x:.4g}"
+    return _format.number(x)
 
 
 def _datetime_labels(edges: np.ndarray, unit: str | None) -> list[str]:
@@ -108,13 +120,34 @@ def _datetime_labels(edges: np.ndarray, unit: str | None) -> list[str]:
     return [t.strftime(fmt) for t in stamps]
 
 
+def _point_masses(col: ColumnData, rv: np.ndarray) -> np.ndarray:
+    """Values holding at least ``POINT_SHARE`` of the real values (at most ``MAX_POINTS``).
+
+    Only for columns drawn as equal-width bins (a whole-number column of at most
+    ``HIST_BINS`` values has a bar per value already) and not for datetimes.
+    """
+    if col.kind is Kind.DATETIME or len(rv) == 0:
+        return np.zeros(0)
+    uniq, counts = np.unique(rv, return_counts=True)
+    if col.kind is Kind.INTEGER and uniq[-1] - uniq[0] + 1 <= HIST_BINS or len(uniq) < 2:
+        return np.zeros(0)
+    heavy = np.flatnonzero(counts >= POINT_SHARE * len(rv))
+    heavy = heavy[np.argsort(-counts[heavy], kind="stable")][:MAX_POINTS]
+    return np.sort(uniq[heavy])
+
+
 def _numeric_histogram(col: ColumnData) -> Histogram:
     r, s = col.real, col.synthetic
     rv, sv = r[~np.isnan(r)], s[~np.isnan(s)]
-    base = rv if len(rv) else sv
+    points = _point_masses(col, rv)
+    rest = rv[~np.isin(rv, points)] if len(points) else rv
+    base = rest if len(rest) else (rv if len(rv) else sv)
     lo, hi = (float(base.min()), float(base.max())) if len(base) else (0.0, 0.0)
     integer = col.kind is Kind.INTEGER
-    if integer and hi - lo + 1 <= HIST_BINS:
+    if len(points) and not len(rest):
+        edges = np.zeros(0)
+        labels: list[str] = []
+    elif integer and hi - lo + 1 <= HIST_BINS:
         edges = np.arange(lo - 0.5, hi + 1.0)  # one bin per whole number
         labels = [_fmt(v) for v in np.arange(lo, hi + 1)]
     else:
@@ -123,25 +156,34 @@ def _numeric_histogram(col: ColumnData) -> Histogram:
             starts = _datetime_labels(edges, col.unit)
             labels = starts[:-1]
         else:
-            labels = [f"{_fmt(a)}–{_fmt(b)}" for a, b in zip(edges[:-1], edges[1:], strict=True)]
-    nb = len(edges) - 1
+            labels = _format.bin_labels(edges)
+    nb = max(len(edges) - 1, 0)
 
     def shares(values: np.ndarray) -> np.ndarray:
         ok = ~np.isnan(values)
-        idx = np.clip(np.searchsorted(edges, values[ok], side="right") - 1, 0, nb - 1)
-        counts = np.bincount(idx, minlength=nb).astype(float)
-        return np.r_[counts, (~ok).sum()] / len(values)
+        present = values[ok]
+        at_point = np.isin(present, points) if len(points) else np.zeros(len(present), bool)
+        spikes = [float((present == p).sum()) for p in points]
+        counts = np.zeros(nb)
+        if nb:
+            others = present[~at_point]
+            idx = np.clip(np.searchsorted(edges, others, side="right") - 1, 0, nb - 1)
+            counts = np.bincount(idx, minlength=nb).astype(float)
+        return np.r_[spikes, counts, (~ok).sum()] / max(len(values), 1)
 
     pr, ps = shares(r), shares(s)
+    labels = [_fmt(p) for p in points] + labels
     if pr[-1] == 0 and ps[-1] == 0:
         pr, ps = pr[:-1], ps[:-1]
     else:
         labels = [*labels, "missing"]
     if col.kind is Kind.DATETIME:
-        shown_edges = tuple(_datetime_labels(edges, col.unit))
+        shown_edges: tuple = tuple(_datetime_labels(edges, col.unit))
     else:
         shown_edges = tuple(float(e) for e in edges)
-    return Histogram(tuple(labels), tuple(pr.tolist()), tuple(ps.tolist()), shown_edges)
+    return Histogram(
+        tuple(labels), tuple(pr.tolist()), tuple(ps.tolist()), shown_edges, int(len(points))
+    )
 
 
 def _categorical_histogram(col: ColumnData) -> Histogram:
@@ -175,7 +217,9 @@ def histogram(col: ColumnData) -> Histogram:
     Categories: the 30 most frequent real ones, the rest (and unseen synthetic categories)
     as "other". Numbers: 30 equal-width bins over the real range (one bin per whole number
     when an integer column spans at most 30), synthetic values outside it counted in the end
-    bins; datetime bins are labelled by their start as ISO dates.
+    bins; datetime bins are labelled by their start as ISO dates. A value holding 5% of the
+    real values or more (the 0 of a zero-inflated column) comes first as a point mass of its
+    own (``points`` counts them) and the bins cut the other values.
 
     >>> col = ColumnData("c", Kind.CATEGORICAL, np.array([0, 0, 1, -1]), np.array([0, 1, 1, 1]),
     ...                  labels=("a", "b"), n_seen=2)
@@ -272,8 +316,16 @@ def coded_pair(tables: Tables) -> CodedPair:
     )
 
 
-def marginals(pair: CodedPair, *, max_3way: int = 200, seed: Seed = 0) -> Marginals:
+def marginals(
+    pair: CodedPair,
+    *,
+    max_3way: int = 200,
+    seed: Seed = 0,
+    two_way: dict[tuple[str, ...], float] | None = None,
+) -> Marginals:
     """Mean TVD over all 1- and 2-way marginals and ``max_3way`` seeded 3-way ones.
+
+    ``two_way`` are the 2-way TVDs of :func:`marginal_tvds` when already computed.
 
     >>> pair = CodedPair(("a", "b"), np.array([[0, 0], [1, 1]]), np.array([[0, 1], [1, 0]]), (2, 2))
     >>> m = marginals(pair)
@@ -283,17 +335,94 @@ def marginals(pair: CodedPair, *, max_3way: int = 200, seed: Seed = 0) -> Margin
     d = len(pair.names)
     n3 = min(max_3way, d * (d - 1) * (d - 2) // 6)
     three = mean_tvd(pair, 3, max_marginals=max_3way, seed=seed) if n3 > 0 else float("nan")
+    two = marginal_tvds(pair, 2) if two_way is None else two_way
     return Marginals(
         one_way=mean_tvd(pair, 1),
-        two_way=mean_tvd(pair, 2),
+        two_way=float(np.mean(list(two.values()))) if two else float("nan"),
         three_way=three,
         n_3way=n3,
         n_2way=d * (d - 1) // 2,
     )
 
 
+def _code_labels(col: ColumnData) -> list[str]:
+    """A name per code of :func:`_codes`: bins (a point is its value), categories, missing."""
+    if col.numeric:
+        r = col.real
+        if np.isnan(r).all():
+            return ["missing", "present"]
+        bins = quantile_bins(r, N_BINS, with_shape=False)
+        lower, upper = np.asarray(bins.lower, float), np.asarray(bins.upper, float)
+        if col.kind is Kind.DATETIME:
+            lo, hi = _datetime_labels(lower, col.unit), _datetime_labels(upper, col.unit)
+            names = [a if a == b else f"{a}–{b}" for a, b in zip(lo, hi, strict=True)]
+        else:
+            d = _format._decimals(np.r_[lower, upper[-1:]].tolist())
+            names = [
+                _format.edge(a, d) if a == b else f"{_format.edge(a, d)}–{_format.edge(b, d)}"
+                for a, b in zip(lower, upper, strict=True)
+            ]
+        return [*names, "missing"]
+    return [*(str(x) for x in col.labels[: col.n_seen]), "missing", "unseen"]
+
+
+def _pair_axis(
+    real: np.ndarray, synth: np.ndarray, labels: list[str], axis: int
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Codes of ``axis`` that occur; past ``PAIR_LABELS``, the heaviest in the real rows and
+    one "other" for the rest."""
+    weight = real.sum(axis=1 - axis) + synth.sum(axis=1 - axis)
+    used = np.flatnonzero(weight > 0)
+    if len(used) <= PAIR_LABELS:
+        keep, rest = used, np.zeros(0, int)
+    else:
+        heavy = used[np.argsort(-real.sum(axis=1 - axis)[used], kind="stable")]
+        keep, rest = np.sort(heavy[: PAIR_LABELS - 1]), np.sort(heavy[PAIR_LABELS - 1 :])
+
+    def cut(m: np.ndarray) -> np.ndarray:
+        kept = np.take(m, keep, axis=axis)
+        if not len(rest):
+            return kept
+        other = np.take(m, rest, axis=axis).sum(axis=axis, keepdims=True)
+        return np.concatenate([kept, other], axis=axis)
+
+    names = [labels[i] for i in keep] + ([f"other ({len(rest)})"] if len(rest) else [])
+    return cut(real), cut(synth), names
+
+
+def worst_pairs(
+    tables: Tables,
+    pair: CodedPair,
+    two_way: dict[tuple[str, ...], float],
+    n: int = N_WORST_PAIRS,
+) -> tuple[PairMarginal, ...]:
+    """The ``n`` pairs with the largest 2-way TVD, worst first, with their 2-way marginals."""
+    ranked = sorted(two_way.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+    index = {name: i for i, name in enumerate(pair.names)}
+    out = []
+    for (a, b), value in ranked:
+        i, j = index[a], index[b]
+        ki, kj = pair.sizes[i], pair.sizes[j]
+        real = np.zeros((ki, kj))
+        synth = np.zeros((ki, kj))
+        np.add.at(real, (pair.real[:, i], pair.real[:, j]), 1.0 / len(pair.real))
+        np.add.at(synth, (pair.synth[:, i], pair.synth[:, j]), 1.0 / len(pair.synth))
+        real, synth, rows = _pair_axis(real, synth, _code_labels(tables[a]), 0)
+        real, synth, cols = _pair_axis(real, synth, _code_labels(tables[b]), 1)
+        out.append(
+            PairMarginal(
+                columns=(a, b),
+                tvd=float(value),
+                labels=(tuple(rows), tuple(cols)),
+                real=tuple(tuple(float(x) for x in row) for row in real),
+                synthetic=tuple(tuple(float(x) for x in row) for row in synth),
+            )
+        )
+    return tuple(out)
+
+
 def fidelity(tables: Tables, *, max_3way: int = 200, seed: Seed = 0) -> Fidelity:
-    """Per-column distances, k-way marginal TVDs and association matrices of ``tables``.
+    """Per-column distances, k-way marginal TVDs, association matrices and the worst pairs.
 
     >>> import pandas as pd
     >>> from lookalike.evaluate.tables import prepare
@@ -301,8 +430,16 @@ def fidelity(tables: Tables, *, max_3way: int = 200, seed: Seed = 0) -> Fidelity
     >>> f = fidelity(prepare(real, real.assign(c=list("aabb") * 5)))
     >>> f.marginals.one_way, f.marginals.two_way, [c.tvd for c in f.columns]
     (0.0, 0.5, [0.0, None])
+    >>> f.worst_pairs[0].columns, f.worst_pairs[0].labels
+    (('c', 'n'), (('a', 'b'), ('1', '2')))
     """
     pair = coded_pair(tables)
     one_way = marginal_tvds(pair, 1)
+    two_way = marginal_tvds(pair, 2)
     columns = tuple(column_fidelity(c, one_way[(c.name,)]) for c in tables.columns)
-    return Fidelity(columns, marginals(pair, max_3way=max_3way, seed=seed), associations(tables))
+    return Fidelity(
+        columns,
+        marginals(pair, max_3way=max_3way, seed=seed, two_way=two_way),
+        associations(tables),
+        worst_pairs(tables, pair, two_way),
+    )

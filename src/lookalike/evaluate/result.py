@@ -6,7 +6,7 @@ evaluation's JSON contract (``fidelity.marginals`` uses ``"1way"``, ``"2way"``, 
 
 >>> h = Histogram(("a", "b"), (0.5, 0.5), (0.25, 0.75))
 >>> h.to_dict()
-{'labels': ['a', 'b'], 'real': [0.5, 0.5], 'synthetic': [0.25, 0.75], 'edges': None}
+{'labels': ['a', 'b'], 'real': [0.5, 0.5], 'synthetic': [0.25, 0.75], 'edges': None, 'points': 0}
 >>> Marginals(0.01, 0.03, float("nan"), 0).to_dict()
 {'1way': 0.01, '2way': 0.03, '3way': None, 'n_3way': 0, 'n_2way': None}
 """
@@ -34,6 +34,7 @@ __all__ = [
     "Marginals",
     "Meta",
     "ModelScore",
+    "PairMarginal",
     "Queries",
     "QueryExample",
     "Utility",
@@ -46,12 +47,17 @@ class Histogram(_Json):
     """Shares of the real and synthetic rows per bin or category, for plotting.
 
     ``edges`` are the numeric bin edges (ISO strings for datetimes; None for categories).
+    The first ``points`` entries are point masses: single values that hold a large share of
+    the real rows (the 0 of capital-gain), counted apart so that a plot can draw them beside
+    the histogram of the other values instead of inside one tall first bin; ``edges`` then
+    cut the other values only.
     """
 
     labels: tuple[str, ...]
     real: tuple[float, ...]
     synthetic: tuple[float, ...]
     edges: tuple | None = None
+    points: int = 0
 
 
 @dataclass(frozen=True)
@@ -101,12 +107,33 @@ class Associations(_Json):
 
 
 @dataclass(frozen=True)
+class PairMarginal(_Json):
+    """The 2-way marginal of one pair of columns, real and synthetic, on the marginals' bins.
+
+    ``real`` and ``synthetic`` are shares of all rows, one row per label of ``columns[0]``
+    and one column per label of ``columns[1]`` (the rarest categories of a long list merged
+    into "other"); ``tvd`` is the pair's 2-way TVD on the full bins.
+    """
+
+    columns: tuple[str, str]
+    tvd: float
+    labels: tuple[tuple[str, ...], tuple[str, ...]]
+    real: tuple[tuple[float, ...], ...]
+    synthetic: tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
 class Fidelity(_Json):
-    """Per-column distances, k-way marginal distances and associations."""
+    """Per-column distances, k-way marginal distances and associations.
+
+    ``worst_pairs`` are the pairs of columns with the largest 2-way TVD, worst first, with
+    their 2-way marginals, so that a report can list and draw them.
+    """
 
     columns: tuple[ColumnFidelity, ...]
     marginals: Marginals
     associations: Associations
+    worst_pairs: tuple[PairMarginal, ...] = ()
 
 
 # ------------------------------------------------------------------------ utility

@@ -133,6 +133,6 @@ def sentences(
             "Counting queries are answered approximately",
             "Counting queries are answered poorly",
         )[grade(q, QUERY)]
-        + f" (median relative error {q:.3f} over {queries.n} queries)."
+        + f" (median relative error {q:.3f} over {queries.n:,} queries)."
     )
     return tuple(out)

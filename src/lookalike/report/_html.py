@@ -8,11 +8,13 @@ from elsewhere, and a Content-Security-Policy that forbids them.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import jinja2
 
+from lookalike import _format
 from lookalike.report import _plots, _summary
 
 __all__ = ["render_html", "render_release_html"]
@@ -24,6 +26,12 @@ _SOURCE_LABEL = {
 }
 _FACT_ORDER = ("nullable", "categories", "bounds", "format", "unit", "pivot_year")
 _SHOWN_CATEGORIES = 8
+MAX_COLUMN_PLOTS = 40
+"""Column distributions drawn at most: past it, the columns reproduced worst (1-way TVD)."""
+N_PAIR_PLOTS = 6
+"""Worst pairs of columns drawn as 2-way distributions (all 20 are listed)."""
+N_WORST = 20
+"""Pairs of columns listed as worst reproduced, by 2-way TVD and by association difference."""
 
 
 def _env() -> jinja2.Environment:
@@ -42,6 +50,7 @@ def _env() -> jinja2.Environment:
     env.filters["ci"] = _ci
     env.filters["amount"] = _amount
     env.filters["cell"] = _cell
+    env.filters["readable"] = _format.readable
     env.tests["given"] = _given
     return env
 
@@ -101,20 +110,31 @@ def render_html(report: Mapping[str, Any]) -> str:
     """The HTML page for ``report`` (the dict of :meth:`Report.to_dict`)."""
     evaluation = report["evaluation"]
     fidelity = evaluation.get("fidelity") or {}
+    columns = list(fidelity.get("columns") or [])
+    drawn = _drawn_columns(columns)
     column_plots = [
         p
-        for i, c in enumerate(fidelity.get("columns") or [])
-        if (p := _plots.column_plot(c, i)) is not None
+        for i, c in enumerate(columns)
+        if i in drawn and (p := _plots.column_plot(_readable_hist(c), i)) is not None
     ]
-    heatmaps = _plots.heatmap_plots(fidelity.get("associations"))
+    not_drawn = [str(c.get("name")) for i, c in enumerate(columns) if i not in drawn]
+    associations = fidelity.get("associations")
+    heatmaps = _plots.heatmap_plots(associations)
+    assoc_names = [str(c) for c in (associations or {}).get("columns") or []]
+    heat_left_out = [assoc_names[i] for i in _plots.heatmap_order(associations)[1]]
+    worst = list(fidelity.get("worst_pairs") or [])
+    pair_plots = [
+        p for i, w in enumerate(worst[:N_PAIR_PLOTS]) if (p := _plots.pair_plot(w, i)) is not None
+    ]
     utility_plot = _plots.utility_plot(evaluation.get("utility"))
     query_plot = _plots.query_error_plot(evaluation.get("queries"))
     privacy = report["privacy"]
     audit = ((privacy.get("attacks") or {}).get("audit")) or None
     roc_plots = _roc_plots(audit) if audit else []
+    dcr_plot = _plots.dcr_plot((audit or {}).get("similarity"))
     n_plots = (
         len(column_plots) + len(heatmaps) + (utility_plot is not None) + (query_plot is not None)
-        + len(roc_plots)
+        + len(roc_plots) + len(pair_plots) + (dcr_plot is not None)
     )
     provenance = report["provenance"]
     schema = provenance.get("schema")
@@ -128,13 +148,23 @@ def render_html(report: Mapping[str, Any]) -> str:
         "detection": evaluation.get("detection"),
         "queries": evaluation.get("queries"),
         "cards": _summary.cards(report["headline"], privacy),
+        "tiles": _summary.tiles(_summary.judgements(report["headline"], privacy), privacy),
+        "score_definition": _SCORE_DEFINITION,
         "privacy_statement": _summary.privacy_statement(privacy),
         "no_attacks": _summary.NO_ATTACKS,
         "attacks": _summary.attack_rows(privacy),
         "attack_notes": _attack_notes(privacy),
         "dp": dp,
         "column_plots": column_plots,
+        "not_drawn": not_drawn,
         "heatmaps": heatmaps,
+        "heat_left_out": heat_left_out,
+        "pair_plots": pair_plots,
+        "worst_tvd": [_pair_row(w, associations) for w in worst[:N_WORST]],
+        "worst_assoc": _worst_associations(associations, N_WORST),
+        "dcr_plot": dcr_plot,
+        "audit_findings": list(((privacy.get("attacks") or {}).get("verdict") or [])[1:]),
+        "provenance_rows": _provenance_rows(report["provenance"], evaluation.get("meta") or {}),
         "utility_plot": utility_plot,
         "query_plot": query_plot,
         "n_plots": n_plots,
@@ -163,47 +193,162 @@ def _given(v: Any) -> bool:
 
 
 def _num(v: Any, digits: int = 3) -> str:
+    """Whole numbers as counts, others with ``digits`` decimals (scores on a fixed scale)."""
     if not _finite(v):
-        return "—"
+        return _format.MISSING
     if isinstance(v, int):
-        return f"{v:,}"
-    return f"{v:.{digits}f}"
+        return _format.count(v)
+    return _format.fixed(v, digits)
 
 
-def _pct(v: Any, digits: int = 1) -> str:
-    return f"{v:.{digits}%}" if _finite(v) else "—"
+def _pct(v: Any, digits: int | None = None) -> str:
+    return _format.share(v, digits)
 
 
 def _count(v: Any) -> str:
-    return f"{int(v):,}" if _finite(v) else "—"
+    return _format.count(v)
 
 
 def _amount(v: Any) -> str:
-    """A count or a share: whole numbers with separators, others to four significant digits."""
-    if not _finite(v):
-        return "—"
-    if float(v).is_integer() and abs(v) >= 1:
-        return f"{v:,.0f}"
-    return f"{v:.4g}"
+    """A count (real, or scaled from the synthetic rows: rounded) or a share below 1."""
+    if _finite(v) and abs(v) >= 1:
+        return _format.count(v)
+    return _format.number(v)
 
 
 def _ci(v: Any) -> str:
-    if isinstance(v, (list, tuple)) and len(v) == 2 and all(_finite(x) for x in v):
-        return f"[{v[0]:.3g}, {v[1]:.3g}]"
-    return "—"
+    return _format.interval(v)
 
 
 def _cell(v: Any) -> str:
     """Any ledger value as short text."""
     if v is None:
-        return "—"
+        return _format.MISSING
     if isinstance(v, float):
-        return _summary.fmt_eps(v) if math.isfinite(v) else "—"
+        return _summary.fmt_eps(v) if math.isfinite(v) else _format.MISSING
     if isinstance(v, Mapping):
         return ", ".join(f"{k}={_cell(x)}" for k, x in v.items())
     if isinstance(v, (list, tuple)):
         return ", ".join(_cell(x) for x in v)
     return str(v)
+
+
+_SCORE_DEFINITION = (
+    "The overall score is 100 × the mean of the parts below that were measured, each on a "
+    "0–1 scale where 1 is \"as the real data\": fidelity 1 − mean 2-way TVD; detection "
+    "1 − 2 × |AUC − 0.5|; utility the TSTR/TRTR ratio capped at 1; queries 1 − median relative "
+    "error. 100 means the synthetic table matched the real one on every measure taken; 0 means "
+    "every measure was at its worst (disjoint pairs, a classifier that always separates the "
+    "tables, useless models, every query wrong by 100% or more). The parts weigh equally "
+    "because no part is known to matter more for a use nobody has named. It says nothing "
+    "about privacy: see the privacy risk level."
+)
+
+
+# ------------------------------------------------------------------------- column plots
+def _drawn_columns(columns: list[Mapping]) -> set[int]:
+    """Indices of the columns whose distributions are drawn: all, or the worst ``MAX_COLUMN_PLOTS``."""
+    if len(columns) <= MAX_COLUMN_PLOTS:
+        return set(range(len(columns)))
+
+    def badness(c: Mapping) -> float:
+        for key in ("marginal_tvd", "tvd", "ks"):
+            if _finite(c.get(key)):
+                return float(c[key])
+        return 0.0
+
+    ranked = sorted(range(len(columns)), key=lambda i: (-badness(columns[i]), i))
+    return set(ranked[:MAX_COLUMN_PLOTS])
+
+
+def _readable_hist(column: Mapping) -> Mapping:
+    """``column`` with its histogram labels in the report's number format.
+
+    Numeric bins with edges get ``lo–hi`` labels from :func:`lookalike._format.bin_labels`;
+    other labels lose exponent notation (:func:`lookalike._format.readable`).
+    """
+    hist = column.get("hist")
+    if not isinstance(hist, Mapping) or not hist.get("labels"):
+        return column
+    labels = [str(x) for x in hist["labels"]]
+    edges = hist.get("edges")
+    points = int(hist.get("points") or 0)
+    numeric = column.get("kind") in ("integer", "float")
+    if numeric and isinstance(edges, (list, tuple)) and all(_finite(e) for e in edges):
+        n_bins = len(edges) - 1
+        binned = labels[points : points + n_bins]
+        whole = all(re.fullmatch(r"-?[\d,]+", x) for x in binned)  # one bar per whole number
+        if n_bins > 0 and not whole and len(binned) == n_bins:
+            labels[points : points + n_bins] = _format.bin_labels(edges)
+    labels = [_format.readable(x) for x in labels]
+    return {**column, "hist": {**hist, "labels": labels}}
+
+
+# ------------------------------------------------------------------------- worst pairs
+def _assoc_lookup(associations: Mapping | None) -> dict[tuple[str, str], tuple[Any, Any, Any]]:
+    names = list((associations or {}).get("columns") or [])
+    real = (associations or {}).get("real") or []
+    synth = (associations or {}).get("synthetic") or []
+    diff = (associations or {}).get("difference") or []
+    out = {}
+    n = len(names)
+    if not (len(real) == len(synth) == len(diff) == n):
+        return {}
+    for i in range(n):
+        for j in range(i + 1, n):
+            value = (real[i][j], synth[i][j], diff[i][j])
+            out[(names[i], names[j])] = out[(names[j], names[i])] = value
+    return out
+
+
+def _pair_row(pair: Mapping, associations: Mapping | None) -> dict:
+    a, b = (list(pair.get("columns") or []) + [None, None])[:2]
+    real, synth, diff = _assoc_lookup(associations).get((a, b), (None, None, None))
+    return {"a": a, "b": b, "tvd": pair.get("tvd"), "real": real, "synthetic": synth, "difference": diff}
+
+
+def _worst_associations(associations: Mapping | None, n: int) -> list[dict]:
+    """The ``n`` pairs whose association differs most between real and synthetic rows."""
+    lookup = _assoc_lookup(associations)
+    rows = {}
+    for (a, b), (real, synth, diff) in lookup.items():
+        key = tuple(sorted((a, b)))
+        if key not in rows and _finite(diff):
+            rows[key] = {"a": a, "b": b, "real": real, "synthetic": synth, "difference": diff}
+    return sorted(rows.values(), key=lambda r: (-abs(r["difference"]), r["a"], r["b"]))[:n]
+
+
+# ------------------------------------------------------------------------- provenance
+def _provenance_rows(prov: Mapping, meta: Mapping) -> list[tuple[str, str]]:
+    """(label, text) rows of "Evaluation, seeds and versions": unknown facts are left out."""
+    rows = []
+    counts = [f"{_format.count(meta[k])} {label}" for k, label in
+              (("n_real", "real"), ("n_synthetic", "synthetic"), ("n_holdout", "holdout"))
+              if _finite(meta.get(k))]
+    if counts:
+        rows.append(("rows", ", ".join(counts)))
+    if meta.get("target"):
+        rows.append(("target", str(meta["target"])))
+    seeds = prov.get("seeds") or {}
+    known = [f"{k} {v}" for k, v in (("fit", seeds.get("fit")), ("evaluation", seeds.get("evaluation")),
+                                     ("report", seeds.get("report"))) if v is not None]
+    if known:
+        rows.append(("seeds", ", ".join(known)))
+    stamps = prov.get("timestamps") or {}
+    timing = [f"report created {stamps['report_created']}"] if stamps.get("report_created") else []
+    for key, label in (("fit_seconds", "fit"), ("evaluation_seconds", "evaluation")):
+        if _finite(stamps.get(key)):
+            timing.append(f"{label} {_format.fixed(stamps[key], 1)} s")
+    if timing:
+        rows.append(("timings", "; ".join(timing)))
+    versions = prov.get("versions") or {}
+    text = " · ".join(f"{k} {v}" for k, v in versions.items() if v)
+    evaluated = meta.get("lookalike_version")
+    if evaluated and evaluated != versions.get("lookalike"):
+        text += f" (evaluated with lookalike {evaluated})"
+    if text:
+        rows.append(("versions", text))
+    return rows
 
 
 # ------------------------------------------------------------------------- table rows
@@ -239,7 +384,7 @@ def _columns_of(rows: list[Mapping]) -> list[str]:
 def _source_label(source: str | None) -> tuple[str, str]:
     """(text, css class) for where a fact came from."""
     if source is None:
-        return "—", "src-none"
+        return "source not recorded", "src-none"
     if source in _SOURCE_LABEL:
         return _SOURCE_LABEL[source], f"src-{source}"
     return f"DP estimate: {source}", "src-dp"
@@ -253,7 +398,8 @@ def _fact_text(fact: str, value: Any) -> str:
         more = f", … ({len(value)} in all)" if len(value) > _SHOWN_CATEGORIES else ""
         return f"{len(value)}: {shown}{more}"
     if fact == "bounds" and isinstance(value, list) and len(value) == 2:
-        return f"{value[0]} to {value[1]}"
+        lo, hi = (_format.number(v) if _finite(v) else str(v) for v in value)
+        return f"{lo} to {hi}"
     return str(value)
 
 
@@ -322,7 +468,7 @@ def _roc_plots(audit: Mapping) -> list:
         roc = a.get("roc") or {}
         if roc:
             auc = a.get("auc")
-            label = f"{key} (AUC {auc:.3f})" if _finite(auc) else key
+            label = f"{key} (AUC {_format.fixed(auc)})" if _finite(auc) else key
             curves.append({"label": label, "fpr": roc.get("fpr"), "tpr": roc.get("tpr")})
     p = _plots.roc_plot(curves, "roc-membership", "Membership inference: training vs holdout rows")
     if p is not None:
@@ -333,7 +479,7 @@ def _roc_plots(audit: Mapping) -> list:
         roc = t.get("roc") or {}
         fpr, tpr = (roc.get("fpr"), roc.get("tpr")) if isinstance(roc, Mapping) else (roc[0], roc[1]) if len(roc) == 2 else (None, None)
         auc = t.get("auc")
-        curves.append({"label": f"row {t.get('row')}" + (f" (AUC {auc:.3f})" if _finite(auc) else ""), "fpr": fpr, "tpr": tpr})
+        curves.append({"label": f"row {t.get('row')}" + (f" (AUC {_format.fixed(auc)})" if _finite(auc) else ""), "fpr": fpr, "tpr": tpr})
     p = _plots.roc_plot(curves, "roc-shadow", "Shadow-model attack, per target")
     if p is not None:
         plots.append(p)

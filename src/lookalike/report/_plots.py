@@ -21,14 +21,30 @@ import numpy as np
 from markupsafe import Markup, escape
 from matplotlib.colors import ListedColormap, Normalize
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, NullFormatter
+from matplotlib.ticker import FuncFormatter, NullFormatter, PercentFormatter
 
-__all__ = ["Plot", "column_plot", "heatmap_plots", "query_error_plot", "roc_plot", "utility_plot"]
+from lookalike import _format
+
+__all__ = [
+    "Plot",
+    "column_plot",
+    "dcr_plot",
+    "heatmap_order",
+    "heatmap_plots",
+    "pair_plot",
+    "query_error_plot",
+    "roc_plot",
+    "utility_plot",
+]
 
 REAL = "#3b6ea8"
 SYNTHETIC = "#e08a3c"
 MAX_BARS = 20
 """Categorical columns with more categories show the largest MAX_BARS - 1 and one "other"."""
+MAX_HEATMAP = 40
+"""Columns drawn in an association heatmap at most: the worst reproduced ones."""
+SHARES = PercentFormatter(1.0)
+"""Axis ticks of shares of rows, as percentages."""
 
 _RC = {
     "svg.fonttype": "none",
@@ -146,9 +162,42 @@ def column_plot(column: Mapping[str, Any], index: int) -> Plot | None:
     plot_id = f"col-{index + 1}"
     tvd, ks = column.get("tvd"), column.get("ks")
     title = _short(name, 40)
-    subtitle = kind + (f" · TVD {tvd:.3f}" if _finite(tvd) else f" · KS {ks:.3f}" if _finite(ks) else "")
+    subtitle = kind + (
+        f" · TVD {_format.fixed(tvd)}" if _finite(tvd) else f" · KS {_format.fixed(ks)}" if _finite(ks) else ""
+    )
     ordered = kind in ("integer", "float", "datetime")
+    points = int(hist.get("points") or 0) if ordered else 0
     with matplotlib.rc_context(_RC):
+        if ordered and 0 < points < len(labels):
+            fig = _figure(4.0, 2.5)
+            spike, ax = fig.subplots(
+                1, 2, gridspec_kw={"width_ratios": [0.8 + 0.55 * points, 4]}
+            )
+            xs = np.arange(points)
+            spike.bar(xs - 0.2, real[:points], 0.4, color=REAL, label="real")
+            spike.bar(xs + 0.2, synthetic[:points], 0.4, color=SYNTHETIC, label="synthetic")
+            spike.set_xticks(xs, [f"= {x}" for x in labels[:points]], rotation=30, ha="right")
+            spike.set_xlim(-0.6, points - 0.4)
+            spike.set_ylabel("share of rows")
+            spike.yaxis.set_major_formatter(SHARES)
+            spike.grid(axis="y", color="#e3e7eb", linewidth=0.6)
+            spike.set_axisbelow(True)
+            spike.set_title("single values", fontsize=7.5, loc="center")
+            rest_labels = labels[points:]
+            x = np.arange(len(rest_labels))
+            ax.bar(x - 0.2, real[points:], 0.4, color=REAL, label="real")
+            ax.bar(x + 0.2, synthetic[points:], 0.4, color=SYNTHETIC, label="synthetic")
+            step = max(1, math.ceil(len(rest_labels) / 6))
+            ax.set_xticks(x[::step], rest_labels[::step], rotation=30, ha="right")
+            ax.yaxis.set_major_formatter(SHARES)
+            ax.grid(axis="y", color="#e3e7eb", linewidth=0.6)
+            ax.set_axisbelow(True)
+            fig.suptitle(f"{title}  ({subtitle})" if subtitle else title, x=0.02, ha="left",
+                         fontsize=9.5)
+            ax.set_title("other values", fontsize=7.5, loc="center")
+            svg = to_svg(fig, plot_id, f"{name}: real vs synthetic distribution, "
+                                       "single values drawn apart")
+            return Plot(plot_id, name, svg)
         if ordered:
             fig = _figure(4.0, 2.5)
             ax = fig.add_subplot()
@@ -158,6 +207,7 @@ def column_plot(column: Mapping[str, Any], index: int) -> Plot | None:
             step = max(1, math.ceil(len(labels) / 8))
             ax.set_xticks(x[::step], labels[::step], rotation=30, ha="right")
             ax.set_ylabel("share of rows")
+            ax.yaxis.set_major_formatter(SHARES)
             ax.grid(axis="y", color="#e3e7eb", linewidth=0.6)
         else:
             if len(labels) > MAX_BARS:
@@ -174,6 +224,7 @@ def column_plot(column: Mapping[str, Any], index: int) -> Plot | None:
             ax.set_yticks(y, labels)
             ax.invert_yaxis()
             ax.set_xlabel("share of rows")
+            ax.xaxis.set_major_formatter(SHARES)
             ax.grid(axis="x", color="#e3e7eb", linewidth=0.6)
         ax.set_axisbelow(True)
         ax.set_title(f"{title}  ({subtitle})" if subtitle else title)
@@ -196,6 +247,7 @@ def _synthetic_plot(column: Mapping[str, Any], index: int, labels: list[str],
             step = max(1, math.ceil(len(labels) / 8))
             ax.set_xticks(x[::step], labels[::step], rotation=30, ha="right")
             ax.set_ylabel("share of synthetic rows")
+            ax.yaxis.set_major_formatter(SHARES)
             ax.grid(axis="y", color="#e3e7eb", linewidth=0.6)
         else:
             if len(labels) > MAX_BARS:
@@ -209,6 +261,7 @@ def _synthetic_plot(column: Mapping[str, Any], index: int, labels: list[str],
             ax.set_yticks(y, labels)
             ax.invert_yaxis()
             ax.set_xlabel("share of synthetic rows")
+            ax.xaxis.set_major_formatter(SHARES)
             ax.grid(axis="x", color="#e3e7eb", linewidth=0.6)
         ax.set_axisbelow(True)
         ax.set_title(f"{_short(name, 40)}  ({kind})" if kind else _short(name, 40))
@@ -216,23 +269,71 @@ def _synthetic_plot(column: Mapping[str, Any], index: int, labels: list[str],
     return Plot(plot_id, name, svg)
 
 
-def heatmap_plots(associations: Mapping[str, Any] | None) -> list[Plot]:
-    """Three heatmaps of pairwise association: real, synthetic and their difference."""
-    if not associations:
-        return []
-    names = [_short(c, 18) for c in associations.get("columns") or []]
+def heatmap_order(associations: Mapping[str, Any] | None, limit: int = MAX_HEATMAP) -> tuple[list[int], list[int]]:
+    """(columns drawn, in clustered order; columns left out), as indices of the matrices.
+
+    With more than ``limit`` columns, the ``limit`` whose associations are reproduced worst
+    (largest |difference| with any other column) are drawn. The drawn ones are ordered by
+    average-linkage clustering on 1 − |real association| (with the optimal leaf order), so
+    that columns associated with each other sit together and blocks show.
+    """
+    names = list((associations or {}).get("columns") or [])
     n = len(names)
     if n < 2:
+        return list(range(n)), []
+    diff = associations.get("difference") if associations else None
+    keep = list(range(n))
+    if n > limit:
+        arr = np.array([_floats(row) for row in diff], dtype=float) if diff is not None else None
+        if arr is not None and arr.shape == (n, n):
+            worst = np.nan_to_num(np.abs(arr), nan=0.0)
+            np.fill_diagonal(worst, 0.0)
+            score = worst.max(axis=1)
+        else:
+            score = np.zeros(n)
+        keep = sorted(np.argsort(-score, kind="stable")[:limit].tolist())
+    left_out = [i for i in range(n) if i not in set(keep)]
+    real = associations.get("real") if associations else None
+    try:
+        arr = np.array([_floats(row) for row in real], dtype=float)[np.ix_(keep, keep)]
+    except (TypeError, ValueError, IndexError):
+        return keep, left_out
+    if len(keep) < 3 or arr.shape != (len(keep), len(keep)):
+        return keep, left_out
+    from scipy.cluster.hierarchy import leaves_list, linkage, optimal_leaf_ordering
+    from scipy.spatial.distance import squareform
+
+    dist = 1.0 - np.clip(np.abs(np.nan_to_num(arr, nan=0.0)), 0.0, 1.0)
+    dist = (dist + dist.T) / 2
+    np.fill_diagonal(dist, 0.0)
+    condensed = squareform(dist, checks=False)
+    tree = optimal_leaf_ordering(linkage(condensed, "average"), condensed)
+    return [keep[i] for i in leaves_list(tree)], left_out
+
+
+def heatmap_plots(associations: Mapping[str, Any] | None) -> list[Plot]:
+    """Three heatmaps of pairwise association: real, synthetic and their difference.
+
+    Columns in the order of :func:`heatmap_order` (clustered, at most ``MAX_HEATMAP``).
+    """
+    if not associations:
         return []
+    all_names = list(associations.get("columns") or [])
+    n_all = len(all_names)
+    if n_all < 2:
+        return []
+    order, _ = heatmap_order(associations)
+    names = [_short(all_names[i], 18) for i in order]
+    n = len(names)
     panels = []
     for key in ("real", "synthetic", "difference"):
         matrix = associations.get(key)
         if matrix is None:
             continue
         arr = np.array([_floats(row) for row in matrix], dtype=float)
-        if arr.shape != (n, n):
+        if arr.shape != (n_all, n_all):
             continue
-        panels.append((key, arr))
+        panels.append((key, arr[np.ix_(order, order)]))
     if not panels:
         return []
     values = np.concatenate([a.ravel() for k, a in panels if k != "difference"] or [np.zeros(1)])
@@ -252,13 +353,14 @@ def heatmap_plots(associations: Mapping[str, Any] | None) -> list[Plot]:
             fig = _figure(width, width * 0.9)
             ax = fig.add_subplot()
             mesh = ax.pcolormesh(
-                np.ma.masked_invalid(arr), cmap=cmap, norm=norm, edgecolors="white", linewidth=0.3
+                np.ma.masked_invalid(arr), cmap=cmap, norm=norm,
+                edgecolors="white" if n <= 25 else "none", linewidth=0.3 if n <= 25 else 0,
             )
             ax.set_xticks(np.arange(n) + 0.5, names, rotation=90)
             ax.set_yticks(np.arange(n) + 0.5, names)
             ax.invert_yaxis()
             ax.set_aspect("equal")
-            ax.tick_params(length=0)
+            ax.tick_params(length=0, labelsize=7.5 if n <= 25 else 6)
             for spine in ax.spines.values():
                 spine.set_visible(False)
             ax.set_title({"real": "Real", "synthetic": "Synthetic", "difference": "Difference"}[key])
@@ -266,6 +368,85 @@ def heatmap_plots(associations: Mapping[str, Any] | None) -> list[Plot]:
             plot_id = f"assoc-{key}"
             plots.append(Plot(plot_id, f"associations: {key}", to_svg(fig, plot_id, f"{key} associations")))
     return plots
+
+
+def pair_plot(pair: Mapping[str, Any], index: int) -> Plot | None:
+    """One pair of columns: its real and synthetic 2-way marginals side by side, same colours.
+
+    ``pair`` is an entry of ``fidelity.worst_pairs`` (shares of all rows per cell).
+    """
+    columns = pair.get("columns") or []
+    labels = pair.get("labels") or []
+    if len(columns) != 2 or len(labels) != 2:
+        return None
+    real = np.array([_floats(r) for r in pair.get("real") or []], dtype=float)
+    synth = np.array([_floats(r) for r in pair.get("synthetic") or []], dtype=float)
+    shape = (len(labels[0]), len(labels[1]))
+    if real.shape != shape or synth.shape != shape or 0 in shape:
+        return None
+    a, b = (str(c) for c in columns)
+    rows = [_short(x, 16) for x in labels[0]]
+    cols = [_short(x, 16) for x in labels[1]]
+    top = float(np.nanmax(np.r_[real.ravel(), synth.ravel()])) or 1.0
+    plot_id = f"pair-{index + 1}"
+    height = 1.3 + 0.16 * len(rows)
+    with matplotlib.rc_context(_RC):
+        fig = _figure(6.8, max(2.2, height))
+        axes = fig.subplots(1, 2, sharey=True)
+        cmap = _cmap("Blues", 10)
+        mesh = None
+        for ax, arr, title in ((axes[0], real, "real"), (axes[1], synth, "synthetic")):
+            mesh = ax.pcolormesh(np.ma.masked_invalid(arr), cmap=cmap, norm=Normalize(0, top),
+                                 edgecolors="none")
+            ax.set_xticks(np.arange(len(cols)) + 0.5, cols, rotation=60, ha="right", fontsize=6.5)
+            ax.set_yticks(np.arange(len(rows)) + 0.5, rows, fontsize=6.5)
+            ax.tick_params(length=0)
+            ax.set_xlabel(_short(b, 30))
+            ax.set_title(title, loc="center", fontsize=8)
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+        axes[0].invert_yaxis()
+        axes[0].set_ylabel(_short(a, 30))
+        tvd = pair.get("tvd")
+        fig.suptitle(f"{_short(a, 28)} × {_short(b, 28)}"
+                     + (f"  (2-way TVD {_format.fixed(tvd)})" if _finite(tvd) else ""),
+                     fontsize=9.5, x=0.02, ha="left")
+        if mesh is not None:
+            bar = fig.colorbar(mesh, ax=axes, shrink=0.8, label="share of rows")
+            bar.ax.yaxis.set_major_formatter(SHARES)
+        svg = to_svg(fig, plot_id, f"{a} by {b}: real and synthetic 2-way distribution")
+    return Plot(plot_id, f"{a} × {b}", svg)
+
+
+def dcr_plot(similarity: Mapping[str, Any] | None) -> Plot | None:
+    """Distances to the closest record: synthetic→training beside synthetic→holdout."""
+    hist = (similarity or {}).get("dcr_hist") or {}
+    edges = _floats(hist.get("edges"))
+    train = _floats(hist.get("train"))
+    if edges.size < 2 or train.size != edges.size - 1:
+        return None
+    holdout = hist.get("holdout")
+    hold = _floats(holdout) if holdout is not None else None
+    with matplotlib.rc_context(_RC):
+        fig = _figure(6.4, 2.6)
+        ax = fig.add_subplot()
+        ax.stairs(train, edges, color=REAL, linewidth=1.4, label="synthetic row → closest training row")
+        if hold is not None and hold.size == train.size:
+            ax.stairs(hold, edges, color=SYNTHETIC, linewidth=1.4,
+                      label="synthetic row → closest holdout row")
+        ax.set_xlabel("distance to the closest record (1 = one category changed or one value "
+                      "moved by a robust spread)")
+        ax.set_ylabel("share of synthetic rows")
+        ax.yaxis.set_major_formatter(SHARES)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _format.number(v)))
+        ax.set_xlim(edges[0], edges[-1])
+        ax.set_ylim(bottom=0)
+        ax.grid(axis="y", color="#e3e7eb", linewidth=0.6)
+        ax.set_axisbelow(True)
+        ax.set_title("Distance to closest record (the last bin holds the farthest 1%)")
+        ax.legend(frameon=False, loc="upper right", fontsize=7)
+        svg = to_svg(fig, "dcr", "histograms of distances to the closest record")
+    return Plot("dcr", "distance to closest record", svg)
 
 
 def query_error_plot(queries: Mapping[str, Any] | None) -> Plot | None:
@@ -287,24 +468,26 @@ def query_error_plot(queries: Mapping[str, Any] | None) -> Plot | None:
             ax.hist(positive, bins=bins, color=SYNTHETIC, edgecolor="white", linewidth=0.4)
             ax.set_xscale("log")
             # plain numbers: the default log labels are TeX, and text here is never TeX
-            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _format.share(v)))
             ax.xaxis.set_minor_formatter(NullFormatter())
         else:
             ax.hist(errors, bins=30, color=SYNTHETIC, edgecolor="white", linewidth=0.4)
+            ax.xaxis.set_major_formatter(SHARES)
         for key, style, label in (
             ("median_relative_error", "-", "median"),
             ("p90_relative_error", "--", "90th percentile"),
         ):
             value = queries.get(key)
             if _finite(value) and (value > 0 or not log):
-                ax.axvline(value, color="#1f2933", linestyle=style, linewidth=1, label=f"{label} {value:.3g}")
+                ax.axvline(value, color="#1f2933", linestyle=style, linewidth=1,
+                           label=f"{label} {_format.share(value)}")
         ax.set_xlabel("relative error |synthetic − real| / real" + (" (log scale)" if log else ""))
         ax.set_ylabel("queries")
         ax.grid(axis="y", color="#e3e7eb", linewidth=0.6)
         ax.set_axisbelow(True)
-        title = f"{errors.size:,} counting queries"
+        title = f"{_format.count(errors.size)} counting queries"
         if log and zeros:
-            title += f" ({zeros:,} with zero error not shown)"
+            title += f" ({_format.count(zeros)} with zero error not shown)"
         ax.set_title(title)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(frameon=False, loc="upper right")
@@ -383,7 +566,7 @@ def roc_plot(curves: Sequence[Mapping[str, Any]], plot_id: str, title: str) -> P
         lin.plot([0, 1], [0, 1], color="#9aa3ad", linestyle="--", linewidth=0.8, label="chance")
         log.plot(grid, grid, color="#9aa3ad", linestyle="--", linewidth=0.8)
         log.set_xscale("log")
-        log.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        log.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _format.number(v)))
         log.xaxis.set_minor_formatter(NullFormatter())
         for ax, xlabel in ((lin, "false positive rate"), (log, "false positive rate (log scale)")):
             ax.set_xlabel(xlabel)

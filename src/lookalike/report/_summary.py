@@ -2,6 +2,8 @@
 
 Pure functions of the evaluation (and privacy) dicts. Thresholds for the words "close",
 "roughly", "far" are rules of thumb stated next to each number, not statistical tests.
+Every number is written by :mod:`lookalike._format`. The privacy risk level and the overall
+score come from :mod:`lookalike.report._risk`.
 """
 
 from __future__ import annotations
@@ -10,7 +12,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from lookalike import _format
 from lookalike.errors import ConfigError
+from lookalike.report import _risk
 from lookalike.report._privacy import privacy_dict
 
 __all__ = [
@@ -36,9 +40,11 @@ NO_ATTACKS = "No privacy attacks were run on this release; run `lookalike audit`
 
 # (upper bound, tone, words): the first row whose bound the value does not exceed wins
 _FIDELITY = ((0.05, "good", "close to"), (0.15, "fair", "roughly like"), (math.inf, "poor", "far from"))
+# detection is graded on |AUC - 0.5|: a classifier that is systematically wrong (AUC far
+# below 0.5) tells the tables apart as surely as one that is right
 _DETECTION = (
-    (0.6, "good", "can barely tell synthetic rows from real ones"),
-    (0.8, "fair", "can partly tell synthetic rows from real ones"),
+    (0.1, "good", "can barely tell synthetic rows from real ones"),
+    (0.3, "fair", "can partly tell synthetic rows from real ones"),
     (math.inf, "poor", "easily tells synthetic rows from real ones"),
 )
 _QUERIES = ((0.05, "good", "accurately"), (0.2, "fair", "roughly"), (math.inf, "poor", "poorly"))
@@ -77,13 +83,21 @@ def _pick(*values: Any) -> float | None:
 
 def fmt_eps(value: float | None) -> str:
     """Privacy parameters for people: ``1``, ``0.5``, ``1e-6``."""
-    if value is None:
-        return "—"
-    text = f"{value:.3g}"
-    if "e" in text:
-        mantissa, exp = text.split("e")
-        text = f"{mantissa}e{int(exp)}"
-    return text
+    return _format.privacy_parameter(value)
+
+
+def detection_words(auc: float) -> tuple[str, str]:
+    """(tone, words) for a detection AUC, graded on its distance from 0.5 in either direction.
+
+    >>> detection_words(0.27)[1]
+    'can partly tell synthetic rows from real ones, but gets them the wrong way round more often than not (AUC below 0.5: it still tells them apart, often because real rows were copied into the synthetic table)'
+    """
+    tone, words = _grade(abs(auc - 0.5), _DETECTION)
+    if auc < 0.5 - _DETECTION[0][0]:
+        words += (", but gets them the wrong way round more often than not (AUC below 0.5: it "
+                  "still tells them apart, often because real rows were copied into the "
+                  "synthetic table)")
+    return tone, words
 
 
 def normalise_privacy(privacy: Mapping | None, model: Any = None) -> dict:
@@ -209,51 +223,69 @@ def headline(evaluation: Mapping, privacy: Mapping) -> dict:
     }
 
 
+def judgements(head: Mapping, privacy: Mapping) -> dict:
+    """The overall score and the privacy risk level of the first screen (:mod:`._risk`)."""
+    attacks = privacy.get("attacks") or {}
+    risk = _risk.privacy_risk(attacks.get("audit"))
+    if not attacks.get("audit") and attack_rows(privacy):
+        risk["sentence"] = ("Privacy risk not assessed: the attack summary alone gives no level; "
+                            "run `lookalike audit` with a holdout for one.")
+    return {"score": _risk.overall_score(head), "risk": risk}
+
+
 def cards(head: Mapping, privacy: Mapping) -> list[dict]:
     """Headline numbers as cards: label, value, what it means, and a tone for colour."""
     out = []
     tvd = head.get("fidelity_2way_tvd")
     if tvd is not None:
-        out.append(_card("Fidelity", f"{tvd:.3f}", "mean 2-way TVD (0 = identical pairs, 1 = disjoint)",
+        out.append(_card("Fidelity", _format.fixed(tvd), "mean 2-way TVD (0 = identical pairs, 1 = disjoint)",
                          _grade(tvd, _FIDELITY)[0]))
     assoc = head.get("association_error")
     if assoc is not None:
-        out.append(_card("Association error", f"{assoc:.3f}",
+        out.append(_card("Association error", _format.fixed(assoc),
                          "mean |synthetic − real| pairwise association", _grade(assoc, _FIDELITY)[0]))
     ratio = head.get("utility_ratio")
     if ratio is not None:
         n = len(head.get("utility_ratios") or {})
-        out.append(_card("Utility", f"{ratio:.2f}",
+        out.append(_card("Utility", _format.fixed(ratio, 2),
                          "score trained on synthetic / on real (1 = as good)"
                          + (f", mean of {n} models" if n > 1 else ""),
                          _grade_up(ratio, _UTILITY)[0]))
     auc = head.get("detection_auc")
     if auc is not None:
         std = head.get("detection_auc_std")
-        out.append(_card("Detection AUC", f"{auc:.3f}",
-                         "real-vs-synthetic classifier (0.5 = indistinguishable)",
-                         _grade(auc, _DETECTION)[0], f"± {std:.3f}" if std is not None else ""))
+        note = "real-vs-synthetic classifier (0.5 = indistinguishable"
+        note += "; below 0.5 it is systematically wrong, which also tells them apart)" if auc < 0.4 else ")"
+        out.append(_card("Detection AUC", _format.fixed(auc), note, detection_words(auc)[0],
+                         f"± {_format.fixed(std)}" if std is not None else ""))
     q = head.get("median_query_error")
     if q is not None:
-        out.append(_card("Median query error", f"{q:.1%}", "relative error of random counting queries",
-                         _grade(q, _QUERIES)[0]))
-    if privacy.get("epsilon") is not None:
-        out.append(_card("Privacy", f"ε = {fmt_eps(privacy['epsilon'])}",
-                         f"δ = {fmt_eps(privacy.get('delta') or 0.0)}: differential privacy of the "
-                         "synthetic data and model, not of this report", "good"))
-    else:
-        out.append(_card("Privacy", "none", "no formal privacy guarantee", "poor"))
-    risk = head.get("privacy_risk")
-    if risk:  # metrics differ between attacks: list them, never rank them against each other
-        shown = "; ".join(
-            f"{r.get('attack')}: {r.get('metric')} "
-            + (f"{r['value']:.3g}" if finite(r.get("value")) else "—")
-            for r in risk[:3]
-        )
-        more = f"; {len(risk) - 3} more under Privacy" if len(risk) > 3 else ""
-        out.append(_card("Privacy risk", f"{len(risk)} attack{'s' if len(risk) != 1 else ''}",
-                         shown + more, "neutral"))
+        out.append(_card("Median query error", _format.share(q),
+                         "relative error of random counting queries", _grade(q, _QUERIES)[0]))
     return out
+
+
+_RISK_TONE = {"low": "good", "moderate": "fair", "high": "poor", _risk.NOT_ASSESSED: "neutral"}
+
+
+def tiles(judged: Mapping, privacy: Mapping) -> dict:
+    """The three tiles above the fold: overall score, privacy risk level, formal guarantee."""
+    score = judged["score"]
+    value = score["score"]
+    tone = "neutral" if value is None else "good" if value >= 85 else "fair" if value >= 65 else "poor"
+    risk = judged["risk"]
+    if privacy.get("epsilon") is not None:
+        guarantee = {"value": f"ε = {fmt_eps(privacy['epsilon'])}",
+                     "note": f"δ = {fmt_eps(privacy.get('delta') or 0.0)}: differential privacy of "
+                             "the synthetic data and model, not of this report", "tone": "good"}
+    else:
+        guarantee = {"value": "none", "note": NO_GUARANTEE, "tone": "poor"}
+    return {
+        "score": {"value": value, "parts": score["parts"], "tone": tone},
+        "risk": {"level": risk["level"], "reasons": risk["reasons"], "sentence": risk["sentence"],
+                 "tone": _RISK_TONE[risk["level"]]},
+        "guarantee": guarantee,
+    }
 
 
 def _card(label: str, value: str, note: str, tone: str, extra: str = "") -> dict:
@@ -261,16 +293,19 @@ def _card(label: str, value: str, note: str, tone: str, extra: str = "") -> dict
 
 
 def verdict(evaluation: Mapping, head: Mapping, privacy: Mapping | None = None) -> list[str]:
-    """The evaluation's own verdict sentences, or sentences derived from the headline numbers.
+    """The evaluation's own verdict sentences (or sentences derived from the headline numbers),
+    then, after an audit, the report's privacy risk sentence (:func:`._risk.privacy_risk`).
 
-    An audit's overall sentence follows them (all its sentences when there is no evaluation).
+    The audit's own overall sentence is not repeated: the risk level weighs exact copies and
+    the empirical ε, which the audit's sentence does not; its per-attack sentences are in the
+    Privacy section.
     """
     attacks = (privacy or {}).get("attacks") or {}
-    audit_says = [str(s) for s in attacks.get("verdict") or [] if str(s).strip()]
-    if audit_says and not evaluation:
-        return audit_says
-    out = _evaluation_verdict(evaluation, head)
-    return out + audit_says[:1]
+    audit = attacks.get("audit")
+    risk = [_risk.privacy_risk(audit)["sentence"]] if audit else []
+    if audit and not evaluation:
+        return risk
+    return _evaluation_verdict(evaluation, head) + risk
 
 
 def _evaluation_verdict(evaluation: Mapping, head: Mapping) -> list[str]:
@@ -283,22 +318,22 @@ def _evaluation_verdict(evaluation: Mapping, head: Mapping) -> list[str]:
     tvd = head.get("fidelity_2way_tvd")
     if tvd is not None:
         words = _grade(tvd, _FIDELITY)[1]
-        out.append(f"Pairs of columns are distributed {words} the real data (mean 2-way TVD {tvd:.3f}).")
+        out.append(f"Pairs of columns are distributed {words} the real data (mean 2-way TVD {_format.fixed(tvd)}).")
     auc = head.get("detection_auc")
     if auc is not None:
-        words = _grade(auc, _DETECTION)[1]
-        out.append(f"A classifier {words} (AUC {auc:.3f}; 0.5 means indistinguishable).")
+        words = detection_words(auc)[1]
+        out.append(f"A classifier {words} (AUC {_format.fixed(auc)}; 0.5 means indistinguishable).")
     ratio = head.get("utility_ratio")
     if ratio is not None:
         words = _grade_up(ratio, _UTILITY)[1]
         out.append(
             f"Models trained on synthetic rows score {words} models trained on real rows "
-            f"(ratio {ratio:.2f})."
+            f"(ratio {_format.fixed(ratio, 2)})."
         )
     q = head.get("median_query_error")
     if q is not None:
         words = _grade(q, _QUERIES)[1]
-        out.append(f"Random counting queries are answered {words} (median relative error {q:.1%}).")
+        out.append(f"Random counting queries are answered {words} (median relative error {_format.share(q)}).")
     if not out:
         out.append("The evaluation holds no headline numbers to judge these synthetic rows by.")
     return out
