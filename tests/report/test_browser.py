@@ -272,3 +272,25 @@ def test_request_check_catches_an_external_resource(browser, tmp_path):
     session = browser.open_page()
     requests = browser.load(session, url)
     assert _outside(requests, url) == ["https://example.invalid/pixel.png"]
+
+
+FOLD_CHECK = """(() => {
+  const bottom = sel => { const e = document.querySelector(sel); return e ? e.getBoundingClientRect().bottom : -1; };
+  return {width: window.innerWidth, score: bottom('#score-tile'), risk: bottom('#risk-tile'),
+          guarantee: bottom('#guarantee-tile'), verdict: bottom('#summary .verdict li'),
+          level: (document.querySelector('#risk-tile .tile-value') || {}).textContent};
+})()"""
+
+
+def test_first_screen_shows_verdict_risk_level_and_score(browser, small_evaluation, tmp_path):
+    from test_first_screen import copying_audit
+
+    page = build_report(small_evaluation, audit=copying_audit(), title="Adult").write_html(
+        tmp_path / "report.html"
+    )
+    session = browser.open_page()
+    browser.load(session, page.resolve().as_uri())
+    state = browser.evaluate(session, FOLD_CHECK)
+    assert state["width"] == 1280 and state["level"] == "moderate"
+    for key in ("score", "risk", "guarantee", "verdict"):  # above the fold of a 1280x800 screen
+        assert 0 < state[key] <= 800, state
