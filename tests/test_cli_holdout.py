@@ -101,3 +101,38 @@ def test_holdout_share_refusals(tmp_path, cli, real_csv, one_error_line):
     assert "engine=duckdb" in one_error_line(
         cli("synth", real_csv, "-o", out, "-s", "mst", "-p", "engine=duckdb", "--holdout-share", "0.2"))
     assert not out.exists()
+
+
+def test_synth_audits_on_the_rows_it_set_aside(tmp_path, cli, real_csv, one_error_line):
+    """One command from a table to one report with the attacks in it: the rows --holdout-share
+    sets aside are the only real rows the fit never saw, and no later command can be given the
+    training rows apart from them, so synth --audit attacks with them."""
+    out, report = tmp_path / "s.csv", tmp_path / "r.html"
+    result = cli("synth", real_csv, "-o", out, "-s", "independent", "--seed", "1",
+                 "--holdout-share", "0.25", "--report", report, "--audit", "--target", "income")
+    assert result.exit_code == 0, result.output
+    numbers = json.loads(report.with_suffix(".json").read_text())
+    assert numbers["evaluation"]["utility"]["holdout"] == "given"
+    attacks = numbers["privacy"]["attacks"]  # the attacks that need a holdout ran
+    assert attacks and "membership" in json.dumps(attacks)
+    # without real rows the fit never saw, or without a report, --audit is refused up front
+    assert "--holdout-share" in one_error_line(
+        cli("synth", real_csv, "-o", tmp_path / "t.csv", "--report", tmp_path / "t.html", "--audit"))
+    assert "--report" in one_error_line(
+        cli("synth", real_csv, "-o", tmp_path / "u.csv", "--holdout-share", "0.2", "--audit"))
+    assert not (tmp_path / "t.csv").exists() and not (tmp_path / "u.csv").exists()
+
+
+def test_rows_set_aside_keep_the_inputs_dialect(tmp_path, cli, adult_small):
+    """The holdout is read back with REAL's options (evaluate --delimiter ';'): it is written
+    with them, not as a comma CSV."""
+    real = tmp_path / "real.csv"
+    adult_small.iloc[:400].to_csv(real, sep=";", index=False)
+    out = tmp_path / "s.csv"
+    result = cli("synth", real, "-o", out, "-s", "independent", "--seed", "0", "--delimiter", ";",
+                 "--holdout-share", "0.25")
+    assert result.exit_code == 0, result.output
+    held = tmp_path / "s.holdout.csv"
+    assert held.read_text().splitlines()[0].count(";") == adult_small.shape[1] - 1
+    result = cli("evaluate", real, out, "--delimiter", ";", "-o", tmp_path / "e.html")
+    assert result.exit_code == 0, result.output

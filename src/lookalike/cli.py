@@ -134,6 +134,14 @@ HoldoutOpt = Annotated[
     str | None,
     typer.Option("--holdout", help="Real rows the synthesizer never saw, for the utility test."),
 ]
+AuditOpt = Annotated[
+    bool,
+    typer.Option(
+        "--audit",
+        help="Also attack the synthetic rows (as 'audit') and put the attacks in the --report: one "
+        "report with one verdict (needs real rows the fit never saw: --holdout or --holdout-share).",
+    ),
+]
 HoldoutShare = Annotated[
     float | None,
     typer.Option(
@@ -148,9 +156,35 @@ Conditions = Annotated[
         "--condition",
         "-c",
         metavar="COLUMN=VALUE",
-        help="Sample only rows with COLUMN=VALUE (VALUE may be a JSON list); repeat for several.",
+        help="Sample only rows meeting it: COLUMN=VALUE (VALUE may be a JSON list: any of them), "
+        "COLUMN=null (a missing value), COLUMN>=VALUE (also >, <=, <) or LOW<=COLUMN<HIGH on "
+        "numbers and dates (dob<2000-01-01); repeat for several (all hold). Post-processing "
+        "of the model: no privacy cost.",
     ),
 ]
+ConditionTable = Annotated[
+    Path | None,
+    typer.Option(
+        "--conditions",
+        metavar="FILE",
+        help="CSV of per-row conditions: one synthetic row per row, in order, with the values "
+        "it gives (columns: conditioned columns; an empty cell leaves that column free, null "
+        "asks for a missing value, >=30 for a range); -n defaults to its row count.",
+    ),
+]
+
+
+def _condition_input(items: list[str] | None, table: Path | None) -> tuple[Any, str]:
+    """The conditions given on the command line (expressions, or a table read from --conditions)
+    and the option to name in errors."""
+    from lookalike.synthesizers.conditions import read_condition_table
+
+    if items and table is not None:
+        raise ConditionError("give --condition (the same for every row) or --conditions FILE "
+                             "(per row), not both; add a column to FILE for a condition on every row")
+    if table is not None:
+        return read_condition_table(table, f"--conditions {table}"), f"--conditions {table}"
+    return (list(items) if items else None), "--condition"
 
 
 def _read_options(table: str | None, query: str | None, encoding: str | None,
@@ -463,9 +497,12 @@ def fit(
 @app.command()
 def sample(
     model: Annotated[Path, typer.Argument(help="Model file written by 'lookalike fit'.")],
-    n: Annotated[int, typer.Option("-n", "--rows", help="Number of rows to sample (a positive integer).")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.csv, .csv.gz or .parquet).")],
+    n: Annotated[int | None, typer.Option(
+        "-n", "--rows", help="Number of rows to sample (a positive integer; with --conditions, "
+        "its row count).")] = None,
     condition: Conditions = None,
+    conditions_file: ConditionTable = None,
     seed: Seed = None,
     out_delimiter: OutDelimiter = None,
     out_decimal: OutDecimal = None,
@@ -476,12 +513,17 @@ def sample(
     input was: with its decimal comma and delimiter, unless --out-decimal/--out-delimiter)."""
 
     def body() -> None:
-        if n < 1:
+        if n is not None and n < 1:
             raise ConfigError(f"-n must be a positive number of rows, got {n}")
+        if n is None and conditions_file is None:
+            raise ConfigError("give the number of rows to sample (-n), or a table of per-row "
+                              "conditions (--conditions FILE)")
         written = _write_options(out_delimiter, out_decimal, out_encoding)
         check_writable(output, overwrite=overwrite)
         synth = load_synthesizer(model)
-        rows = synth.sample(n, conditions=_parse_pairs(condition, "--condition") or None, seed=seed)
+        given, option = _condition_input(condition, conditions_file)
+        plan = synth._parse_conditions(given, option)
+        rows = synth.sample(n, conditions=plan, seed=seed)
         write_table(rows, output, overwrite=overwrite, schema=synth.schema_, **written)
         out.print(f"{len(rows):,} synthetic rows written to [bold]{_q(output)}[/]")
 
@@ -499,6 +541,7 @@ def synth(
     schema: SchemaOpt = None,
     param: Params = None,
     condition: Conditions = None,
+    conditions_file: ConditionTable = None,
     drop: Drop = None,
     model_out: Annotated[
         Path | None, typer.Option("--model-out", help="Also save the fitted model to this file.")
@@ -507,6 +550,7 @@ def synth(
     target: TargetOpt = None,
     holdout: HoldoutOpt = None,
     holdout_share: HoldoutShare = None,
+    audit: AuditOpt = False,
     seed: Seed = None,
     table: Table_ = None,
     query: Query = None,
@@ -530,10 +574,10 @@ def synth(
     def body() -> None:
         _synth(
             data, output, n, synthesizer, schema, _parse_pairs(param, "--param"),
-            _parse_pairs(condition, "--condition") or None, drop or (), model_out, seed,
+            _condition_input(condition, conditions_file), drop or (), model_out, seed,
             _read_options(table, query, encoding, delimiter, decimal), overwrite,
             report=report, target=target, holdout=holdout, holdout_share=holdout_share,
-            dp=_dp_options(data, epsilon, delta, dataset, ledger),
+            audit=audit, dp=_dp_options(data, epsilon, delta, dataset, ledger),
             written=_write_options(out_delimiter, out_decimal, out_encoding),
         )
 
@@ -542,7 +586,7 @@ def synth(
 
 def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model_out, seed,
            read_options, overwrite, *, report=None, target=None, holdout=None,
-           holdout_share=None, dp=None, written=None) -> None:
+           holdout_share=None, audit=False, dp=None, written=None) -> None:
     """validate → check the budget → read → check columns → reserve and fit → sample → write.
 
     Everything checkable before the DP charge is checked before it: options, hyper-parameters,
@@ -586,24 +630,37 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
                     f"--holdout {holdout} has other columns than {data}: missing "
                     f"{sorted(set(columns) - set(hold.columns))}, extra {sorted(set(hold.columns) - set(columns))}"
                 )
-    elif target is not None or holdout is not None:
-        raise ConfigError("--target and --holdout apply to the report: give --report as well")
+    elif target is not None or holdout is not None or audit:
+        raise ConfigError("--target, --holdout and --audit apply to the report: give --report as well")
+    if audit and holdout is None and holdout_share is None:
+        raise ConfigError("--audit needs real rows the fit never saw: give --holdout FILE, or "
+                          "--holdout-share 0.2 to set them aside now")
     if hold is not None and report is not None:
         from lookalike.evaluate.tables import check_held_out
 
         check_held_out(data_in, hold)  # before the fit (and any DP charge)
-    unknown = sorted(set(conditions or {}) - set(columns))
-    if unknown:
-        raise ConditionError(f"--condition on unknown column(s) {unknown}; columns: {columns}")
+    from lookalike.schema import Schema
+    from lookalike.synthesizers.conditions import precheck
+
+    given, option = conditions if isinstance(conditions, tuple) else (conditions, "--condition")
+    per_row = isinstance(given, pd.DataFrame)
+    if per_row and n is not None and n != len(given):
+        raise ConfigError(f"{option} gives one synthetic row per row ({len(given):,} rows), but "
+                          f"-n asks for {n:,}; leave -n out or make them equal")
+    precheck(given, columns, None, option)
 
     schema_in, said = _print_dp_plan(model, request, data_in, schema_in)
+    if isinstance(schema_in, Schema):  # kinds and declared facts, before any DP charge
+        precheck(given, columns, schema_in, option)
     with _small_table_said(said):
         model._fit_request(data_in, schema_in, request, rng)
-    rows = model.sample(n or model.n_rows_ or model.n_estimate_, conditions=conditions, seed=rng)
+    plan = model._parse_conditions(given, option)
+    rows = model.sample(None if per_row else n or model.n_rows_ or model.n_estimate_,
+                        conditions=plan, seed=rng)
     with _all_or_nothing(outputs):
         write_table(rows, output, overwrite=overwrite, schema=model.schema_, **(written or {}))
-        if set_aside is not None:  # real rows, written as the input was
-            write_table(set_aside, held, overwrite=overwrite)
+        if set_aside is not None:  # real rows, written as the input was (its CSV dialect)
+            write_table(set_aside, held, overwrite=overwrite, **_text_options(read_options))
             out.print(f"{len(set_aside):,} real rows set aside before fitting, written to "
                       f"[bold]{_q(held)}[/] (real rows: keep them as private as the input)")
         if model_out is not None:
@@ -627,8 +684,14 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
                 from lookalike.schema import Schema
 
                 compared = Schema(tuple(c for c in model.schema_.columns if c.name not in excluded))
+            attacks = None
+            if audit:
+                from lookalike.audit import audit as run_audit
+
+                attacks = run_audit(real, rows, hold, schema=compared or model.schema_,
+                                    model=model, seed=seed if seed is not None else 0)
             _write_report(real, rows, hold, target, report, overwrite, model=model, seed=seed,
-                          schema=compared)
+                          schema=compared, audit=attacks)
 
 
 def _print_dp_plan(model, request, data: Any, schema: Any) -> tuple[Any, bool]:
