@@ -33,7 +33,7 @@ def copy_result(split) -> AuditResult:
 
 def test_a_copy_is_judged_high_risk(copy_result):
     r = copy_result
-    assert r.verdict()[0].startswith("The attacks show a high privacy risk")
+    assert r.verdict()[0].startswith("Privacy risk high")
     assert r.membership.distance.auc > 0.99
     assert [a.secret for a in r.attribute] == ["occupation"]
     assert [t.row for t in r.targets] == [3, 40]
@@ -196,7 +196,7 @@ def test_verdict_is_computed_once_and_stored(copy_result, monkeypatch):
 
     monkeypatch.setattr(verdict_module, "sentences", refuse)
     assert copy_result.verdict() == list(copy_result.verdict_sentences)
-    assert copy_result.verdict()[0].startswith("The attacks show a high privacy risk")
+    assert copy_result.verdict()[0].startswith("Privacy risk high")
     assert copy_result.to_dict()["verdict"] == copy_result.verdict()
     assert "verdict_sentences" not in copy_result.to_dict()
 
@@ -217,3 +217,13 @@ def test_verdict_and_result_modules_do_not_import_each_other():
 
     assert "lookalike.audit.api" not in imported(verdict_module)
     assert not imported(result_module) & {"lookalike.audit.api", "lookalike.audit.verdict"}
+
+
+def test_the_audit_verdict_weighs_copies_and_epsilon_as_the_report_does(copy_result):
+    """The audit's own first sentence (printed by `lookalike audit`) is the report's risk
+    level: a release whose synthetic rows copy training rows is never called low risk there."""
+    from lookalike.audit.risk import privacy_risk
+
+    level = privacy_risk(copy_result.to_dict())
+    assert level["level"] == "high"
+    assert copy_result.verdict()[0] == level["sentence"]

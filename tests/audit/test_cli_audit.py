@@ -24,7 +24,7 @@ def test_audit_writes_report_and_json(cli, files):
               "--secret", "occupation", "--quasi-identifiers", "age,sex,race", "--targets", "12,345",
               "-o", out, "--json", js, "--seed", "1")
     assert res.exit_code == 0, res.output
-    assert "high privacy risk" in res.output and "report written to" in res.output
+    assert "Privacy risk high" in res.output and "report written to" in res.output
     data = json.loads(js.read_text(encoding="utf-8"))
     assert [t["row"] for t in data["targets"]] == [12, 345]
     assert data["meta"]["quasi_identifiers"] == ["age", "sex", "race"] and data["meta"]["seed"] == 1
