@@ -192,11 +192,50 @@ class MarginalSynthesizer(Synthesizer):
             p = np.bincount(draws[:, j], minlength=codec.size) / len(draws)
             sd = np.zeros(codec.size)
             sd[doubtful] = [sds[c] for c in doubtful]
-            gone = unsupported_codes(p * self.n_estimate_, sd, doubtful)
+            counts = p * self.n_estimate_
+            for c in doubtful:  # the measurements' own estimate where there is one (unbiased)
+                evidence = self._code_evidence(name, c)
+                if evidence is not None:
+                    counts[c], sd[c] = evidence
+            gone = unsupported_codes(counts, sd, doubtful)
             if gone and p.sum() - p[gone].sum() > 0:
                 p[gone] = 0.0
                 out[name] = p / p.sum()
         return out
+
+    def _code_evidence(self, name: str, code: int) -> tuple[float, float] | None:
+        """(count, σ) of one code from the released measurements alone: the inverse-variance
+        combination of the pieces :meth:`_code_sd` weighs (its 1-way cell, each measured
+        2-way or 3-way summed over the other attributes, the table's total less the column's
+        other cells). None where the family keeps no 1-way of the column.
+
+        Linear in the noisy counts, so unbiased: the fitted model's count of an empty code is
+        not (it keeps every cell non-negative, and a code no row holds gathers the positive
+        part of the noise of each cell it shares with another column: the never-used "other"
+        of a two-valued sex came out with 5.5% of 3,000 rows in one mst fit at ε = 1, above
+        4σ of the combined noise).
+        """
+        var1 = getattr(self, "_one_way_var", {}).get(name)
+        ones = {m.attrs[0]: m for m in (self._one_ways or ()) if len(m.attrs) == 1}
+        if var1 is None or name not in ones:
+            return None
+        pieces = [(float(ones[name].values[code]), float(var1[code]))]
+        measured = [m for m in getattr(self, "_measured", ()) if len(m.attrs) > 1]
+        for m in measured:
+            if name in m.attrs:
+                axis = m.attrs.index(name)
+                pieces.append((float(np.take(m.values, code, axis=axis).sum()),
+                               m.values.size / m.values.shape[axis] * m.sigma**2))
+        totals = [(float(ones[k].values.sum()), float(v.sum()))
+                  for k, v in self._one_way_var.items() if k != name and k in ones]
+        totals += [(float(m.values.sum()), m.values.size * m.sigma**2)
+                   for m in measured if name not in m.attrs]
+        if totals:
+            total, total_var = _combine(totals)
+            rest = float(ones[name].values.sum() - ones[name].values[code])
+            pieces.append((total - rest, total_var + float(var1.sum() - var1[code])))
+        value, var = _combine(pieces)
+        return value, math.sqrt(var)
 
     def _code_sd(self, name: str, code: int) -> float | None:
         """σ of the released information on one code's count (None: unknown, no support rule).
@@ -370,6 +409,13 @@ def _nearest_bins(codec, cond) -> str:
     near = sorted(np.argsort(gap, kind="stable")[:2])
     shown = ", ".join(f"{bins.lower[i]:g}..{bins.upper[i]:g}" for i in near)
     return f" (its nearest value ranges: {shown})"
+
+
+def _combine(pieces: list[tuple[float, float]]) -> tuple[float, float]:
+    """Inverse-variance combination of independent (estimate, variance) pairs."""
+    w = np.array([1.0 / v for _, v in pieces])
+    x = np.array([e for e, _ in pieces])
+    return float((w * x).sum() / w.sum()), float(1.0 / w.sum())
 
 
 def measure_one_ways(engine: Engine, found, accountant: Budget,
