@@ -27,7 +27,6 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
 
 from lookalike._progress import progress
 from lookalike.errors import ConditionError, ConfigError
@@ -112,6 +111,10 @@ class CartSynthesizer(Synthesizer):
         X = np.empty((len(data), len(cols)))
         for j, col in enumerate(cols):
             X[:, j] = self._to_feature(data[col.name], col)
+        # imported here: scikit-learn takes a second to import, which every CLI command
+        # (lookalike budget, inspect, ...) paid when the registry loaded this module
+        from sklearn.tree import DecisionTreeClassifier, DecisionTreeRegressor
+
         self.trees_: list[dict[str, np.ndarray]] = []
         with progress("cart: fitting trees", len(cols)) as advance:
             for j, col in enumerate(cols):
