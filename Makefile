@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DOCS_STAMP := $(VENV)/.docs-installed
 
-.PHONY: demo test lint docs bench clean
+.PHONY: demo test test-slow lint docs bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +17,13 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/lookalike demo --out-dir out
 
+# the suite without the tests marked slow (whole-table fits, the README and guide walks, the
+# demo): under 15 minutes on 2 cores; `make test-slow` runs those, and CI (.ci/run) runs both
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2 --dist loadfile
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m "not slow" --durations=10
+
+test-slow: $(STAMP)
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile -m slow --durations=10
 
 # the documentation site (mkdocs.yml, docs/) with --strict: a broken link, a missing page or a
 # docstring mkdocstrings cannot render fails the build; the site is written to site/

@@ -58,7 +58,7 @@ def test_mst_at_epsilon_one_stays_near_chance(real, schema):
     must start below it.
     """
     r = shadow_attack(
-        real, "mst", n_targets=3, n_fits=16, reference_size=300, schema=schema,
+        real, "mst", n_targets=2, n_fits=12, reference_size=300, schema=schema,
         epsilon=1.0, delta=1e-9, seed=0, progress=False,
     )  # fmt: skip
     se = (r.mean_auc_ci[1] - r.mean_auc_ci[0]) / 2 / 1.96
