@@ -31,6 +31,17 @@ def test_evaluate_reports_its_stages(heard, adult_small):
     assert steps[-1][1] == 6 and steps[-1][2] == 6  # completed
 
 
+def test_drawing_the_report_reports_progress(heard, adult_small):
+    """Drawing a report takes about half a second a figure (7-10 s for 15 columns)."""
+    from lookalike.report import build_report
+
+    ev = evaluate(adult_small.iloc[:300], adult_small.iloc[300:600], target="income")
+    build_report(ev)._render()
+    steps = _steps(heard, "report: drawing")
+    total = steps[0][1]
+    assert len(steps) > 15 and steps[-1][2] == total  # one step a column, to the end
+
+
 @pytest.mark.parametrize("name, prefix", [("mst", "mst: estimating"), ("aim", "aim: measuring")])
 def test_marginal_models_report_progress(heard, adult_small, name, prefix):
     get_synthesizer(name).fit(adult_small.iloc[:800], epsilon=1.0, seed=0)

@@ -15,6 +15,7 @@ from typing import Any
 import jinja2
 
 from lookalike import _format
+from lookalike._progress import progress
 from lookalike.report import _plots, _summary
 
 __all__ = ["render_html", "render_release_html"]
@@ -112,26 +113,34 @@ def render_html(report: Mapping[str, Any]) -> str:
     fidelity = evaluation.get("fidelity") or {}
     columns = list(fidelity.get("columns") or [])
     drawn = _drawn_columns(columns)
-    column_plots = [
-        p
-        for i, c in enumerate(columns)
-        if i in drawn and (p := _plots.column_plot(_readable_hist(c), i)) is not None
-    ]
-    not_drawn = [str(c.get("name")) for i, c in enumerate(columns) if i not in drawn]
-    associations = fidelity.get("associations")
-    heatmaps = _plots.heatmap_plots(associations)
-    assoc_names = [str(c) for c in (associations or {}).get("columns") or []]
-    heat_left_out = [assoc_names[i] for i in _plots.heatmap_order(associations)[1]]
     worst = list(fidelity.get("worst_pairs") or [])
-    pair_plots = [
-        p for i, w in enumerate(worst[:N_PAIR_PLOTS]) if (p := _plots.pair_plot(w, i)) is not None
-    ]
-    utility_plot = _plots.utility_plot(evaluation.get("utility"))
-    query_plot = _plots.query_error_plot(evaluation.get("queries"))
-    privacy = report["privacy"]
-    audit = ((privacy.get("attacks") or {}).get("audit")) or None
-    roc_plots = _roc_plots(audit) if audit else []
-    dcr_plot = _plots.dcr_plot((audit or {}).get("similarity"))
+    # drawing takes about half a second a figure (7-10 s for 15 columns): a bar on a terminal
+    with progress("report: drawing", len(drawn) + min(len(worst), N_PAIR_PLOTS) + 5) as advance:
+        column_plots = []
+        for i, c in enumerate(columns):
+            if i in drawn:
+                if (p := _plots.column_plot(_readable_hist(c), i)) is not None:
+                    column_plots.append(p)
+                advance()
+        not_drawn = [str(c.get("name")) for i, c in enumerate(columns) if i not in drawn]
+        associations = fidelity.get("associations")
+        heatmaps = _plots.heatmap_plots(associations)
+        advance()
+        assoc_names = [str(c) for c in (associations or {}).get("columns") or []]
+        heat_left_out = [assoc_names[i] for i in _plots.heatmap_order(associations)[1]]
+        pair_plots = []
+        for i, w in enumerate(worst[:N_PAIR_PLOTS]):
+            if (p := _plots.pair_plot(w, i)) is not None:
+                pair_plots.append(p)
+            advance()
+        utility_plot = _plots.utility_plot(evaluation.get("utility"))
+        query_plot = _plots.query_error_plot(evaluation.get("queries"))
+        advance(2)
+        privacy = report["privacy"]
+        audit = ((privacy.get("attacks") or {}).get("audit")) or None
+        roc_plots = _roc_plots(audit) if audit else []
+        dcr_plot = _plots.dcr_plot((audit or {}).get("similarity"))
+        advance(2)
     n_plots = (
         len(column_plots) + len(heatmaps) + (utility_plot is not None) + (query_plot is not None)
         + len(roc_plots) + len(pair_plots) + (dcr_plot is not None)
