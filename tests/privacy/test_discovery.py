@@ -333,3 +333,21 @@ def test_a_smooth_column_keeps_no_holes(monkeypatch):
         covered = {v for a, b in zip(bins.lower, bins.upper, strict=True) for v in range(int(a), int(b) + 1)}
         holes += bool(set(range(int(bins.lower[0]), int(bins.upper[-1]) + 1)) - covered)
     assert holes <= 3, holes
+
+
+def test_an_end_is_cut_group_by_group(monkeypatch, adult_full):
+    """Adult's education-num (codes 1-16, 16 held by 1.3% of the rows) on 5,000 rows: the tree
+    says the weak cells 16-19 hold rows (16 does), which used to keep the whole end beyond the
+    last strong cell, the decades 20-99 included, so a third of the fits made up values from 17
+    to 99. The end is now cut group by group from the outside, and inside a group the tree
+    vouches for, single integers whose own count stays under 3σ go. Measured over 30 seeded
+    runs at ρ 0.0003 (fine 0.0002): runs with a value past 16 or below 1: measured 0 (13 before); at most 3 allowed."""
+    discovery = _seeded_noise(monkeypatch, 4)
+    df = adult_full.sample(5000, random_state=0).reset_index(drop=True)[["education-num"]]
+    engine, schema = _engine(df)
+    col = schema["education-num"]
+    past = 0
+    for _ in range(30):
+        bins, *_ = discovery._discover_bins(engine, col, 0.0003, 32, rho_fine=0.0002)
+        past += bool((bins.upper > 16).any() or (bins.lower < 1).any())
+    assert past <= 3, past
