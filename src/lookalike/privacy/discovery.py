@@ -478,6 +478,8 @@ def _children(lo: float, hi: float, integer: bool) -> list[tuple[float, float]]:
             edges = sorted(-e for e in edges)
     else:
         edges = list(np.linspace(lo, hi, 11))
+    if any(b <= a for a, b in zip(edges[:-1], edges[1:], strict=True)):
+        return []  # a cell a few floats wide (the top of declared bounds): no finer cells exist
     return [(float(x), float(y)) for x, y in zip(edges[:-1], edges[1:], strict=True)]
 
 
