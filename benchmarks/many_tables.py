@@ -271,6 +271,12 @@ def provenance() -> dict:
             "machine": machine(), "date": datetime.datetime.now().isoformat(timespec="seconds")}
 
 
+def _stamped(table: dict) -> dict:
+    """The runs of an earlier table, each stamped with the commit and date it was measured at."""
+    return {n: {"commit": table.get("commit", ""), "date": table.get("date", ""), **r}
+            for n, r in table["runs"].items()}
+
+
 def _mean(per_seed: list[dict]) -> dict:
     ok = [r for r in per_seed if "error" not in r]
     if not ok:
@@ -308,7 +314,8 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=RESULTS / "many_tables.json")
     ap.add_argument("--markdown", type=Path, default=DOCS)
     ap.add_argument("--merge", action="store_true",
-                    help="keep the other tables already in --json (this run's tables replace theirs)")
+                    help="keep what --json already holds: other tables, and on this run's tables "
+                         "the methods this run does not measure (each run keeps its commit and date)")
     ap.add_argument("--report-only", action="store_true",
                     help="write the markdown from --json (e.g. of a run that was stopped) and exit")
     args = ap.parse_args()
@@ -333,10 +340,13 @@ def main() -> None:
     doc = {**prov, "threads": args.threads, "epsilon": args.epsilon, "seeds": args.seeds, "quick": args.quick,
            "neural_rows": args.neural_rows, "timeout_s": args.timeout, "methods": names,
            "skipped": skipped, "tables": {}}
-    if args.merge and args.json.exists():  # earlier tables stay, each with its own provenance
+    old_runs: dict = {}
+    if args.merge and args.json.exists():  # earlier tables and methods stay, with their provenance
         old = json.loads(args.json.read_text())
         doc["tables"] = {k: v for k, v in old.get("tables", {}).items() if k not in tables}
+        old_runs = {k: _stamped(v) for k, v in old.get("tables", {}).items() if k in tables}
         doc["skipped"] = sorted(set(old.get("skipped", [])) | set(skipped))
+        doc["methods"] = list(dict.fromkeys(old.get("methods", []) + names))
     start = time.perf_counter()
     for tname in tables:
         table = _tables.TABLES[tname]
@@ -355,7 +365,8 @@ def main() -> None:
             "source": table.source, "target": table.rule, "notes": table.notes,
             "n_train": len(train_raw), "n_holdout": len(hold_raw), "columns": len(train_n.columns),
             "kinds": {c.name: c.kind.value for c in schema.columns}, "trtr_auc": trtr,
-            "commit": prov["commit"], "dirty": prov["dirty"], "runs": {},
+            "commit": prov["commit"], "dirty": prov["dirty"],
+            "runs": {n: r for n, r in old_runs.get(tname, {}).items() if n not in names},
         }
         print(f"\n== {tname}: {len(train_raw)} train rows, {len(train_n.columns)} columns, "
               f"target {table.rule}, TRTR AUC {trtr:.3f}", flush=True)
@@ -372,7 +383,8 @@ def main() -> None:
                 info["seed"] = seed
                 per_seed.append(info)
                 _print(name, info)
-            entry["runs"][name] = {"dp": is_dp(name), "per_seed": per_seed, **_mean(per_seed)}
+            entry["runs"][name] = {"dp": is_dp(name), "per_seed": per_seed, **_mean(per_seed),
+                                   "commit": prov["commit"], "date": prov["date"]}
             doc["elapsed_s"] = time.perf_counter() - start
             _save(doc, args.json)
     doc["elapsed_s"] = time.perf_counter() - start
@@ -496,6 +508,21 @@ def targets(doc: dict) -> list[str]:
     return out + [""]
 
 
+def _commits(doc: dict, table: dict) -> str:
+    """Where a table's methods were measured at another commit than the run's: which and when."""
+    by: dict[str, list] = {}
+    for n, r in table["runs"].items():
+        by.setdefault(r.get("commit", table.get("commit", doc["commit"])), []).append((n, r))
+    if set(by) == {doc["commit"]}:
+        return ""
+    parts = []
+    for commit, measured in by.items():
+        dates = sorted(r["date"][:10] for _, r in measured if r.get("date"))
+        when = f" ({dates[0]})" if dates else ""
+        parts.append(f"at commit `{commit[:12]}`{when}: " + ", ".join(_label(n) for n, _ in measured))
+    return " Measured " + "; ".join(parts) + "."
+
+
 def markdown(doc: dict) -> str:
     dirty = " (working tree dirty)" if doc["dirty"] else ""
     lines = [
@@ -528,8 +555,7 @@ def markdown(doc: dict) -> str:
             f"## {tname}: {t['n_train']:,} training rows, {t['columns']} columns",
             "",
             f"{t['source']}; target `{t['target']}`, TRTR AUC {t['trtr_auc']:.3f}; {t['notes']}."
-            + (f" Run at commit `{t['commit'][:12]}`." if t.get("commit", doc["commit"]) != doc["commit"]
-               else ""),
+            + _commits(doc, t),
             "",
             "| method | DP | fit s | 1-way | 2-way | 3-way | TSTR AUC | detection | validity |",
             "|---|---|---:|---:|---:|---:|---:|---:|---|",
