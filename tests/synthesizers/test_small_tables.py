@@ -161,3 +161,24 @@ def test_support_rule_reads_the_measurements_not_the_model(fitted, clinic):
                  if c is not None]:
         count, sd = model._code_evidence("sex", code)
         assert abs(count) < 4 * sd, (name, code, count, sd)
+
+
+def test_aim_keeps_a_dependence_between_two_many_valued_columns_through_grouped_bins():
+    """Birth year and age (60 values each, one a function of the other give or take a year) on
+    2,000 rows at ε = 1: the pair's fine marginal (about 25 x 25 discovered bins) costs more
+    noise than its error, so AIM without grouped candidates never measured it (Spearman
+    correlation of the output 0.014, -0.014, 0.031, -0.001 in 4 fits); measured with adjacent
+    bins grouped in pairs it is picked first and the output keeps the dependence (-0.80 to
+    -0.85 in 4 fits). The bound -0.6 sits far from both."""
+    rng = np.random.default_rng(0)
+    year = rng.integers(1940, 2000, 2000)
+    real = pd.DataFrame({"birth_year": year, "age": 2016 - year - rng.integers(0, 2, 2000),
+                         "group": rng.choice(["a", "b", "c"], 2000)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = lookalike.get_synthesizer("aim").fit(real, epsilon=1.0, seed=0)
+    synth = model.sample(2000, seed=0)
+    assert synth["birth_year"].corr(synth["age"], method="spearman") < -0.6
+    grouped = [m for m in model._measured if m.groups is not None]
+    assert grouped and all(len(m.values.flat) < np.prod(model.model_.domain.project(m.attrs).shape)
+                           for m in grouped)

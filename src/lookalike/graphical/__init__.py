@@ -13,7 +13,13 @@ the noisy measurements and spends no privacy budget.
 """
 
 from lookalike.graphical.domain import Domain
-from lookalike.graphical.estimation import Measurement, estimate, estimate_total, measurement_loss
+from lookalike.graphical.estimation import (
+    Measurement,
+    coarsen,
+    estimate,
+    estimate_total,
+    measurement_loss,
+)
 from lookalike.graphical.factor import Factor
 from lookalike.graphical.junction_tree import JunctionTree, hypothetical_model_size, model_size
 from lookalike.graphical.model import GraphicalModel
@@ -24,6 +30,7 @@ __all__ = [
     "GraphicalModel",
     "JunctionTree",
     "Measurement",
+    "coarsen",
     "estimate",
     "estimate_total",
     "hypothetical_model_size",

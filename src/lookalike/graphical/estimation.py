@@ -31,21 +31,31 @@ from lookalike.graphical.inference import BeliefPropagation
 from lookalike.graphical.junction_tree import JunctionTree
 from lookalike.graphical.model import GraphicalModel
 
-__all__ = ["Measurement", "estimate", "estimate_total", "measurement_loss"]
+__all__ = ["Measurement", "coarsen", "estimate", "estimate_total", "measurement_loss"]
 
 
 @dataclass(frozen=True, eq=False)
 class Measurement:
     """Noisy counts of the marginal over ``attrs`` (axes in that order) with noise std ``sigma``.
 
+    ``groups``, when given, holds for each attribute either None (its cells as they are) or a
+    non-decreasing array that maps each of its cells to a group of adjacent cells (0, 1, ...):
+    the counts are then of the coarser marginal, whose cells are those groups (a partition of
+    the rows, so the same sensitivity as the fine marginal, and far fewer cells to spread the
+    noise over).
+
     >>> m = Measurement(("sex", "income"), np.array([[10.2, 3.1], [7.9, 5.5]]), sigma=2.0)
     >>> m.values.shape, m.sigma
     ((2, 2), 2.0)
+    >>> age = Measurement(("age",), np.array([12.0, 30.0]), 1.0, groups=(np.array([0, 0, 1]),))
+    >>> age.coarsen(np.array([5.0, 6.0, 29.0])).tolist(), age.spread(np.array([1.0, 2.0])).tolist()
+    ([11.0, 29.0], [1.0, 1.0, 2.0])
     """
 
     attrs: tuple[str, ...]
     values: np.ndarray
     sigma: float
+    groups: tuple[np.ndarray | None, ...] | None = None
 
     def __post_init__(self) -> None:
         attrs = (self.attrs,) if isinstance(self.attrs, str) else tuple(self.attrs)
@@ -60,9 +70,71 @@ class Measurement:
         sigma = float(self.sigma)
         if not (np.isfinite(sigma) and sigma > 0):
             raise ConfigError(f"measurement over {list(attrs)}: sigma must be > 0, got {self.sigma}")
+        groups = None
+        if self.groups is not None and any(g is not None for g in self.groups):
+            if len(self.groups) != len(attrs):
+                raise ConfigError(f"measurement over {list(attrs)}: one groups entry per attribute, "
+                                  f"got {len(self.groups)}")
+            groups = tuple(None if g is None else _frozen(np.asarray(g, dtype=np.int64)) for g in self.groups)
+            for a, g, k in zip(attrs, groups, values.shape, strict=True):
+                if g is not None and not (g.ndim == 1 and g.size and g[0] == 0 and g[-1] == k - 1
+                                          and np.isin(np.diff(g), (0, 1)).all()):
+                    raise ConfigError(f"measurement over {list(attrs)}: the groups of {a!r} must map "
+                                      f"its cells in order onto 0..{k - 1} (adjacent cells together)")
         object.__setattr__(self, "attrs", attrs)
         object.__setattr__(self, "values", _frozen(values))
         object.__setattr__(self, "sigma", sigma)
+        object.__setattr__(self, "groups", groups)
+        object.__setattr__(self, "_starts", None if groups is None else tuple(
+            None if g is None else np.flatnonzero(np.diff(g, prepend=-1)) for g in groups))
+
+    def fine_shape(self, domain: Domain) -> tuple[int, ...]:
+        """The shape of the marginal the counts are taken of, before grouping."""
+        return domain.project(self.attrs).shape
+
+    def coarsen(self, table: np.ndarray) -> np.ndarray:
+        """A table over the fine cells of ``attrs`` summed into this measurement's cells."""
+        for axis, starts in enumerate(self._starts or ()):
+            if starts is not None:
+                table = np.add.reduceat(table, starts, axis=axis)
+        return table
+
+    def spread(self, table: np.ndarray) -> np.ndarray:
+        """A table over this measurement's cells repeated onto the fine cells (the transpose
+        of :meth:`coarsen`)."""
+        for axis, g in enumerate(self.groups or ()):
+            if g is not None:
+                table = np.take(table, g, axis=axis)
+        return table
+
+    def cell(self, attr: str, code: int) -> int | None:
+        """The index of ``attr``'s fine cell ``code`` on its axis here, or None where that cell
+        shares its group with others (it is not counted on its own)."""
+        g = None if self.groups is None else self.groups[self.attrs.index(attr)]
+        if g is None:
+            return code
+        return int(g[code]) if np.count_nonzero(g == g[code]) == 1 else None
+
+    def reordered(self, target: Sequence[str]) -> Measurement:
+        """The same measurement with its axes in the order ``target``."""
+        if tuple(target) == self.attrs:
+            return self
+        order = [self.attrs.index(a) for a in target]
+        groups = None if self.groups is None else tuple(self.groups[k] for k in order)
+        return Measurement(tuple(target), np.transpose(self.values, order), self.sigma, groups)
+
+
+def coarsen(table: np.ndarray, groups: Sequence[np.ndarray | None] | None) -> np.ndarray:
+    """``table`` with the cells of each axis summed into its groups (see :class:`Measurement`;
+    None: that axis as it is).
+
+    >>> coarsen(np.arange(6.0).reshape(2, 3), (None, np.array([0, 1, 1]))).tolist()
+    [[0.0, 3.0], [3.0, 9.0]]
+    """
+    for axis, g in enumerate(groups or ()):
+        if g is not None:
+            table = np.add.reduceat(table, np.flatnonzero(np.diff(g, prepend=-1)), axis=axis)
+    return table
 
 
 def estimate_total(measurements: Sequence[Measurement]) -> float:
@@ -84,7 +156,7 @@ def estimate_total(measurements: Sequence[Measurement]) -> float:
 def measurement_loss(model: GraphicalModel, measurements: Iterable[Measurement]) -> float:
     """``sum_i ||M_i(mu) - y_i||^2 / sigma_i`` for the model's marginals ``mu`` (what is minimised)."""
     return float(
-        sum(np.sum((model.marginal(m.attrs) - m.values) ** 2) / m.sigma for m in measurements)
+        sum(np.sum((m.coarsen(model.marginal(m.attrs)) - m.values) ** 2) / m.sigma for m in measurements)
     )
 
 
@@ -98,10 +170,13 @@ def _check(domain: Domain, measurements: Sequence[Measurement]) -> None:
                 f"measurement {k} over {list(m.attrs)} names attributes {unknown} that are not "
                 f"in the domain {list(domain.attrs)}"
             )
-        if m.values.shape != domain.project(m.attrs).shape:
+        fine = m.fine_shape(domain)
+        want = tuple(n if g is None else len(g) for n, g in zip(m.values.shape, m.groups, strict=True)
+                     ) if m.groups is not None else m.values.shape
+        if want != fine:
             raise ConfigError(
-                f"measurement {k} over {list(m.attrs)} has shape {m.values.shape}; the domain "
-                f"says {domain.project(m.attrs).shape}"
+                f"measurement {k} over {list(m.attrs)} has shape {want}"
+                + (" (before grouping)" if m.groups is not None else "") + f"; the domain says {fine}"
             )
 
 
@@ -125,7 +200,7 @@ class _Problem:
         self.sizes = np.array([domain.size(c) for c in self.cliques])
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)])
         self.attrs = [tree.canonical(m.attrs) for m in measurements]
-        self.y = [reorder(m.values, m.attrs, a) for m, a in zip(measurements, self.attrs, strict=True)]
+        self.measured = [m.reordered(a) for m, a in zip(measurements, self.attrs, strict=True)]
         self.weight = [1.0 / m.sigma for m in measurements]
         self.owner: list[tuple[int, tuple[int, ...]]] = []
         for attrs in self.attrs:
@@ -165,8 +240,8 @@ class _Problem:
         """Measured marginals (counts, axes in tree order) of the model ``phi``, and the loss."""
         mus = [self.total * r / r.sum() for r in self._reads(phi)]
         loss = 0.0
-        for mu, y, w in zip(mus, self.y, self.weight, strict=True):
-            diff = (mu - y).ravel()
+        for mu, m, w in zip(mus, self.measured, self.weight, strict=True):
+            diff = ((m.coarsen(mu) if m.groups is not None else mu) - m.values).ravel()
             loss += w * float(diff @ diff)
         return mus, loss
 
@@ -174,16 +249,23 @@ class _Problem:
         """``dL/dphi``: each measurement's ``dL/dmu`` added into its model clique (flat)."""
         flat = np.zeros(self.offsets[-1])
         views = self.views(flat)
-        for mu, y, w, (k, shape) in zip(mus, self.y, self.weight, self.owner, strict=True):
-            views[k] += (2.0 * w * (mu - y)).reshape(shape)
+        for mu, m, w, (k, shape) in zip(mus, self.measured, self.weight, self.owner, strict=True):
+            if m.groups is None:
+                views[k] += (2.0 * w * (mu - m.values)).reshape(shape)
+            else:
+                views[k] += m.spread(2.0 * w * (m.coarsen(mu) - m.values)).reshape(shape)
         return flat
 
     def decrease(self, mus: list[np.ndarray], new: list[np.ndarray]) -> float:
         """First-order predicted decrease ``<dL/dmu, mu - new>``."""
-        return sum(
-            2.0 * w * float(np.vdot(mu - y, mu - nu))
-            for mu, nu, y, w in zip(mus, new, self.y, self.weight, strict=True)
-        )
+        total = 0.0
+        for mu, nu, m, w in zip(mus, new, self.measured, self.weight, strict=True):
+            if m.groups is None:
+                total += 2.0 * w * float(np.vdot(mu - m.values, mu - nu))
+            else:
+                mu = m.coarsen(mu)
+                total += 2.0 * w * float(np.vdot(mu - m.values, mu - m.coarsen(nu)))
+        return total
 
 
 def _initial(problem: _Problem, warm_start: GraphicalModel | None) -> np.ndarray:

@@ -222,9 +222,10 @@ class MarginalSynthesizer(Synthesizer):
         pieces = [(float(ones[name].values[code]), float(var1[code]))]
         measured = [m for m in getattr(self, "_measured", ()) if len(m.attrs) > 1]
         for m in measured:
-            if name in m.attrs:
+            cell = m.cell(name, code) if name in m.attrs else None
+            if cell is not None:  # (a coarse measurement that groups the code with others: no piece)
                 axis = m.attrs.index(name)
-                pieces.append((float(np.take(m.values, code, axis=axis).sum()),
+                pieces.append((float(np.take(m.values, cell, axis=axis).sum()),
                                m.values.size / m.values.shape[axis] * m.sigma**2))
         totals = [(float(ones[k].values.sum()), float(v.sum()))
                   for k, v in self._one_way_var.items() if k != name and k in ones]
@@ -257,7 +258,7 @@ class MarginalSynthesizer(Synthesizer):
         precision = 1.0 / float(var1[code])
         measured = [m for m in getattr(self, "_measured", ()) if len(m.attrs) > 1]
         for m in measured:
-            if name in m.attrs:
+            if name in m.attrs and m.cell(name, code) is not None:
                 precision += 1.0 / (m.values.size / m.values.shape[m.attrs.index(name)] * m.sigma**2)
         # the total from measurements without the column (those with it are counted above)
         total_precision = sum(1.0 / float(v.sum()) for k, v in self._one_way_var.items()

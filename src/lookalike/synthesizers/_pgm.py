@@ -16,18 +16,21 @@ __all__ = ["GraphicalSynthesizer", "noisy_measurement"]
 
 
 def noisy_measurement(counts: np.ndarray, attrs: tuple[str, ...], sigma: float | None,
-                      accountant: Accountant | None, label: str) -> Measurement:
+                      accountant: Accountant | None, label: str, groups=None) -> Measurement:
     """Discrete Gaussian noise of scale ``sigma`` on one marginal, charged to ``accountant``.
 
-    Without an accountant (non-DP fits) the counts are taken as they are, with weight 1.
+    ``counts`` are of the marginal with its cells grouped by ``groups`` when given (see
+    :class:`~lookalike.graphical.Measurement`). Without an accountant (non-DP fits) the counts
+    are taken as they are, with weight 1.
     """
     attrs = tuple(attrs)
     if accountant is None:
-        return Measurement(attrs, np.asarray(counts, dtype=float), 1.0)
+        return Measurement(attrs, np.asarray(counts, dtype=float), 1.0, groups)
     noisy = gaussian_counts(counts, sigma=sigma)
-    accountant.spend(f"{label} {'×'.join(attrs)}", noisy.rho, mechanism="discrete_gaussian",
-                     detail=f"sigma={sigma:.4g}")
-    return Measurement(attrs, noisy.values, sigma)
+    coarse = " (grouped cells)" if groups is not None else ""
+    accountant.spend(f"{label} {'×'.join(attrs)}{coarse}", noisy.rho, mechanism="discrete_gaussian",
+                     detail=f"sigma={sigma:.4g}, {noisy.values.size} cells")
+    return Measurement(attrs, noisy.values, sigma, groups)
 
 
 #: conditions whose cells hold fewer of the model's rows are refused: a graphical model fitted
