@@ -4,6 +4,7 @@ against the peers of the earlier benchmarks on the same tables in the same run.
     .venv/bin/python benchmarks/many_tables.py [--tables NAME ...] [--synthesizers NAME ...]
         [--peers | --no-peers] [--seeds 0] [--quick] [--epsilon 1] [--neural-rows 5000]
         [--timeout 1800] [--threads 1] [--json PATH] [--markdown PATH] [--merge] [--report-only]
+        [--combine JSON ... [--reproduce TEXT]]
 
 Tables (benchmarks/_tables.py): penguins, cars, modechoice, anes96, seattle_weather, fair,
 randhie (from statsmodels, palmerpenguins and vega_datasets, installed on first use in their own
@@ -271,10 +272,26 @@ def provenance() -> dict:
             "machine": machine(), "date": datetime.datetime.now().isoformat(timespec="seconds")}
 
 
+def combine(docs: list[dict]) -> dict:
+    """One results document from several runs over the same tables (the peers measured once,
+    ours at a later commit): tables in the first file's order, each method's runs from the last
+    file that has them, stamped with their commit and date; the header takes the last file's
+    settings and the sum of the elapsed times."""
+    out = {**docs[-1], "tables": {}, "elapsed_s": sum(d.get("elapsed_s", 0) for d in docs),
+           "methods": list(dict.fromkeys(m for d in docs for m in d.get("methods", []))),
+           "skipped": sorted({s for d in docs for s in d.get("skipped", [])}),
+           "seeds": sorted({s for d in docs for s in d.get("seeds", [])})}
+    for d in docs:
+        for name, table in d["tables"].items():
+            runs = {**out["tables"].get(name, {}).get("runs", {}), **_stamped(table)}
+            out["tables"][name] = {**table, "runs": runs}
+    return out
+
+
 def _stamped(table: dict) -> dict:
     """The runs of an earlier table, each stamped with the commit and date it was measured at."""
     return {n: {"commit": table.get("commit", ""), "date": table.get("date", ""), **r}
-            for n, r in table["runs"].items()}
+            for n, r in table["runs"].items()}  # (a run's own stamp, where it has one, wins)
 
 
 def _mean(per_seed: list[dict]) -> dict:
@@ -318,7 +335,22 @@ def main() -> None:
                          "the methods this run does not measure (each run keeps its commit and date)")
     ap.add_argument("--report-only", action="store_true",
                     help="write the markdown from --json (e.g. of a run that was stopped) and exit")
+    ap.add_argument("--combine", type=Path, nargs="+", metavar="JSON",
+                    help="merge the runs of these results files (later files win per table and "
+                         "method, each run keeping its commit and date) into --json, write the "
+                         "markdown and exit")
+    ap.add_argument("--reproduce", metavar="TEXT",
+                    help="with --combine: the markdown's sentence on how to reproduce the runs")
     args = ap.parse_args()
+    if args.combine:
+        doc = combine([json.loads(f.read_text()) for f in args.combine])
+        if args.reproduce:
+            doc["reproduce"] = args.reproduce
+        _save(doc, args.json)
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(markdown(doc))
+        print(f"results in {args.json}, table in {args.markdown}")
+        return
     if args.report_only:
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         args.markdown.write_text(markdown(json.loads(args.json.read_text())))
@@ -535,9 +567,10 @@ def markdown(doc: dict) -> str:
         f"{doc['timeout_s']:.0f} s at most per run; "
         f"{doc.get('elapsed_s', 0) / 60:.0f} minutes in all.",
         "",
-        "Reproduce: `.venv/bin/python benchmarks/many_tables.py` (all tables, all methods; "
-        "see its docstring for the options and the protocol). Numbers: "
-        "`benchmarks/results/many_tables.json`.",
+        doc.get("reproduce") or (
+            "Reproduce: `.venv/bin/python benchmarks/many_tables.py` (all tables, all methods; "
+            "see its docstring for the options and the protocol). Numbers: "
+            "`benchmarks/results/many_tables.json`."),
         "",
         "Columns: fit seconds; mean TVD of 1-, 2- and 3-way marginals (lower is better); "
         "TSTR ROC AUC on the real holdout (TRTR in the table's heading); detection AUC "
@@ -567,6 +600,8 @@ def markdown(doc: dict) -> str:
                 lines.append(f"| {_label(name)} | {dp} | failed | | | | | | |")
                 continue
             cap = f" ({r['fit_rows']:,} rows)" if r.get("fit_rows") else ""
+            if len(r.get("per_seed", ())) > 1:
+                cap += f" (mean of {len(r['per_seed'])} seeds)"
             lines.append(
                 f"| {_label(name)}{cap} | {dp} | {r['fit_s']:.1f} | {r['1way']:.3f} | "
                 f"{r['2way']:.3f} | {r['3way']:.3f} | {r['tstr_auc']:.3f} | "
