@@ -728,24 +728,24 @@ def _fine_cells(
     sides = {(a, b): (lo_kept, hi_kept) for a, b, lo_kept, hi_kept in probes}
     items += [((a, b, math.nan, False, -1), math.nan) for a, b in sides]
     items.sort(key=lambda item: item[0][:2])
+
+    def siblings(kids: list[_Cell], strong: bool) -> None:  # a group the tree did not count
+        nonlocal next_group
+        cells.extend(kids)
+        groups.extend([next_group] * len(kids))
+        strong_of.extend([strong] * len(kids))
+        mass.extend([math.nan] * len(kids))
+        sds.extend([math.nan] * len(kids))
+        next_group += 1
+
     for (lo, hi, m, strong, parent), sd in items:
         if math.isnan(m):  # a probe: its children (see _probe_cells), or itself where it has none
             for kids in _probe_cells(lo, hi, *sides[(lo, hi)], integer):
-                cells += kids
-                groups += [next_group] * len(kids)
-                strong_of += [False] * len(kids)
-                mass += [math.nan] * len(kids)
-                sds += [math.nan] * len(kids)
-                next_group += 1
+                siblings(kids, False)
             continue
         kids = _children(lo, hi, integer) if strong else []
         if kids:
-            cells += kids
-            groups += [next_group] * len(kids)
-            strong_of += [True] * len(kids)
-            mass += [math.nan] * len(kids)
-            sds += [math.nan] * len(kids)
-            next_group += 1
+            siblings(kids, True)
         else:
             cells.append((lo, hi))
             groups.append(parent)
