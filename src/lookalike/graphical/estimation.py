@@ -18,7 +18,7 @@ spends no privacy budget.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -56,6 +56,7 @@ class Measurement:
     values: np.ndarray
     sigma: float
     groups: tuple[np.ndarray | None, ...] | None = None
+    _starts: tuple[np.ndarray | None, ...] | None = field(init=False, repr=False, default=None)
 
     def __post_init__(self) -> None:
         attrs = (self.attrs,) if isinstance(self.attrs, str) else tuple(self.attrs)
