@@ -46,6 +46,7 @@ def _score(synth):
     return float((synth["workclass"] == EXTREME["workclass"]).sum())
 
 
+@pytest.mark.slow  # 100 fits each (~65 s on 2 cores): with the whole-table fits, in make test-slow
 @pytest.mark.parametrize("name", ["mst", "privbayes"])
 def test_dp_fit_never_proves_more_than_its_epsilon(pair, name):
     data, schema = pair

@@ -46,6 +46,7 @@ def test_cart_leaks_its_most_exposed_records(real, schema):
         assert t.roc[0][0] == 0.0 and t.roc[1][-1] == 1.0
 
 
+@pytest.mark.slow  # 24 shadow fits and their attack (~70 s on 2 cores): in make test-slow
 def test_mst_at_epsilon_one_stays_near_chance(real, schema):
     """MST at ε = 1: the mean AUC lies within 3.29 standard errors of 0.5, and below the ceiling
     that ε = 1 itself allows.

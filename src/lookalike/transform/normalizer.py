@@ -173,13 +173,15 @@ def modes_from_bins(
     *,
     mass: np.ndarray | None = None,
     max_modes: int = 10,
-    n_draws: int = 20_000,
+    n_draws: int = 4_000,
     seed: Seed = None,
 ) -> ModeNormalizer:
     """Modes fitted to values drawn from DP bins: post-processing of a DP release, no new cost.
 
     ``mass`` is each bin's (noisy) share; by default the bins are taken as equal-mass, which is
-    how DP discovery cuts them. Decoded values stay within the bins' outer edges.
+    how DP discovery cuts them. Decoded values stay within the bins' outer edges. The draws
+    only describe the bins (at most a few dozen, with their in-bin shapes), so a few thousand
+    do: 20,000 took ~5 s of mixture fitting per column on 2 loaded cores, 4,000 about a fifth.
     """
     rng = as_rng(seed)
     w = np.ones(bins.n_bins) if mass is None else np.clip(np.asarray(mass, float), 0, None)
