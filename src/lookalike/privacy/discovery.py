@@ -915,7 +915,8 @@ def _empty(counts: _Floats, groups: npt.NDArray[np.int_], strong: npt.NDArray[np
     outside the run claim of it: a top code 20 alone in a weak leaf [20, 30) holds the
     remainder its parent left, and 21-99 do not. Where both releases count the run's rows,
     their inverse-variance combination decides. A run of a weak leaf's single integers
-    (counted one by one) that the tree vouches for stays whole, as the leaf did.
+    (counted one by one) that the tree vouches for stays whole, as the leaf did, unless one of
+    them clears 3σ on its own count.
     """
     out = np.zeros(len(counts), dtype=bool)
     sigma = keep / _KEEP
@@ -971,8 +972,10 @@ def _empty(counts: _Floats, groups: npt.NDArray[np.int_], strong: npt.NDArray[np
             for run in np.split(ends, cut):
                 if not nothing(run):
                     # the tree vouches for the group, not for each of its single integers: those
-                    # outside the last one whose own count clears 3σ go (16 stays, 17-19 go)
-                    if unit[run].all() and not split[run].any():
+                    # outside the last one whose own count clears 3σ go (16 stays, 17-19 go);
+                    # a split weak leaf's integers only where one clears it (a code 20 at 3.8σ
+                    # beside 21-29), else the run stays whole as the leaf did (a smooth tail)
+                    if unit[run].all() and (not split[run].any() or (counts[run] >= keep).any()):
                         for cell in run[:-1]:
                             if counts[cell] >= keep:
                                 break
