@@ -1,0 +1,331 @@
+"""Count queries pushed into Apache Spark: the rows stay on the executors.
+
+:class:`SparkEngine` answers the :class:`~lookalike.marginals.engine.Engine` queries over a
+PySpark DataFrame (a Parquet or CSV read, a catalog table, any query) with Spark expressions:
+each column is conformed as :meth:`lookalike.schema.Schema.conform` would (text categories,
+numbers clipped to declared bounds and rounded half to even for integer columns, booleans,
+datetimes as numbers since 1970), bins and category codes become ``CASE`` and map lookups
+(no Python UDF touches a row), the codes of a bound encoder are computed once and cached, and
+many marginals are counted in one pass with ``GROUPING SETS``. Only aggregates come back to
+the driver: every fetch goes through :meth:`SparkEngine._fetch`, which refuses a plan whose
+result is not an aggregate (tested on every query the engine runs).
+
+Supported column types: Spark's numbers (integral, floating, decimal), strings, booleans,
+dates and timestamps. Dates written as text need a format, which a schema can declare but
+Spark parses with other patterns than ``strftime``: convert such a column to a date in Spark
+first (``to_date(col, 'M/d/yy')``); the engine says so for the column. Timestamps count in
+UTC microseconds (Spark's ``unix_micros``), as pandas counts naive ones.
+
+PySpark is an optional dependency (``pip install 'lookalike[spark]'``, Java 17); it is imported
+when an engine is made.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from typing import Any, cast
+
+import numpy as np
+
+from lookalike.errors import ColumnError, ConfigError
+from lookalike.marginals._duckdb_sql import declared_bounds
+from lookalike.schema import Column, Kind, Schema
+from lookalike.transform.encoder import ColumnCodec, TableEncoder
+
+__all__ = ["SparkEngine", "require_pyspark"]
+
+_VIEW_IDS = itertools.count()
+
+
+def require_pyspark() -> Any:
+    """The ``pyspark.sql.functions`` module, or a ConfigError that says how to install it."""
+    try:
+        from pyspark.sql import functions
+    except ImportError:
+        raise ConfigError("the Spark engine needs PySpark 4 and Java 17: pip install "
+                          "'lookalike[spark]' (or choose --engine duckdb)") from None
+    return functions
+
+
+def _q(name: str) -> str:
+    """A Spark SQL identifier."""
+    return "`" + str(name).replace("`", "``") + "`"
+
+
+def _double(x: float) -> str:
+    """An exact DOUBLE literal (Spark parses the shortest repr back to the same double)."""
+    return f"CAST('{float(x)!r}' AS DOUBLE)"
+
+
+def _search(x: str, t: np.ndarray, lo: int, hi: int) -> str:
+    """Spark SQL counting the sorted thresholds ``t[lo:hi]`` below ``x``, plus ``lo``."""
+    if lo >= hi:
+        return str(lo)
+    mid = (lo + hi) // 2
+    return (f"CASE WHEN {x} > {_double(t[mid])} THEN {_search(x, t, mid + 1, hi)} "
+            f"ELSE {_search(x, t, lo, mid)} END")
+
+
+class SparkEngine:
+    """Exact count queries over a PySpark DataFrame, run by Spark (see the module docstring).
+
+    ``schema`` fixes the columns and their kinds; columns of ``frame`` it leaves out are never
+    read. Call :meth:`close` (or use a ``with`` block) to drop the cached codes.
+    """
+
+    def __init__(self, frame: Any, schema: Schema) -> None:
+        self._f = require_pyspark()
+        self.schema = schema
+        missing = [c.name for c in schema if c.kind.modelled and c.name not in frame.columns]
+        if missing:
+            raise ColumnError(f"columns {missing} of the schema are not in the Spark DataFrame; "
+                              f"its columns: {list(frame.columns)}")
+        self._types = {f.name: f.dataType.typeName() for f in frame.schema.fields}
+        self._frame = frame
+        self._conformed = frame.select(*[self._conform(c).alias(c.name) for c in schema
+                                         if c.kind.modelled])
+        self._codes: Any = None
+        self._view: str | None = None
+        self._sizes: dict[str, int] = {}
+
+    # ------------------------------------------------------------------ conformed values
+    def _class(self, col: Column) -> str:
+        t = self._types[col.name]
+        if t in ("byte", "short", "integer", "long"):
+            return "int"
+        if t in ("float", "double") or t.startswith("decimal"):
+            return "float"
+        if t == "boolean":
+            return "bool"
+        if t == "date":
+            return "date"
+        if t in ("timestamp", "timestamp_ntz"):
+            return "stamp"
+        if t == "string":
+            return "text"
+        raise ConfigError(f"column {col.name!r} is a Spark {t}: the Spark engine reads numbers, "
+                          "strings, booleans, dates and timestamps; cast it in Spark or drop it")
+
+    def _conform(self, col: Column) -> Any:
+        """The column as ``Schema.conform`` types it, as a Spark Column."""
+        F, x, cls = self._f, self._f.col(_q(col.name)), self._class(col)
+        if col.kind is Kind.CATEGORICAL:
+            text = self._text(x, cls)
+            cats = [c for c in col.categories or () if isinstance(c, str)]
+            return F.when(text.isin(cats), text) if col.categories is not None else text
+        if col.kind in (Kind.INTEGER, Kind.FLOAT):
+            if cls not in ("int", "float", "text"):
+                raise ConfigError(f"column {col.name!r} is declared {col.kind.value} but Spark "
+                                  f"holds it as {self._types[col.name]}")
+            d = x.cast("double")
+            d = F.when(F.isnan(d), F.lit(None)).otherwise(d) if cls != "int" else d
+            if declared_bounds(col):  # (least and greatest skip NULL: missing stays missing)
+                lo, hi = cast(tuple[float, float], col.numeric_bounds())
+                d = F.when(d.isNotNull(), F.least(F.greatest(d, F.lit(float(lo))), F.lit(float(hi))))
+            return F.bround(d, 0) if col.kind is Kind.INTEGER else d
+        if col.kind is Kind.BOOLEAN:
+            if cls == "bool":
+                return x
+            no, yes = (str(t).lower() for t in (col.categories or ("False", "True"))[:2])
+            low = F.lower(self._text(x, cls))
+            return F.when(low == no, F.lit(False)).when(low == yes, F.lit(True))
+        if col.kind is Kind.DATETIME:
+            return self._seconds(col, x, cls)
+        raise ConfigError(f"column {col.name!r} is {col.kind.value}: not modelled by counts")
+
+    def _text(self, x: Any, cls: str) -> Any:
+        """A value as the text conform makes of it for a categorical column."""
+        F = self._f
+        if cls == "float":
+            d = x.cast("double")
+            whole = (d == F.floor(d)) & (F.abs(d) < F.lit(1e15))
+            return F.when(F.isnan(d), F.lit(None)).when(whole, d.cast("long").cast("string")) \
+                .otherwise(d.cast("string"))
+        if cls == "bool":
+            return F.when(x, F.lit("True")).when(~x, F.lit("False"))
+        return x.cast("string")
+
+    def _seconds(self, col: Column, x: Any, cls: str) -> Any:
+        """A datetime column as ``to_numbers`` makes it: seconds (or days, unit "D") since
+        1970, through the same integer nanoseconds, clipped to declared bounds."""
+        F = self._f
+        if cls == "date":
+            ns = F.unix_date(x).cast("long") * F.lit(86_400_000_000_000)
+        elif cls == "stamp":
+            ns = F.unix_micros(x.cast("timestamp")) * F.lit(1000)
+        else:
+            raise ConfigError(
+                f"column {col.name!r} holds dates as text: convert it to a date or timestamp in "
+                f"Spark first (e.g. to_date({col.name}, 'M/d/yy')), or use --engine duckdb")
+        if declared_bounds(col):
+            import pandas as pd
+
+            lo, hi = (int(pd.Timestamp(b).value) for b in col.bounds or ())
+            ns = F.when(ns.isNotNull(), F.least(F.greatest(ns, F.lit(lo)), F.lit(hi)))
+        seconds = ns.cast("double") / F.lit(1e9)
+        return seconds / F.lit(86400.0) if col.unit == "D" else seconds
+
+    # ------------------------------------------------------------------ fetching
+    def _fetch(self, df: Any) -> list:
+        """The rows of an aggregate query; anything else is refused (the rows stay in Spark)."""
+        plan = df._jdf.queryExecution().optimizedPlan()
+        if not _aggregates(plan):
+            raise RuntimeError("the Spark engine fetched a query that is not an aggregate: "
+                               f"{plan.toString()[:200]}")
+        return df.collect()
+
+    def _column(self, column: str) -> Column:
+        if column not in self.schema or not self.schema[column].kind.modelled:
+            raise ColumnError(f"no modelled column {column!r} in the table; "
+                              f"columns: {self.schema.names}")
+        return self.schema[column]
+
+    # ------------------------------------------------------------------ queries
+    def n_rows(self) -> int:
+        """The exact row count (private)."""
+        return int(self._fetch(self._frame.agg(self._f.count(self._f.lit(1))))[0][0])
+
+    def value_counts(self, column: str) -> dict:
+        """Count of each distinct non-missing value of a categorical or boolean column."""
+        col = self._column(column)
+        x = self._f.col(_q(column))
+        rows = self._fetch(self._conformed.where(x.isNotNull()).groupBy(x).count())
+        if col.kind is Kind.BOOLEAN:
+            return {bool(v): int(n) for v, n in rows}
+        return {v: int(n) for v, n in rows}
+
+    def histogram(self, column: str, edges: Iterable[float]) -> np.ndarray:
+        """Counts of a numeric/datetime column in ``len(edges) + 1`` cells (see Engine)."""
+        self._column(column)
+        e = np.asarray(list(edges), dtype=float)
+        x = _q(column)
+        # cell = number of edges at or below the value (np.searchsorted(..., side="right"))
+        cell = _search_right(x, e, 0, len(e))
+        rows = self._fetch(self._conformed.where(self._f.col(x).isNotNull())
+                           .selectExpr(f"{cell} AS cell").groupBy("cell").count())
+        out = np.zeros(len(e) + 1, dtype=np.int64)
+        for c, n in rows:
+            out[int(c)] = int(n)
+        return out
+
+    def bind(self, encoder: TableEncoder) -> None:
+        """Compute the encoder's codes once, in Spark, and cache them (for :meth:`marginals`)."""
+        self.close()
+        exprs = []
+        for codec in encoder.codecs:
+            self._column(codec.column.name)
+            exprs.append(f"{_code_sql(codec, _q(codec.column.name))} AS {_q(codec.column.name)}")
+        self._codes = self._conformed.selectExpr(*exprs).cache()
+        self._view = f"lookalike_codes_{next(_VIEW_IDS)}"
+        self._codes.createOrReplaceTempView(self._view)
+        self._sizes = dict(zip(encoder.names, encoder.sizes, strict=True))
+
+    def marginal(self, attrs: tuple[str, ...]) -> np.ndarray:
+        """Counts of the bound encoder's codes of ``attrs``: an int64 array, one axis per attr."""
+        return self.marginals([tuple(attrs)])[tuple(attrs)]
+
+    def marginals(self, attr_sets: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], np.ndarray]:
+        """Many marginals in one pass (``GROUP BY GROUPING SETS``): ``{attrs: counts}``."""
+        if self._codes is None or self._view is None:
+            raise RuntimeError("bind an encoder before asking for marginals")
+        wanted = [tuple(a) for a in attr_sets]
+        for attrs in wanted:
+            if any(a not in self._sizes for a in attrs) or len(set(attrs)) != len(attrs):
+                raise ColumnError(f"cannot count marginal {attrs}: attributes must be distinct "
+                                  f"columns of the bound encoder ({list(self._sizes)})")
+        sets = list(dict.fromkeys(frozenset(a) for a in wanted))
+        used = [a for a in self._sizes if any(a in s for s in sets)]
+        if not used:
+            n = self.n_rows()
+            return {attrs: np.array(n, dtype=np.int64) for attrs in wanted}
+        # Spark's grouping columns come in order of first appearance in the sets; grouping_id()
+        # sets bit i (from the left) where the i-th of them is not grouped in the row's set
+        used = list(dict.fromkeys(a for s in sets for a in used if a in s))
+        gid = {s: sum(1 << (len(used) - 1 - i) for i, a in enumerate(used) if a not in s)
+               for s in sets}
+        groups = ", ".join("(" + ", ".join(_q(a) for a in used if a in s) + ")" for s in sets)
+        cols = ", ".join(_q(a) for a in used)
+        rows = self._fetch(self._codes.sparkSession.sql(
+            f"SELECT {cols}, grouping_id() AS gid, count(*) AS n FROM {self._view} "
+            f"GROUP BY GROUPING SETS ({groups})"))
+        tables = {s: np.zeros([self._sizes[a] for a in used if a in s], dtype=np.int64)
+                  for s in sets}
+        by_gid = {g: s for s, g in gid.items()}
+        for row in rows:
+            s = by_gid[int(row["gid"])]
+            idx = tuple(int(row[a]) for a in used if a in s)
+            if any(i < 0 for i in idx):
+                bad = [a for a in used if a in s][[i < 0 for i in idx].index(True)]
+                raise ValueError(f"column {bad!r} has missing values but no missing state")
+            tables[s][idx] += int(row["n"])
+        out = {}
+        for attrs in wanted:
+            order = [a for a in used if a in attrs]
+            out[attrs] = tables[frozenset(attrs)].transpose([order.index(a) for a in attrs])
+        return out
+
+    # ------------------------------------------------------------------ lifetime
+    def close(self) -> None:
+        """Drop the cached codes and their view."""
+        if self._codes is not None:
+            self._codes.unpersist()
+            if self._view is not None:
+                self._codes.sparkSession.catalog.dropTempView(self._view)
+        self._codes, self._view = None, None
+
+    def __enter__(self) -> SparkEngine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _search_right(x: str, t: np.ndarray, lo: int, hi: int) -> str:
+    """Spark SQL counting the sorted edges ``t[lo:hi]`` at or below ``x``, plus ``lo``."""
+    if lo >= hi:
+        return str(lo)
+    mid = (lo + hi) // 2
+    return (f"CASE WHEN {x} >= {_double(t[mid])} THEN {_search_right(x, t, mid + 1, hi)} "
+            f"ELSE {_search_right(x, t, lo, mid)} END")
+
+
+def _code_sql(codec: ColumnCodec, x: str) -> str:
+    """Spark SQL for ``codec.encode`` of the conformed column ``x``; -1 where that would raise."""
+    col = codec.column
+    missing = codec.n_values if codec.has_missing else -1
+    if codec.bins is not None:
+        upper = np.asarray(codec.bins.upper, dtype=float)
+        if np.any(np.diff(upper) < 0) or np.isnan(upper).any():
+            raise ConfigError(f"bins of column {col.name!r} are not in increasing order")
+        code = _search(x, upper[:-1], 0, len(upper) - 1)  # = min(#(upper < x), n_bins - 1)
+    elif col.kind is Kind.BOOLEAN:
+        code = f"CAST({x} AS INT)"
+    elif col.kind is Kind.CATEGORICAL:
+        unknown = codec.fallback if codec.fallback is not None else missing
+        named = [(i, c) for i, c in enumerate(codec.categories or ()) if isinstance(c, str)]
+        code = str(unknown)
+        if named:
+            pairs = ", ".join(f"{_text_literal(c)}, {i}" for i, c in named)
+            code = f"coalesce(try_element_at(map({pairs}), {x}), {unknown})"
+    else:
+        raise ConfigError(f"column {col.name!r} is {col.kind.value}: categories cannot code it")
+    return f"CAST(CASE WHEN {x} IS NULL THEN {missing} ELSE {code} END AS INT)"
+
+
+def _text_literal(value: str) -> str:
+    return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _aggregates(plan: Any) -> bool:
+    """Whether a Spark logical plan's result is an aggregate: an Aggregate (or a count over
+    the rows) under nothing but projections, filters and sorts of its output."""
+    node = plan
+    while True:
+        name = node.nodeName()
+        if name == "Aggregate":
+            return True
+        if name in ("Project", "Filter", "Sort", "Expand") and node.children().size() == 1:
+            node = node.children().apply(0)
+            continue
+        return False
