@@ -445,3 +445,29 @@ def test_a_top_code_alone_in_a_weak_decade_gains_no_values(monkeypatch):
         kept += bool(((bins.lower <= 20) & (bins.upper >= 20)).any())
     assert past <= 2, past  # a stray run needs a 4σ draw among ~80 empty cells: < 1% a run
     assert kept >= 32, kept
+
+
+def test_noise_beyond_the_range_does_not_open_the_top_decade(monkeypatch):
+    """A 0/1 column (anes96's vote, 756 rows) whose top-level counts read 2.3σ in [1e15, 1e16)
+    and 2.8σ beyond 1e16: the two used to be added (twice the variance under a prune sized for
+    one draw), cleared 4.5σ, and the column came out with values near ±4e15 in about one fit in
+    600. What lies beyond joins the edge cell only where it stands out on its own."""
+    import lookalike.privacy.discovery as discovery
+    from lookalike.privacy.mechanisms import NoisyMarginal
+
+    calls = []
+
+    def scripted(counts, *, sigma, sensitivity=1):
+        counts = np.asarray(counts, dtype=float).copy()
+        if not calls:  # the top level: noise only in the last decade and beyond it
+            counts[-2:] += [2.3 * sigma, 2.8 * sigma]
+        calls.append(len(counts))
+        return NoisyMarginal(counts, float(sigma), sensitivity**2 / (2 * sigma**2), "gaussian")
+
+    monkeypatch.setattr(discovery, "gaussian_counts", scripted)
+    df = pd.DataFrame({"vote": np.r_[np.zeros(440, dtype=int), np.ones(316, dtype=int)]})
+    engine, schema = _engine(df)
+    rho = 1 / (2 * 43.0**2) / discovery._LEVEL_SHARE[0]
+    one = 1 / (2 * discovery.FINE_SHARE * 71.0**2)
+    bins = discover_domain(engine, schema, rho=rho, one_way_rho=one, n_rows=len(df)).domains[0].bins
+    assert bins.lower[0] == 0 and bins.upper[-1] == 1, (bins.lower, bins.upper)
