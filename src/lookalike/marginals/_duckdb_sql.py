@@ -277,23 +277,29 @@ def number_sql(ref: str, col: Column, scale: StampScale | None = None) -> str:
     return f"{x} / {double(_unit(col))}" if col.unit == "D" else x
 
 
-def _search(x: str, t: np.ndarray, lo: int, hi: int) -> str:
-    """SQL counting the sorted thresholds ``t[lo:hi]`` below ``x``, plus ``lo``: binary search."""
+def search_sql(x: str, t: np.ndarray, lo: int, hi: int, op: str = ">") -> str:
+    """SQL counting the sorted thresholds ``t[lo:hi]`` below ``x`` (``op`` ">=": at or below),
+    plus ``lo``: a binary search of nested CASEs, standard SQL that DuckDB and Spark both run."""
     if lo >= hi:
         return str(lo)
     mid = (lo + hi) // 2
-    return (f"CASE WHEN {x} > {double(t[mid])} THEN {_search(x, t, mid + 1, hi)} "
-            f"ELSE {_search(x, t, lo, mid)} END")
+    return (f"CASE WHEN {x} {op} {double(t[mid])} THEN {search_sql(x, t, mid + 1, hi, op)} "
+            f"ELSE {search_sql(x, t, lo, mid, op)} END")
+
+
+def bin_code_sql(codec: ColumnCodec, x: str) -> str:
+    """SQL for the bin code of the (numbered) column ``x``: min(#(upper < x), n_bins - 1)."""
+    upper = np.asarray(codec.bins.upper if codec.bins is not None else [], dtype=float)
+    if np.any(np.diff(upper) < 0) or np.isnan(upper).any():
+        raise ConfigError(f"bins of column {codec.column.name!r} are not in increasing order")
+    return search_sql(x, upper[:-1], 0, len(upper) - 1)
 
 
 def code_sql(codec: ColumnCodec, col: Column, x: str) -> str:
     """SQL for ``codec.encode`` of the (numbered) column ``x``; -1 where that would raise."""
     missing = codec.n_values if codec.has_missing else -1
     if codec.bins is not None:
-        upper = np.asarray(codec.bins.upper, dtype=float)
-        if np.any(np.diff(upper) < 0) or np.isnan(upper).any():
-            raise ConfigError(f"bins of column {col.name!r} are not in increasing order")
-        code = _search(x, upper[:-1], 0, len(upper) - 1)  # = min(#(upper < x), n_bins - 1)
+        code = bin_code_sql(codec, x)
     elif col.kind is Kind.BOOLEAN:
         code = f"CAST({x} AS INTEGER)"
     elif col.kind is Kind.CATEGORICAL:

@@ -84,6 +84,7 @@ from lookalike.marginals._duckdb_sql import (
 )
 from lookalike.marginals._duckdb_sql import ident as _ident
 from lookalike.marginals._duckdb_sql import text as _text
+from lookalike.marginals.engine import marginal_request
 from lookalike.schema import Column, Kind, Schema
 from lookalike.schema._columns import MIN_ROWS
 from lookalike.schema._datetimes import _DATE_FORMATS as DATE_FORMATS
@@ -809,12 +810,7 @@ class DuckDBEngine:
         if self._bound is None:
             raise RuntimeError("bind an encoder before asking for marginals")
         names = list(self._bound)
-        wanted = [tuple(a) for a in attr_sets]
-        for attrs in wanted:
-            if any(a not in self._bound for a in attrs) or len(set(attrs)) != len(attrs):
-                raise ColumnError(f"cannot count marginal {attrs}: attributes must be distinct "
-                                  f"columns of the bound encoder ({names})")
-        sets = list(dict.fromkeys(frozenset(a) for a in wanted))
+        wanted, sets = marginal_request(attr_sets, names)
         used = [a for a in names if any(a in s for s in sets)]
         c = {a: f"c{names.index(a)}" for a in used}
         numbers = ", ".join(f"{self._bound[a][0]} AS x{c[a][1:]}" for a in used) or "1 AS one"

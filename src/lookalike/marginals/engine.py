@@ -30,7 +30,7 @@ from lookalike.errors import ColumnError
 from lookalike.schema import Kind, Schema
 from lookalike.transform.encoder import TableEncoder, to_numbers
 
-__all__ = ["Engine", "NumpyEngine", "marginal_from_codes"]
+__all__ = ["Engine", "NumpyEngine", "marginal_from_codes", "marginal_request"]
 
 
 @runtime_checkable
@@ -61,6 +61,17 @@ class Engine(Protocol):
 
     def marginals(self, attrs_list) -> dict:
         """Many marginals at once, ``{attrs: counts}`` (one scan where the engine can)."""
+
+
+def marginal_request(attr_sets, names: list[str]) -> tuple[list[tuple[str, ...]], list[frozenset]]:
+    """A request for many marginals checked against the bound encoder's ``names``: the
+    marginals asked (as tuples) and the distinct sets of columns to count, in order."""
+    wanted = [tuple(a) for a in attr_sets]
+    for attrs in wanted:
+        if any(a not in names for a in attrs) or len(set(attrs)) != len(attrs):
+            raise ColumnError(f"cannot count marginal {attrs}: attributes must be distinct "
+                              f"columns of the bound encoder ({names})")
+    return wanted, list(dict.fromkeys(frozenset(a) for a in wanted))
 
 
 def marginal_from_codes(codes: np.ndarray, sizes: list[int]) -> np.ndarray:

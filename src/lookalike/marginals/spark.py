@@ -29,7 +29,8 @@ from typing import Any, cast
 import numpy as np
 
 from lookalike.errors import ColumnError, ConfigError
-from lookalike.marginals._duckdb_sql import declared_bounds
+from lookalike.marginals._duckdb_sql import bin_code_sql, declared_bounds, search_sql
+from lookalike.marginals.engine import marginal_request
 from lookalike.schema import Column, Kind, Schema
 from lookalike.transform.encoder import ColumnCodec, TableEncoder
 
@@ -52,19 +53,6 @@ def _q(name: str) -> str:
     """A Spark SQL identifier."""
     return "`" + str(name).replace("`", "``") + "`"
 
-
-def _double(x: float) -> str:
-    """An exact DOUBLE literal (Spark parses the shortest repr back to the same double)."""
-    return f"CAST('{float(x)!r}' AS DOUBLE)"
-
-
-def _search(x: str, t: np.ndarray, lo: int, hi: int) -> str:
-    """Spark SQL counting the sorted thresholds ``t[lo:hi]`` below ``x``, plus ``lo``."""
-    if lo >= hi:
-        return str(lo)
-    mid = (lo + hi) // 2
-    return (f"CASE WHEN {x} > {_double(t[mid])} THEN {_search(x, t, mid + 1, hi)} "
-            f"ELSE {_search(x, t, lo, mid)} END")
 
 
 class SparkEngine:
@@ -201,7 +189,7 @@ class SparkEngine:
         e = np.asarray(list(edges), dtype=float)
         x = _q(column)
         # cell = number of edges at or below the value (np.searchsorted(..., side="right"))
-        cell = _search_right(x, e, 0, len(e))
+        cell = search_sql(x, e, 0, len(e), ">=")
         rows = self._fetch(self._conformed.where(self._f.col(x).isNotNull())
                            .selectExpr(f"{cell} AS cell").groupBy("cell").count())
         out = np.zeros(len(e) + 1, dtype=np.int64)
@@ -229,12 +217,7 @@ class SparkEngine:
         """Many marginals in one pass (``GROUP BY GROUPING SETS``): ``{attrs: counts}``."""
         if self._codes is None or self._view is None:
             raise RuntimeError("bind an encoder before asking for marginals")
-        wanted = [tuple(a) for a in attr_sets]
-        for attrs in wanted:
-            if any(a not in self._sizes for a in attrs) or len(set(attrs)) != len(attrs):
-                raise ColumnError(f"cannot count marginal {attrs}: attributes must be distinct "
-                                  f"columns of the bound encoder ({list(self._sizes)})")
-        sets = list(dict.fromkeys(frozenset(a) for a in wanted))
+        wanted, sets = marginal_request(attr_sets, list(self._sizes))
         used = [a for a in self._sizes if any(a in s for s in sets)]
         if not used:
             n = self.n_rows()
@@ -281,24 +264,12 @@ class SparkEngine:
         self.close()
 
 
-def _search_right(x: str, t: np.ndarray, lo: int, hi: int) -> str:
-    """Spark SQL counting the sorted edges ``t[lo:hi]`` at or below ``x``, plus ``lo``."""
-    if lo >= hi:
-        return str(lo)
-    mid = (lo + hi) // 2
-    return (f"CASE WHEN {x} >= {_double(t[mid])} THEN {_search_right(x, t, mid + 1, hi)} "
-            f"ELSE {_search_right(x, t, lo, mid)} END")
-
-
 def _code_sql(codec: ColumnCodec, x: str) -> str:
     """Spark SQL for ``codec.encode`` of the conformed column ``x``; -1 where that would raise."""
     col = codec.column
     missing = codec.n_values if codec.has_missing else -1
     if codec.bins is not None:
-        upper = np.asarray(codec.bins.upper, dtype=float)
-        if np.any(np.diff(upper) < 0) or np.isnan(upper).any():
-            raise ConfigError(f"bins of column {col.name!r} are not in increasing order")
-        code = _search(x, upper[:-1], 0, len(upper) - 1)  # = min(#(upper < x), n_bins - 1)
+        code = bin_code_sql(codec, x)
     elif col.kind is Kind.BOOLEAN:
         code = f"CAST({x} AS INT)"
     elif col.kind is Kind.CATEGORICAL:
