@@ -170,3 +170,36 @@ def test_unsupported_columns_are_named(spark):
         SparkEngine(frame, Schema([Column("xs", Kind.CATEGORICAL, nullable=True)]))
     with pytest.raises(ColumnError, match=r"not in the Spark DataFrame"):
         SparkEngine(frame, Schema([Column("nope", Kind.CATEGORICAL, nullable=True)]))
+
+
+def test_dp_discovery_runs_on_spark_with_the_same_domains(engines, rows, monkeypatch):
+    """Domain discovery reads a table only through value_counts and histogram: on the Spark
+    engine it finds the NumPy engine's categories and bins, exactly and under the same
+    (seeded) noise."""
+    import lookalike.privacy.discovery as discovery
+    from lookalike.privacy.mechanisms import NoisyMarginal
+
+    ref, engine = engines
+    undeclared = Schema([c.replace("data", categories=None) if c.kind is Kind.CATEGORICAL else c
+                         for c in ref.schema])
+
+    def domains(counts, seed):
+        rng = np.random.default_rng(seed)
+
+        def seeded(values, *, sigma, sensitivity=1):
+            values = np.asarray(values, dtype=float)
+            noisy = np.round(values + rng.normal(0, sigma, values.shape))
+            return NoisyMarginal(noisy, float(sigma), sensitivity**2 / (2 * sigma**2), "gaussian")
+
+        monkeypatch.setattr(discovery, "gaussian_counts", seeded)
+        found = discovery.discover_domain(counts, undeclared, rho=None if seed is None else 0.05,
+                                          delta=1e-9, one_way_rho=0.05, n_rows=N)
+        return [(d.categories, None if d.bins is None else (d.bins.lower.tolist(), d.bins.upper.tolist()))
+                for d in found.domains]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ref_engine = NumpyEngine(undeclared.conform(_pandas(rows)), undeclared)
+    with SparkEngine(engine._frame, undeclared) as spark_engine:
+        for seed in (None, 3):
+            assert domains(spark_engine, seed) == domains(ref_engine, seed), seed
