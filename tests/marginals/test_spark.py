@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from seeded_noise import seeded_noise
 
 from lookalike.errors import ColumnError, ConfigError
 from lookalike.marginals import NumpyEngine
@@ -176,22 +177,12 @@ def test_dp_discovery_runs_on_spark_with_the_same_domains(engines, rows, monkeyp
     """Domain discovery reads a table only through value_counts and histogram: on the Spark
     engine it finds the NumPy engine's categories and bins, exactly and under the same
     (seeded) noise."""
-    import lookalike.privacy.discovery as discovery
-    from lookalike.privacy.mechanisms import NoisyMarginal
-
     ref, engine = engines
     undeclared = Schema([c.replace("data", categories=None) if c.kind is Kind.CATEGORICAL else c
                          for c in ref.schema])
 
     def domains(counts, seed):
-        rng = np.random.default_rng(seed)
-
-        def seeded(values, *, sigma, sensitivity=1):
-            values = np.asarray(values, dtype=float)
-            noisy = np.round(values + rng.normal(0, sigma, values.shape))
-            return NoisyMarginal(noisy, float(sigma), sensitivity**2 / (2 * sigma**2), "gaussian")
-
-        monkeypatch.setattr(discovery, "gaussian_counts", seeded)
+        discovery = seeded_noise(monkeypatch, seed or 0)
         found = discovery.discover_domain(counts, undeclared, rho=None if seed is None else 0.05,
                                           delta=1e-9, one_way_rho=0.05, n_rows=N)
         return [(d.categories, None if d.bins is None else (d.bins.lower.tolist(), d.bins.upper.tolist()))

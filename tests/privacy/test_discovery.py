@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from seeded_noise import seeded_noise
 
 from lookalike.errors import ConfigError
 from lookalike.marginals import NumpyEngine
@@ -272,20 +273,7 @@ def test_tree_evidence_keeps_a_tail_the_fine_counts_cannot_see(monkeypatch):
 
 
 
-def _seeded_noise(monkeypatch, seed: int):
-    """OpenDP's sampler replaced by a seeded numpy Gaussian of the same scale (tests only)."""
-    import lookalike.privacy.discovery as discovery
-    from lookalike.privacy.mechanisms import NoisyMarginal
-
-    rng = np.random.default_rng(seed)
-
-    def seeded(counts, *, sigma, sensitivity=1):
-        counts = np.asarray(counts, dtype=float)
-        noisy = np.round(counts + rng.normal(0, sigma, counts.shape))
-        return NoisyMarginal(noisy, float(sigma), sensitivity**2 / (2 * sigma**2), "gaussian")
-
-    monkeypatch.setattr(discovery, "gaussian_counts", seeded)
-    return discovery
+_seeded_noise = seeded_noise
 
 
 def test_codes_and_float_points_keep_their_own_values(monkeypatch):
