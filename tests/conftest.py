@@ -22,6 +22,24 @@ def _private_ledger(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(scope="session")
+def spark():
+    """One local Spark session (2 threads, UTC, no UI) for every Spark test of a worker; skips
+    where PySpark or Java 17 is missing (install the test extra: pip install -e '.[test]')."""
+    import shutil
+
+    pytest.importorskip("pyspark")
+    if shutil.which("java") is None:
+        pytest.skip("Spark needs Java 17")
+    from lookalike.marginals.spark import spark_session
+
+    session = spark_session("local[2]", {"spark.ui.enabled": "false",
+                                         "spark.sql.shuffle.partitions": "2"})
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
+
+
+@pytest.fixture(scope="session")
 def adult_full() -> pd.DataFrame:
     """The bundled Adult table (32,561 rows), read once per session: copy it before changing it."""
     return lookalike.load_demo()

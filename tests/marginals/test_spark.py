@@ -1,6 +1,6 @@
 """The Spark engine gives the NumPy engine's counts, and only aggregates leave Spark.
 
-One local Spark session (2 threads, UTC) serves the module; the tests skip where PySpark or
+One local Spark session (2 threads, UTC: the ``spark`` fixture of conftest) serves the tests; the tests skip where PySpark or
 Java is missing (install the test extra: ``pip install -e '.[test]'``).
 """
 
@@ -24,22 +24,11 @@ pyspark = pytest.importorskip("pyspark")
 if shutil.which("java") is None:
     pytest.skip("Spark needs Java 17", allow_module_level=True)
 
-from pyspark.sql import SparkSession  # noqa: E402
 from pyspark.sql import types as T  # noqa: E402
 
 from lookalike.marginals.spark import SparkEngine, _aggregates  # noqa: E402
 
 N = 400
-
-
-@pytest.fixture(scope="module")
-def spark():
-    session = (SparkSession.builder.master("local[2]").appName("lookalike-tests")
-               .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2")
-               .config("spark.sql.session.timeZone", "UTC").getOrCreate())
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ when an engine is made.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 import numpy as np
@@ -34,7 +34,7 @@ from lookalike.marginals.engine import marginal_request
 from lookalike.schema import Column, Kind, Schema
 from lookalike.transform.encoder import ColumnCodec, TableEncoder
 
-__all__ = ["SparkEngine", "require_pyspark"]
+__all__ = ["SparkEngine", "require_pyspark", "spark_session"]
 
 _VIEW_IDS = itertools.count()
 
@@ -47,6 +47,38 @@ def require_pyspark() -> Any:
         raise ConfigError("the Spark engine needs PySpark 4 and Java 17: pip install "
                           "'lookalike[spark]' (or choose --engine duckdb)") from None
     return functions
+
+
+def spark_session(master: str | None = None, conf: Mapping[str, str] | None = None) -> Any:
+    """The active Spark session, or a new one: ``master`` (default: ``local[*]``, every core
+    of this machine; ``spark://host:7077``, ``yarn``, ``k8s://...`` for a cluster) and ``conf``
+    (``spark.*`` settings, e.g. ``{"spark.executor.memory": "8g"}``). An active session is
+    reused as it is; asking it for another master is refused (Spark keeps one per process).
+    The session's time zone is UTC unless ``conf`` says otherwise: dates and timestamps then
+    count as pandas counts them."""
+    require_pyspark()
+    from pyspark.sql import SparkSession
+
+    conf = dict(conf or {})
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        running = active.sparkContext.master
+        if master is not None and master != running:
+            raise ConfigError(f"a Spark session with master {running!r} is already running in "
+                              f"this process: --spark-master {master!r} cannot start another; "
+                              "leave --spark-master out to use it")
+        for key, value in conf.items():
+            try:
+                active.conf.set(key, value)
+            except Exception as e:  # static settings: fixed when the session started
+                raise ConfigError(f"--spark-conf {key}={value} cannot change the Spark session "
+                                  f"already running in this process ({e.__class__.__name__}); "
+                                  "set it when the session is made") from None
+        return active
+    builder = SparkSession.builder.master(master or "local[*]").appName("lookalike")
+    for key, value in ({"spark.sql.session.timeZone": "UTC"} | conf).items():
+        builder = builder.config(key, value)
+    return builder.getOrCreate()
 
 
 def _q(name: str) -> str:
