@@ -23,18 +23,21 @@ when an engine is made.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
 import numpy as np
 
-from lookalike.errors import ColumnError, ConfigError
-from lookalike.marginals._duckdb_sql import bin_code_sql, declared_bounds, search_sql
+from lookalike.errors import ColumnError, ColumnMismatchError, ConfigError
+from lookalike.marginals._duckdb_sql import Note, bin_code_sql, declared_bounds, search_sql
+from lookalike.marginals._spark_schema import schema_from_spark, spark_class
 from lookalike.marginals.engine import marginal_request
 from lookalike.schema import Column, Kind, Schema
 from lookalike.transform.encoder import ColumnCodec, TableEncoder
 
-__all__ = ["SparkEngine", "require_pyspark", "spark_session"]
+__all__ = ["SparkEngine", "fetch_aggregate", "is_spark_frame", "not_in_memory", "require_pyspark", "spark_frame",
+           "spark_session"]
 
 _VIEW_IDS = itertools.count()
 
@@ -81,6 +84,69 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
     return builder.getOrCreate()
 
 
+def is_spark_frame(data: Any) -> bool:
+    """Whether ``data`` is a PySpark DataFrame (classic or Spark Connect), without importing
+    PySpark."""
+    return type(data).__module__.startswith("pyspark.sql") and type(data).__name__ == "DataFrame"
+
+
+_SPARK_READS = ("table", "query", "delimiter", "encoding")
+
+
+def spark_frame(data: Any, read_options: Mapping[str, Any] | None = None, *,
+                spark: Any = None) -> tuple[Any, str]:
+    """``data`` as a Spark DataFrame, with a label for messages: a Spark DataFrame as it is; a
+    Parquet file or folder (partitioned Parquet), or a CSV file (header row, types inferred by
+    Spark: one more pass), read by Spark; ``read_options`` ``table`` (a catalog table,
+    ``db.t``) or ``query`` (Spark SQL), ``delimiter`` and ``encoding`` (CSV). Nothing is read
+    into Python: Spark reads lazily."""
+    opts = {k: v for k, v in (read_options or {}).items() if v is not None}
+    extra = sorted(set(opts) - set(_SPARK_READS))
+    if extra:
+        raise ConfigError(f"engine=spark reads the data itself: {', '.join('--' + e for e in extra)} "
+                          "do not apply (Spark reads numbers with a decimal point); convert the "
+                          "file, or use --engine duckdb")
+    if is_spark_frame(data):
+        if opts:
+            raise ConfigError(f"a Spark DataFrame is read as it is: {sorted(opts)} do not apply")
+        return data, "the Spark DataFrame"
+    spark = spark or spark_session()
+    table, query = opts.pop("table", None), opts.pop("query", None)
+    if table is not None or query is not None:
+        if data is not None or (table is not None and query is not None) or opts:
+            raise ConfigError("engine=spark reads a catalog table (--table db.t) or a Spark SQL "
+                              "query (--query) alone, or a Parquet/CSV path: give one of them")
+        return (spark.table(table), f"Spark table {table}") if table is not None else (
+            spark.sql(query), "the Spark query")
+    if not isinstance(data, str | os.PathLike):
+        raise ConfigError(f"engine=spark reads a Spark DataFrame, a Parquet/CSV path or a catalog "
+                          f"table (--table db.t), not a {type(data).__name__}")
+    path = str(data)
+    low = path.lower().rstrip("/")
+    if low.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")):
+        sep = opts.get("delimiter") or ("\t" if ".tsv" in low else ",")
+        reader = spark.read.option("header", True).option("inferSchema", True).option("sep", sep)
+        if opts.get("encoding"):
+            reader = reader.option("encoding", opts["encoding"])
+        return reader.csv(path), path
+    if opts:
+        raise ConfigError(f"{sorted(opts)} apply to CSV files; {path} is read as Parquet")
+    if not (low.endswith((".parquet", ".pq")) or os.path.isdir(path) or "://" in path):
+        raise ConfigError(f"engine=spark reads Parquet (a file or a folder of parts) and CSV; "
+                          f"{path} is neither: convert it, or use --engine duckdb")
+    return spark.read.parquet(path), path
+
+
+def not_in_memory(family: str) -> ConfigError:
+    """The refusal of a family that fits rows in memory, given rows that stay in Spark."""
+    return ConfigError(
+        f"synthesizer {family!r} learns from rows in memory, and a Spark source keeps its rows "
+        "in Spark: fit mst, aim or privbayes there (differentially private, from counts that "
+        "Spark computes), or fit on a sample you bring to this machine, e.g. "
+        "frame.sample(fraction=0.01, seed=0).toPandas() (then the sample is the data the model "
+        "and its privacy analysis are about)")
+
+
 def _q(name: str) -> str:
     """A Spark SQL identifier."""
     return "`" + str(name).replace("`", "``") + "`"
@@ -94,12 +160,26 @@ class SparkEngine:
     read. Call :meth:`close` (or use a ``with`` block) to drop the cached codes.
     """
 
-    def __init__(self, frame: Any, schema: Schema) -> None:
+    def __init__(self, frame: Any, schema: Schema | None = None, *, drop: Iterable[str] = (),
+                 label: str = "the Spark DataFrame") -> None:
         self._f = require_pyspark()
+        self.label = label
+        self.queries = 0
+        """Queries run over the data so far (each one pass, or one over the cached codes)."""
+        drop = [str(d) for d in drop]
+        if schema is None:
+            schema = schema_from_spark(frame, drop=drop, fetch=self._fetch)
+        elif drop:
+            unknown = [d for d in drop if d not in schema.names and d not in frame.columns]
+            if unknown:
+                raise ColumnMismatchError(f"cannot drop {unknown}: no such columns; columns are "
+                                          f"{list(frame.columns)}")
+            schema = Schema(tuple(c for c in schema if c.name not in drop), schema.n_rows,
+                            schema.n_rows_source)
         self.schema = schema
-        missing = [c.name for c in schema if c.kind.modelled and c.name not in frame.columns]
+        missing = [c.name for c in schema if c.name not in frame.columns]
         if missing:
-            raise ColumnError(f"columns {missing} of the schema are not in the Spark DataFrame; "
+            raise ColumnError(f"columns {missing} of the schema are not in {label}; "
                               f"its columns: {list(frame.columns)}")
         self._types = {f.name: f.dataType.typeName() for f in frame.schema.fields}
         self._frame = frame
@@ -111,21 +191,7 @@ class SparkEngine:
 
     # ------------------------------------------------------------------ conformed values
     def _class(self, col: Column) -> str:
-        t = self._types[col.name]
-        if t in ("byte", "short", "integer", "long"):
-            return "int"
-        if t in ("float", "double") or t.startswith("decimal"):
-            return "float"
-        if t == "boolean":
-            return "bool"
-        if t == "date":
-            return "date"
-        if t in ("timestamp", "timestamp_ntz"):
-            return "stamp"
-        if t == "string":
-            return "text"
-        raise ConfigError(f"column {col.name!r} is a Spark {t}: the Spark engine reads numbers, "
-                          "strings, booleans, dates and timestamps; cast it in Spark or drop it")
+        return spark_class(col.name, self._types[col.name])
 
     def _conform(self, col: Column) -> Any:
         """The column as ``Schema.conform`` types it, as a Spark Column."""
@@ -166,7 +232,7 @@ class SparkEngine:
             return F.when(x, F.lit("True")).when(~x, F.lit("False"))
         return x.cast("string")
 
-    def _seconds(self, col: Column, x: Any, cls: str) -> Any:
+    def _seconds(self, col: Column, x: Any, cls: str, clip: bool = True) -> Any:
         """A datetime column as ``to_numbers`` makes it: seconds (or days, unit "D") since
         1970, through the same integer nanoseconds, clipped to declared bounds."""
         F = self._f
@@ -178,7 +244,7 @@ class SparkEngine:
             raise ConfigError(
                 f"column {col.name!r} holds dates as text: convert it to a date or timestamp in "
                 f"Spark first (e.g. to_date({col.name}, 'M/d/yy')), or use --engine duckdb")
-        if declared_bounds(col):
+        if clip and declared_bounds(col):
             import pandas as pd
 
             lo, hi = (int(pd.Timestamp(b).value) for b in col.bounds or ())
@@ -186,14 +252,58 @@ class SparkEngine:
         seconds = ns.cast("double") / F.lit(1e9)
         return seconds / F.lit(86400.0) if col.unit == "D" else seconds
 
+    def conform_notes(self) -> list[str]:
+        """What conforming the rows to the schema did, in ``Schema.conform``'s words: values
+        outside declared bounds (clipped), non-integers in an integer column (rounded), values
+        outside declared categories or boolean words (set to missing, with up to five of
+        them). One aggregate query; none when the schema declares nothing to check."""
+        F = self._f
+        checks: list[tuple[Note, Any, Any]] = []
+        for col in self.schema:
+            if not col.kind.modelled:
+                continue
+            x, cls = F.col(_q(col.name)), self._class(col)
+            if col.kind in (Kind.INTEGER, Kind.FLOAT):
+                d = x.cast("double")
+                if declared_bounds(col):
+                    lo, hi = cast(tuple[float, float], col.numeric_bounds())
+                    checks.append((Note(col, "clipped", ""), (d < lo) | (d > hi), None))
+                    d = F.least(F.greatest(d, F.lit(float(lo))), F.lit(float(hi)))
+                if col.kind is Kind.INTEGER and cls in ("float", "text"):
+                    checks.append((Note(col, "rounded", ""), d != F.floor(d), None))
+            elif col.kind is Kind.DATETIME and declared_bounds(col):
+                checks.append((Note(col, "clipped", ""),
+                               self._seconds(col, x, cls) != self._seconds(col, x, cls, clip=False),
+                               None))
+            elif (col.kind is Kind.BOOLEAN and cls != "bool") or (
+                    col.kind is Kind.CATEGORICAL and col.categories is not None):
+                unknown = x.isNotNull() & self._conform(col).isNull()
+                checks.append((Note(col, "missing", ""), unknown, self._text(x, cls)))
+        if not checks:
+            return []
+        aggs = []
+        for _, where, shown in checks:
+            aggs.append(F.sum(F.when(where, 1).otherwise(0)))
+            aggs.append(F.slice(F.array_sort(F.collect_set(F.when(where, shown))), 1, 5)
+                        if shown is not None else F.lit(None))
+        found = self._fetch(self._frame.agg(*aggs))[0]
+        return [note.text(int(found[2 * i] or 0), list(found[2 * i + 1] or ()))
+                for i, (note, _, _) in enumerate(checks) if found[2 * i]]
+
+    def fingerprint(self) -> Any:
+        """The content fingerprint of the columns the engine reads, computed by Spark
+        (aggregates only): equal to :func:`~lookalike.privacy.fingerprint.fingerprint_frame` of
+        the same rows in memory, so that the privacy ledger knows the data whichever engine
+        reads it."""
+        from lookalike.privacy.fingerprint import fingerprint_spark
+
+        return fingerprint_spark(self._frame, self.schema.names, label=self.label)
+
     # ------------------------------------------------------------------ fetching
     def _fetch(self, df: Any) -> list:
         """The rows of an aggregate query; anything else is refused (the rows stay in Spark)."""
-        plan = df._jdf.queryExecution().optimizedPlan()
-        if not _aggregates(plan):
-            raise RuntimeError("the Spark engine fetched a query that is not an aggregate: "
-                               f"{plan.toString()[:200]}")
-        return df.collect()
+        self.queries += 1
+        return fetch_aggregate(df)
 
     def _column(self, column: str) -> Column:
         if column not in self.schema or not self.schema[column].kind.modelled:
@@ -318,6 +428,16 @@ def _code_sql(codec: ColumnCodec, x: str) -> str:
 
 def _text_literal(value: str) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def fetch_aggregate(df: Any) -> list:
+    """The rows of an aggregate query over private rows; any other plan is refused, so that
+    only counts and sums (never rows) come back from Spark to the driver."""
+    plan = df._jdf.queryExecution().optimizedPlan()
+    if not _aggregates(plan):
+        raise RuntimeError("lookalike fetched a Spark query that is not an aggregate: "
+                           f"{plan.toString()[:200]}")
+    return df.collect()
 
 
 def _aggregates(plan: Any) -> bool:

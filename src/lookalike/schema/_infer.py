@@ -275,13 +275,16 @@ def is_boolean_text(values: Iterable[Any]) -> bool:
     return len(lowered) == 2 and any(lowered <= pair for pair in _BOOLEAN_PAIRS)
 
 
-def mixed_numbers(name: str, share: float, examples: Iterable[tuple[int, Any]]) -> MixedTypesError:
+def mixed_numbers(name: str, share: float,
+                  examples: Iterable[tuple[int | None, Any]]) -> MixedTypesError:
     """The refusal of text that is mostly numbers (``share`` of its values, at least half and
-    not all); ``examples``: (row, value) of its first text values, row 1 the first data row."""
-    shown = ", ".join(f"row {row}: {v!r}" for row, v in list(examples)[:3])
+    not all); ``examples``: (row, value) of its first text values, row 1 the first data row
+    (row None where the source has no row order, e.g. Spark)."""
+    shown = ", ".join(f"row {row}: {v!r}" if row is not None else repr(v)
+                      for row, v in list(examples)[:3])
     return MixedTypesError(
         f"column {name!r} mixes numbers and text ({share:.0%} of values are numbers; "
-        f"text values at {shown}); clean those values, or declare the column "
+        f"text values{' at' if 'row ' in shown else ''} {shown}); clean those values, or declare the column "
         "'categorical' in a schema (CLI: --schema)"
     )
 

@@ -81,8 +81,9 @@ class MarginalSynthesizer(Synthesizer):
                 f"discovery_share must lie strictly between 0 and 1 (or None: sized to the "
                 f"table), got {self.discovery_share!r}"
             )
-        if self.engine not in ("auto", "numpy", "duckdb"):
-            raise ConfigError(f"engine must be 'auto', 'numpy' or 'duckdb', got {self.engine!r}")
+        if self.engine not in ("auto", "numpy", "duckdb", "spark"):
+            raise ConfigError(f"engine must be 'auto', 'numpy', 'duckdb' or 'spark', got "
+                              f"{self.engine!r}")
 
     # ----------------------------------------------------------------- fit
     def _budget_plan(self, epsilon: float, delta: float) -> BudgetPlan:
@@ -95,7 +96,19 @@ class MarginalSynthesizer(Synthesizer):
         return BudgetPlan.split(epsilon, delta, discover=share, measure=1 - share)
 
     def _open(self, data: Any, schema: Any) -> Source:
-        """Rows in memory, or (``engine='duckdb'``, or files over 1 GB) left inside DuckDB."""
+        """Rows in memory, or left where they are: inside DuckDB (``engine='duckdb'``, or files
+        over 1 GB), or inside Spark (``engine='spark'``, or a Spark DataFrame)."""
+        from lookalike.marginals.spark import is_spark_frame
+
+        if self.engine == "spark" or is_spark_frame(data):
+            if self.engine not in ("spark", "auto"):
+                raise ConfigError(f"a Spark DataFrame stays in Spark: engine='spark' (or 'auto') "
+                                  f"counts it there, engine={self.engine!r} cannot read it")
+            from lookalike.marginals.spark import SparkEngine, spark_frame
+
+            frame, label = spark_frame(data)
+            declared = None if schema is None else as_schema(schema)
+            return Source.of_engine(SparkEngine(frame, declared, label=label))
         use_duckdb = self.engine == "duckdb" or (
             self.engine == "auto" and not isinstance(data, pd.DataFrame) and _is_big_file(data)
         )

@@ -198,7 +198,7 @@ class Synthesizer:
 
     def _open(self, data: Any, schema: Any) -> Source:
         """The data as conformed rows in memory, with its schema."""
-        return Source.of_frame(_as_frame(data), schema)
+        return Source.of_frame(_as_frame(data, self.name), schema)
 
     def _learn(self, source: Source, budget: Budget | None, rng: np.random.Generator) -> str:
         """Learn the model; record every DP release through ``budget``. Returns how the data
@@ -449,9 +449,13 @@ def _declared(schema: Schema) -> dict[str, tuple[str, ...]]:
             for c in schema.modelled}
 
 
-def _as_frame(data: Any) -> pd.DataFrame:
+def _as_frame(data: Any, family: str = "") -> pd.DataFrame:
     if isinstance(data, pd.DataFrame):
         return data
+    from lookalike.marginals.spark import is_spark_frame, not_in_memory
+
+    if is_spark_frame(data):
+        raise not_in_memory(family)
     from lookalike.io import read_table
 
     return read_table(data)

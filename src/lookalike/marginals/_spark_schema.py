@@ -1,0 +1,283 @@
+"""The schema of a Spark DataFrame, inferred by aggregate queries run by Spark.
+
+:func:`schema_from_spark` gives what :func:`lookalike.infer_schema` gives the same table in
+memory (the rules of :mod:`lookalike.schema._infer`, as the DuckDB engine applies them), read
+from counts, never from rows: kinds, identifier formats, datetime units and ``nullable``,
+without categories or bounds (those are declared or discovered under DP). A Spark frame is
+typed, so its columns are classed by their Spark types as a typed Parquet file is by DuckDB.
+
+Differences from the in-memory rules, where a Spark source needs another answer: a text column
+of dates is refused with the Spark conversion to make (Spark parses dates with its own
+patterns: ``to_date(col, 'M/d/yy')``), and a text column of numbers is refused as numbers stored
+as text (cast it in Spark), with no exceptions for integers beyond 64 bits or long decimals.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+import pandas as pd
+
+from lookalike.errors import ColumnMismatchError, ConfigError, LookalikeError
+from lookalike.schema import Column, Kind, Schema
+from lookalike.schema._datetimes import _DATE_LIKE
+from lookalike.schema._fakes import SAMPLE as FAKE_SAMPLE
+from lookalike.schema._formats import _boolean_tokens
+from lookalike.schema._infer import (
+    BOOLEAN_WORDS,
+    TextShape,
+    check_table,
+    datetime_unit,
+    entirely_missing,
+    is_boolean_text,
+    many_values,
+    mixed_numbers,
+    number_kind,
+    numbers_as_text,
+    single_value,
+    text_kind,
+)
+
+__all__ = ["schema_from_spark", "spark_class"]
+
+_FLOAT_RE = r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?"
+# a value pandas.to_numeric reads as a number (Java regex, as Spark's rlike runs it)
+_NUMBER_RE = rf"^({_FLOAT_RE}|(?i:[+-]?inf(inity)?))$"
+_BOOLEAN_RE = "^(?i:" + "|".join(sorted(BOOLEAN_WORDS)) + ")$"
+_SPACES = r"\s+"  # Java's \s: ASCII whitespace (the DuckDB engine's RE2 class is wider)
+
+
+def spark_class(name: str, type_name: str) -> str:
+    """A Spark type's class: int, float, bool, date, stamp or text; other types are refused."""
+    if type_name in ("byte", "short", "integer", "long"):
+        return "int"
+    if type_name in ("float", "double") or type_name.startswith("decimal"):
+        return "float"
+    if type_name in ("boolean", "date", "string"):
+        return {"boolean": "bool", "date": "date", "string": "text"}[type_name]
+    if type_name in ("timestamp", "timestamp_ntz"):
+        return "stamp"
+    raise ConfigError(f"column {name!r} is a Spark {type_name}: the Spark engine reads numbers, "
+                      "strings, booleans, dates and timestamps; cast it in Spark or drop it "
+                      f"(CLI: --drop {name!r})")
+
+
+def _q(name: str) -> str:
+    return "`" + str(name).replace("`", "``") + "`"
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def schema_from_spark(frame: Any, *, drop: Iterable[str] = (),
+                      fetch: Any = None) -> Schema:
+    """The schema of ``frame`` (a PySpark DataFrame) less ``drop``, as ``infer_schema`` would
+    infer it from the same rows in memory, by aggregate queries (see the module).
+
+    Column by column, as ``infer_schema`` goes: a column entirely missing, of numbers mixed
+    with text or stored as text, of dates as text, or of one value is refused, with the
+    warnings of the columns before it given first. ``fetch`` runs an aggregate query and
+    returns its rows (default :func:`~lookalike.marginals.spark.fetch_aggregate`: nothing but
+    aggregates leaves Spark).
+    """
+    if fetch is None:
+        from lookalike.marginals.spark import fetch_aggregate as fetch
+    return _Inference(frame, drop, fetch).schema()
+
+
+class _Inference:
+    def __init__(self, frame: Any, drop: Iterable[str], fetch: Any) -> None:
+        drop = [str(d) for d in drop]
+        names = list(frame.columns)
+        unknown = [d for d in drop if d not in names]
+        if unknown:
+            raise ColumnMismatchError(f"cannot drop {unknown}: no such columns; columns are {names}")
+        types = {f.name: f.dataType.typeName() for f in frame.schema.fields}
+        self.frame, self.fetch = frame, fetch
+        self.classes = {n: spark_class(n, types[n]) for n in names if n not in drop}
+
+    def _one(self, *aggs: str) -> list:
+        return list(self.fetch(self.frame.selectExpr(*aggs))[0])
+
+    def schema(self) -> Schema:
+        profile, n_rows = self._profile()
+        check_table(n_rows, len(self.classes))
+        refusal: LookalikeError | None = None
+        names: list[str] = []
+        for name, cls in self.classes.items():
+            p = profile[name]
+            try:
+                if p["n"] == 0:
+                    raise entirely_missing(name)
+                if cls == "text" and p["numbers"]:
+                    if p["numbers"] == p["n"]:
+                        raise numbers_as_text(name)
+                    if p["numbers"] >= 0.5 * p["n"]:
+                        raise mixed_numbers(name, p["numbers"] / p["n"],
+                                            [(None, v) for v in p["texts"]])
+                if cls == "text" and p["dates"] == p["n"]:
+                    raise ConfigError(
+                        f"column {name!r} holds dates as text: convert it to a date or timestamp "
+                        f"in Spark first (e.g. to_date({name}, 'M/d/yy')), declare it "
+                        "'categorical' in a schema, or use --engine duckdb")
+                if p["single"]:
+                    raise single_value(name, p["low"])
+            except LookalikeError as e:
+                refusal = e
+                break
+            names.append(name)
+        why: dict[str, str] = {}
+        found: dict[str, Column] = {}
+        texts = [n for n in names if self.classes[n] == "text"]
+        for name in texts:
+            p = profile[name]
+            if p["words"] == p["n"] and is_boolean_text(p["word_values"]):
+                found[name] = Column(name, Kind.BOOLEAN, categories=_boolean_tokens(pd.Series(
+                    p["word_values"], dtype=object)), sources={"kind": "data", "categories": "data"})
+        rest = [n for n in texts if n not in found]
+        found |= self._text_columns(rest, n_rows, why) if rest else {}
+        columns = []
+        for name in names:
+            p = profile[name]
+            col = found.get(name) or self._typed_column(name, p, n_rows)
+            columns.append(col.replace("data", nullable=p["n"] < n_rows))
+        for name in names:
+            if name in why:
+                warnings.warn(why[name], stacklevel=5)
+        if refusal is not None:
+            raise refusal
+        return Schema(tuple(columns), n_rows, "data")
+
+    def _profile(self) -> tuple[dict[str, dict], int]:
+        """Every column's counts in one aggregate query: values, one value or more, smallest
+        (and largest of numbers), whole numbers, midnight timestamps, and in text: numbers,
+        dates, boolean words (those words as written: a handful at most) and up to three text
+        values of a column of mostly numbers (for the message)."""
+        aggs, sizes = ["count(1)"], {}
+        for name, cls in self.classes.items():
+            x = _q(name)
+            part = [f"count({x})", f"min({x}) = max({x})", f"min({x})"]
+            if cls in ("int", "float"):
+                whole = "true" if cls == "int" else f"bool_and({x} = floor({x}))"
+                part += [whole, f"max({x})"]
+            elif cls == "stamp":
+                part.append(f"bool_and({x} = date_trunc('day', {x}))")
+            elif cls == "text":
+                number = f"{x} RLIKE {_lit(_NUMBER_RE)}"
+                word = f"{x} RLIKE {_lit(_BOOLEAN_RE)}"
+                part += [f"count_if({number})", f"count_if({word})",
+                         f"collect_set(CASE WHEN {word} THEN {x} END)",
+                         f"count_if({x} RLIKE {_lit(_DATE_LIKE.pattern)})",
+                         f"slice(array_sort(collect_set(CASE WHEN NOT ({number}) THEN {x} END)), "
+                         "1, 3)"]
+            aggs += part
+            sizes[name] = len(part)
+        got = self._one(*aggs)
+        n_rows, pos, out = int(got[0]), 1, {}
+        for name, cls in self.classes.items():
+            g = got[pos: pos + sizes[name]]
+            pos += sizes[name]
+            p: dict[str, Any] = {"n": int(g[0]), "single": bool(g[1]), "low": g[2],
+                                 "numbers": 0, "dates": -1}
+            if cls in ("int", "float"):
+                p["integral"], p["high"] = bool(g[3]), g[4]
+            elif cls == "stamp":
+                p["midnight"] = bool(g[3])
+            elif cls == "text":
+                p |= {"numbers": int(g[3]), "words": int(g[4]), "word_values": list(g[5] or ()),
+                      "dates": int(g[6]), "texts": list(g[7] or ())}
+            if cls in ("date", "stamp") and p["low"] is not None:
+                p["low"] = pd.Timestamp(p["low"])
+            out[name] = p
+        return out, n_rows
+
+    def _typed_column(self, name: str, p: dict, n_rows: int) -> Column:
+        """Numbers by :func:`~lookalike.schema._infer.number_kind`, dates in days, timestamps in
+        days or seconds, booleans (False, True), strings categorical."""
+        cls, data = self.classes[name], {"kind": "data"}
+        if cls in ("int", "float"):
+            distinct = functools.partial(self._distinct, name)
+            kind = number_kind(name, n_rows, distinct, p["integral"], p["low"], p["high"])
+            if kind is Kind.IDENTIFIER:
+                return Column(name, kind, format="integer", sources=data | {"format": "data"})
+            return Column(name, kind, sources=data)
+        if cls in ("date", "stamp"):
+            unit = datetime_unit(cls == "date" or p["midnight"])
+            return Column(name, Kind.DATETIME, unit=unit, sources=data | {"unit": "data"})
+        if cls == "bool":
+            return Column(name, Kind.BOOLEAN, categories=(False, True),
+                          sources=data | {"categories": "data"})
+        return Column(name, Kind.CATEGORICAL, sources=data)
+
+    def _distinct(self, name: str) -> int:
+        return int(self._one(f"count(DISTINCT {_q(name)})")[0])
+
+    def _text_columns(self, names: list[str], n_rows: int, why: dict[str, str]
+                      ) -> dict[str, Column]:
+        """Text columns with many distinct values, classified by
+        :func:`~lookalike.schema._infer.text_kind` (keys, names and e-mails become
+        identifiers, free text is excluded with a warning, put in ``why``); the others stay
+        categorical (not returned). One aggregate query for counts and lengths; one more reads
+        a sample of distinct values (:meth:`_samples`), one more the median word count where
+        a rule needs it."""
+        aggs = []
+        for name in names:
+            x = _q(name)
+            aggs += [f"count({x})", f"count(DISTINCT {x})", f"min(length({x}))",
+                     f"max(length({x}))", f"avg(length({x}))"]
+        got = self._one(*aggs)
+        limit = max(20, n_rows // 2)  # infer_schema's default
+        stats = {n: got[5 * i: 5 * i + 5] for i, n in enumerate(names)}
+        many = {n: s for n, s in stats.items() if many_values(int(s[0]), int(s[1]), limit)}
+        if not many:
+            return {}
+        samples = self._samples({n: int(s[1]) for n, s in many.items()})
+        out: dict[str, Column] = {}
+        for name, (n_values, n_distinct, shortest, longest, mean_length) in many.items():
+            shape = TextShape(
+                n_rows=n_rows, n_values=int(n_values), n_distinct=int(n_distinct),
+                shortest=int(shortest), longest=int(longest), mean_length=float(mean_length),
+                values=functools.partial(samples.__getitem__, name),
+                median_words=functools.partial(self._median_words, name))
+            kind, warning, fmt = text_kind(name, shape, limit)
+            if warning:
+                why[name] = warning
+            if kind is not Kind.CATEGORICAL:
+                out[name] = Column(name, kind, format=fmt, sources={"kind": "data"} | (
+                    {"format": "data"} if fmt else {}))
+        return out
+
+    def _samples(self, columns: dict[str, int]) -> dict[str, pd.Series]:
+        """Per text column (its count of distinct values), at most
+        :data:`~lookalike.schema._fakes.SAMPLE` of its distinct values: those of smallest
+        hash, a sample fixed by the values themselves. One aggregate: each column collects the
+        distinct values whose 64-bit hash falls below a cut expected to pass twice the sample.
+
+        The one query that returns values rather than counts: schema inference reads them to
+        choose a kind and format (what ``infer_schema`` does with every value in memory); no
+        value reaches the model, the engine or its schema.
+        """
+        aggs = []
+        for name, n_distinct in columns.items():
+            x = _q(name)
+            cut = "" if n_distinct <= 2 * FAKE_SAMPLE else (
+                f" AND xxhash64({x}) < {-2**63 + 2**64 * 2 * FAKE_SAMPLE // n_distinct}")
+            aggs.append(f"collect_set(CASE WHEN {x} IS NOT NULL{cut} "
+                        f"THEN named_struct('h', xxhash64({x}), 'v', {x}) END)")
+        got = self._one(*aggs)
+        out = {}
+        for name, kept in zip(columns, got, strict=True):
+            first = sorted((r["h"], r["v"]) for r in kept or ())[:FAKE_SAMPLE]
+            out[name] = pd.Series([v for _, v in first], dtype=object)
+        return out
+
+    def _median_words(self, name: str) -> float:
+        """The median number of words (runs of whitespace plus one) of a text column."""
+        x = _q(name)
+        words = f"size(split({x}, {_lit(_SPACES)}, -1)) "
+        return float(self._one(f"median(CASE WHEN {x} IS NOT NULL THEN {words}END)")[0])
+
