@@ -236,9 +236,10 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
                   schema: Schema | None = None, engine: Any = None) -> Storage:
     """The storage of a fit's input: ``raw`` (the rows as read, when in memory) or ``data``.
 
-    Rows left in an engine (DuckDB): a DataFrame gives its dtypes, a Parquet file its Arrow
-    schema (its footer only), a CSV file its text dates' spelling (``engine.date_spellings()``,
-    one aggregate query); other columns come back in their canonical dtypes.
+    Rows left in an engine: a DataFrame gives its dtypes, a Parquet file its Arrow schema (its
+    footer only), a CSV file its text dates' spelling (``engine.date_spellings()``, one
+    aggregate query), a Spark source its Spark types (``engine.arrow_schema()``); other
+    columns come back in their canonical dtypes.
     """
     frame = raw if raw is not None else data if isinstance(data, pd.DataFrame) else None
     if frame is not None:
@@ -249,7 +250,9 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
     dialect = None
     if getattr(data, "decimal", ".") != ".":  # a CSV file left in DuckDB (io.CsvFile)
         dialect = _dialect({"decimal": data.decimal, "delimiter": data.delimiter or ";"})
-    if isinstance(data, str | os.PathLike):
+    if engine is not None and hasattr(engine, "arrow_schema"):  # a Spark source: its types
+        types = arrow_types(engine.arrow_schema().empty_table())
+    elif isinstance(data, str | os.PathLike):
         name = Path(data).name.lower()
         if name.endswith(_PARQUET) and Path(data).is_file():
             import pyarrow.parquet as pq

@@ -113,6 +113,8 @@ def open_input(model: Synthesizer, data: Any, *, schema: Any = None, drop: Itera
     """
     drop = list(drop)
     read_options = dict(read_options or {})
+    if _on_spark(model, data):
+        return _open_spark(model, data, schema, drop, read_options)
     if _pushed_down(model, data, read_options):
         csv_options = {k: read_options.pop(k) for k in _DUCKDB_CSV if k in read_options}
         extra = sorted(set(read_options) - {"table", "query"})
@@ -138,6 +140,37 @@ def open_input(model: Synthesizer, data: Any, *, schema: Any = None, drop: Itera
             raise ColumnMismatchError(f"cannot drop {unknown}: no such columns; columns are {full.names}")
         return data, Schema(tuple(c for c in full.columns if c.name not in drop))
     return load_data(data, drop=drop, read_options=read_options), schema
+
+
+def _on_spark(model: Synthesizer, data: Any) -> bool:
+    """Whether the rows stay in Spark: a Spark DataFrame, or ``engine='spark'``."""
+    from lookalike.marginals.spark import is_spark_frame
+
+    return is_spark_frame(data) or getattr(model, "engine", None) == "spark"
+
+
+def _open_spark(model: Synthesizer, data: Any, schema: Any, drop: list[str],
+                read_options: dict[str, Any]) -> tuple[Any, Any]:
+    """(Spark DataFrame less ``drop``, schema) for a fit whose rows stay in Spark: the schema
+    inferred by Spark's aggregates when not given (before any budget is charged). Families
+    that learn from rows in memory are refused, naming the ones that count in Spark."""
+    from lookalike.marginals.spark import not_in_memory, schema_from_spark, spark_frame
+
+    if getattr(model, "engine", None) not in ("spark", "auto"):
+        if hasattr(model, "engine"):
+            raise ConfigError(f"a Spark DataFrame stays in Spark: engine='spark' (or 'auto') "
+                              f"counts it there, engine={model.engine!r} cannot read it")
+        raise not_in_memory(model.name)
+    frame, _ = spark_frame(data, read_options)
+    unknown = [c for c in drop if c not in frame.columns]
+    if unknown:
+        raise ColumnMismatchError(f"cannot drop {unknown}: no such columns; columns are "
+                                  f"{list(frame.columns)}")
+    frame = frame.drop(*drop) if drop else frame
+    if schema is None:
+        return frame, schema_from_spark(frame)
+    full = as_schema(schema)
+    return frame, Schema(tuple(c for c in full.columns if c.name not in drop))
 
 
 def _pushed_down(model: Synthesizer, data: Any, read_options: Mapping[str, Any]) -> bool:

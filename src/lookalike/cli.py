@@ -41,7 +41,22 @@ out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
 # ---------------------------------------------------------------- shared options
-Table_ = Annotated[str | None, typer.Option("--table", help="Table to read from a DuckDB/SQL source.")]
+Table_ = Annotated[str | None, typer.Option(
+    "--table", help="Table to read from a DuckDB/SQL source, or (--engine spark) a table of the "
+    "Spark catalog (db.table; then leave DATA out).")]
+DataArg = Annotated[str | None, typer.Argument(
+    help="Input: CSV/Parquet/DuckDB file or SQLAlchemy URL (left out with --engine spark "
+    "--table db.t).", show_default=False)]
+EngineOpt = Annotated[str | None, typer.Option(
+    "--engine", help="Where mst, aim and privbayes count the rows: numpy (in memory), duckdb (the "
+    "file stays in DuckDB), spark (the rows stay in Spark: Parquet/CSV paths or --table), or "
+    "auto (default: DuckDB for files over 1 GB).")]
+SparkMaster = Annotated[str | None, typer.Option(
+    "--spark-master", help="Spark master for --engine spark (default local[*]; e.g. "
+    "spark://host:7077, yarn, k8s://...).")]
+SparkConf = Annotated[list[str] | None, typer.Option(
+    "--spark-conf", help="A Spark setting KEY=VALUE for --engine spark "
+    "(e.g. spark.executor.memory=8g); repeat for several.")]
 Query = Annotated[str | None, typer.Option("--query", help="SQL query to read from a DuckDB/SQL source.")]
 Encoding = Annotated[
     str | None,
@@ -271,7 +286,8 @@ def _q(value: Any) -> str:
 def _print_warnings(caught: list) -> None:
     seen = set()
     for w in caught:
-        if issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning, FutureWarning)):
+        if issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning, FutureWarning,
+                                   ResourceWarning)):  # ResourceWarning: py4j's sockets (Spark)
             continue
         msg = str(w.message)
         if msg not in seen:
@@ -453,8 +469,8 @@ def _domain_text(col) -> str:
 # ---------------------------------------------------------------- fit / sample / synth
 @app.command()
 def fit(
-    data: Annotated[str, typer.Argument(help="Input: CSV/Parquet/DuckDB file or SQLAlchemy URL.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write.")],
+    data: DataArg = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Model file to write.")] = ...,
     synthesizer: Synth = "cart",
     schema: SchemaOpt = None,
     param: Params = None,
@@ -470,15 +486,20 @@ def fit(
     dataset: Dataset = None,
     ledger: LedgerOpt = None,
     overwrite: Overwrite = False,
+    engine: EngineOpt = None,
+    spark_master: SparkMaster = None,
+    spark_conf: SparkConf = None,
 ) -> None:
     """Fit a synthesizer to DATA and save the model to one file (no raw rows for DP models)."""
 
     def body() -> None:
         from lookalike.api import open_input, prepare_fit
 
-        model, request = prepare_fit(synthesizer, **_dp_options(data, epsilon, delta, dataset, ledger),
-                                     **_parse_pairs(param, "--param"))
+        params = _engine_params(synthesizer, engine, spark_master, spark_conf, param, data, table, query)
+        model, request = prepare_fit(synthesizer, **_dp_options(data or table, epsilon, delta,
+                                                                dataset, ledger), **params)
         _check_outputs([output], overwrite)
+        _start_spark(model, spark_master, spark_conf)
         data_in, schema_in = open_input(model, data, schema=schema, drop=drop or (),
                                         read_options=_read_options(table, query, encoding, delimiter, decimal))
         schema_in, said = _print_dp_plan(model, request, data_in, schema_in)
@@ -532,8 +553,8 @@ def sample(
 
 @app.command()
 def synth(
-    data: Annotated[str, typer.Argument(help="Input: CSV/Parquet/DuckDB file or SQLAlchemy URL.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.csv, .csv.gz or .parquet).")],
+    data: DataArg = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.csv, .csv.gz or .parquet).")] = ...,
     n: Annotated[
         int | None, typer.Option("-n", "--rows", help="Rows to sample (default: as many as the input).")
     ] = None,
@@ -565,6 +586,9 @@ def synth(
     dataset: Dataset = None,
     ledger: LedgerOpt = None,
     overwrite: Overwrite = False,
+    engine: EngineOpt = None,
+    spark_master: SparkMaster = None,
+    spark_conf: SparkConf = None,
 ) -> None:
     """Fit a synthesizer to DATA and write synthetic rows in one go (optionally a report).
 
@@ -573,11 +597,13 @@ def synth(
 
     def body() -> None:
         _synth(
-            data, output, n, synthesizer, schema, _parse_pairs(param, "--param"),
+            data, output, n, synthesizer, schema,
+            _engine_params(synthesizer, engine, spark_master, spark_conf, param, data, table, query),
             _condition_input(condition, conditions_file), drop or (), model_out, seed,
             _read_options(table, query, encoding, delimiter, decimal), overwrite,
             report=report, target=target, holdout=holdout, holdout_share=holdout_share,
-            audit=audit, dp=_dp_options(data, epsilon, delta, dataset, ledger),
+            audit=audit, dp=_dp_options(data or table, epsilon, delta, dataset, ledger),
+            spark=(spark_master, spark_conf),
             written=_write_options(out_delimiter, out_decimal, out_encoding),
         )
 
@@ -586,7 +612,7 @@ def synth(
 
 def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model_out, seed,
            read_options, overwrite, *, report=None, target=None, holdout=None,
-           holdout_share=None, audit=False, dp=None, written=None) -> None:
+           holdout_share=None, audit=False, dp=None, written=None, spark=(None, None)) -> None:
     """validate → check the budget → read → check columns → reserve and fit → sample → write.
 
     Everything checkable before the DP charge is checked before it: options, hyper-parameters,
@@ -609,15 +635,17 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
     model, request = prepare_fit(synthesizer, **(dp or {}), **params)
     outputs = [output, held, model_out, *_report_paths(report, request.dp)]
     _check_outputs(outputs, overwrite)
+    _start_spark(model, *spark)
     rng = as_rng(seed)
     data_in, schema_in = open_input(model, data, schema=schema, drop=drop, read_options=read_options)
     columns = _columns_of(data_in, schema_in)
     set_aside = None
     if holdout_share is not None:
         if not isinstance(data_in, pd.DataFrame):
-            raise ConfigError("--holdout-share needs the rows in memory, and engine=duckdb keeps "
-                              "them in DuckDB: split the file first and give --holdout, or use "
-                              "the default engine")
+            raise ConfigError(f"--holdout-share needs the rows in memory, and engine="
+                              f"{model.engine} keeps them in {model.engine.replace('db', 'DB')}"
+                              ": split the data first and give --holdout, or use the default "
+                              "engine")
         data_in, set_aside = _split(data_in, holdout_share, seed)
     hold = set_aside
     if report is not None:
@@ -867,6 +895,46 @@ def _rows_text(model) -> str:
     if model.n_rows_ is not None:
         return f"{model.n_rows_:,} rows"
     return "a table whose size stays private"
+
+
+def _engine_params(family: str, engine: str | None, master: str | None,
+                   conf: list[str] | None, param: list[str] | None, data: str | None,
+                   table: str | None, query: str | None) -> dict[str, Any]:
+    """The family's parameters (--param), with --engine as its ``engine``; the Spark options
+    and a DATA left out (a catalog --table) checked to go with --engine spark."""
+    params = _parse_pairs(param, "--param")
+    if engine is not None and family in available() and not hasattr(get_synthesizer(family),
+                                                                     "engine"):
+        if engine == "spark":
+            from lookalike.marginals.spark import not_in_memory
+
+            raise not_in_memory(family)
+        raise ConfigError(f"--engine applies to mst, aim and privbayes (they count the rows "
+                          f"where they live); {family!r} reads them into memory: leave it out")
+    if engine is not None:
+        if "engine" in params and params["engine"] != engine:
+            raise ConfigError(f"--engine {engine} and --param engine={params['engine']} disagree: "
+                              "give one")
+        params["engine"] = engine
+    spark = params.get("engine") == "spark"
+    if (master is not None or conf) and not spark:
+        raise ConfigError("--spark-master and --spark-conf apply to --engine spark")
+    _parse_pairs(conf, "--spark-conf")  # KEY=VALUE, checked before any work
+    if data is None and not (spark and (table or query)):
+        raise ConfigError("give DATA (a CSV/Parquet/DuckDB file or SQLAlchemy URL), or with "
+                          "--engine spark a Spark catalog table (--table db.t) instead")
+    return params
+
+
+def _start_spark(model: Any, master: str | None, conf: list[str] | None) -> None:
+    """Start (or join) the Spark session of --engine spark with --spark-master and
+    --spark-conf, once the options, the family and the budget have been checked."""
+    if getattr(model, "engine", None) != "spark":
+        return
+    from lookalike.marginals.spark import spark_session
+
+    settings = {k: str(v) for k, v in _parse_pairs(conf, "--spark-conf").items()}
+    spark_session(master, settings).sparkContext.setLogLevel("ERROR")
 
 
 def _dp_options(data, epsilon, delta, dataset, ledger) -> dict:

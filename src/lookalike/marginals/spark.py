@@ -36,8 +36,8 @@ from lookalike.marginals.engine import marginal_request
 from lookalike.schema import Column, Kind, Schema
 from lookalike.transform.encoder import ColumnCodec, TableEncoder
 
-__all__ = ["SparkEngine", "fetch_aggregate", "is_spark_frame", "not_in_memory", "require_pyspark", "spark_frame",
-           "spark_session"]
+__all__ = ["SparkEngine", "fetch_aggregate", "is_spark_frame", "not_in_memory", "require_pyspark",
+           "schema_from_spark", "spark_frame", "spark_session"]
 
 _VIEW_IDS = itertools.count()
 
@@ -289,6 +289,15 @@ class SparkEngine:
         found = self._fetch(self._frame.agg(*aggs))[0]
         return [note.text(int(found[2 * i] or 0), list(found[2 * i + 1] or ()))
                 for i, (note, _, _) in enumerate(checks) if found[2 * i]]
+
+    def arrow_schema(self) -> Any:
+        """The Arrow types of the columns the engine reads, as Spark holds them (timestamps
+        naive, as they come to pandas): what samples are stored as (outputs look like inputs)."""
+        from pyspark.sql.pandas.types import to_arrow_schema
+        from pyspark.sql.types import StructType
+
+        fields = [f for f in self._frame.schema.fields if f.name in self.schema.names]
+        return to_arrow_schema(StructType(fields), timestamp_utc=False)
 
     def fingerprint(self) -> Any:
         """The content fingerprint of the columns the engine reads, computed by Spark
