@@ -6,7 +6,8 @@ each column is conformed as :meth:`lookalike.schema.Schema.conform` would (text 
 numbers clipped to declared bounds and rounded half to even for integer columns, booleans,
 datetimes as numbers since 1970), bins and category codes become ``CASE`` and map lookups
 (no Python UDF touches a row), the codes of a bound encoder are computed once and cached, and
-many marginals are counted in one pass with ``GROUPING SETS``. Only aggregates come back to
+many marginals are counted in one pass with ``GROUPING SETS`` over the cached distinct
+combinations of codes and their counts. Only aggregates come back to
 the driver: every fetch goes through :meth:`SparkEngine._fetch`, which refuses a plan whose
 result is not an aggregate (tested on every query the engine runs).
 
@@ -349,13 +350,18 @@ class SparkEngine:
         return out
 
     def bind(self, encoder: TableEncoder) -> None:
-        """Compute the encoder's codes once, in Spark, and cache them (for :meth:`marginals`)."""
+        """Compute the encoder's codes in Spark and cache their distinct combinations with
+        their counts (for :meth:`marginals`): one pass over the rows, after which every
+        marginal reads the combinations (far fewer than the rows on a large table), not the
+        rows. Nothing comes to the driver."""
         self.close()
         exprs = []
         for codec in encoder.codecs:
             self._column(codec.column.name)
             exprs.append(f"{_code_sql(codec, _q(codec.column.name))} AS {_q(codec.column.name)}")
-        self._codes = self._conformed.selectExpr(*exprs).cache()
+        codes = self._conformed.selectExpr(*exprs)
+        self._codes = codes.groupBy(*codes.columns).agg(
+            self._f.count(self._f.lit(1)).alias("__lookalike_n")).cache()
         self._view = f"lookalike_codes_{next(_VIEW_IDS)}"
         self._codes.createOrReplaceTempView(self._view)
         self._sizes = dict(zip(encoder.names, encoder.sizes, strict=True))
@@ -381,18 +387,19 @@ class SparkEngine:
         groups = ", ".join("(" + ", ".join(_q(a) for a in used if a in s) + ")" for s in sets)
         cols = ", ".join(_q(a) for a in used)
         rows = self._fetch(self._codes.sparkSession.sql(
-            f"SELECT {cols}, grouping_id() AS gid, count(*) AS n FROM {self._view} "
+            f"SELECT {cols}, grouping_id() AS gid, sum(__lookalike_n) AS n FROM {self._view} "
             f"GROUP BY GROUPING SETS ({groups})"))
         tables = {s: np.zeros([self._sizes[a] for a in used if a in s], dtype=np.int64)
                   for s in sets}
         by_gid = {g: s for s, g in gid.items()}
-        for row in rows:
-            s = by_gid[int(row["gid"])]
-            idx = tuple(int(row[a]) for a in used if a in s)
+        k = len(used)  # each row: the codes of ``used`` (positional: any column name works),
+        for row in rows:  # then grouping_id() and the count
+            s = by_gid[int(row[k])]
+            idx = tuple(int(row[i]) for i, a in enumerate(used) if a in s)
             if any(i < 0 for i in idx):
                 bad = [a for a in used if a in s][[i < 0 for i in idx].index(True)]
                 raise ValueError(f"column {bad!r} has missing values but no missing state")
-            tables[s][idx] += int(row["n"])
+            tables[s][idx] += int(row[k + 1])
         out = {}
         for attrs in wanted:
             order = [a for a in used if a in attrs]

@@ -171,6 +171,7 @@ class PrivBayes(MarginalSynthesizer):
         def score(x: int, p: tuple[int, ...]) -> float:
             return dependence(counts((x, *p))) if p else 0.0
 
+        _prefetch(engine, cache, names, [(0,)])
         total = int(counts((0,)).sum())
         if accountant is None:
             n_rows, cap, eps_step = float(total), total / self.theta, None
@@ -189,6 +190,7 @@ class PrivBayes(MarginalSynthesizer):
                 (x, p) for x in range(d) if x not in parents
                 for p in _parent_sets(order, sizes, x, min(self.degree, len(order)), cap)
             ]
+            _prefetch(engine, cache, names, [(x, *p) for x, p in cands if p])
             scores = [score(x, p) for x, p in cands]
             if accountant is None or len(cands) == 1:  # exact, or a choice that reads no data
                 x, p = cands[int(np.argmax(scores))]
@@ -205,6 +207,7 @@ class PrivBayes(MarginalSynthesizer):
             parents[x] = p
         self.order_ = [names[i] for i in order]
         self.parents_ = {names[x]: [names[i] for i in parents[x]] for x in order}
+        _prefetch(engine, cache, names, [(x, *parents[x]) for x in order])
         tables = self._measure({x: (x, *parents[x]) for x in order}, counts, accountant, names)
         self.conditionals_ = [_conditional(tables[x]) for x in order]
         self._alias = None
@@ -414,3 +417,16 @@ def _alias_draw(keep: np.ndarray, alias: np.ndarray, k: int, config: np.ndarray,
     j = np.minimum(x.astype(np.int64), k - 1)
     cell = config * k + j
     return np.where(x - j < np.take(keep, cell), j, np.take(alias, cell))
+
+
+def _prefetch(engine: Engine, cache: dict[tuple[int, ...], np.ndarray], names: list[str],
+              families: list[tuple[int, ...]]) -> None:
+    """Count every family of a structure step not yet in ``cache`` in one engine call: one pass
+    (``GROUPING SETS``) in DuckDB and Spark rather than one per candidate."""
+    keys = list(dict.fromkeys(tuple(sorted(f)) for f in families))
+    keys = [k for k in keys if k not in cache]
+    if not keys:
+        return
+    found = engine.marginals([tuple(names[i] for i in k) for k in keys])
+    for k in keys:
+        cache[k] = found[tuple(names[i] for i in k)]
