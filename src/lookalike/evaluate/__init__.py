@@ -7,6 +7,8 @@ builds: ``fidelity``, ``associations``, ``utility``, ``detection``, ``queries``;
 ``validity`` (values outside the real domain, spurious missing values, collapsed columns, lost
 categories) reads the tables as given. The k-way
 marginal distances of the benchmark protocol live in :mod:`lookalike.evaluate.marginals`.
+:func:`evaluate_at_scale` measures against a real table left in Spark or DuckDB: marginal
+distances over every real row from the engine's counts, the rest on a stated sample.
 
 >>> import dataclasses
 >>> from lookalike.evaluate import Evaluation
@@ -16,5 +18,6 @@ marginal distances of the benchmark protocol live in :mod:`lookalike.evaluate.ma
 
 from lookalike.evaluate.api import evaluate
 from lookalike.evaluate.result import Evaluation
+from lookalike.evaluate.scale import ScaleEvaluation, evaluate_at_scale
 
-__all__ = ["Evaluation", "evaluate"]
+__all__ = ["Evaluation", "ScaleEvaluation", "evaluate", "evaluate_at_scale"]
