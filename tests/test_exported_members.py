@@ -17,6 +17,8 @@ EXPECTED = {
     "load_demo",
     "load_synthesizer",
     "read_table",
+    "sample_spark",
+    "sample_to_file",
     "synthesize",
     "write_table",
 }

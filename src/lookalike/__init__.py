@@ -28,6 +28,8 @@ _EXPORTS = {
     "load_demo": "lookalike.demo",
     "load_synthesizer": "lookalike.synthesizers",
     "read_table": "lookalike.io",
+    "sample_spark": "lookalike.synthesizers",
+    "sample_to_file": "lookalike.synthesizers",
     "synthesize": "lookalike.api",
     "write_table": "lookalike.io",
 }

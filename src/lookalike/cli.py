@@ -518,20 +518,38 @@ def fit(
 @app.command()
 def sample(
     model: Annotated[Path, typer.Argument(help="Model file written by 'lookalike fit'.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output file (.csv, .csv.gz or .parquet).")],
+    output: Annotated[str, typer.Option(
+        "--output", "-o", help="Output file (.csv, .csv.gz or .parquet); with --engine spark a "
+        "folder of Parquet parts (a local path or a URL Spark writes, e.g. s3a://...).")],
     n: Annotated[int | None, typer.Option(
         "-n", "--rows", help="Number of rows to sample (a positive integer; with --conditions, "
         "its row count).")] = None,
     condition: Conditions = None,
     conditions_file: ConditionTable = None,
     seed: Seed = None,
+    chunk_rows: Annotated[int, typer.Option(
+        "--chunk-rows", metavar="ROWS",
+        help="Rows drawn and written at a time: memory holds one chunk whatever -n is. Chunk "
+        "i has a seed of its own derived from --seed, so the output depends on --seed and "
+        "--chunk-rows (up to ROWS rows: the same as one sample).")] = 1_000_000,
+    engine: Annotated[str, typer.Option(
+        "--engine", help="local (default: this process writes the file) or spark (the rows are "
+        "generated on Spark's executors, --partitions of them in parallel, and written by Spark "
+        "as a folder of Parquet parts).")] = "local",
+    partitions: Annotated[int | None, typer.Option(
+        "--partitions", help="Spark partitions for --engine spark, each drawing its share of "
+        "the rows from a seed of its own (default: one per --chunk-rows rows); the output "
+        "depends on --seed, --partitions and --chunk-rows, not on the cluster.")] = None,
+    spark_master: SparkMaster = None,
+    spark_conf: SparkConf = None,
     out_delimiter: OutDelimiter = None,
     out_decimal: OutDecimal = None,
     out_encoding: OutEncoding = None,
     overwrite: Overwrite = False,
 ) -> None:
-    """Sample N synthetic rows from a saved model (a CSV output is written as the model's
-    input was: with its decimal comma and delimiter, unless --out-decimal/--out-delimiter)."""
+    """Sample N synthetic rows from a saved model, streamed to the output in chunks (a CSV
+    output is written as the model's input was: with its decimal comma and delimiter, unless
+    --out-decimal/--out-delimiter). Sampling reads no data and spends no privacy budget."""
 
     def body() -> None:
         if n is not None and n < 1:
@@ -539,16 +557,84 @@ def sample(
         if n is None and conditions_file is None:
             raise ConfigError("give the number of rows to sample (-n), or a table of per-row "
                               "conditions (--conditions FILE)")
+        if chunk_rows < 1:
+            raise ConfigError(f"--chunk-rows must be a positive number of rows, got {chunk_rows}")
         written = _write_options(out_delimiter, out_decimal, out_encoding)
-        check_writable(output, overwrite=overwrite)
+        if engine == "spark":
+            _sample_on_spark(model, output, n, condition, conditions_file, seed, chunk_rows,
+                             partitions, spark_master, spark_conf, written, overwrite)
+            return
+        if engine != "local":
+            raise ConfigError(f"--engine {engine!r} is not a sampling engine: choose local (this "
+                              "process writes the file) or spark (a folder of Parquet parts)")
+        if partitions is not None or spark_master is not None or spark_conf:
+            raise ConfigError("--partitions, --spark-master and --spark-conf apply to "
+                              "--engine spark")
+        from lookalike.synthesizers import sample_to_file
+
+        target = Path(output)
+        check_writable(target, overwrite=overwrite)
         synth = load_synthesizer(model)
         given, option = _condition_input(condition, conditions_file)
         plan = synth._parse_conditions(given, option)
-        rows = synth.sample(n, conditions=plan, seed=seed)
-        write_table(rows, output, overwrite=overwrite, schema=synth.schema_, **written)
-        out.print(f"{len(rows):,} synthetic rows written to [bold]{_q(output)}[/]")
+        if plan.per_row:  # one row per table row: a sample of the table's size
+            rows = synth.sample(n, conditions=plan, seed=seed)
+            write_table(rows, target, overwrite=overwrite, schema=synth.schema_, **written)
+            count = len(rows)
+        else:
+            sample_to_file(synth, target, n, seed=seed, conditions=plan, chunk_rows=chunk_rows,
+                           overwrite=overwrite, **written)
+            count = n
+        out.print(f"{count:,} synthetic rows written to [bold]{_q(target)}[/]")
 
     _run(body)
+
+
+def _sample_on_spark(model: Path, output: str, n: int | None, condition: list[str] | None,
+                     conditions_file: Path | None, seed: int | None, chunk_rows: int,
+                     partitions: int | None, master: str | None, conf: list[str] | None,
+                     written: dict, overwrite: bool) -> None:
+    """``lookalike sample --engine spark``: every option checked, then the model loaded, the
+    session started and the rows written by Spark as a folder of Parquet parts."""
+    from lookalike.errors import OutputExistsError
+    from lookalike.marginals.spark import spark_session
+    from lookalike.synthesizers import sample_spark
+
+    if conditions_file is not None:
+        raise ConfigError("--conditions FILE gives one row per table row in one sample; with "
+                          "--engine spark give conditions for every row (--condition), or leave "
+                          "--engine spark out")
+    if written:
+        raise ConfigError("--out-delimiter, --out-decimal and --out-encoding apply to CSV "
+                          "outputs; --engine spark writes Parquet")
+    if partitions is not None and partitions < 1:
+        raise ConfigError(f"--partitions must be a positive number, got {partitions}")
+    if output.lower().rstrip("/").endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt")):
+        raise ConfigError(f"--engine spark writes a folder of Parquet parts, not {output}: give "
+                          "a folder path (e.g. synthetic.parquet), or leave --engine spark out "
+                          "for one CSV file")
+    remote = "://" in output
+    if not remote and Path(output).exists() and not overwrite:
+        raise OutputExistsError(f"{output} already exists; choose another output folder or pass "
+                                "--overwrite to replace it")
+    settings = {k: str(v) for k, v in _parse_pairs(conf, "--spark-conf").items()}
+    synth = load_synthesizer(model)
+    plan = synth._parse_conditions(list(condition) if condition else None, "--condition")
+    session = spark_session(master, settings)
+    session.sparkContext.setLogLevel("ERROR")
+    df = sample_spark(synth, n, spark=session, partitions=partitions, seed=seed,
+                      conditions=plan, chunk_rows=chunk_rows)
+    path = output if remote else str(Path(output).resolve())
+    try:
+        df.write.mode("overwrite" if overwrite else "errorifexists").parquet(path)
+    except Exception as e:
+        if "PATH_ALREADY_EXISTS" in str(e):
+            raise OutputExistsError(f"{output} already exists; choose another output folder or "
+                                    "pass --overwrite to replace it") from None
+        raise
+    parts = df.rdd.getNumPartitions()
+    out.print(f"{n:,} synthetic rows written to [bold]{_q(output)}[/] by Spark "
+              f"({parts} partition{'s' if parts != 1 else ''})")
 
 
 @app.command()

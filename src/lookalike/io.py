@@ -26,6 +26,7 @@ samples rows stored as the input was; :func:`write_table` writes them back with 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import difflib
 import gzip
@@ -34,6 +35,7 @@ import json
 import os
 import warnings
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +60,8 @@ from lookalike.errors import (
 )
 
 __all__ = ["CSV_ATTR", "DECIMAL_COMMA", "SUPPORTED_INPUTS", "SUPPORTED_OUTPUTS", "CsvFile",
-           "check_decimal", "decimal_comma_warning", "read_table", "write_table"]
+           "TableWriter", "arrow_output", "check_decimal", "decimal_comma_warning", "read_table", "table_writer",
+           "write_table"]
 
 SUPPORTED_INPUTS = (
     "CSV (.csv .tsv .txt, optionally .gz)", "Parquet (.parquet .pq)",
@@ -774,6 +777,7 @@ def write_table(
     timestamps, time zones, dictionaries (categoricals); with the table's ``schema`` (a
     :class:`~lookalike.schema.Schema`), text dates (a CSV input's, in its spelling) are stored
     as dates (``date32`` for a column of days) or timestamps, parsed in the schema's format.
+    A table too large for memory is written in parts with :func:`table_writer`.
 
     >>> import tempfile
     >>> out = write_table(pd.DataFrame({"a": [1, 2]}), Path(tempfile.mkdtemp()) / "t.csv")
@@ -782,6 +786,148 @@ def write_table(
     """
     df = _writable(df)
     target = Path(path).expanduser()
+    fmt, gz = _output_format(target, format)
+    _check_duplicates(_names(df), "the table to write")
+    if fmt != "parquet":
+        sep, decimal, encoding = _csv_dialect(df, fmt, delimiter, decimal, encoding)
+    with atomic_output(target, overwrite=overwrite) as tmp:
+        if fmt == "parquet":
+            _write_parquet(df if schema is None else _typed_dates(df, schema), tmp)
+        else:
+            _write_csv(_csv_frame(df), tmp, sep=sep, gz=gz, decimal=decimal, encoding=encoding)
+    return target
+
+
+@contextlib.contextmanager
+def table_writer(
+    path: str | os.PathLike, *, overwrite: bool = False, format: str | None = None,
+    schema: Any = None, delimiter: str | None = None, decimal: str | None = None,
+    encoding: str | None = None,
+) -> Iterator[TableWriter]:
+    """Write one table in parts, each ``writer.write(part)``, atomically: the file
+    :func:`write_table` writes for the parts concatenated, without holding them all.
+
+    The options are :func:`write_table`'s, and each part goes through its code: Parquet
+    gets one row group (or more, past a million rows) per part, with the Arrow schema of the
+    first part (a later part is cast to it: a dictionary's index width, a column that was all
+    missing); CSV gets one header, then each part's rows in the same text formats, in one
+    stream (one gzip member), its dialect (delimiter, decimal comma) settled by the first
+    part as :func:`write_table` settles it. A datetime column keeps the ISO form of the first
+    part unless a later value needs a finer one (a time after dates, fractions of a second).
+    The file appears only when the block ends without an error; nothing is left otherwise,
+    and an existing file is replaced only with ``overwrite=True``. A single part gives the
+    same bytes as :func:`write_table`.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> with table_writer(path) as writer:
+    ...     writer.write(pd.DataFrame({"a": [1, 2]}))
+    ...     writer.write(pd.DataFrame({"a": [3]}))
+    >>> path.read_text()
+    'a\\n1\\n2\\n3\\n'
+    """
+    target = Path(path).expanduser()
+    fmt, gz = _output_format(target, format)
+    if fmt != "parquet":
+        with warnings.catch_warnings():  # bad options are refused before any work; warnings
+            warnings.simplefilter("ignore")  # come with the first part
+            _csv_dialect(None, fmt, delimiter, decimal, encoding)
+    with atomic_output(target, overwrite=overwrite) as tmp:
+        writer = TableWriter(tmp, fmt, gz, schema, (delimiter, decimal, encoding), target)
+        try:
+            yield writer
+        except BaseException:
+            writer._close(failed=True)
+            raise
+        writer._close(failed=False)
+
+
+class TableWriter:
+    """The open output of :func:`table_writer`: ``write(part)`` adds rows; ``rows`` and
+    ``parts`` count what was written."""
+
+    def __init__(self, tmp: Path, fmt: str, gz: bool, schema: Any,
+                 dialect: tuple[str | None, str | None, str | None], target: Path) -> None:
+        self._tmp, self._fmt, self._gz, self._schema = tmp, fmt, gz, schema
+        self._dialect, self._target = dialect, target
+        self._names: list[str] | None = None
+        self._parquet: Any = None  # pyarrow.parquet.ParquetWriter, made by the first part
+        self._stream: Any = None  # (text handle, file, sep, decimal, encoding), by the first part
+        self._iso: dict[str, int] = {}
+        self.rows = 0
+        self.parts = 0
+
+    def write(self, part: Any) -> None:
+        """Append ``part`` (a pandas or polars DataFrame or an Arrow table, with the first
+        part's columns in the same order)."""
+        part = _writable(part)
+        names = _names(part)
+        if self._names is None:
+            _check_duplicates(names, "the table to write")
+            self._names = names
+        elif names != self._names:
+            raise DataError(f"part {self.parts + 1} of the table written to {self._target} has "
+                            f"the columns {names}, the first part {self._names}: every part needs "
+                            "the same columns in the same order")
+        if self._fmt == "parquet":
+            self._write_parquet(part)
+        else:
+            self._write_csv(part)
+        self.rows += part.num_rows if isinstance(part, pa.Table) else len(part)
+        self.parts += 1
+
+    def _write_parquet(self, part: pd.DataFrame | pa.Table) -> None:
+        import pyarrow.parquet as pq
+
+        table = arrow_output(part, self._schema)
+        if self._parquet is None:
+            self._parquet = pq.ParquetWriter(self._tmp, table.schema)
+        elif not table.schema.equals(self._parquet.schema, check_metadata=False):
+            table = self._conform(table, self._parquet.schema)
+        self._parquet.write_table(table)
+
+    def _conform(self, table: pa.Table, first: pa.Schema) -> pa.Table:
+        """``table`` cast to the first part's Arrow schema, naming a column that cannot be."""
+        columns = []
+        for field in first:
+            col = table.column(field.name)
+            if col.type != field.type:
+                try:
+                    col = col.cast(field.type)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as e:
+                    raise DataError(
+                        f"column {field.name!r} of part {self.parts + 1} written to "
+                        f"{self._target} holds {col.type}, and the file's first part {field.type}"
+                        f" ({e}); write the parts with one type for the column") from None
+            columns.append(col)
+        return pa.Table.from_arrays(columns, schema=first)
+
+    def _write_csv(self, part: pd.DataFrame | pa.Table) -> None:
+        if self._stream is None:
+            sep, decimal, encoding = _csv_dialect(part, self._fmt, *self._dialect)
+            self._stream = (*_open_csv(self._tmp, self._gz, encoding), sep, decimal, encoding)
+        handle, _, sep, decimal, encoding = self._stream
+        _write_csv_part(_csv_frame(part), handle, sep=sep, decimal=decimal, encoding=encoding,
+                        header=self.parts == 0, iso=self._iso)
+
+    def _close(self, *, failed: bool) -> None:
+        """Finish the file (Parquet footer, end of the gzip member) and close it; after a
+        failure only close it (the temporary file is then removed)."""
+        try:
+            if self._parquet is not None:
+                self._parquet.close()
+            if self._stream is not None:
+                _close_csv(*self._stream[:2])
+        except Exception:
+            if not failed:
+                raise
+        if not failed and self.parts == 0:
+            raise ConfigError(f"no rows were written to {self._target}: write at least one part")
+
+
+def _output_format(target: Path, format: str | None) -> tuple[str, bool]:
+    """The output format ("csv", "tsv" or "parquet"), from ``format`` or the file's extension,
+    and whether the text is gzipped."""
     name = target.name.lower()
     fmt = (format or "").lower().lstrip(".")
     if not fmt:
@@ -794,19 +940,11 @@ def write_table(
         raise UnknownFormatError(
             f"cannot write {target}: unknown output format {format or target.suffix!r}; "
             f"supported: {', '.join(SUPPORTED_OUTPUTS)} (pass format='csv' or format='parquet')")
-    names = [str(c) for c in (df.column_names if isinstance(df, pa.Table) else df.columns)]
-    _check_duplicates(names, "the table to write")
-    if fmt != "parquet":
-        sep, decimal, encoding = _csv_dialect(df, fmt, delimiter, decimal, encoding)
-    with atomic_output(target, overwrite=overwrite) as tmp:
-        if fmt == "parquet":
-            _write_parquet(df if schema is None else _typed_dates(df, schema), tmp)
-        else:
-            if isinstance(df, pa.Table):  # integers with gaps stay integers (no "1.0")
-                df = df.to_pandas(types_mapper=_NULLABLE.get)
-            gz = name.endswith(".gz") or (format or "").endswith(".gz")
-            _write_csv(df, tmp, sep=sep, gz=gz, decimal=decimal, encoding=encoding)
-    return target
+    return fmt, fmt != "parquet" and (name.endswith(".gz") or (format or "").endswith(".gz"))
+
+
+def _names(df: pd.DataFrame | pa.Table) -> list[str]:
+    return [str(c) for c in (df.column_names if isinstance(df, pa.Table) else df.columns)]
 
 
 def _csv_dialect(df: Any, fmt: str, delimiter: str | None, decimal: str | None,
@@ -858,8 +996,46 @@ def _writable(df: Any) -> pd.DataFrame | pa.Table:
                     f"{type(df).__name__}")
 
 
+def _csv_frame(df: pd.DataFrame | pa.Table) -> pd.DataFrame:
+    """The pandas frame whose CSV text is written (Arrow integers with gaps stay integers,
+    no "1.0")."""
+    if isinstance(df, pa.Table):
+        return df.to_pandas(types_mapper=_NULLABLE.get)
+    return df
+
+
+def _open_csv(tmp: Path, gz: bool, encoding: str) -> tuple[io.TextIOWrapper, Any]:
+    """A text handle writing ``tmp`` in ``encoding``, and the file under it. Gzipped: one
+    member whose header holds no file name and no time, so that equal text gives equal bytes."""
+    raw = open(tmp, "wb")  # noqa: SIM115  (closed by _close_csv)
+    try:
+        packed = gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) if gz else raw
+        return io.TextIOWrapper(packed, encoding=encoding, newline=""), raw
+    except BaseException:
+        raw.close()
+        raise
+
+
+def _close_csv(text: io.TextIOWrapper, raw: Any) -> None:
+    try:
+        text.close()  # flushes; ends the gzip member
+    finally:
+        raw.close()
+
+
 def _write_csv(df: pd.DataFrame, tmp: Path, *, sep: str, gz: bool, decimal: str = ".",
                encoding: str = "utf-8") -> None:
+    text, raw = _open_csv(tmp, gz, encoding)
+    try:
+        _write_csv_part(df, text, sep=sep, decimal=decimal, encoding=encoding, header=True, iso={})
+    finally:
+        _close_csv(text, raw)
+
+
+def _write_csv_part(df: pd.DataFrame, handle: io.TextIOWrapper, *, sep: str, decimal: str,
+                    encoding: str, header: bool, iso: dict[str, int]) -> None:
+    """Append ``df``'s rows as CSV text (with the header line when ``header``); ``iso`` holds,
+    per datetime column, the least ISO form (:func:`_iso`) to write it in, and is updated."""
     out = df.copy(deep=False)
     out.columns = [str(c) for c in df.columns]
     for col in out.columns:
@@ -869,11 +1045,11 @@ def _write_csv(df: pd.DataFrame, tmp: Path, *, sep: str, gz: bool, decimal: str 
             out[col] = pd.Series([None if _is_missing(v) else v.isoformat() for v in values],
                                  index=out.index, dtype=object)
         elif pd.api.types.is_datetime64_any_dtype(out[col]):
-            out[col] = _iso(out[col])
+            out[col], iso[col] = _iso(out[col], iso.get(col, 0))
     if encoding.replace("_", "-").lower() not in ("utf-8", "utf8", "utf-8-sig", "utf-16", "utf-32"):
         _check_encodable(out, encoding)
-    out.to_csv(tmp, sep=sep, index=False, na_rep="", lineterminator="\n", encoding=encoding,
-               decimal=decimal, compression={"method": "gzip", "mtime": 0} if gz else None)
+    out.to_csv(handle, sep=sep, index=False, header=header, na_rep="", lineterminator="\n",
+               decimal=decimal)
 
 
 def _check_encodable(df: pd.DataFrame, encoding: str) -> None:
@@ -905,21 +1081,27 @@ def _check_encodable(df: pd.DataFrame, encoding: str) -> None:
                     "utf-8, or utf-8-sig for Excel)") from None
 
 
-def _iso(s: pd.Series) -> pd.Series:
-    """ISO 8601 text: the date alone when every time is midnight and there is no time zone;
-    a time-zone-aware column in its own zone, with its UTC offset (+01:00)."""
+_ISO_FORMS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f")
+
+
+def _iso(s: pd.Series, least: int = 0) -> tuple[pd.Series, int]:
+    """ISO 8601 text, and its form (an index of :data:`_ISO_FORMS`, at least ``least``): the
+    date alone when every time is midnight and there is no time zone, else seconds, else
+    fractions; a time-zone-aware column in its own zone, with its UTC offset (+01:00)."""
     aware = s.dt.tz is not None
     present = s.dropna()
     if not aware and (present == present.dt.normalize()).all():
-        fmt = "%Y-%m-%d"
+        form = 0
     elif ((present.dt.microsecond == 0) & (present.dt.nanosecond == 0)).all():
-        fmt = "%Y-%m-%dT%H:%M:%S"
+        form = 1
     else:
-        fmt = "%Y-%m-%dT%H:%M:%S.%f"
-    text = s.dt.strftime(fmt + ("%z" if aware else ""))
+        form = 2
+    form = max(form, least)
+    text = s.dt.strftime(_ISO_FORMS[form] + ("%z" if aware else ""))
     if aware:
         text = text.str.replace(r"([+-]\d\d)(\d\d)$", r"\1:\2", regex=True)
-    return pd.Series(np.where(s.isna(), None, text.astype(object)), index=s.index, dtype=object)
+    return pd.Series(np.where(s.isna(), None, text.astype(object)), index=s.index,
+                     dtype=object), form
 
 
 def _typed_dates(df: pd.DataFrame | pa.Table, schema: Any) -> pd.DataFrame | pa.Table:
@@ -949,14 +1131,29 @@ def _typed_dates(df: pd.DataFrame | pa.Table, schema: Any) -> pd.DataFrame | pa.
 def _write_parquet(df: pd.DataFrame | pa.Table, tmp: Path) -> None:
     import pyarrow.parquet as pq
 
+    pq.write_table(_parquet_table(df), tmp)
+
+
+def arrow_output(df: Any, schema: Any = None) -> pa.Table:
+    """The Arrow table :func:`write_table` writes to Parquet for ``df`` (with the table's
+    ``schema``: text dates as dates), e.g. to hand synthetic rows to another Arrow consumer
+    with the types a Parquet output would have.
+
+    >>> arrow_output(pd.DataFrame({"n": pd.array([1, None], dtype="Int16")})).schema.types
+    [DataType(int16)]
+    """
+    df = _writable(df)
+    return _parquet_table(df if schema is None else _typed_dates(df, schema))
+
+
+def _parquet_table(df: pd.DataFrame | pa.Table) -> pa.Table:
+    """The Arrow table written to Parquet: ``df``'s types, without lookalike's own record."""
     if isinstance(df, pa.Table):
-        pq.write_table(df, tmp)
-        return
+        return df
     frame = df.set_axis([str(c) for c in df.columns], axis=1)
     frame.attrs = {k: v for k, v in df.attrs.items() if k != ATTR}  # lookalike's own record
     try:
-        table = pa.Table.from_pandas(frame, preserve_index=False)
+        return pa.Table.from_pandas(frame, preserve_index=False)
     except (pa.ArrowException, TypeError) as e:
         raise DataError(f"cannot write the DataFrame as Parquet: {e}; convert mixed-type "
                         "columns to text first, e.g. df[col] = df[col].astype(str)") from e
-    pq.write_table(table, tmp)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any, cast
 
@@ -59,7 +60,8 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
     (``spark.*`` settings, e.g. ``{"spark.executor.memory": "8g"}``). An active session is
     reused as it is; asking it for another master is refused (Spark keeps one per process).
     The session's time zone is UTC unless ``conf`` says otherwise: dates and timestamps then
-    count as pandas counts them."""
+    count as pandas counts them. In local mode Python tasks (sampling on Spark) run this
+    Python interpreter unless ``PYSPARK_PYTHON`` names another."""
     require_pyspark()
     from pyspark.sql import SparkSession
 
@@ -79,6 +81,8 @@ def spark_session(master: str | None = None, conf: Mapping[str, str] | None = No
                                   f"already running in this process ({e.__class__.__name__}); "
                                   "set it when the session is made") from None
         return active
+    if (master or "local[*]").startswith("local"):  # Python tasks (sampling) run this Python,
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # not the first python3 on PATH
     builder = SparkSession.builder.master(master or "local[*]").appName("lookalike")
     for key, value in ({"spark.sql.session.timeZone": "UTC"} | conf).items():
         builder = builder.config(key, value)

@@ -14,6 +14,7 @@ from lookalike.synthesizers import (  # noqa: F401  (registers them)
     neural,  # noqa: F401  (registers ctgan, tvae, dpctgan, dptvae, pategan)
     privbayes,
 )
+from lookalike.synthesizers._bulk import sample_spark, sample_to_file
 from lookalike.synthesizers.base import (
     Synthesizer,
     available,
@@ -24,4 +25,4 @@ from lookalike.synthesizers.base import (
 from lookalike.synthesizers.describe import describe_synthesizer
 
 __all__ = ["Synthesizer", "available", "describe_synthesizer", "get_synthesizer", "load_synthesizer",
-           "register"]
+           "register", "sample_spark", "sample_to_file"]

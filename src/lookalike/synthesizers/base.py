@@ -354,6 +354,18 @@ class Synthesizer:
     # ----------------------------------------------------------------- persistence
     def save(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write the fitted model to one file (JSON + arrays, no pickle)."""
+        meta, arrays = self._model_content()
+        out = write_model(path, meta, arrays, overwrite=overwrite)
+        entry = getattr(self, "ledger_entry_", None)
+        if entry is not None:
+            from lookalike.privacy.ledger import PrivacyLedger
+
+            PrivacyLedger(entry[0]).attach_model(entry[2], str(Path(out).resolve()))
+        return out
+
+    def _model_content(self) -> tuple[dict, dict[str, np.ndarray]]:
+        """What ``save`` writes (the JSON part and the arrays), without writing it anywhere or
+        telling the ledger (the model shipped to Spark executors is this, never the object)."""
         self._require_fitted()
         state, arrays = self._get_state()
         meta = {
@@ -367,13 +379,7 @@ class Synthesizer:
             "storage": None if getattr(self, "storage_", None) is None else self.storage_.to_dict(),
             "state": state,
         }
-        out = write_model(path, meta, arrays, overwrite=overwrite)
-        entry = getattr(self, "ledger_entry_", None)
-        if entry is not None:
-            from lookalike.privacy.ledger import PrivacyLedger
-
-            PrivacyLedger(entry[0]).attach_model(entry[2], str(Path(out).resolve()))
-        return out
+        return meta, arrays
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Self:

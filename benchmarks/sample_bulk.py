@@ -1,0 +1,105 @@
+"""Sampling at scale: rows per second and peak memory of ``sample_to_file`` and ``sample_spark``.
+
+One step per process, so that ``/usr/bin/time -v`` measures each alone (peak RSS):
+
+    .venv/bin/python benchmarks/sample_bulk.py fit                  # mst on Adult at ε = 1
+    /usr/bin/time -v .venv/bin/python benchmarks/sample_bulk.py file   # 10^7 rows to Parquet
+    /usr/bin/time -v .venv/bin/python benchmarks/sample_bulk.py spark  # the same on local[2]
+
+``file`` streams ``--rows`` rows (default 10^7) in chunks of ``--chunk-rows`` (10^6) to one
+Parquet file; ``spark`` generates them with ``--partitions`` (default one per chunk) on Spark
+``--master`` (``local[2]``) and writes a folder of Parquet parts. Each step adds its figures
+(seconds, rows per second, the Python process's peak RSS from ``getrusage``) to
+``results/sample_bulk.json``. The outputs go to ``--out`` (default a folder under /tmp) and are
+removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import sys
+import time
+import warnings
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _protocol import machine  # noqa: E402
+
+RESULTS = Path(__file__).parent / "results" / "sample_bulk.json"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("step", choices=["fit", "file", "spark"])
+    parser.add_argument("--model", type=Path, default=Path("/tmp/lookalike-bench/adult_mst.lookalike"))
+    parser.add_argument("--out", type=Path, default=Path("/tmp/lookalike-bench/out"))
+    parser.add_argument("--rows", type=int, default=10_000_000)
+    parser.add_argument("--chunk-rows", type=int, default=1_000_000)
+    parser.add_argument("--partitions", type=int, default=None)
+    parser.add_argument("--master", default="local[2]")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+    import lookalike
+
+    if args.step == "fit":
+        start = time.perf_counter()
+        model = lookalike.fit(lookalike.load_demo(), "mst", epsilon=1.0, seed=args.seed)
+        args.model.parent.mkdir(parents=True, exist_ok=True)
+        model.save(args.model, overwrite=True)
+        print(f"fitted mst on Adult in {time.perf_counter() - start:.1f} s: {args.model}")
+        return
+    model = lookalike.load_synthesizer(args.model)
+    shutil.rmtree(args.out, ignore_errors=True)
+    args.out.mkdir(parents=True)
+    record: dict = {"step": args.step, "rows": args.rows, "chunk_rows": args.chunk_rows,
+                    "model": "mst, Adult (32,561 rows), epsilon=1", "machine": machine()}
+    if args.step == "file":
+        path = args.out / "synthetic.parquet"
+        start = time.perf_counter()
+        lookalike.sample_to_file(model, path, args.rows, seed=args.seed, chunk_rows=args.chunk_rows)
+        seconds = time.perf_counter() - start
+        import pyarrow.parquet as pq
+
+        assert pq.read_metadata(path).num_rows == args.rows
+        record |= {"seconds": round(seconds, 1), "rows_per_s": round(args.rows / seconds),
+                   "bytes": path.stat().st_size}
+    else:
+        import pyarrow.dataset as ds
+
+        from lookalike.marginals.spark import spark_session
+
+        start = time.perf_counter()
+        spark = spark_session(args.master, {"spark.ui.enabled": "false",
+                                            "spark.ui.showConsoleProgress": "false"})
+        spark.sparkContext.setLogLevel("ERROR")
+        session_s = time.perf_counter() - start
+        path = args.out / "synthetic.parquet"
+        start = time.perf_counter()
+        df = lookalike.sample_spark(model, args.rows, spark=spark, partitions=args.partitions,
+                                    seed=args.seed, chunk_rows=args.chunk_rows)
+        df.write.parquet(str(path))
+        seconds = time.perf_counter() - start
+        assert ds.dataset(path).count_rows() == args.rows
+        record |= {"master": args.master, "partitions": df.rdd.getNumPartitions(),
+                   "session_start_s": round(session_s, 1), "seconds": round(seconds, 1),
+                   "rows_per_s": round(args.rows / seconds),
+                   "bytes": sum(p.stat().st_size for p in path.glob("part-*"))}
+        spark.stop()
+    record["python_peak_rss_mb"] = round(peak_rss_mb())
+    shutil.rmtree(args.out, ignore_errors=True)
+    print(json.dumps(record, indent=1))
+    runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps([*runs, record], indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
