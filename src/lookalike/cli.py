@@ -598,7 +598,6 @@ def _sample_on_spark(model: Path, output: str, n: int | None, condition: list[st
     session started and the rows written by Spark as a folder of Parquet parts."""
     from lookalike.errors import OutputExistsError
     from lookalike.marginals.spark import spark_session
-    from lookalike.synthesizers import sample_spark
 
     if conditions_file is not None:
         raise ConfigError("--conditions FILE gives one row per table row in one sample; with "
@@ -622,6 +621,17 @@ def _sample_on_spark(model: Path, output: str, n: int | None, condition: list[st
     plan = synth._parse_conditions(list(condition) if condition else None, "--condition")
     session = spark_session(master, settings)
     session.sparkContext.setLogLevel("ERROR")
+    _write_on_spark(synth, output, n, plan, seed, chunk_rows, partitions, overwrite, session)
+
+
+def _write_on_spark(synth: Any, output: str, n: int, plan: Any, seed: Any, chunk_rows: int,
+                    partitions: int | None, overwrite: bool, session: Any = None) -> None:
+    """Generate ``n`` rows on Spark's executors and let Spark write them as a folder of
+    Parquet parts at ``output`` (a path or a URL); no row comes to the driver."""
+    from lookalike.errors import OutputExistsError
+    from lookalike.synthesizers import sample_spark
+
+    remote = "://" in output
     df = sample_spark(synth, n, spark=session, partitions=partitions, seed=seed,
                       conditions=plan, chunk_rows=chunk_rows)
     path = output if remote else str(Path(output).resolve())
@@ -719,8 +729,22 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
             raise ConfigError("give --holdout (rows you set aside) or --holdout-share (set aside "
                               "now), not both")
     model, request = prepare_fit(synthesizer, **(dp or {}), **params)
-    outputs = [output, held, model_out, *_report_paths(report, request.dp)]
+    on_spark = getattr(model, "engine", None) == "spark"
+    spark_parts = (on_spark and not str(output).lower().endswith(_CSV_OUT)  # a Parquet folder
+                   and not isinstance(conditions[0] if isinstance(conditions, tuple) else
+                                      conditions, pd.DataFrame))  # (a condition table: one file)
+    if on_spark and report is not None:
+        raise ConfigError("--report compares every real row in memory, and --engine spark keeps "
+                          "them in Spark: measure with lookalike.evaluate_at_scale (marginals "
+                          "counted in Spark, the rest on a sample), or report on a sample file")
+    outputs = [None if spark_parts else output, held, model_out,
+               *_report_paths(report, request.dp)]
     _check_outputs(outputs, overwrite)
+    if spark_parts and Path(output).exists() and not overwrite and "://" not in str(output):
+        from lookalike.errors import OutputExistsError
+
+        raise OutputExistsError(f"{output} already exists; choose another output folder or pass "
+                                "--overwrite to replace it")
     _start_spark(model, *spark)
     rng = as_rng(seed)
     data_in, schema_in = open_input(model, data, schema=schema, drop=drop, read_options=read_options)
@@ -769,6 +793,17 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
     with _small_table_said(said):
         model._fit_request(data_in, schema_in, request, rng)
     plan = model._parse_conditions(given, option)
+    if spark_parts:  # generated and written by Spark: a folder of Parquet parts
+        with _all_or_nothing([model_out]):
+            _write_on_spark(model, str(output), n or model.n_rows_ or model.n_estimate_, plan,
+                            rng, 1_000_000, None, overwrite)
+            if model_out is not None:
+                model.save(model_out, overwrite=overwrite)
+                out.print(f"model written to [bold]{_q(model_out)}[/]")
+            out.print(f"fitted [bold]{_q(synthesizer)}[/] on {_rows_text(model)} in "
+                      f"{model.fit_seconds_:.1f} s")
+            _print_guarantee(model)
+        return
     rows = model.sample(None if per_row else n or model.n_rows_ or model.n_estimate_,
                         conditions=plan, seed=rng)
     with _all_or_nothing(outputs):
@@ -981,6 +1016,9 @@ def _rows_text(model) -> str:
     if model.n_rows_ is not None:
         return f"{model.n_rows_:,} rows"
     return "a table whose size stays private"
+
+
+_CSV_OUT = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")
 
 
 def _engine_params(family: str, engine: str | None, master: str | None,
