@@ -209,7 +209,9 @@ def synthesize(
     <lookalike.synthesizers.base.Synthesizer.sample>`; post-processing, no privacy cost).
 
     The rows come back as ``data`` was stored (see :func:`fit`): a pandas DataFrame, or a
-    polars DataFrame or Arrow table for such an input, each column in its input dtype."""
+    polars DataFrame or Arrow table for such an input, each column in its input dtype; for
+    rows left in Spark (a Spark DataFrame, or ``engine="spark"``), a Spark DataFrame whose rows
+    are generated on the executors (:func:`~lookalike.synthesizers.sample_spark`)."""
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ConfigError(f"number of rows to sample must be a positive integer, got {n!r} (-n)")
     rng = as_rng(seed)
@@ -217,4 +219,8 @@ def synthesize(
                 epsilon=epsilon, delta=delta, ledger=ledger, dataset=dataset, **params)
     per_row = hasattr(conditions, "columns") or hasattr(conditions, "to_pandas")  # a condition table
     default = None if per_row else model.n_rows_ or model.n_estimate_
+    if _on_spark(model, data) and not per_row:  # rows that stay in Spark: a Spark DataFrame
+        from lookalike.synthesizers import sample_spark
+
+        return sample_spark(model, n or default, seed=rng, conditions=conditions)
     return model.sample(n or default, conditions=conditions, seed=rng)
