@@ -9,8 +9,9 @@ One step per process, so that ``/usr/bin/time -v`` measures each alone (peak RSS
 ``file`` streams ``--rows`` rows (default 10^7) in chunks of ``--chunk-rows`` (10^6) to one
 Parquet file; ``spark`` generates them with ``--partitions`` (default one per chunk) on Spark
 ``--master`` (``local[2]``) and writes a folder of Parquet parts. Each step adds its figures
-(seconds, rows per second, the Python process's peak RSS from ``getrusage``) to
-``results/sample_bulk.json``. The outputs go to ``--out`` (default a folder under /tmp) and are
+(seconds, rows per second, CPU seconds of the process tree, peak RSS of the Python process
+and, for Spark, of its JVM and Python workers, the load
+average before and after: other work on the machine slows it) to ``results/sample_bulk.json``. The outputs go to ``--out`` (default a folder under /tmp) and are
 removed afterwards.
 """
 
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import sys
@@ -29,6 +31,39 @@ sys.path.insert(0, str(Path(__file__).parent))
 from _protocol import machine  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "sample_bulk.json"
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process (user + system): what a busy machine does not inflate."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_tree() -> dict[int, tuple[int, float, float, str]]:
+    """This process and its live descendants (Spark's JVM, its Python workers): pid -> (parent,
+    CPU seconds with waited-for children, peak RSS in MB, command), read from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    procs = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{name}/stat").read_text()
+            status = Path(f"/proc/{name}/status").read_text()
+            cmd = Path(f"/proc/{name}/cmdline").read_bytes().split(b"\0")[0].decode()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        hwm = next((int(line.split()[1]) / 1024 for line in status.splitlines()
+                    if line.startswith("VmHWM:")), 0.0)
+        procs[int(name)] = (int(fields[1]), sum(int(x) for x in fields[11:15]) / tick, hwm, cmd)
+    tree, todo = {}, [os.getpid()]
+    while todo:
+        pid = todo.pop()
+        if pid in procs:
+            tree[pid] = procs[pid]
+            todo += [p for p, v in procs.items() if v[0] == pid]
+    return tree
 
 
 def peak_rss_mb() -> float:
@@ -60,16 +95,18 @@ def main() -> None:
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
     record: dict = {"step": args.step, "rows": args.rows, "chunk_rows": args.chunk_rows,
-                    "model": "mst, Adult (32,561 rows), epsilon=1", "machine": machine()}
+                    "model": "mst, Adult (32,561 rows), epsilon=1", "machine": machine(),
+                    "load_average_before": round(os.getloadavg()[0], 1)}
     if args.step == "file":
         path = args.out / "synthetic.parquet"
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), cpu_seconds()
         lookalike.sample_to_file(model, path, args.rows, seed=args.seed, chunk_rows=args.chunk_rows)
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
         import pyarrow.parquet as pq
 
         assert pq.read_metadata(path).num_rows == args.rows
         record |= {"seconds": round(seconds, 1), "rows_per_s": round(args.rows / seconds),
+                   "cpu_s": round(cpu, 1), "rows_per_cpu_s": round(args.rows / cpu),
                    "bytes": path.stat().st_size}
     else:
         import pyarrow.dataset as ds
@@ -82,18 +119,27 @@ def main() -> None:
         spark.sparkContext.setLogLevel("ERROR")
         session_s = time.perf_counter() - start
         path = args.out / "synthetic.parquet"
+        cpu = sum(v[1] for v in process_tree().values())
         start = time.perf_counter()
         df = lookalike.sample_spark(model, args.rows, spark=spark, partitions=args.partitions,
                                     seed=args.seed, chunk_rows=args.chunk_rows)
         df.write.parquet(str(path))
         seconds = time.perf_counter() - start
+        tree = process_tree()
+        cpu = sum(v[1] for v in tree.values()) - cpu
+        jvm = max((v[2] for v in tree.values() if "java" in v[3]), default=0.0)
+        workers = [v[2] for pid, v in tree.items() if pid != os.getpid() and "python" in v[3]]
         assert ds.dataset(path).count_rows() == args.rows
         record |= {"master": args.master, "partitions": df.rdd.getNumPartitions(),
                    "session_start_s": round(session_s, 1), "seconds": round(seconds, 1),
                    "rows_per_s": round(args.rows / seconds),
+                   "cpu_s": round(cpu, 1), "rows_per_cpu_s": round(args.rows / cpu),
+                   "jvm_peak_rss_mb": round(jvm), "python_workers": len(workers),
+                   "python_worker_peak_rss_mb": round(max(workers, default=0.0)),
                    "bytes": sum(p.stat().st_size for p in path.glob("part-*"))}
         spark.stop()
     record["python_peak_rss_mb"] = round(peak_rss_mb())
+    record["load_average_after"] = round(os.getloadavg()[0], 1)  # other work on the machine
     shutil.rmtree(args.out, ignore_errors=True)
     print(json.dumps(record, indent=1))
     runs = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
