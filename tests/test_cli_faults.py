@@ -185,7 +185,7 @@ CASES = [
     Case("unknown hyper-parameter", [*SYNTH, "-s", "mst", "-p", "nosuch=1"], "no hyper-parameter", (csv(),)),
     Case("bad hyper-parameter value", [*SYNTH, "-s", "mst", "-p", "n_bins=1"], "n_bins", (csv(),)),
     Case("param without =", [*SYNTH, "-p", "n_bins"], "NAME=VALUE", (csv(),)),
-    Case("bad engine", [*SYNTH, "-s", "mst", "-p", "engine=spark"], "engine", (csv(),)),
+    Case("bad engine", [*SYNTH, "-s", "mst", "-p", "engine=gpu"], "engine", (csv(),)),
     Case("discovery share 1", [*SYNTH, "-s", "aim", "-p", "discovery_share=1", *DP], "discovery_share", (csv(),)),
     Case("neural epochs 0", [*SYNTH, "-s", "tvae", "-p", "epochs=0"], "epochs", (csv(),)),
     Case("rows 0", [*SYNTH, "-n", "0"], "-n", (csv(),)),
@@ -259,6 +259,8 @@ CASES = [
     Case("drop unknown column", [*SYNTH, "--drop", "nosuch"], "nosuch", (csv(),)),
     Case("drop every column", [*SYNTH, "--drop", "age", "--drop", "income", "--drop", "city",
                                "--drop", "member"], "no column|no columns|empty", (csv(),)),
+    Case("spark with a decimal comma", [*SYNTH, "-s", "mst", "--engine", "spark", "--decimal", ","],
+         "engine=spark", (csv(),)),
     Case("duckdb drop unknown", [*SYNTH, "-s", "mst", "-p", "engine=duckdb", "--drop", "nosuch"], "nosuch",
          (csv(),)),
     # ---- schemas
