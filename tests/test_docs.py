@@ -49,5 +49,5 @@ def test_page_blocks_run_in_order(page: Path, tmp_path: Path, monkeypatch: pytes
         if block.skipped:
             continue
         run_block(block)
-        missing = [f for f in promised_files(block) if not (tmp_path / f).is_file()]
+        missing = [f for f in promised_files(block) if not (tmp_path / f).exists()]  # (a Spark output: a folder)
         assert not missing, f"{block.where} did not write {missing}"
