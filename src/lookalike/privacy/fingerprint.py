@@ -815,9 +815,10 @@ def fingerprint_spark(frame: Any, columns: Sequence[str] | None = None, *,
     one copy for all columns, evaluated without generated code, so quick to plan) up to
     ``_LAMBDA_CELLS`` cells, and beyond as projections Spark generates code for (a copy per
     column: seconds more to plan and compile, then 2 to 3 times faster per cell). Measured on
-    Adult (32,561 rows x 15 columns; Spark local[2], one partition, two other Spark jobs
-    sharing the 2 cores): 3 to 5 s a call once warm, the first call 10 s (fingerprint_frame:
-    0.1 s).
+    Adult (32,561 rows x 15 columns, one Parquet file: one partition; Spark local[2] on 2
+    cores that other Spark jobs shared, load 4 to 5): 5 to 7 s a call once warm (about 6 s of
+    CPU, half of it planning), 20 s for the first call of a fresh session; fingerprint_frame
+    0.1 s. Spark pays off where the table does not fit in memory, not before.
     """
     from py4j.protocol import Py4JJavaError
     from pyspark.errors import PySparkException
