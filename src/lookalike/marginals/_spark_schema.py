@@ -28,7 +28,6 @@ from lookalike.schema._fakes import SAMPLE as FAKE_SAMPLE
 from lookalike.schema._formats import _boolean_tokens
 from lookalike.schema._infer import (
     BOOLEAN_WORDS,
-    TextShape,
     check_table,
     datetime_unit,
     entirely_missing,
@@ -38,7 +37,7 @@ from lookalike.schema._infer import (
     number_kind,
     numbers_as_text,
     single_value,
-    text_kind,
+    text_columns,
 )
 
 __all__ = ["schema_from_spark", "spark_class"]
@@ -236,20 +235,7 @@ class _Inference:
         if not many:
             return {}
         samples = self._samples({n: int(s[1]) for n, s in many.items()})
-        out: dict[str, Column] = {}
-        for name, (n_values, n_distinct, shortest, longest, mean_length) in many.items():
-            shape = TextShape(
-                n_rows=n_rows, n_values=int(n_values), n_distinct=int(n_distinct),
-                shortest=int(shortest), longest=int(longest), mean_length=float(mean_length),
-                values=functools.partial(samples.__getitem__, name),
-                median_words=functools.partial(self._median_words, name))
-            kind, warning, fmt = text_kind(name, shape, limit)
-            if warning:
-                why[name] = warning
-            if kind is not Kind.CATEGORICAL:
-                out[name] = Column(name, kind, format=fmt, sources={"kind": "data"} | (
-                    {"format": "data"} if fmt else {}))
-        return out
+        return text_columns(many, n_rows, limit, samples.__getitem__, self._median_words, why)
 
     def _samples(self, columns: dict[str, int]) -> dict[str, pd.Series]:
         """Per text column (its count of distinct values), at most

@@ -94,7 +94,6 @@ from lookalike.schema._formats import _boolean_tokens
 from lookalike.schema._infer import (
     _ID_NAME,
     BOOLEAN_WORDS,
-    TextShape,
     _exact_float,
     check_table,
     datetime_unit,
@@ -107,7 +106,7 @@ from lookalike.schema._infer import (
     number_kind,
     numbers_as_text,
     single_value,
-    text_kind,
+    text_columns,
 )
 from lookalike.transform.encoder import TableEncoder
 
@@ -642,20 +641,8 @@ class DuckDBEngine:
         if not many:
             return {}
         samples = self._distinct_samples({refs[n]: int(s[1]) for n, s in many.items()}, src)
-        out: dict[str, Column] = {}
-        for name, (n_values, n_distinct, shortest, longest, mean_length) in many.items():
-            shape = TextShape(
-                n_rows=total, n_values=int(n_values), n_distinct=int(n_distinct),
-                shortest=int(shortest), longest=int(longest), mean_length=float(mean_length),
-                values=functools.partial(samples.__getitem__, refs[name]),
-                median_words=functools.partial(self._median_words, refs[name], src))
-            kind, warning, fmt = text_kind(name, shape, limit)
-            if warning:
-                why[name] = warning
-            if kind is not Kind.CATEGORICAL:
-                out[name] = Column(name, kind, format=fmt, sources={"kind": "data"} | (
-                    {"format": "data"} if fmt else {}))
-        return out
+        return text_columns(many, total, limit, lambda n: samples[refs[n]],
+                            lambda n: self._median_words(refs[n], src), why)
 
     def _distinct_samples(self, columns: dict[str, int], src: str) -> dict[str, pd.Series]:
         """Per text column of ``src`` (its name there: its count of distinct values), at most

@@ -10,7 +10,7 @@ import functools
 import os
 import re
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -417,6 +417,30 @@ def text_kind(name: str, shape: TextShape, limit: int) -> tuple[Kind, str, str |
     if keys() is not None:
         return Kind.IDENTIFIER, "", keys()
     return Kind.TEXT, _too_many(name, n_distinct, shape.n_rows, limit), None
+
+
+def text_columns(stats: Mapping[str, Sequence[Any]], n_rows: int, limit: int,
+                 values: Callable[[str], pd.Series], median_words: Callable[[str], float],
+                 why: dict[str, str]) -> dict[str, Column]:
+    """The columns :func:`text_kind` takes out of categories, from what an engine counted per
+    text column with many distinct values (``stats``: values, distinct values, shortest,
+    longest and mean length); ``values`` and ``median_words`` read a column's sample of
+    distinct values and its median word count when a rule needs them. Warnings go to ``why``.
+    The DuckDB and Spark engines both classify through it."""
+    out: dict[str, Column] = {}
+    for name, (n_values, n_distinct, shortest, longest, mean_length) in stats.items():
+        shape = TextShape(
+            n_rows=n_rows, n_values=int(n_values), n_distinct=int(n_distinct),
+            shortest=int(shortest), longest=int(longest), mean_length=float(mean_length),
+            values=functools.partial(values, name), median_words=functools.partial(
+                median_words, name))
+        kind, warning, fmt = text_kind(name, shape, limit)
+        if warning:
+            why[name] = warning
+        if kind is not Kind.CATEGORICAL:
+            out[name] = Column(name, kind, format=fmt, sources={"kind": "data"} | (
+                {"format": "data"} if fmt else {}))
+    return out
 
 
 def _too_many(name: str, n_distinct: int, n_rows: int, limit: int) -> str:
