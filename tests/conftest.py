@@ -30,10 +30,13 @@ def spark():
     pytest.importorskip("pyspark")
     if shutil.which("java") is None:
         pytest.skip("Spark needs Java 17")
+    from pyspark.sql import SparkSession
+
     from lookalike.marginals.spark import spark_session
 
-    session = spark_session("local[2]", {"spark.ui.enabled": "false",
-                                         "spark.sql.shuffle.partitions": "2"})
+    # a session an earlier test of this worker started (a CLI run) is reused as it is
+    session = SparkSession.getActiveSession() or spark_session(
+        "local[2]", {"spark.ui.enabled": "false", "spark.sql.shuffle.partitions": "2"})
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()

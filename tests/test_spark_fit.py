@@ -100,6 +100,7 @@ def test_spark_refusals_name_the_column_and_the_fix(spark):
         schema_from_spark(frame.drop("a"))
 
 
+@pytest.mark.slow  # (several Spark fits: a minute or more on 2 cores)
 def test_a_non_dp_fit_in_spark_is_the_fit_in_memory(frame, table, no_rows):
     """Exact counts: the same domain and marginals, hence the same model and samples."""
     with warnings.catch_warnings():
@@ -146,6 +147,7 @@ def test_in_memory_families_are_refused_with_the_dp_alternatives(frame):
         lookalike.fit(frame, "mst", engine="duckdb", seed=0)
 
 
+@pytest.mark.slow  # (several Spark fits: a minute or more on 2 cores)
 def test_cli_synth_with_spark_on_a_parquet_file_and_a_catalog_table(spark, table, parquet,
                                                                       tmp_path, cli):
     path = parquet
@@ -183,6 +185,7 @@ def test_cli_spark_options_are_checked_before_any_work(cli, tmp_path):
     assert result.exit_code == 1 and "give DATA" in result.output
 
 
+@pytest.mark.slow  # (several Spark fits: a minute or more on 2 cores)
 def test_synthesize_on_a_spark_frame_gives_a_spark_frame(spark, frame, no_rows):
     """Rows that stay in Spark come back in Spark: generated on the executors, counted by an
     aggregate, reproducible from the seed."""

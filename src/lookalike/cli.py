@@ -495,7 +495,8 @@ def fit(
     def body() -> None:
         from lookalike.api import open_input, prepare_fit
 
-        params = _engine_params(synthesizer, engine, spark_master, spark_conf, param, data, table, query)
+        params = _engine_params(synthesizer, engine, spark_master, spark_conf, param, data, table, query,
+                                decimal)
         model, request = prepare_fit(synthesizer, **_dp_options(data or table, epsilon, delta,
                                                                 dataset, ledger), **params)
         _check_outputs([output], overwrite)
@@ -694,7 +695,8 @@ def synth(
     def body() -> None:
         _synth(
             data, output, n, synthesizer, schema,
-            _engine_params(synthesizer, engine, spark_master, spark_conf, param, data, table, query),
+            _engine_params(synthesizer, engine, spark_master, spark_conf, param, data, table, query,
+                                decimal),
             _condition_input(condition, conditions_file), drop or (), model_out, seed,
             _read_options(table, query, encoding, delimiter, decimal), overwrite,
             report=report, target=target, holdout=holdout, holdout_share=holdout_share,
@@ -1023,7 +1025,8 @@ _CSV_OUT = (".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")
 
 def _engine_params(family: str, engine: str | None, master: str | None,
                    conf: list[str] | None, param: list[str] | None, data: str | None,
-                   table: str | None, query: str | None) -> dict[str, Any]:
+                   table: str | None, query: str | None, decimal: str | None = None
+                   ) -> dict[str, Any]:
     """The family's parameters (--param), with --engine as its ``engine``; the Spark options
     and a DATA left out (a catalog --table) checked to go with --engine spark."""
     params = _parse_pairs(param, "--param")
@@ -1041,6 +1044,10 @@ def _engine_params(family: str, engine: str | None, master: str | None,
                               "give one")
         params["engine"] = engine
     spark = params.get("engine") == "spark"
+    if spark and decimal not in (None, "."):  # checked here: before Spark starts
+        raise ConfigError("engine=spark reads the data itself: --decimal does not apply (Spark "
+                          "reads numbers with a decimal point); convert the file, or use "
+                          "--engine duckdb")
     if (master is not None or conf) and not spark:
         raise ConfigError("--spark-master and --spark-conf apply to --engine spark")
     _parse_pairs(conf, "--spark-conf")  # KEY=VALUE, checked before any work

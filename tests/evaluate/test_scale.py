@@ -46,6 +46,7 @@ def test_the_sample_metrics_say_their_sample(real):
     assert result.to_dict()["two_way_tvd"] == pytest.approx(result.mean_tvd(2))
 
 
+@pytest.mark.slow  # (exact discovery in Spark: a minute on 2 cores)
 def test_spark_gives_duckdbs_distances(spark, real):
     df, path = real
     keep = ["age", "workclass", "hours-per-week", "sex", "income"]  # (fewer Spark queries)

