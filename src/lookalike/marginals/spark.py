@@ -298,11 +298,11 @@ class SparkEngine:
     def arrow_schema(self) -> Any:
         """The Arrow types of the columns the engine reads, as Spark holds them (timestamps
         naive, as they come to pandas): what samples are stored as (outputs look like inputs)."""
-        from pyspark.sql.pandas.types import to_arrow_schema
-        from pyspark.sql.types import StructType
+        import pyarrow as pa
 
         fields = [f for f in self._frame.schema.fields if f.name in self.schema.names]
-        return to_arrow_schema(StructType(fields), timestamp_utc=False)
+        return pa.schema([pa.field(f.name, _arrow_type(f.dataType), nullable=f.nullable)
+                          for f in fields])
 
     def fingerprint(self) -> Any:
         """The content fingerprint of the columns the engine reads, computed by Spark
@@ -472,3 +472,25 @@ def _aggregates(plan: Any) -> bool:
             node = node.children().apply(0)
             continue
         return False
+
+
+def _arrow_type(spark_type: Any) -> Any:
+    """The Arrow type a Spark column comes to pandas as (timestamps naive, as ``toPandas``
+    gives them). Written out here rather than taken from PySpark, whose helper changed its
+    signature between 4.0 and 4.3."""
+    import pyarrow as pa
+    from pyspark.sql import types as T
+
+    simple = {T.BooleanType: pa.bool_(), T.ByteType: pa.int8(), T.ShortType: pa.int16(),
+              T.IntegerType: pa.int32(), T.LongType: pa.int64(), T.FloatType: pa.float32(),
+              T.DoubleType: pa.float64(), T.StringType: pa.string(), T.DateType: pa.date32(),
+              T.BinaryType: pa.binary(), T.NullType: pa.null()}
+    for cls, arrow in simple.items():
+        if isinstance(spark_type, cls):
+            return arrow
+    if isinstance(spark_type, T.DecimalType):
+        return pa.decimal128(spark_type.precision, spark_type.scale)
+    if isinstance(spark_type, (T.TimestampType, T.TimestampNTZType)):
+        return pa.timestamp("us")
+    raise TypeError(f"no Arrow type for the Spark type {spark_type.simpleString()}")
+

@@ -107,12 +107,21 @@ def test_dp_fit_pays_for_the_one_ways_and_calibration_brings_them_close(small):
     assert not any(n.startswith("1-way ") for n in (r.name for r in off.privacy_.releases))
     for model in (on, off):
         assert model.privacy_.epsilon_spent <= 2.0 * (1 + 1e-9)
-    # one epoch leaves the uncalibrated model far off (~0.5); the calibrated 1-ways sit at the
-    # noise level: sigma ~ 25 per count (a tenth of rho = 0.04 over 5 columns) on 2,000 rows and
-    # ~15 cells a column gives E|TVD| ~ 15 * 25 * 0.8 / 4,000 = 0.075 at most (measured ~0.05)
-    err_on = _one_way(small, on.sample(2000, seed=1))
+    # calibration puts each column's shares on its released (noisy) 1-way: off by rounding
+    # only, at most one row a cell (~15 cells / 4,000 = 0.004; measured <= 0.002)
+    encoder, targets = on.calibration_
+    drawn = on.sample(2000, seed=1)
+    codes = encoder.encode(drawn)
+    for j, target in enumerate(targets):
+        shares = np.bincount(codes[:, j], minlength=len(target)) / len(codes)
+        assert 0.5 * np.abs(shares - target / target.sum()).sum() < 0.01, encoder.names[j]
+    # against the real rows the DP noise adds (DP-SGD noise is not seeded, so neither is this):
+    # sigma ~ 25 per count (a tenth of rho = 0.04 over 5 columns) on 2,000 rows and ~15 cells a
+    # column gives E|TVD| ~ 15 * 25 * 0.8 / 4,000 = 0.075 at most; measured over 30 fits mean
+    # 0.07, sd 0.02, max 0.13; one epoch leaves the uncalibrated model far off (~0.5)
+    err_on = _one_way(small, drawn)
     err_off = _one_way(small, off.sample(2000, seed=1))
-    assert err_on < 0.12
+    assert err_on < 0.2
     assert err_on < err_off / 3
 
 
