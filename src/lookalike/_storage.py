@@ -473,17 +473,22 @@ def _arrow_table(df: pd.DataFrame, types: Mapping[str, ColumnType]) -> pa.Table:
     """``df`` as an Arrow table, each column cast to the Arrow type the input had (if any)."""
     arrays, fields = [], []
     for name, s in df.items():
-        arr = _arrow_column(s)
-        ct = types.get(str(name))
-        target = _parse_arrow(ct.arrow) if ct is not None and ct.arrow else None
-        if target is not None and target != arr.type:
-            try:
-                arr = _cast(arr, target)
-            except (pa.ArrowException, ValueError, TypeError):
-                pass
+        arr = as_input_arrow(_arrow_column(s), types.get(str(name)))
         arrays.append(arr)
         fields.append(pa.field(str(name), arr.type, nullable=True))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+def as_input_arrow(arr: pa.Array, ct: ColumnType | None) -> pa.Array:
+    """``arr`` (one restored column, as Arrow) cast to the Arrow type the input had, where it
+    had one and the values fit it."""
+    target = _parse_arrow(ct.arrow) if ct is not None and ct.arrow else None
+    if target is not None and target != arr.type:
+        try:
+            arr = _cast(arr, target)
+        except (pa.ArrowException, ValueError, TypeError):
+            pass
+    return arr
 
 
 def _arrow_column(s: pd.Series) -> pa.Array:

@@ -533,6 +533,11 @@ def sample(
         help="Rows drawn and written at a time: memory holds one chunk whatever -n is. Chunk "
         "i has a seed of its own derived from --seed, so the output depends on --seed and "
         "--chunk-rows (up to ROWS rows: the same as one sample).")] = 1_000_000,
+    jobs: Annotated[int | None, typer.Option(
+        "--jobs", "-j", metavar="THREADS",
+        help="Threads drawing chunks while the output is written (default: one per CPU core; "
+        "1: one chunk at a time). The output is the same for any number; memory holds up to "
+        "THREADS + 1 chunks.")] = None,
     engine: Annotated[str, typer.Option(
         "--engine", help="local (default: this process writes the file) or spark (the rows are "
         "generated on Spark's executors, --partitions of them in parallel, and written by Spark "
@@ -560,8 +565,13 @@ def sample(
                               "conditions (--conditions FILE)")
         if chunk_rows < 1:
             raise ConfigError(f"--chunk-rows must be a positive number of rows, got {chunk_rows}")
+        if jobs is not None and jobs < 1:
+            raise ConfigError(f"--jobs must be a positive number of threads, got {jobs}")
         written = _write_options(out_delimiter, out_decimal, out_encoding)
         if engine == "spark":
+            if jobs is not None:
+                raise ConfigError("--jobs applies to --engine local; with --engine spark the "
+                                  "executors draw in parallel (--partitions)")
             _sample_on_spark(model, output, n, condition, conditions_file, seed, chunk_rows,
                              partitions, spark_master, spark_conf, written, overwrite)
             return
@@ -584,7 +594,7 @@ def sample(
             count = len(rows)
         else:
             sample_to_file(synth, target, n, seed=seed, conditions=plan, chunk_rows=chunk_rows,
-                           overwrite=overwrite, **written)
+                           workers=jobs, overwrite=overwrite, **written)
             count = n
         out.print(f"{count:,} synthetic rows written to [bold]{_q(target)}[/]")
 

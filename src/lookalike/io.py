@@ -857,6 +857,11 @@ class TableWriter:
         self.rows = 0
         self.parts = 0
 
+    @property
+    def format(self) -> str:
+        """The file's format: "parquet", "csv" or "tsv"."""
+        return self._fmt
+
     def write(self, part: Any) -> None:
         """Append ``part`` (a pandas or polars DataFrame or an Arrow table, with the first
         part's columns in the same order)."""

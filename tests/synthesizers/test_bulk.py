@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 import warnings
 from pathlib import Path
 
@@ -15,8 +17,9 @@ import pytest
 
 import lookalike
 from lookalike.errors import ConditionError, ConfigError, OutputExistsError
-from lookalike.io import write_table
-from lookalike.synthesizers import load_synthesizer, sample_spark, sample_to_file
+from lookalike.io import TableWriter, arrow_output, write_table
+from lookalike.synthesizers import _bulk, load_synthesizer, sample_spark, sample_to_file
+from lookalike.synthesizers._arrow_rows import ArrowRows
 from lookalike.synthesizers._bulk import partition_rows
 
 
@@ -68,6 +71,79 @@ def quiet(fn, *args, **kwargs):
 
 
 # ------------------------------------------------------------------------------ one machine
+def wide_frame(n: int = 300) -> pd.DataFrame:
+    """typed_frame's columns and more dtypes: narrow and unsigned integers, float32 with
+    gaps, pandas strings, text with gaps, mostly missing columns (a short draw then has none
+    of their values), booleans, text dates."""
+    rng = np.random.default_rng(2)
+    frame = typed_frame(n)
+    sparse = pd.array(rng.integers(0, 50, n), dtype="Int16")
+    sparse[rng.random(n) < 0.9] = pd.NA
+    ratio = rng.normal(1, 0.2, n).astype("float32")
+    ratio[rng.random(n) < 0.2] = np.nan
+    return frame.assign(
+        code8=rng.integers(1, 6, n).astype("int8"),
+        count=rng.integers(0, 200, n).astype("uint16"),
+        ratio=ratio,
+        score=rng.normal(50, 10, n),
+        city=pd.Series(rng.choice(["Oslo", "Rome", "Lima"], n), dtype="string"),
+        town=pd.Series(np.where(rng.random(n) < 0.3, None, rng.choice(["a", "b", "c"], n)),
+                       dtype=object),
+        rare=pd.Series(np.where(rng.random(n) < 0.9, None, rng.choice(["x", "y"], n)),
+                       dtype=object),
+        sparse=sparse,
+        flag=rng.random(n) < 0.3,
+        when=(pd.Timestamp("1990-01-01") + pd.to_timedelta(rng.integers(0, 9000, n), "D"))
+        .strftime("%d/%m/%Y"),
+    )
+
+
+def test_arrow_rows_are_the_table_of_sample(mst, tmp_path):
+    """ArrowRows.draw gives arrow_output(model.sample(...)) for the same generator: the same
+    values, Arrow types and schema metadata (hence the same Parquet bytes), whatever the
+    column types, the container (pandas, Arrow), a CSV input's dialect, a DP or non-DP
+    family, and draws too short to hold a value of a mostly missing column."""
+    frame = wide_frame()
+    csv = tmp_path / "wide.csv"
+    frame.drop(columns=["seen"]).to_csv(csv, sep=";", decimal=",", index=False)
+    arrow = pa.Table.from_pandas(frame, preserve_index=False)
+    models = [mst, lookalike.get_synthesizer("independent").fit(frame, seed=0),
+              lookalike.get_synthesizer("independent").fit(arrow, seed=0),
+              lookalike.get_synthesizer("independent").fit(
+                  lookalike.read_table(csv, decimal=","), seed=0),
+              quiet(lookalike.get_synthesizer("privbayes").fit, frame, epsilon=1.0, seed=0),
+              quiet(lookalike.get_synthesizer("mst").fit, arrow, epsilon=1.0, seed=0)]
+    models.append(load_synthesizer(models[3].save(tmp_path / "csv.lookalike")))
+    assert models[3].storage_.csv == {"decimal": ",", "delimiter": ";"}
+    for model in models:
+        rows = ArrowRows.of(model)
+        for n, seed in [(700, 3)] + [(1, s) for s in range(6)]:
+            ours = quiet(rows.draw, n, np.random.default_rng(seed))
+            theirs = arrow_output(quiet(model.sample, n, seed=np.random.default_rng(seed)),
+                                  model.schema_)
+            assert ours.equals(theirs, check_metadata=True), (model, n, seed)
+    # a polars container, and families without decoded columns, are sampled by model.sample
+    pl = pytest.importorskip("polars")
+    assert ArrowRows.of(lookalike.get_synthesizer("independent").fit(pl.from_pandas(frame))) is None
+    assert ArrowRows.of(lookalike.get_synthesizer("cart").fit(frame.head(100), seed=0)) is None
+
+
+def test_parquet_chunks_skip_the_frame_of_sample(mst, tmp_path, monkeypatch):
+    """Parquet chunks of mst come from the decoded columns, never through model.sample's
+    frame (its object columns are what cost the time); CSV chunks and conditioned ones do."""
+    def refused(*args, **kwargs):
+        raise AssertionError("sampled through model.sample")
+
+    reference = sample_to_file(mst, tmp_path / "a.parquet", 2500, seed=3, chunk_rows=1000)
+    monkeypatch.setattr(mst, "sample", refused)
+    again = sample_to_file(mst, tmp_path / "b.parquet", 2500, seed=3, chunk_rows=1000)
+    assert again.read_bytes() == reference.read_bytes()
+    for path, options in ((tmp_path / "c.csv", {}),
+                          (tmp_path / "d.parquet", {"conditions": {"sex": "Male"}})):
+        with pytest.raises(AssertionError, match="through model.sample"):
+            sample_to_file(mst, path, 10, seed=0, **options)
+
+
 @pytest.mark.parametrize("ext", ["parquet", "csv", "csv.gz", "tsv"])
 def test_one_chunk_is_the_file_write_table_writes(mst, tmp_path, ext):
     for n, chunk in ((700, 1_000_000), (700, 700)):
@@ -177,43 +253,81 @@ def test_conditions_hold_in_every_chunk(mst, tmp_path):
     assert not (tmp_path / "t.parquet").exists()
 
 
-def test_memory_is_bounded_by_the_chunk(mst, tmp_path, monkeypatch):
-    asked = []
-    draw = mst.sample
+@pytest.mark.parametrize("ext", ["parquet", "csv"])
+@pytest.mark.parametrize("workers", [1, 3])
+def test_memory_is_bounded_by_the_chunks(mst, tmp_path, monkeypatch, ext, workers):
+    """No draw is of more than chunk_rows rows, and a chunk is drawn only when at most
+    workers + 1 chunks exist (one chunk, one at a time, with workers=1): counted when a draw
+    starts, against the chunks the file has taken; the draws run in the sampling threads."""
+    lock, asked, held, written, threads = threading.Lock(), [], [], [0], set()
+    draw, write = _bulk._draw_chunk, TableWriter.write
 
-    def recording(n=None, **kwargs):
-        asked.append(n)
-        return draw(n, **kwargs)
+    def drawing(model, root, plan, arrow, i, k):
+        with lock:
+            asked.append(k)
+            held.append(len(asked) - written[0])  # chunks begun and not yet written, this one too
+            threads.add(threading.current_thread().name.split("_")[0])
+        return draw(model, root, plan, arrow, i, k)
 
-    monkeypatch.setattr(mst, "sample", recording)
-    sample_to_file(mst, tmp_path / "rows.parquet", 10_001, seed=0, chunk_rows=1000)
-    assert asked == [1000] * 10 + [1]
+    def writing(self, part):
+        write(self, part)
+        with lock:
+            written[0] += 1
+
+    monkeypatch.setattr(_bulk, "_draw_chunk", drawing)
+    monkeypatch.setattr(TableWriter, "write", writing)
+    sample_to_file(mst, tmp_path / f"rows.{ext}", 10_001, seed=0, chunk_rows=1000,
+                   workers=workers)
+    assert sorted(asked, reverse=True) == [1000] * 10 + [1] and written[0] == 11
+    if workers == 1:
+        assert max(held) == 1 and threads == {threading.main_thread().name}
+    else:
+        assert max(held) <= workers + 1 and threads == {"lookalike-sample"}
 
 
-def test_output_is_atomic(mst, tmp_path, monkeypatch):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_output_is_atomic(mst, tmp_path, monkeypatch, workers):
     target = tmp_path / "rows.parquet"
     target.write_bytes(b"precious")
     with pytest.raises(OutputExistsError, match="already exists"):
         sample_to_file(mst, target, 10, seed=0)
-    draw, calls = mst.sample, []
+    draw, calls = _bulk._draw_chunk, []
 
-    def failing(n=None, **kwargs):
-        calls.append(n)
-        if len(calls) == 3:
+    def failing(model, root, plan, arrow, i, k):
+        calls.append(i)
+        if i == 2:
             raise MemoryError("simulated")
-        return draw(n, **kwargs)
+        return draw(model, root, plan, arrow, i, k)
 
-    monkeypatch.setattr(mst, "sample", failing)
+    monkeypatch.setattr(_bulk, "_draw_chunk", failing)
     with pytest.raises(MemoryError):
-        sample_to_file(mst, target, 5000, seed=0, chunk_rows=1000, overwrite=True)
+        sample_to_file(mst, target, 5000, seed=0, chunk_rows=1000, overwrite=True,
+                       workers=workers)
     calls.clear()
     with pytest.raises(MemoryError):
-        sample_to_file(mst, tmp_path / "new.csv", 5000, seed=0, chunk_rows=1000)
+        sample_to_file(mst, tmp_path / "new.csv", 5000, seed=0, chunk_rows=1000,
+                       workers=workers)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rows.parquet"]
     assert target.read_bytes() == b"precious"
     monkeypatch.undo()
     sample_to_file(mst, target, 10, seed=0, overwrite=True)
     assert pq.read_metadata(target).num_rows == 10
+
+
+@pytest.mark.parametrize("ext", ["parquet", "csv", "csv.gz"])
+def test_threads_write_the_serial_file(mst, typed, tmp_path, ext):
+    """Chunks drawn by several threads give the file one thread writes, byte for byte: for
+    Arrow-built chunks (mst to Parquet), sample's frames (CSV), keys numbered on and the
+    typed columns of ``typed``, and conditions."""
+    cases = [(mst, {}), (typed, {}), (mst, {"conditions": {"sex": "Male"}})]
+    for j, (model, options) in enumerate(cases):
+        files = [quiet(sample_to_file, model, tmp_path / f"{j}-{w}.{ext}", 2345, seed=5,
+                       chunk_rows=500, workers=w, **options).read_bytes() for w in (1, 2, 4)]
+        assert files[0] == files[1] == files[2]
+    if hasattr(os, "sched_getaffinity"):
+        assert _bulk.default_workers() == len(os.sched_getaffinity(0))
+    with pytest.raises(ConfigError, match="workers must be a positive whole number"):
+        sample_to_file(mst, tmp_path / "w.parquet", 10, workers=0)
 
 
 def test_options_are_checked_before_sampling(mst, tmp_path):
@@ -320,13 +434,14 @@ def model_file(mst, tmp_path_factory) -> Path:
 def test_cli_streams_in_chunks(cli, model_file, tmp_path):
     model = load_synthesizer(model_file)
     for ext in ("parquet", "csv"):
-        out = tmp_path / f"out.{ext}"
-        result = cli("sample", model_file, "-o", out, "-n", 2500, "--chunk-rows", 1000,
-                     "--seed", 3)
-        assert result.exit_code == 0, result.output
-        assert "2,500 synthetic rows written" in result.stdout
         ref = sample_to_file(model, tmp_path / f"ref.{ext}", 2500, seed=3, chunk_rows=1000)
-        assert out.read_bytes() == ref.read_bytes()
+        for jobs in ((), ("--jobs", 1), ("-j", 3)):  # the same file for any number of threads
+            out = tmp_path / f"out{''.join(map(str, jobs))}.{ext}"
+            result = cli("sample", model_file, "-o", out, "-n", 2500, "--chunk-rows", 1000,
+                         "--seed", 3, *jobs)
+            assert result.exit_code == 0, result.output
+            assert "2,500 synthetic rows written" in result.stdout
+            assert out.read_bytes() == ref.read_bytes()
     out = tmp_path / "small.csv"  # up to --chunk-rows rows: one sample, as before
     assert cli("sample", model_file, "-o", out, "-n", 300, "--seed", 3).exit_code == 0
     assert out.read_bytes() == write_table(model.sample(300, seed=3), tmp_path / "s.csv",
@@ -337,6 +452,10 @@ def test_cli_refuses_bad_sampling_options(cli, model_file, tmp_path, one_error_l
     out = tmp_path / "out.parquet"
     assert "--chunk-rows must be a positive" in one_error_line(
         cli("sample", model_file, "-o", out, "-n", 10, "--chunk-rows", 0))
+    assert "--jobs must be a positive number of threads" in one_error_line(
+        cli("sample", model_file, "-o", out, "-n", 10, "--jobs", 0))
+    assert "--jobs applies to --engine local" in one_error_line(
+        cli("sample", model_file, "-o", out, "-n", 10, "--engine", "spark", "-j", 2))
     assert "apply to --engine spark" in one_error_line(
         cli("sample", model_file, "-o", out, "-n", 10, "--partitions", 2))
     assert "choose local" in one_error_line(

@@ -53,16 +53,25 @@ class _Conditional:
         self.below -= np.repeat(np.arange(n_rows) * n_cols, self.bins)
         upper = np.searchsorted(self.flat, (offsets + edges[1:]).ravel(), side="left")
         self.inside = upper - np.repeat(np.arange(n_rows) * n_cols, self.bins) != self.below
+        # one lookup answers both: the cell below the bin, or -1 - it where a step of the CDF
+        # lies inside the bin (then binary search); 32 bits where the cells fit (half the cache)
+        small = n_cols < 2**31 - 1 and n_rows * self.bins < 2**31 - 1
+        self.guide: np.ndarray = np.where(self.inside, -1 - self.below, self.below).astype(
+            np.int32 if small else np.intp)
 
     def draw(self, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One cell per entry of ``rows`` (separator cells), drawn from its conditional."""
-        n_cols = self.cond.shape[1]
+        """One cell per entry of ``rows`` (separator cells), drawn from its conditional
+        (integers: 32 bits where the cells fit)."""
+        n_rows, n_cols = self.cond.shape
         u = rng.random(len(rows))
-        cell = rows * self.bins + np.minimum((u * self.bins).astype(np.intp), self.bins - 1)
-        drawn = self.below[cell]
-        hard = np.flatnonzero(self.inside[cell])
+        cell = (u * self.bins).astype(np.intp)
+        np.minimum(cell, self.bins - 1, out=cell)
+        if n_rows > 1:  # (one row: every separator cell is 0)
+            cell += rows * self.bins
+        drawn = self.guide.take(cell)
+        hard = np.flatnonzero(drawn < 0)
         if hard.size:
-            r = rows[hard]
+            r = rows[hard].astype(np.intp)
             pos = np.searchsorted(self.flat, r + u[hard], side="right")
             drawn[hard] = np.minimum(pos - r * n_cols, n_cols - 1)
         return drawn
@@ -104,18 +113,24 @@ class TreeSampler:
             )
 
     def sample(self, n: int, rng: np.random.Generator, counts_exact: bool = False) -> np.ndarray:
-        """``n`` rows (int64 codes); ``counts_exact`` rounds each draw to its expected counts."""
-        codes = np.empty((n, self.width), dtype=np.int64)
+        """``n`` rows (int64 codes, each column contiguous in memory: Fortran order);
+        ``counts_exact`` rounds each draw to its expected counts."""
+        codes = np.empty((n, self.width), dtype=np.int64, order="F")
         block = max(n, 1) if counts_exact else _BLOCK
         for start in range(0, n, block):
             stop = min(n, start + block)
             columns: dict[int, np.ndarray] = {}
             for sep_axes, sep_shape, new_axes, new_shape, conditional in self.steps:
-                if sep_axes:
+                if len(sep_axes) == 1:  # (one attribute: its codes are the separator's cells)
+                    rows = columns[sep_axes[0]]
+                elif sep_axes:
                     rows = np.ravel_multi_index([columns[j] for j in sep_axes], sep_shape)
                 else:
                     rows = np.zeros(stop - start, dtype=np.intp)
                 drawn = conditional.draw_exact(rows, rng) if counts_exact else conditional.draw(rows, rng)
+                if len(new_axes) == 1:
+                    columns[new_axes[0]] = drawn
+                    continue
                 for j, col in zip(new_axes, np.unravel_index(drawn, new_shape), strict=True):
                     columns[j] = col
             for j, col in columns.items():

@@ -1,9 +1,11 @@
 """Sampling at scale: synthetic rows streamed to a file in chunks, or generated on Spark.
 
 :func:`sample_to_file` draws ``n`` rows a chunk at a time and appends each chunk to one
-Parquet or CSV file, so that memory holds one chunk whatever ``n`` is. :func:`sample_spark`
-draws them on Spark's executors, each partition its share, and returns a Spark DataFrame that
-Spark writes (``df.write.parquet(path)``) without a generated row ever reaching the driver.
+Parquet or CSV file, so that memory holds a few chunks whatever ``n`` is: threads (one per
+core by default) draw the next chunks while the file takes the last, and the file is the same
+for any number of them. :func:`sample_spark` draws them on Spark's executors, each partition
+its share, and returns a Spark DataFrame that Spark writes (``df.write.parquet(path)``)
+without a generated row ever reaching the driver.
 
 **Seeds.** Both are reproducible. A stream of ``n`` rows from seed ``s`` draws its chunk 0
 (the first ``chunk_rows`` rows) from ``s`` itself, exactly as ``model.sample(k, seed=s)``
@@ -11,18 +13,26 @@ would, and its chunk ``i >= 1`` from the independent child seed
 ``numpy.random.SeedSequence(s).spawn(i + 1)[i]``. So a file of at most ``chunk_rows`` rows is
 byte for byte the file ``write_table(model.sample(n, seed=s), path)`` writes, files of
 different lengths drawn with the same seed and chunk size share their whole chunks, and
-chunk ``i`` can be redrawn alone. On Spark, partition ``i`` of ``p`` draws its share of the
-rows (``n // p``, plus one for the first ``n % p`` partitions) as the stream above from seed
-``SeedSequence(s).spawn(p)[i]``: the rows depend on the seed, the partition count and
-the chunk size, not on the cluster, its executors or the order tasks run in. (Chunk ``i`` of a
-file and the first chunk of partition ``i`` come from the same seed, so use different seeds
-for a file and a Spark sample meant to be independent.) ``seed=None`` draws fresh entropy
-once; a NumPy ``Generator`` gives the root seed one draw.
+chunk ``i`` can be redrawn alone (by any thread, in any order). On Spark, partition ``i`` of
+``p`` draws its share of the rows (``n // p``, plus one for the first ``n % p`` partitions)
+as the stream above from seed ``SeedSequence(s).spawn(p)[i]``: the rows depend on the seed,
+the partition count and the chunk size, not on the cluster, its executors or the order tasks
+run in. (Chunk ``i`` of a file and the first chunk of partition ``i`` come from the same seed,
+so use different seeds for a file and a Spark sample meant to be independent.) ``seed=None``
+draws fresh entropy once; a NumPy ``Generator`` gives the root seed one draw.
 
 **Keys.** Identifier columns numbered ``1, 2, ...`` (format ``"integer"``) continue from chunk
-to chunk, and partition ``i``'s from the rows before it, so keys stay unique over the whole
-output. Keys drawn from a pattern are unique within a chunk; across chunks they can repeat,
-which is warned of (with the expected number) when the pattern's values are too few.
+to chunk (numbered as the chunks are written, in order), and partition ``i``'s from the rows
+before it, so keys stay unique over the whole output. Keys drawn from a pattern are unique
+within a chunk; across chunks they can repeat, which is warned of (with the expected number)
+when the pattern's values are too few.
+
+**Speed.** A Parquet chunk of mst, aim, privbayes or independent is built as Arrow columns
+straight from the model's decoded codes (:mod:`lookalike.synthesizers._arrow_rows`: the table
+``arrow_output(model.sample(...))`` would give, from the same random numbers), and the draws
+run in NumPy and Arrow code that releases the GIL, so threads use the cores without the cost
+of processes (starting them, copying each chunk between them). ``benchmarks/sample_bulk.py``
+measures it.
 
 **Privacy.** Sampling is post-processing of the fitted model: it reads no data, charges no
 privacy budget and keeps a DP model's guarantee however many rows are drawn. Spark's
@@ -34,10 +44,12 @@ driver draws a few rows of its own to learn the output's column types.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import math
 import os
 import tempfile
 import warnings
+from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -50,7 +62,7 @@ from lookalike._progress import progress
 from lookalike.errors import ConditionError, ConfigError, DataError
 from lookalike.schema import FAKE_PREFIX, Kind
 
-__all__ = ["DEFAULT_CHUNK_ROWS", "sample_spark", "sample_to_file"]
+__all__ = ["DEFAULT_CHUNK_ROWS", "default_workers", "sample_spark", "sample_to_file"]
 
 DEFAULT_CHUNK_ROWS = 1_000_000
 """Rows drawn, held and written at a time by default: about 100-300 MB for a table of 15
@@ -70,6 +82,7 @@ def sample_to_file(
     seed: int | np.random.Generator | np.random.SeedSequence | None = None,
     conditions: Any = None,
     chunk_rows: int = DEFAULT_CHUNK_ROWS,
+    workers: int | None = None,
     overwrite: bool = False,
     **write_options: Any,
 ) -> Path:
@@ -80,10 +93,18 @@ def sample_to_file(
     once (``schema=model.schema_``; ``write_options`` are its ``format``, ``delimiter``,
     ``decimal`` and ``encoding``): Parquet with the first chunk's Arrow schema (the logical
     types of the model's input) and one row group per chunk, or CSV (.csv, .csv.gz, .tsv) with
-    one header and each chunk's rows in the same text formats. Memory holds one chunk at a
-    time (``model.sample`` is never asked for more than ``chunk_rows`` rows). Like
-    ``write_table`` it is atomic: an existing file is kept unless ``overwrite``, and a
-    failure (or Ctrl-C) leaves nothing behind.
+    one header and each chunk's rows in the same text formats. No draw is of more than
+    ``chunk_rows`` rows; like ``write_table`` it is atomic: an existing file is kept unless
+    ``overwrite``, and a failure (or Ctrl-C) leaves nothing behind.
+
+    ``workers`` threads draw chunks while the file is written (default: one per CPU core
+    this process may use; 1: draw, then write, one chunk at a time). Each chunk is drawn
+    from its own seed and written in order, so the file is the same for any ``workers``;
+    memory holds at most ``workers + 1`` chunks (one per thread, and the one being
+    written). The draws run in NumPy and Arrow code that releases the GIL, so the threads
+    use the cores; a Parquet output of mst, aim, privbayes or independent is built as
+    Arrow columns straight from the decoded codes (the same table as from ``model.sample``'s
+    frame, in a fraction of the time: :mod:`lookalike.synthesizers._arrow_rows`).
 
     ``conditions`` are those of :meth:`~lookalike.synthesizers.Synthesizer.sample` that hold
     for every row: a mapping or expressions, honoured in every chunk (a table of per-row
@@ -114,6 +135,7 @@ def sample_to_file(
     from lookalike.io import table_writer
 
     n, chunk_rows = _count(n, "n"), _count(chunk_rows, "chunk_rows")
+    workers = default_workers() if workers is None else _workers(workers)
     unknown = sorted(set(write_options) - set(_WRITE_OPTIONS))
     if unknown:
         raise ConfigError(f"sample_to_file takes no option {', '.join(map(repr, unknown))}; its "
@@ -126,21 +148,80 @@ def sample_to_file(
     target = Path(path).expanduser()
     with table_writer(target, overwrite=overwrite, schema=model.schema_, **write_options) as out, \
             progress(f"{model.name}: sampling rows to {target.name}", n) as advance:
-        for rows in _stream(model, n, root, chunk_rows, plan):
+        arrow = _arrow_rows_of(model, plan) if out.format == "parquet" else None
+        for rows in _stream(model, n, root, chunk_rows, plan, arrow=arrow, workers=workers):
             out.write(rows)
             advance(len(rows))
     return target
 
 
+def default_workers() -> int:
+    """Threads :func:`sample_to_file` draws with by default: the CPU cores this process may
+    run on (its affinity; all cores where the system does not say)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # (not on Linux)
+        return os.cpu_count() or 1
+
+
+def _workers(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
+        raise ConfigError(f"workers must be a positive whole number of threads (1: draw and "
+                          f"write one chunk at a time), got {value!r}")
+    return int(value)
+
+
+def _arrow_rows_of(model: Any, plan: Any) -> Any:
+    """The Arrow sampler of ``model`` (:mod:`~lookalike.synthesizers._arrow_rows`), or None
+    when it has none or ``plan`` holds conditions (then chunks come from ``model.sample``)."""
+    from lookalike.synthesizers._arrow_rows import ArrowRows
+
+    return ArrowRows.of(model) if plan is None else None
+
+
 def _stream(model: Any, n: int, root: np.random.SeedSequence, chunk_rows: int, plan: Any,
-            first_key: int = 0) -> Iterator[Any]:
+            first_key: int = 0, *, arrow: Any = None, workers: int = 1) -> Iterator[Any]:
     """``n`` rows in chunks of at most ``chunk_rows``, chunk ``i`` drawn with
-    :func:`_chunk_seed` ``(root, i)``; integer keys numbered on from ``first_key``."""
+    :func:`_chunk_seed` ``(root, i)`` (by ``arrow``, an :class:`~lookalike.synthesizers.
+    _arrow_rows.ArrowRows` of the model, as Arrow tables, else by ``model.sample``), in order;
+    integer keys numbered on from ``first_key``.
+
+    With ``workers > 1``, that many threads draw the chunks ahead: at most ``workers`` are
+    drawn or waiting while the caller holds the last one yielded. Keys are numbered here, in
+    order, so the rows do not depend on which thread drew what.
+    """
     keys = _RunningKeys(model, first_key)
-    for i, start in enumerate(range(0, n, chunk_rows)):
-        k = min(chunk_rows, n - start)
-        rows = model.sample(k, conditions=plan, seed=np.random.default_rng(_chunk_seed(root, i)))
-        yield keys.renumber(rows)
+    chunks = ((i, min(chunk_rows, n - start)) for i, start in enumerate(range(0, n, chunk_rows)))
+    if workers <= 1 or n <= chunk_rows:
+        for i, k in chunks:
+            yield keys.renumber(_draw_chunk(model, root, plan, arrow, i, k))
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="lookalike-sample")
+    pending: deque = deque()
+    try:
+        for i, k in itertools.islice(chunks, workers):
+            pending.append(pool.submit(_draw_chunk, model, root, plan, arrow, i, k))
+        while pending:
+            rows = pending.popleft().result()
+            for i, k in itertools.islice(chunks, 1):  # the next chunk, while this one is written
+                pending.append(pool.submit(_draw_chunk, model, root, plan, arrow, i, k))
+            yield keys.renumber(rows)
+            del rows
+    finally:  # (an error, Ctrl-C or a closed stream: drop the chunks not begun)
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True)
+
+
+def _draw_chunk(model: Any, root: np.random.SeedSequence, plan: Any, arrow: Any, i: int,
+                k: int) -> Any:
+    """Chunk ``i`` (``k`` rows) of a stream from ``root``, before its keys are numbered."""
+    rng = np.random.default_rng(_chunk_seed(root, i))
+    if arrow is not None:
+        return arrow.draw(k, rng)
+    return model.sample(k, conditions=plan, seed=rng)
 
 
 def _chunk_seed(root: np.random.SeedSequence, i: int) -> np.random.SeedSequence:
@@ -376,7 +457,8 @@ class _PartitionJob:
                 if rows == 0:
                     continue
                 seed = _child(root, i)
-                for chunk in _stream(model, rows, seed, self.chunk_rows, self.plan, before):
+                for chunk in _stream(model, rows, seed, self.chunk_rows, self.plan, before,
+                                     arrow=_arrow_rows_of(model, self.plan)):
                     yield from _spark_ready(_arrow_rows(chunk, model), self.schema).to_batches()
 
 

@@ -295,7 +295,11 @@ class MarginalSynthesizer(Synthesizer):
     def _sample(self, n: int, rng: np.random.Generator, conditions: Conditions | None) -> pd.DataFrame:
         if conditions:
             return self._sample_conditioned(n, rng, conditions)
-        return self.encoder_.decode(self._within_support(self._sample_codes(n, rng), rng), rng)
+        return self.encoder_.frame(self._draw_columns(n, rng))
+
+    def _draw_columns(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
+        """Codes drawn from the model within its support, decoded column by column."""
+        return self.encoder_.decode_values(self._within_support(self._sample_codes(n, rng), rng), rng)
 
     def _sample_conditioned(self, n: int, rng: np.random.Generator, conds: Conditions) -> pd.DataFrame:
         """``n`` rows from the model's exact conditional distribution given ``conds``.
@@ -346,11 +350,12 @@ class MarginalSynthesizer(Synthesizer):
             return codes
         names = self.encoder_.names
         cols = [(names.index(k), p) for k, p in support.items() if k in names]
+        dropped = [(j, p == 0) for j, p in cols if not p.all()]
 
         def bad(c: np.ndarray) -> np.ndarray:
             out = np.zeros(len(c), dtype=bool)
-            for j, p in cols:
-                out |= p[c[:, j]] == 0
+            for j, zero in dropped:
+                out |= zero.take(c[:, j])
             return out
 
         rows = np.flatnonzero(bad(codes))

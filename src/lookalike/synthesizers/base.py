@@ -279,6 +279,14 @@ class Synthesizer:
     def _sample(self, n: int, rng: np.random.Generator, conditions: Conditions | None) -> pd.DataFrame:
         raise NotImplementedError
 
+    def _draw_columns(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
+        """``n`` unconditioned modelled rows as one array per column of ``self.encoder_``
+        (:meth:`~lookalike.transform.encoder.TableEncoder.decode_values`), drawing what
+        ``self._sample(n, rng, None)`` draws: its frame is ``self.encoder_.frame`` of them.
+        Families that decode codes define it (sampling to a Parquet file then skips the
+        pandas frame); the others raise NotImplementedError."""
+        raise NotImplementedError
+
     def _assemble(self, modelled: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
         """The output columns in canonical dtypes: fresh identifiers, booleans as written."""
         out = {}

@@ -58,8 +58,11 @@ class IndependentSynthesizer(Synthesizer):
         ]
 
     def _sample(self, n: int, rng: np.random.Generator, conditions: Conditions | None) -> pd.DataFrame:
+        return self.encoder_.frame(self._draw_columns(n, rng))
+
+    def _draw_columns(self, n: int, rng: np.random.Generator) -> list[np.ndarray]:
         codes = np.column_stack([rng.choice(len(p), size=n, p=p) for p in self.probs_])
-        return self.encoder_.decode(codes, rng)
+        return self.encoder_.decode_values(codes, rng)
 
     def _get_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         metas, arrays = self.encoder_.to_state()

@@ -77,8 +77,10 @@ class Bins:
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """A value inside each code's bin; NaN for code -1."""
         codes = np.asarray(codes, dtype=np.int64)
-        out = np.full(len(codes), np.nan)
         ok = codes >= 0
+        if ok.all():  # (the same draws, without the copies)
+            return np.asarray(self.value_at(codes, rng.random(len(codes))), dtype=float)
+        out = np.full(len(codes), np.nan)
         c = codes[ok]
         out[ok] = self.value_at(c, rng.random(len(c)))
         return out
@@ -92,7 +94,7 @@ class Bins:
         c = np.asarray(codes, dtype=np.int64)
         u = np.asarray(u, dtype=float)
         if self.shape is None:
-            lo, hi = self.lower[c], self.upper[c]
+            lo, hi = self.lower.take(c), self.upper.take(c)
             if self.integer:
                 vals = np.floor(lo + u * (np.floor(hi) - np.ceil(lo) + 1) + (np.ceil(lo) - lo))
                 vals = np.clip(vals, np.ceil(lo), np.floor(hi))
@@ -100,14 +102,20 @@ class Bins:
             else:
                 vals = lo + u * (hi - lo)
         else:
-            grid = self.shape[c]  # (m, Q) in-bin quantiles
-            pos = u * (grid.shape[1] - 1)
-            j = np.minimum(pos.astype(np.int64), grid.shape[1] - 2)
+            q = self.shape.shape[1]  # (bins, Q) in-bin quantiles, read flat: no (m, Q) copy
+            flat = np.ascontiguousarray(self.shape, dtype=float).ravel()
+            pos = u * (q - 1)
+            j = np.minimum(pos.astype(np.int64), q - 2)
             frac = pos - j
-            rows = np.arange(len(c))
-            vals = grid[rows, j] * (1 - frac) + grid[rows, j + 1] * frac
+            at = c * q + j
+            vals = flat.take(at) * (1 - frac)
+            at += 1
+            frac *= flat.take(at)
+            vals += frac
             if self.integer:
-                vals = np.clip(np.round(vals), self.lower[c], self.upper[c])
+                vals = np.round(vals, out=vals)
+                np.maximum(vals, self.lower.take(c), out=vals)  # (np.clip, without its copies)
+                np.minimum(vals, self.upper.take(c), out=vals)
         return vals
 
     def u_interval(self, low: float, high: float, low_open: bool = False,

@@ -91,18 +91,35 @@ class ColumnCodec:
         return codes
 
     def decode(self, codes: np.ndarray, rng: np.random.Generator) -> pd.Series:
+        """The column's values for ``codes``: :meth:`as_series` of :meth:`decode_values`."""
+        return self.as_series(self.decode_values(codes, rng))
+
+    def decode_values(self, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """The decoded column as one array, before it becomes a pandas column: categories and
+        booleans keep their codes (int64; ``n_values`` and above: missing), numbers and
+        datetimes become floats (NaN: missing), drawn inside their bins with one uniform
+        number per present value, in row order (the draws :meth:`decode` makes)."""
         codes = np.asarray(codes, dtype=np.int64)
-        missing = codes >= self.n_values
         if self.categories is not None:
+            return codes
+        present = codes < self.n_values
+        if present.all():
+            return self.bins.decode(codes, rng)
+        return self.bins.decode(np.where(present, codes, -1), rng)
+
+    def as_series(self, values: np.ndarray) -> pd.Series:
+        """The pandas column of :meth:`decode_values`' array: labels (object, None when
+        missing), nullable booleans, or numbers typed as the column (:func:`from_numbers`)."""
+        if self.categories is not None:
+            missing = values >= self.n_values
             if self.column.kind is Kind.BOOLEAN:
-                out = pd.array(codes == 1, dtype="boolean")
+                out = pd.array(values == 1, dtype="boolean")
                 out[missing] = pd.NA
                 return pd.Series(out)
-            cats = np.asarray(self.categories, dtype=object)
-            values = cats[np.where(missing, 0, codes)]
-            values[missing] = None
-            return pd.Series(values, dtype=object)
-        values = self.bins.decode(np.where(missing, -1, codes), rng)
+            labels = np.empty(self.n_values + 1, dtype=object)
+            labels[:-1] = self.categories
+            labels[-1] = None
+            return pd.Series(labels[np.minimum(values, self.n_values)], dtype=object)
         return from_numbers(values, self.column)
 
     def within(self, s: pd.Series) -> pd.Series:
@@ -207,8 +224,19 @@ class TableEncoder:
         return np.column_stack([c.encode(data[c.column.name]) for c in self.codecs])
 
     def decode(self, codes: np.ndarray, seed: Seed = None) -> pd.DataFrame:
+        """The rows of ``codes`` as a frame (:meth:`frame` of :meth:`decode_values`)."""
+        return self.frame(self.decode_values(codes, seed))
+
+    def decode_values(self, codes: np.ndarray, seed: Seed = None) -> list[np.ndarray]:
+        """Each column of ``codes`` decoded to one array (:meth:`ColumnCodec.decode_values`),
+        the columns in order, drawing from one generator."""
         rng = as_rng(seed)
-        return pd.DataFrame({c.column.name: c.decode(codes[:, j], rng) for j, c in enumerate(self.codecs)})
+        return [c.decode_values(codes[:, j], rng) for j, c in enumerate(self.codecs)]
+
+    def frame(self, values: list[np.ndarray]) -> pd.DataFrame:
+        """The frame of :meth:`decode_values`' arrays (:meth:`ColumnCodec.as_series`)."""
+        return pd.DataFrame({c.column.name: c.as_series(v)
+                             for c, v in zip(self.codecs, values, strict=True)})
 
     def to_state(self, prefix: str = "enc") -> tuple[list, dict[str, np.ndarray]]:
         metas, arrays = [], {}

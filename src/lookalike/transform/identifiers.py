@@ -23,7 +23,7 @@ from lookalike.errors import SchemaError
 from lookalike.schema import FAKE_PREFIX
 from lookalike.transform.fakes import fresh_fakes
 
-__all__ = ["fresh_identifiers", "format_space"]
+__all__ = ["fresh_identifiers", "format_space", "integer_identifiers"]
 
 _TOKEN = re.compile(r"\[([^\]]+)\](?:\{(\d+)\})?|\\(.)|(.)")
 
@@ -65,6 +65,28 @@ def format_space(fmt: str) -> float:
     return float(np.prod([float(len(a)) for a in _parse(fmt)]))
 
 
+def integer_identifiers(n: int, avoid: set | None = None) -> np.ndarray:
+    """The ``n`` smallest whole numbers from 1 that are not in ``avoid`` (int64, in order):
+    the keys of format ``"integer"``.
+
+    >>> integer_identifiers(4, {2, 3.0, "4"}).tolist()
+    [1, 4, 5, 6]
+    """
+    taken = avoid or set()
+    skip = set()
+    for v in taken:  # the numbers equal to a real key (as ``k in avoid`` tests them)
+        try:
+            k = int(v)
+        except (TypeError, ValueError, OverflowError):
+            continue
+        if 1 <= k <= n + len(taken) and k in taken:
+            skip.add(k)
+    candidates = np.arange(1, n + len(skip) + 1, dtype=np.int64)
+    if skip:
+        candidates = candidates[~np.isin(candidates, np.fromiter(skip, dtype=np.int64))]
+    return candidates[:n]
+
+
 def fresh_identifiers(
     fmt: str, n: int, rng: np.random.Generator, avoid: set | None = None
 ) -> list:
@@ -73,13 +95,7 @@ def fresh_identifiers(
     if fmt.startswith(FAKE_PREFIX):
         return fresh_fakes(fmt[len(FAKE_PREFIX):], n, rng)
     if fmt == "integer":
-        taken = avoid or set()
-        out, k = [], 1
-        while len(out) < n:
-            if k not in taken:
-                out.append(k)
-            k += 1
-        return out
+        return integer_identifiers(n, avoid).tolist()
     positions = _parse(fmt)
     space = format_space(fmt)
     taken = set(avoid or ())
