@@ -21,8 +21,7 @@ by hash from (row, seed, column): DuckDB SQL (``range(N)`` joined to hashed row 
   (the SparkEngine's ``queries`` counter, plus the schema inference's), each timed and tagged
   with a Spark job group whose stages' metrics (rows read, task run and CPU time) Spark's
   status store gives (:class:`SparkProbe`), labelled schema inference, DP discovery (before
-  ``bind``), the first query after ``bind`` (the one pass over the rows that caches the
-  distinct code combinations) and queries over that cache.
+  ``bind``) and measurement (after ``bind``: one pass over the rows per round).
 - ``duckdb``: the same fits with ``engine="duckdb"`` on the same file (DuckDB's default
   threads and memory limit), with the statements that scan the file counted; the Spark/DuckDB
   time ratio.
@@ -299,14 +298,6 @@ def start_spark(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
     return spark, info
 
 
-def storage(spark: Any) -> dict[str, Any]:
-    """Spark's record of cached data (the engine's code combinations): memory and disk bytes."""
-    infos = spark.sparkContext._jsc.sc().getRDDStorageInfo()
-    mem = sum(i.memSize() for i in infos)
-    disk = sum(i.diskSize() for i in infos)
-    return {"cached_mem_mb": round(mem / 2**20, 2), "cached_disk_mb": round(disk / 2**20, 2)}
-
-
 # ------------------------------------------------------------------------------ query probes
 class SparkProbe:
     """Times every aggregate query lookalike fetches from Spark and reads Spark's own metrics
@@ -317,8 +308,8 @@ class SparkProbe:
     of the schema inference goes through it), ``privacy.fingerprint._spark_collect`` (the
     ledger's fingerprint), ``SparkEngine.__init__`` (to find the engine and its ``queries``
     counter) and ``SparkEngine.bind``, so that each query is labelled: schema (inferred before
-    the engine exists), discovery (before bind), rows+cache (the first query after bind: the
-    pass over the rows that caches the distinct code combinations), cache (later ones).
+    the engine exists), discovery (before bind), measure (after bind: each a pass over the
+    rows counting a round's marginals).
     """
 
     def __init__(self, spark: Any) -> None:
@@ -326,8 +317,7 @@ class SparkProbe:
         self.store = self.sc._jsc.sc().statusStore()
         self.queries: list[dict[str, Any]] = []
         self.engines: list[Any] = []
-        self.phase, self.fresh, self.queries_before_bind = "schema", False, None
-        self.cache: dict[str, Any] | None = None
+        self.phase, self.queries_before_bind = "schema", None
         self.t0 = time.perf_counter()
 
     def install(self) -> SparkProbe:
@@ -348,15 +338,13 @@ class SparkProbe:
         def bind_(engine, encoder):
             probe.queries_before_bind = engine.queries
             bind(engine, encoder)
-            probe.phase, probe.fresh = "measure", True
+            probe.phase = "measure"
 
         cls.__init__, cls.bind = __init__, bind_
         return self
 
     def run(self, fn: Any, df: Any, phase: str | None = None) -> list:
         phase = phase or self.phase
-        if phase == "measure":
-            phase, self.fresh = ("rows+cache" if self.fresh else "cache"), False
         group = f"spark-scale-{len(self.queries)}"
         self.sc.setJobGroup(group, phase)
         start = time.perf_counter()
@@ -365,8 +353,6 @@ class SparkProbe:
         self.queries.append({"phase": phase, "at_s": round(start - self.t0, 1),
                              "s": round(wall, 3), "rows_back": len(rows),
                              **self.stages(group)})
-        if phase == "rows+cache":
-            self.cache = storage(self.spark)
         return rows
 
     def stages(self, group: str) -> dict[str, Any]:
@@ -442,7 +428,7 @@ def summarise_queries(queries: list[dict[str, Any]]) -> dict[str, Any]:
     """Count and seconds of the queries of each phase (and, for Spark, the rows they read and
     their scan stages' task time)."""
     out: dict[str, Any] = {}
-    for phase in ("schema", "discovery", "rows+cache", "measure", "cache", "fingerprint"):
+    for phase in ("schema", "discovery", "measure", "fingerprint"):
         qs = [q for q in queries if q["phase"] == phase]
         if not qs:
             continue
@@ -498,13 +484,13 @@ def child_fit_spark(args: argparse.Namespace, synth: str) -> dict[str, Any]:
         "python_rss_mb_session_ready": rss_ready, **memory,
         "engine_queries": engine.queries, "schema_queries": len(queries) - len(in_engine),
         "queries_before_bind": probe.queries_before_bind,
-        # rows read from the file (queries over the cache read cached combinations instead)
-        "passes_over_rows": round(sum(q["input_rows"] for q in queries if q["phase"] != "cache")
+        # rows read from the file, over the rows of the table
+        "passes_over_rows": round(sum(q["input_rows"] for q in queries)
                                   / args.rows, 2),
         "by_phase": summarise_queries(queries),
         "query_s": round(q_s, 1), "driver_s": round(fit_s - q_s, 1),
         "rows_back_max": max(q["rows_back"] for q in queries),
-        "cache": probe.cache, "queries": queries,
+        "queries": queries,
         "rho_spent": model.privacy_.rho_spent, "load_avg": [load0, load()],
     }
 
@@ -578,11 +564,6 @@ def child_equality(args: argparse.Namespace) -> dict[str, Any]:
     eng_s.bind(encoder)
     got_s = eng_s.marginals(sets)
     spark_s = time.perf_counter() - start
-    start = time.perf_counter()
-    again = eng_s.marginals(sets)  # over the cached code combinations only
-    spark_cache_s = time.perf_counter() - start
-    cache = storage(spark)
-    combos = spark.table(eng_s._view).count()  # rows of the cache: distinct code combinations
     spark_queries = eng_s.queries
     eng_s.close()
     memory = tree.finish()
@@ -601,12 +582,11 @@ def child_equality(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "encoder_from": origin, "columns": len(names), "sizes": list(encoder.sizes),
         "marginals": len(sets), "one_way": len(names), "two_way": len(sets) - len(names),
-        "equal": all(equal.values()) and all(np.array_equal(again[s], got_s[s]) for s in sets),
+        "equal": all(equal.values()),
         "differing": differ[:10], "n_differing": len(differ), "totals": totals,
         "spark_s": round(spark_s, 1), "spark_queries": spark_queries,
         "spark_query_metrics": probe.queries,
-        "spark_again_from_cache_s": round(spark_cache_s, 2), "cached_combinations": combos,
-        "cache": cache, "duckdb_s": round(duck_s, 1), "spark_session": session, **memory,
+        "duckdb_s": round(duck_s, 1), "spark_session": session, **memory,
         "load_avg": [load0, load()],
     }
 
@@ -748,12 +728,10 @@ def cost_model(fits: dict[str, Any], data: dict[str, Any], rows: int, cores: int
         if not fit or "queries" not in fit:
             continue
         qs = fit["queries"]
-        scans = [q for q in qs if q["input_rows"] > 0 and q["phase"] != "cache"]
+        scans = [q for q in qs if q["input_rows"] > 0]
         cpu = sum(q["scan_cpu_s"] for q in scans)
         run = sum(q["scan_run_s"] for q in scans)
         read = sum(q["input_rows"] for q in scans)
-        # queries over the cached code combinations count whole: their work follows the
-        # number of distinct combinations, not the rows
         fixed = sum(q["s"] - (q["scan_run_s"] / cores if q in scans else 0.0) for q in qs)
         overhead = len(qs) * args.cluster_query_overhead
 
@@ -814,8 +792,7 @@ def show(results: dict[str, Any]) -> None:
     if eq and "equal" in eq:
         print(f"equality: {eq['marginals']} marginals ({eq['one_way']} 1-way, {eq['two_way']} "
               f"2-way) identical: {eq['equal']} (totals {eq['totals']}); spark {eq['spark_s']} s "
-              f"({eq['spark_queries']} queries; again from the cache {eq['spark_again_from_cache_s']}"
-              f" s, {eq['cached_combinations']:,} cached combinations), duckdb {eq['duckdb_s']} s")
+              f"({eq['spark_queries']} queries), duckdb {eq['duckdb_s']} s")
     for key in ("sample_to_file", "sample_spark"):
         r = results.get(key)
         if r and "rows_per_s" in r:

@@ -112,6 +112,44 @@ def test_marginals_of_a_bound_encoder_equal_the_numpy_engine(engines):
     assert np.array_equal(engine.marginal(("flag", "amount")), ref.marginal(("flag", "amount")))
 
 
+def test_marginals_too_large_for_one_pass_take_several(engines, monkeypatch):
+    """Sets whose cells exceed a pass's limit are counted in groups, with the same counts."""
+    import lookalike.marginals.spark as spark_engine
+
+    ref, engine = engines
+    encoder = TableEncoder.fit(ref.data, ref.schema, n_bins=6)
+    ref.bind(encoder)
+    engine.bind(encoder)
+    pairs = [("region", "code"), ("amount", "flag"), ("day", "stamp"), ("stamp", "region", "flag")]
+    sizes = dict(zip(encoder.names, encoder.sizes, strict=True))
+    cells = [int(np.prod([sizes[a] for a in p])) for p in pairs]
+    monkeypatch.setattr(spark_engine, "_CELLS_PER_PASS", max(cells))
+    # greedy groups in request order, each within the limit
+    passes, held = 0, 0
+    for c in cells:
+        if held == 0 or held + c > max(cells):
+            passes, held = passes + 1, 0
+        held += c
+    before = engine.queries
+    got = engine.marginals(pairs)
+    assert engine.queries - before == passes > 1
+    for attrs in pairs:
+        assert np.array_equal(got[attrs], ref.marginal(attrs)), attrs
+
+
+def test_missing_values_without_a_missing_state_are_named(spark):
+    """A code Spark cannot encode (-1) stops the count with the column named."""
+    from lookalike.transform.encoder import ColumnCodec
+
+    schema = infer_schema(pd.DataFrame({"region": ["north", "south"] * 5}))
+    frame = spark.createDataFrame([("north",), (None,), ("south",)], "region string")
+    encoder = TableEncoder((ColumnCodec(schema["region"], ("north", "south"), None, False),))
+    with SparkEngine(frame, schema) as engine:
+        engine.bind(encoder)
+        with pytest.raises(ValueError, match="'region' has missing values but no missing state"):
+            engine.marginal(("region",))
+
+
 def test_a_fallback_code_takes_the_other_categories(spark, rows):
     """A DP domain's "other" code (fallback) takes values outside the kept categories."""
     from lookalike.transform.encoder import ColumnCodec

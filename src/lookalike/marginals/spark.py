@@ -5,10 +5,11 @@ PySpark DataFrame (a Parquet or CSV read, a catalog table, any query) with Spark
 each column is conformed as :meth:`lookalike.schema.Schema.conform` would (text categories,
 numbers clipped to declared bounds and rounded half to even for integer columns, booleans,
 datetimes as numbers since 1970), bins and category codes become ``CASE`` and map lookups
-(no Python UDF touches a row), the codes of a bound encoder are computed once and cached, and
-many marginals are counted in one pass with ``GROUPING SETS`` over the cached distinct
-combinations of codes and their counts. Only aggregates come back to
-the driver: every fetch goes through :meth:`SparkEngine._fetch`, which refuses a plan whose
+(no Python UDF computes a value), the codes of a bound encoder are Spark expressions cast to
+the narrowest integer type, and many marginals are counted in one pass: each task adds its
+partition's codes (Arrow batches, in the executor's Python worker) into one count table per
+marginal and Spark sums the tables' cells (:meth:`SparkEngine.marginals` says why this and not
+``GROUPING SETS``). Only aggregates come back to the driver: every fetch goes through :meth:`SparkEngine._fetch`, which refuses a plan whose
 result is not an aggregate (tested on every query the engine runs).
 
 Supported column types: Spark's numbers (integral, floating, decimal), strings, booleans,
@@ -23,7 +24,6 @@ when an engine is made.
 
 from __future__ import annotations
 
-import itertools
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -40,9 +40,6 @@ from lookalike.transform.encoder import ColumnCodec, TableEncoder
 
 __all__ = ["SparkEngine", "fetch_aggregate", "is_spark_frame", "not_in_memory", "require_pyspark",
            "schema_from_spark", "spark_frame", "spark_session"]
-
-_VIEW_IDS = itertools.count()
-
 
 def require_pyspark() -> Any:
     """The ``pyspark.sql.functions`` module, or a ConfigError that says how to install it."""
@@ -162,7 +159,7 @@ class SparkEngine:
     """Exact count queries over a PySpark DataFrame, run by Spark (see the module docstring).
 
     ``schema`` fixes the columns and their kinds; columns of ``frame`` it leaves out are never
-    read. Call :meth:`close` (or use a ``with`` block) to drop the cached codes.
+    read. :meth:`close` (or a ``with`` block) forgets the bound encoder.
     """
 
     def __init__(self, frame: Any, schema: Schema | None = None, *, drop: Iterable[str] = (),
@@ -170,7 +167,7 @@ class SparkEngine:
         self._f = require_pyspark()
         self.label = label
         self.queries = 0
-        """Queries run over the data so far (each one pass, or one over the cached codes)."""
+        """Queries run over the data so far (each one pass over the rows)."""
         drop = [str(d) for d in drop]
         if schema is None:
             schema = schema_from_spark(frame, drop=drop, fetch=self._fetch)
@@ -191,7 +188,6 @@ class SparkEngine:
         self._conformed = frame.select(*[self._conform(c).alias(c.name) for c in schema
                                          if c.kind.modelled])
         self._codes: Any = None
-        self._view: str | None = None
         self._sizes: dict[str, int] = {}
 
     # ------------------------------------------------------------------ conformed values
@@ -354,20 +350,17 @@ class SparkEngine:
         return out
 
     def bind(self, encoder: TableEncoder) -> None:
-        """Compute the encoder's codes in Spark and cache their distinct combinations with
-        their counts (for :meth:`marginals`): one pass over the rows, after which every
-        marginal reads the combinations (far fewer than the rows on a large table), not the
-        rows. Nothing comes to the driver."""
+        """Define the encoder's codes as Spark expressions over the conformed columns (for
+        :meth:`marginals`), each cast to the narrowest integer type that holds it so that a
+        counting pass moves 1 or 2 bytes a cell. Nothing runs yet; nothing comes to the driver."""
         self.close()
         exprs = []
         for codec in encoder.codecs:
             self._column(codec.column.name)
-            exprs.append(f"{_code_sql(codec, _q(codec.column.name))} AS {_q(codec.column.name)}")
-        codes = self._conformed.selectExpr(*exprs)
-        self._codes = codes.groupBy(*codes.columns).agg(
-            self._f.count(self._f.lit(1)).alias("__lookalike_n")).cache()
-        self._view = f"lookalike_codes_{next(_VIEW_IDS)}"
-        self._codes.createOrReplaceTempView(self._view)
+            width = "TINYINT" if codec.size < 127 else "SMALLINT" if codec.size < 32767 else "INT"
+            exprs.append(f"CAST({_code_sql(codec, _q(codec.column.name))} AS {width}) "
+                         f"AS {_q(codec.column.name)}")
+        self._codes = self._conformed.selectExpr(*exprs)
         self._sizes = dict(zip(encoder.names, encoder.sizes, strict=True))
 
     def marginal(self, attrs: tuple[str, ...]) -> np.ndarray:
@@ -375,55 +368,123 @@ class SparkEngine:
         return self.marginals([tuple(attrs)])[tuple(attrs)]
 
     def marginals(self, attr_sets: Iterable[tuple[str, ...]]) -> dict[tuple[str, ...], np.ndarray]:
-        """Many marginals in one pass (``GROUP BY GROUPING SETS``): ``{attrs: counts}``."""
-        if self._codes is None or self._view is None:
+        """Many marginals in one pass over the rows: ``{attrs: counts}``.
+
+        Each task counts every requested marginal over its partition's codes (Arrow batches,
+        ``np.bincount`` of the flattened cell index) and emits only its nonzero cells; Spark
+        sums the cells over tasks and the driver gets the summed count tables, never a row.
+        One pass whatever the number of marginals (105 2-ways of Adult: one pass), as
+        ``GROUPING SETS`` would be, at a cost that does not grow with the number of sets:
+        ``GROUPING SETS`` expands every row once per set before aggregating, and measured
+        over 10^6 Adult rows it took 176 s for the 105 2-ways against DuckDB's 1.6 s. Sets
+        whose cells together exceed :data:`_CELLS_PER_PASS` take more passes (in groups).
+        """
+        if self._codes is None:
             raise RuntimeError("bind an encoder before asking for marginals")
         wanted, sets = marginal_request(attr_sets, list(self._sizes))
-        used = [a for a in self._sizes if any(a in s for s in sets)]
-        if not used:
-            n = self.n_rows()
-            return {attrs: np.array(n, dtype=np.int64) for attrs in wanted}
-        # Spark's grouping columns come in order of first appearance in the sets; grouping_id()
-        # sets bit i (from the left) where the i-th of them is not grouped in the row's set
-        used = list(dict.fromkeys(a for s in sets for a in used if a in s))
-        gid = {s: sum(1 << (len(used) - 1 - i) for i, a in enumerate(used) if a not in s)
-               for s in sets}
-        groups = ", ".join("(" + ", ".join(_q(a) for a in used if a in s) + ")" for s in sets)
-        cols = ", ".join(_q(a) for a in used)
-        rows = self._fetch(self._codes.sparkSession.sql(
-            f"SELECT {cols}, grouping_id() AS gid, sum(__lookalike_n) AS n FROM {self._view} "
-            f"GROUP BY GROUPING SETS ({groups})"))
-        tables = {s: np.zeros([self._sizes[a] for a in used if a in s], dtype=np.int64)
-                  for s in sets}
-        by_gid = {g: s for s, g in gid.items()}
-        k = len(used)  # each row: the codes of ``used`` (positional: any column name works),
-        for row in rows:  # then grouping_id() and the count
-            s = by_gid[int(row[k])]
-            idx = tuple(int(row[i]) for i, a in enumerate(used) if a in s)
-            if any(i < 0 for i in idx):
-                bad = [a for a in used if a in s][[i < 0 for i in idx].index(True)]
-                raise ValueError(f"column {bad!r} has missing values but no missing state")
-            tables[s][idx] += int(row[k + 1])
+        names = list(self._sizes)
+        ordered = {s: [a for a in names if a in s] for s in sets}
+        tables: dict[frozenset, np.ndarray] = {}
+        group: list[frozenset] = []
+        cells = 0
+        for s in sets + [None]:
+            size = 0 if s is None else int(np.prod([self._sizes[a] for a in ordered[s]]))
+            if group and (s is None or cells + size > _CELLS_PER_PASS):
+                tables.update(self._count_pass([(g, ordered[g]) for g in group]))
+                group, cells = [], 0
+            if s is not None:
+                group.append(s)
+                cells += size
         out = {}
         for attrs in wanted:
-            order = [a for a in used if a in attrs]
+            order = ordered[frozenset(attrs)]
             out[attrs] = tables[frozenset(attrs)].transpose([order.index(a) for a in attrs])
         return out
 
+    def _count_pass(self, sets: list[tuple[frozenset, list[str]]]) -> dict[frozenset, np.ndarray]:
+        """The count tables of ``sets`` (each with its attrs in order) from one pass."""
+        F = self._f
+        used = list(dict.fromkeys(a for _, attrs in sets for a in attrs))
+        specs = [([used.index(a) for a in attrs], [self._sizes[a] for a in attrs])
+                 for _, attrs in sets]
+        counter = _partition_counter(used, specs)
+        counted = (self._codes.select(*[F.col(_q(a)) for a in used])
+                   .mapInArrow(counter, "m INT, cell BIGINT, n BIGINT")
+                   .groupBy("m", "cell").agg(F.sum("n").alias("n")))
+        rows = self._fetch(counted)
+        tables = [np.zeros(int(np.prod(sizes)), dtype=np.int64) for _, sizes in specs]
+        for m, cell, n in rows:
+            if m < 0:  # a column's count of codes that cannot be encoded
+                raise ValueError(f"column {used[-1 - m]!r} has missing values but no missing state")
+            tables[m][cell] += n
+        return {s: t.reshape([self._sizes[a] for a in attrs])
+                for (s, attrs), t in zip(sets, tables, strict=True)}
+
     # ------------------------------------------------------------------ lifetime
     def close(self) -> None:
-        """Drop the cached codes and their view."""
-        if self._codes is not None:
-            self._codes.unpersist()
-            if self._view is not None:
-                self._codes.sparkSession.catalog.dropTempView(self._view)
-        self._codes, self._view = None, None
+        """Forget the bound encoder's codes."""
+        self._codes = None
+        self._sizes = {}
 
     def __enter__(self) -> SparkEngine:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+#: cells of the count tables one pass holds (per task: 8 bytes each, so 160 MB at most)
+_CELLS_PER_PASS = 20_000_000
+
+
+def _partition_counter(used: list[str], specs: list[tuple[list[int], list[int]]]) -> Any:
+    """The function each Spark task runs over its Arrow batches of codes (columns ``used``):
+    it adds every batch into one dense count table per marginal (``specs``: the positions of
+    its columns in ``used`` and their sizes) and, at the end of the partition, yields the
+    nonzero cells as rows (marginal, cell, count), plus (-1 - column, 0, count) for codes
+    that could not be encoded. A closure over plain lists and NumPy, so Spark ships it by
+    value: executors need NumPy and PyArrow (which PySpark's Arrow support needs anyway), not
+    lookalike."""
+
+    def count(batches: Any) -> Any:
+        import numpy as np
+        import pyarrow as pa
+
+        tables = [np.zeros(int(np.prod(sizes)), dtype=np.int64) for _, sizes in specs]
+        bad = np.zeros(len(used), dtype=np.int64)
+        for batch in batches:
+            if batch.num_rows == 0:
+                continue
+            cols = [batch.column(i).to_numpy(zero_copy_only=False).astype(np.int64)
+                    for i in range(len(used))]
+            for j, c in enumerate(cols):
+                bad[j] += int((c < 0).sum())
+            for t, (pos, sizes) in enumerate(specs):
+                if not pos:
+                    tables[t][0] += batch.num_rows
+                    continue
+                key = cols[pos[0]].copy()
+                for p, size in zip(pos[1:], sizes[1:], strict=True):
+                    key *= size
+                    key += cols[p]
+                if bad.any():
+                    key = key[np.all([cols[p] >= 0 for p in pos], axis=0)]
+                tables[t] += np.bincount(key, minlength=len(tables[t]))
+        ms, cells, ns = [], [], []
+        for t, table in enumerate(tables):
+            nz = np.flatnonzero(table)
+            ms.append(np.full(len(nz), t, dtype=np.int32))
+            cells.append(nz.astype(np.int64))
+            ns.append(table[nz])
+        broken = np.flatnonzero(bad)
+        ms.append((-1 - broken).astype(np.int32))
+        cells.append(np.zeros(len(broken), dtype=np.int64))
+        ns.append(bad[broken])
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(np.concatenate(ms)), pa.array(np.concatenate(cells)),
+             pa.array(np.concatenate(ns))], names=["m", "cell", "n"])
+
+    return count
 
 
 def _code_sql(codec: ColumnCodec, x: str) -> str:

@@ -422,7 +422,7 @@ def _alias_draw(keep: np.ndarray, alias: np.ndarray, k: int, config: np.ndarray,
 def _prefetch(engine: Engine, cache: dict[tuple[int, ...], np.ndarray], names: list[str],
               families: list[tuple[int, ...]]) -> None:
     """Count every family of a structure step not yet in ``cache`` in one engine call: one pass
-    (``GROUPING SETS``) in DuckDB and Spark rather than one per candidate."""
+    over the rows in DuckDB and Spark rather than one per candidate."""
     keys = list(dict.fromkeys(tuple(sorted(f)) for f in families))
     keys = [k for k in keys if k not in cache]
     if not keys:
