@@ -95,6 +95,9 @@ class ArrowRows:
                 step = None
             steps.append((col.name, step or _restored(model, col, ct, arrow, j, codec, types)))
         attrs = {} if storage is None or storage.csv is None else {CSV_ATTR: _csv_attr(storage)}
+        # one row drawn here builds what the family derives on its first draw (a junction
+        # tree's samplers, alias tables), once, before threads draw
+        model._draw_columns(1, np.random.default_rng(0))
         return cls(model, container, steps, attrs, [_code_type(c) for c in model.encoder_.codecs])
 
     def draw(self, n: int, rng: np.random.Generator) -> pa.Table:
