@@ -535,8 +535,8 @@ def sample(
         "--chunk-rows (up to ROWS rows: the same as one sample).")] = 1_000_000,
     jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", metavar="THREADS",
-        help="Threads drawing chunks while the output is written (default: one per CPU core; "
-        "1: one chunk at a time). The output is the same for any number; memory holds up to "
+        help="Threads drawing chunks while the output is written (default: one per CPU core, "
+        "up to 4; 1: one chunk at a time). The output is the same for any number; memory holds up to "
         "THREADS + 1 chunks.")] = None,
     engine: Annotated[str, typer.Option(
         "--engine", help="local (default: this process writes the file) or spark (the rows are "

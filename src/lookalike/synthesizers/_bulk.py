@@ -68,6 +68,11 @@ DEFAULT_CHUNK_ROWS = 1_000_000
 """Rows drawn, held and written at a time by default: about 100-300 MB for a table of 15
 columns (Adult), what the 2-core development machine writes fastest."""
 
+MAX_DEFAULT_WORKERS = 4
+"""The most threads drawing chunks by default: one thread writes the file (a Parquet chunk of
+10^6 Adult rows takes it about 0.7 s, a draw about 1 s), so more drawers than this add
+memory (a chunk each) and no speed."""
+
 #: rows the driver draws to learn the Arrow types of a Spark sample's columns
 _TYPE_ROWS = 1000
 _WRITE_OPTIONS = ("format", "delimiter", "decimal", "encoding")
@@ -98,7 +103,8 @@ def sample_to_file(
     ``overwrite``, and a failure (or Ctrl-C) leaves nothing behind.
 
     ``workers`` threads draw chunks while the file is written (default: one per CPU core
-    this process may use; 1: draw, then write, one chunk at a time). Each chunk is drawn
+    this process may use, at most :data:`MAX_DEFAULT_WORKERS`; 1: draw, then write, one
+    chunk at a time). Each chunk is drawn
     from its own seed and written in order, so the file is the same for any ``workers``;
     memory holds at most ``workers + 1`` chunks (one per thread, and the one being
     written). The draws run in NumPy and Arrow code that releases the GIL, so the threads
@@ -157,11 +163,13 @@ def sample_to_file(
 
 def default_workers() -> int:
     """Threads :func:`sample_to_file` draws with by default: the CPU cores this process may
-    run on (its affinity; all cores where the system does not say)."""
+    run on (its affinity; all cores where the system does not say), at most
+    :data:`MAX_DEFAULT_WORKERS`."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # (not on Linux)
-        return os.cpu_count() or 1
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_DEFAULT_WORKERS))
 
 
 def _workers(value: Any) -> int:
