@@ -138,7 +138,7 @@ class _Inference:
                 found[name] = Column(name, Kind.BOOLEAN, categories=_boolean_tokens(pd.Series(
                     p["word_values"], dtype=object)), sources={"kind": "data", "categories": "data"})
         rest = [n for n in texts if n not in found]
-        found |= self._text_columns(rest, n_rows, why) if rest else {}
+        found |= self._text_columns(rest, profile, n_rows, why) if rest else {}
         columns = []
         for name in names:
             p = profile[name]
@@ -152,12 +152,13 @@ class _Inference:
         return Schema(tuple(columns), n_rows, "data")
 
     def _profile(self) -> tuple[dict[str, dict], int]:
-        """Every column's counts in one aggregate query: values, one value or more, smallest
-        (and largest of numbers), whole numbers, midnight timestamps, and in text: numbers,
-        dates, boolean words (those words as written: a handful at most) and up to three text
-        values of a column of mostly numbers (for the message)."""
+        """Every column's counts: values, one value or more, smallest (and largest of numbers),
+        whole numbers, midnight timestamps in one aggregate query over the rows; text columns
+        in one more (:meth:`_text_profile`)."""
         aggs, sizes = ["count(1)"], {}
         for name, cls in self.classes.items():
+            if cls == "text":
+                continue
             x = _q(name)
             part = [f"count({x})", f"min({x}) = max({x})", f"min({x})"]
             if cls in ("int", "float"):
@@ -165,34 +166,68 @@ class _Inference:
                 part += [whole, f"max({x})"]
             elif cls == "stamp":
                 part.append(f"bool_and({x} = date_trunc('day', {x}))")
-            elif cls == "text":
-                number = f"{x} RLIKE {_lit(_NUMBER_RE)}"
-                word = f"{x} RLIKE {_lit(_BOOLEAN_RE)}"
-                part += [f"count_if({number})", f"count_if({word})",
-                         f"collect_set(CASE WHEN {word} THEN {x} END)",
-                         f"count_if({x} RLIKE {_lit(_DATE_LIKE.pattern)})",
-                         f"slice(array_sort(collect_set(CASE WHEN NOT ({number}) THEN {x} END)), "
-                         "1, 3)"]
             aggs += part
             sizes[name] = len(part)
         got = self._one(*aggs)
         n_rows, pos, out = int(got[0]), 1, {}
+        texts = self._text_profile([n for n, c in self.classes.items() if c == "text"])
         for name, cls in self.classes.items():
+            if cls == "text":
+                out[name] = texts[name]
+                continue
             g = got[pos: pos + sizes[name]]
             pos += sizes[name]
             p: dict[str, Any] = {"n": int(g[0]), "single": bool(g[1]), "low": g[2],
                                  "numbers": 0, "dates": -1}
             if cls in ("int", "float"):
                 p["integral"], p["high"] = bool(g[3]), g[4]
-            elif cls == "stamp":
-                p["midnight"] = bool(g[3])
-            elif cls == "text":
-                p |= {"numbers": int(g[3]), "words": int(g[4]), "word_values": list(g[5] or ()),
-                      "dates": int(g[6]), "texts": list(g[7] or ())}
+            else:
+                p["midnight"] = bool(g[3]) if cls == "stamp" else False
             if cls in ("date", "stamp") and p["low"] is not None:
                 p["low"] = pd.Timestamp(p["low"])
             out[name] = p
         return out, n_rows
+
+    def _text_profile(self, names: list[str]) -> dict[str, dict]:
+        """The counts of text columns, from their distinct values with each one's count: values,
+        distinct values, one value or more, the smallest, numbers, dates and boolean words
+        (those words as written: a handful at most), up to three text values of a column of
+        mostly numbers (for the message), and the values' shortest, longest and mean length.
+
+        One query: the rows' text cells stacked as (column, value), counted per value, then
+        summarised per column. The patterns run once per distinct value instead of once per
+        cell: on 10^6 Adult rows (9 text columns) schema inference took 2 s (8 s in a fresh
+        session) instead of 51 s with the patterns run on every cell."""
+        if not names:
+            return {}
+        number = f"v RLIKE {_lit(_NUMBER_RE)}"
+        word = f"v RLIKE {_lit(_BOOLEAN_RE)}"
+        date = f"v RLIKE {_lit(_DATE_LIKE.pattern)}"
+        cells = ", ".join(f"named_struct('c', {i}, 'v', CAST({_q(n)} AS STRING))"
+                          for i, n in enumerate(names))
+        values = (self.frame.selectExpr(f"inline(array({cells}))")
+                  .groupBy("c", "v").count().withColumnRenamed("count", "n"))
+        per_column = values.groupBy("c").agg(*[self._f_expr(e) for e in (
+            "sum(CASE WHEN v IS NOT NULL THEN n ELSE 0 END)", "min(v) = max(v)", "min(v)",
+            f"sum(CASE WHEN {number} THEN n ELSE 0 END)", f"sum(CASE WHEN {word} THEN n ELSE 0 END)",
+            f"collect_set(CASE WHEN {word} THEN v END)", f"sum(CASE WHEN {date} THEN n ELSE 0 END)",
+            f"slice(array_sort(collect_set(CASE WHEN NOT ({number}) THEN v END)), 1, 3)",
+            "count(v)", "min(length(v))", "max(length(v))",
+            "sum(n * length(v)) / sum(CASE WHEN v IS NOT NULL THEN n END)")])
+        out = {}
+        for row in self.fetch(per_column):
+            g = list(row)
+            out[names[int(g[0])]] = {
+                "n": int(g[1]), "single": bool(g[2]), "low": g[3], "numbers": int(g[4]),
+                "words": int(g[5]), "word_values": list(g[6] or ()), "dates": int(g[7]),
+                "texts": list(g[8] or ()), "distinct": int(g[9]), "lengths": g[10:13]}
+        return out
+
+    @staticmethod
+    def _f_expr(sql: str) -> Any:
+        from pyspark.sql import functions as F
+
+        return F.expr(sql)
 
     def _typed_column(self, name: str, p: dict, n_rows: int) -> Column:
         """Numbers by :func:`~lookalike.schema._infer.number_kind`, dates in days, timestamps in
@@ -215,22 +250,17 @@ class _Inference:
     def _distinct(self, name: str) -> int:
         return int(self._one(f"count(DISTINCT {_q(name)})")[0])
 
-    def _text_columns(self, names: list[str], n_rows: int, why: dict[str, str]
-                      ) -> dict[str, Column]:
+    def _text_columns(self, names: list[str], profile: dict[str, dict], n_rows: int,
+                      why: dict[str, str]) -> dict[str, Column]:
         """Text columns with many distinct values, classified by
         :func:`~lookalike.schema._infer.text_kind` (keys, names and e-mails become
         identifiers, free text is excluded with a warning, put in ``why``); the others stay
-        categorical (not returned). One aggregate query for counts and lengths; one more reads
+        categorical (not returned). Counts and lengths come from the profile; one query reads
         a sample of distinct values (:meth:`_samples`), one more the median word count where
         a rule needs it."""
-        aggs = []
-        for name in names:
-            x = _q(name)
-            aggs += [f"count({x})", f"count(DISTINCT {x})", f"min(length({x}))",
-                     f"max(length({x}))", f"avg(length({x}))"]
-        got = self._one(*aggs)
         limit = max(20, n_rows // 2)  # infer_schema's default
-        stats = {n: got[5 * i: 5 * i + 5] for i, n in enumerate(names)}
+        stats = {n: [profile[n]["n"], profile[n]["distinct"], *profile[n]["lengths"]]
+                 for n in names}
         many = {n: s for n, s in stats.items() if many_values(int(s[0]), int(s[1]), limit)}
         if not many:
             return {}
