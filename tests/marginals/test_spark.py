@@ -93,7 +93,10 @@ def test_counts_equal_the_numpy_engine(engines):
     assert "rare" not in engine.value_counts("region")  # outside the declared categories
     for col, edges in (("amount", [5.0, 10.0, 20.000001, 60.0]), ("code", [2.0, 2.5, 5.0]),
                        ("day", [11_500.0, 12_000.0, 13_879.0]),
-                       ("stamp", [1_578_000_000.0, 1_580_000_000.0, 1.6e9])):
+                       ("stamp", [1_578_000_000.0, 1_580_000_000.0, 1.6e9]),
+                       ("amount", [10.0, 10.0, 20.0]),  # a repeated edge: its cell stays empty
+                       ("amount", list(np.linspace(0.0, 100.0, 2001))),  # as discovery's finest
+                       ("code", [])):
         assert engine.histogram(col, edges).tolist() == ref.histogram(col, edges).tolist(), col
     # the clipped amounts sit on the declared bounds, as conform puts them
     assert engine.histogram("amount", [5.0, 5.0000001])[1] == ref.histogram("amount", [5.0, 5.0000001])[1] > 0

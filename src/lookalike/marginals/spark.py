@@ -32,7 +32,7 @@ from typing import Any, cast
 import numpy as np
 
 from lookalike.errors import ColumnError, ColumnMismatchError, ConfigError
-from lookalike.marginals._duckdb_sql import Note, bin_code_sql, declared_bounds, search_sql
+from lookalike.marginals._duckdb_sql import Note, bin_code_sql, declared_bounds
 from lookalike.marginals._spark_schema import schema_from_spark, spark_class
 from lookalike.marginals.engine import marginal_request
 from lookalike.schema import Column, Kind, Schema
@@ -336,17 +336,30 @@ class SparkEngine:
         return {v: int(n) for v, n in rows}
 
     def histogram(self, column: str, edges: Iterable[float]) -> np.ndarray:
-        """Counts of a numeric/datetime column in ``len(edges) + 1`` cells (see Engine)."""
+        """Counts of a numeric/datetime column in ``len(edges) + 1`` cells (see Engine).
+
+        Cells come from Spark ML's ``Bucketizer`` (a binary search in the JVM), not from a
+        nested ``CASE``: discovery's finest levels ask for over a thousand edges, whose ``CASE``
+        outgrew Java's method size, so that Spark gave up compiling it and interpreted it
+        row by row (2.8 s a query on 10^6 Adult rows)."""
         self._column(column)
         e = np.asarray(list(edges), dtype=float)
-        x = _q(column)
-        # cell = number of edges at or below the value (np.searchsorted(..., side="right"))
-        cell = search_sql(x, e, 0, len(e), ">=")
-        rows = self._fetch(self._conformed.where(self._f.col(x).isNotNull())
-                           .selectExpr(f"{cell} AS cell").groupBy("cell").count())
+        x = self._f.col(_q(column)).cast("double")
+        present = self._conformed.where(x.isNotNull() & ~self._f.isnan(x)).select(x.alias("x"))
         out = np.zeros(len(e) + 1, dtype=np.int64)
-        for c, n in rows:
-            out[int(c)] = int(n)
+        unique = np.unique(e)
+        if len(unique) == 0:
+            out[0] = int(self._fetch(present.agg(self._f.count(self._f.lit(1))))[0][0])
+            return out
+        from pyspark.ml.feature import Bucketizer
+
+        # bucket j of the unique edges holds the values with j of them at or below; with
+        # repeated edges the cell is the number of all edges at or below (searchsorted right)
+        cell_of = np.concatenate([[0], np.searchsorted(e, unique, side="right")])
+        bucketizer = Bucketizer(splits=[-np.inf, *unique.tolist(), np.inf], inputCol="x",
+                                outputCol="cell")
+        for c, n in self._fetch(bucketizer.transform(present).groupBy("cell").count()):
+            out[cell_of[int(c)]] += int(n)
         return out
 
     def bind(self, encoder: TableEncoder) -> None:
