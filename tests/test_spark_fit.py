@@ -117,7 +117,24 @@ def test_a_non_dp_fit_in_spark_is_the_fit_in_memory(frame, table, no_rows):
 
 
 def test_a_dp_fit_on_a_spark_frame_charges_the_ledger_and_knows_the_data(spark, frame, table,
-                                                                         tmp_path, no_rows):
+                                                                         tmp_path, no_rows,
+                                                                         monkeypatch):
+    from lookalike.marginals.spark import SparkEngine
+    from lookalike.privacy.discovery import _LEVELS
+
+    made, bound = [], []  # the engine's query count when made (schema inferred) and bound
+    init, bind = SparkEngine.__init__, SparkEngine.bind
+
+    def init_(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        made.append(self.queries)
+
+    def bind_(self, encoder):
+        bound.append(self.queries)
+        bind(self, encoder)
+
+    monkeypatch.setattr(SparkEngine, "__init__", init_)
+    monkeypatch.setattr(SparkEngine, "bind", bind_)
     ledger = PrivacyLedger(tmp_path / "ledger.db")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -133,6 +150,12 @@ def test_a_dp_fit_on_a_spark_frame_charges_the_ledger_and_knows_the_data(spark, 
         with pytest.raises(lookalike.errors.BudgetExceededError):
             lookalike.fit(frame, "mst", epsilon=0.5, ledger=ledger, dataset="people", seed=0)
     assert ledger.status("people").epsilon_spent == pytest.approx(1.0, rel=1e-6)
+    # discovery asks a tree level of every numeric column in one pass, every categorical
+    # column's counts in one: before bind, the conform notes, the noisy row count, the
+    # categories, the tree's levels and the fine histogram (7 numeric and 9 categorical
+    # columns here; one query per column per level made 36)
+    assert len(made) == len(bound) == 1
+    assert bound[0] - made[0] <= 1 + 1 + 1 + _LEVELS + 1
     rows = model.sample(50, seed=1)
     assert list(rows.columns) == list(table.columns)
     # the input's types as Spark holds them: longs, timestamps, text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import warnings
 
 import duckdb
 import numpy as np
@@ -228,6 +229,74 @@ def test_every_query_is_an_aggregate_and_no_rows_are_fetched(stored):
         assert re.search(r"count\(\*\)|sum\(n\)|histogram\(|bit_and\(|sniff_csv\(|^DESCRIBE",
                          sql), sql[:200]
     assert max(con.fetched) < 200  # groups of codes or values, never the 600 rows
+
+
+def test_many_columns_counted_in_one_statement(stored):
+    """``histograms`` and ``value_counts_many`` (what discovery asks, a tree level of every
+    column at once) give each column's own answer, from one statement reading the file."""
+    path, real = stored
+    schema = schema_from_duckdb(path).with_column(
+        schema_from_duckdb(path)["day"].replace(unit="s"))
+    con = Recorder(duckdb.connect())
+    duck = DuckDBEngine(path, schema, connection=con)
+    ref = NumpyEngine(schema.conform(real), schema)
+    rng = np.random.default_rng(5)
+    requests = {}
+    for name, k in (("count", 7), ("score", 300), ("day", 1), ("stamp", 0)):
+        values = to_numbers(ref.data[name], schema[name])
+        values = values[~np.isnan(values)]
+        requests[name] = np.sort(np.r_[rng.choice(values, k), values[:1].repeat(2 if k else 0)])
+    duck.histograms({"day": [], "stamp": []})  # (a datetime's scale is read once, on first use)
+    before = len(con.statements)
+    got = duck.histograms(requests)
+    assert len(con.statements) - before == 1
+    for name, edges in requests.items():
+        assert got[name].tolist() == ref.histogram(name, edges).tolist(), name
+        assert got[name].tolist() == duck.histogram(name, edges).tolist(), name
+    before = len(con.statements)
+    counts = duck.value_counts_many(["color", "flag", "count"])
+    assert len(con.statements) - before == 1
+    for name in ("color", "flag", "count"):
+        want = ref.value_counts(name)
+        assert counts[name] == want == duck.value_counts(name), name
+        assert {type(k) for k in counts[name]} == {type(k) for k in duck.value_counts(name)}
+    assert duck.histograms({}) == {} and duck.value_counts_many([]) == {}
+    with pytest.raises(ConfigError, match="'score' must be finite and sorted"):
+        duck.histograms({"count": [1.0], "score": [2.0, 1.0]})
+    with pytest.raises(ColumnError, match="'color' is categorical, not numeric"):
+        duck.histograms({"count": [1.0], "color": [2.0]})
+
+
+def test_a_dp_fit_discovers_in_a_few_passes(adult_small, tmp_path, monkeypatch):
+    """An mst fit through DuckDB on Adult (6 numeric, 9 categorical columns) reads the file
+    for discovery once for the noisy row count, once for every categorical column's counts
+    and once per tree level (and the fine histogram) for all numeric columns together: one
+    statement per column per level made 35."""
+    from lookalike.privacy.discovery import _LEVELS
+
+    path = tmp_path / "adult.parquet"
+    adult_small.to_parquet(path)
+    reads: list[str] = []
+    run, bind = DuckDBEngine._run, DuckDBEngine.bind
+
+    def run_(self, sql, params=None):
+        if getattr(self, "_bound", False) is None and f"FROM {self._view}" in sql:
+            reads.append(sql)  # made (its view exists) and not yet bound: discovery
+        return run(self, sql, params)
+
+    def bind_(self, encoder):
+        bind(self, encoder)
+        reads.append("bound")
+
+    monkeypatch.setattr(DuckDBEngine, "_run", run_)
+    monkeypatch.setattr(DuckDBEngine, "bind", bind_)
+    with warnings.catch_warnings():  # (no ledger: the spend is not recorded)
+        warnings.simplefilter("ignore")
+        lookalike.fit(str(path), "mst", epsilon=1.0, seed=0, engine="duckdb")
+    assert reads[-1] == "bound" and reads.count("bound") == 1
+    passes = reads[:-1]
+    assert sum("histogram(" in sql and "?::DOUBLE[]" in sql for sql in passes) <= _LEVELS + 1
+    assert len(passes) <= 1 + 1 + _LEVELS + 1
 
 
 def test_database_file_table_query_and_connection(tmp_path):

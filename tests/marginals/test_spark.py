@@ -224,3 +224,43 @@ def test_dp_discovery_runs_on_spark_with_the_same_domains(engines, rows, monkeyp
     with SparkEngine(engine._frame, undeclared) as spark_engine:
         for seed in (None, 3):
             assert domains(spark_engine, seed) == domains(ref_engine, seed), seed
+
+
+def test_many_columns_counted_in_one_pass(spark, engines, rows):
+    """``histograms`` and ``value_counts_many`` (what discovery asks: a tree level of every
+    numeric column, the counts of every categorical one) give each column's own counts, in
+    one query (one for each Spark type of the columns asked), aggregates only."""
+    from pyspark.sql import functions as F
+
+    from lookalike.privacy.discovery import discover_domain
+
+    ref, engine = engines
+    requests = {"amount": [5.0, 10.0, 20.000001, 60.0], "code": [2.0, 2.0, 5.0],
+                "day": [12_000.0], "stamp": []}
+    before = engine.queries
+    got = engine.histograms(requests)
+    assert engine.queries - before == 1
+    for name, edges in requests.items():
+        want = ref.histogram(name, edges).tolist()
+        assert got[name].tolist() == want == engine.histogram(name, edges).tolist(), name
+    # a second text column: text columns are stacked into one query, the flag has its own
+    df = _pandas(rows).assign(upper=lambda d: d["region"].str.upper())
+    schema = Schema((*ref.schema.columns, Column("upper", Kind.CATEGORICAL, nullable=True)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        both = NumpyEngine(schema.conform(df), schema)
+    with SparkEngine(engine._frame.withColumn("upper", F.upper("region")), schema) as wider:
+        before = wider.queries
+        counts = wider.value_counts_many(["region", "flag", "upper"])
+        assert wider.queries - before == 2
+        for name in ("region", "flag", "upper"):
+            assert counts[name] == both.value_counts(name) == wider.value_counts(name), name
+        assert "rare" not in counts["region"] and "RARE" in counts["upper"]
+        assert set(map(type, counts["flag"])) == {bool}
+        # discovery on Spark: a level of every column per query, categories in one
+        before = wider.queries
+        found = discover_domain(wider, schema, rho=0.05, delta=1e-9, one_way_rho=0.05, n_rows=N)
+        levels = max(found.columns[c]["levels"] for c in ("code", "amount", "day", "stamp"))
+        assert wider.queries - before <= levels + 1 + 1  # the levels, the fine one, categories
+    with pytest.raises(ConfigError, match="'code' must be finite and sorted"):
+        engine.histograms({"code": [2.0, 1.0]})

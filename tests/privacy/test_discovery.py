@@ -459,3 +459,122 @@ def test_noise_beyond_the_range_does_not_open_the_top_decade(monkeypatch):
     one = 1 / (2 * discovery.FINE_SHARE * 71.0**2)
     bins = discover_domain(engine, schema, rho=rho, one_way_rho=one, n_rows=len(df)).domains[0].bins
     assert bins.lower[0] == 0 and bins.upper[-1] == 1, (bins.lower, bins.upper)
+
+
+class _Recording(NumpyEngine):
+    """The NumPy engine, recording every query discovery asks: (method, columns asked)."""
+
+    def __init__(self, data, schema) -> None:
+        super().__init__(data, schema)
+        self.calls: list[tuple[str, tuple[str, ...]]] = []
+
+    def histogram(self, column, edges):
+        self.calls.append(("histogram", (column,)))
+        return super().histogram(column, edges)
+
+    def histograms(self, requests):
+        self.calls.append(("histograms", tuple(requests)))
+        return {c: NumpyEngine.histogram(self, c, e) for c, e in requests.items()}
+
+    def value_counts(self, column):
+        self.calls.append(("value_counts", (column,)))
+        return super().value_counts(column)
+
+    def value_counts_many(self, columns):
+        self.calls.append(("value_counts_many", tuple(columns)))
+        return {c: NumpyEngine.value_counts(self, c) for c in columns}
+
+
+def test_one_engine_call_answers_a_tree_level_of_every_column(adult_full):
+    """Discovery asks a level of every numeric column's tree in one engine call (one pass
+    over the table on Spark or DuckDB), and every categorical column's counts in one: on
+    Adult (6 numeric, 9 categorical columns) at most the tree's levels plus the fine
+    histogram, plus one, instead of one query per column per level."""
+    from lookalike.privacy.discovery import _LEVELS
+
+    schema = infer_schema(adult_full)
+    engine = _Recording(schema.conform(adult_full), schema)
+    nums = [c.name for c in schema if c.kind.numeric]
+    cats = [c.name for c in schema if c.kind is Kind.CATEGORICAL]
+    assert (len(nums), len(cats)) == (6, 9)
+    found = discover_domain(engine, schema, rho=0.002, delta=1e-9, n_bins=32,
+                            one_way_rho=0.0003, n_rows=len(adult_full))
+    kinds = [kind for kind, _ in engine.calls]
+    assert kinds.count("histogram") == kinds.count("value_counts") == 0
+    assert engine.calls[0] == ("value_counts_many", tuple(cats))
+    rounds = [cols for kind, cols in engine.calls if kind == "histograms"]
+    assert len(rounds) <= _LEVELS + 1  # the tree's levels, then the fine histogram
+    assert rounds[0] == tuple(nums)  # every column's top level in the first call
+    assert all(len(set(r)) == len(r) for r in rounds)  # a column at most once a call
+    # each column's own requests are as many as its releases say (levels, and the fine one)
+    for name in nums:
+        info = found.columns[name]
+        assert sum(name in r for r in rounds) == info["levels"] + ("fine_cells" in info)
+
+
+def _domains(found):
+    """Everything discovery found, per column, as comparable values."""
+    return {d.column.name: (
+        d.column, d.categories, d.fallback, d.nullable, sorted(d.report.items()), d.one_way_rho,
+        None if d.bins is None else (d.bins.lower.tolist(), d.bins.upper.tolist(),
+                                     d.bins.shape.tolist()),
+        None if d.estimate is None else [np.asarray(x).tolist() for x in d.estimate])
+        for d in found.domains}
+
+
+@pytest.fixture(scope="module")
+def dated() -> pd.DataFrame:
+    """Dates, timestamps, floats and integers with missing values, a category and a flag."""
+    rng = np.random.default_rng(3)
+    n = 3000
+    return pd.DataFrame({
+        "day": pd.to_datetime("2001-01-01") + pd.to_timedelta(rng.integers(0, 4000, n), unit="D"),
+        "stamp": pd.to_datetime("2019-05-01") + pd.to_timedelta(rng.integers(0, 10**7, n), unit="s"),
+        "amount": np.where(rng.random(n) < 0.2, np.nan, rng.lognormal(3, 1.5, n).round(2)),
+        "score": pd.array(np.where(rng.random(n) < 0.1, None, rng.integers(-5, 11, n)),
+                          dtype="Int64"),
+        "code": rng.choice(["a", "b", "c", None], n, p=[0.5, 0.3, 0.15, 0.05]),
+        "flag": rng.random(n) < 0.3,
+    })
+
+
+@pytest.mark.parametrize("name", ["adult", "dated"])
+def test_columns_discovered_together_as_each_alone(name, adult_full, dated, monkeypatch):
+    """Asking the columns' queries together changes only their order: each column's domain,
+    releases and cost are those of its discovery alone. Exact (``rho=None``, the non-DP fits)
+    and under noise drawn from each column's own counts (so that draw order cannot matter:
+    the same cells at the same σ give the same noise), with the 1-way budget borrowed."""
+    import hashlib
+
+    import lookalike.privacy.discovery as discovery
+    from lookalike.privacy.mechanisms import NoisyMarginal
+
+    def keyed(counts, *, sigma, sensitivity=1):  # noise a function of what is measured
+        counts = np.asarray(counts, dtype=np.int64)
+        seed = hashlib.sha256(counts.tobytes() + repr(sigma).encode()).digest()
+        noise = np.random.default_rng(list(seed[:8])).normal(0, sigma, counts.shape)
+        return NoisyMarginal(np.round(counts + noise), float(sigma), 1 / (2 * sigma**2), "test")
+
+    df = adult_full.sample(5000, random_state=0) if name == "adult" else dated
+    schema = infer_schema(df)
+    conformed = schema.conform(df)
+    nums = [c.name for c in schema if c.kind.numeric]
+    together = NumpyEngine(conformed, schema)
+    exact = discover_domain(together, schema, rho=None, n_bins=16)
+    monkeypatch.setattr(discovery, "gaussian_counts", keyed)
+    rho_col = 0.002 / len(nums)  # the numeric columns only: categories draw OpenDP's noise
+    only_nums = Schema([c for c in schema if c.kind.numeric])
+    noisy = discover_domain(NumpyEngine(conformed[nums], only_nums), only_nums, rho=0.002,
+                            n_bins=16, one_way_rho=0.0004)
+    exact, noisy = _domains(exact), (_domains(noisy), noisy.releases)
+    assert set(exact) == set(schema.names) and set(noisy[0]) == set(nums)
+    for col in schema:
+        alone = Schema([col])
+        engine = NumpyEngine(conformed[[col.name]], alone)
+        found = discover_domain(engine, alone, rho=None, n_bins=16)
+        assert _domains(found)[col.name] == exact[col.name], col.name
+        if col.kind.numeric:
+            found = discover_domain(engine, alone, rho=rho_col, n_bins=16, one_way_rho=0.0004)
+            assert _domains(found)[col.name] == noisy[0][col.name], col.name
+            mine = (f"bins of {col.name}", f"shape of {col.name}")
+            assert found.releases == tuple(r for r in noisy[1] if r.name in mine)

@@ -49,7 +49,7 @@ import os
 import re
 import uuid
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -745,9 +745,35 @@ class DuckDBEngine:
         """Count of each distinct non-missing value of a column (str keys for categorical)."""
         col, ref = self._column(column), _ident(column)
         rows = self._counts(f"{ref} AS v", where=f"WHERE {ref} IS NOT NULL", group="GROUP BY v")
-        convert = {Kind.INTEGER: int, Kind.FLOAT: float, Kind.DATETIME: pd.Timestamp,
-                   Kind.BOOLEAN: bool}.get(col.kind, lambda v: v)
+        convert = _value_type(col)
         return {convert(v): int(n) for v, n in rows}
+
+    def value_counts_many(self, columns: Iterable[str]) -> dict[str, dict]:
+        """Value counts of many columns from one scan (``{column: counts}``, each as
+        :meth:`value_counts` gives it): ``GROUP BY GROUPING SETS``, one set per column.
+
+        Measured on Adult's 9 categorical columns at 10^6 rows: from CSV (parsed anew by
+        each statement) 5 s against 16-22 s column by column; from Parquet 0.10-0.15 s
+        against 0.16 s (one ``histogram(x)`` map per column in one statement: 0.16-0.21 s,
+        and a hash aggregate, unlike a map, can spill to disk).
+        """
+        names = list(dict.fromkeys(columns))
+        cols = [self._column(name) for name in names]
+        if len(names) < 2:
+            return {name: self.value_counts(name) for name in names}
+        refs = ", ".join(_ident(name) for name in names)
+        sets = ", ".join(f"({_ident(name)})" for name in names)
+        rows = self._counts(f"{refs}, grouping_id({refs}) AS g",
+                            group=f"GROUP BY GROUPING SETS ({sets})")
+        k = len(names)
+        # grouping_id sets the bit of each column not grouped, the first column's highest
+        which = {((1 << k) - 1) ^ (1 << (k - 1 - i)): i for i in range(k)}
+        out: list[dict] = [{} for _ in names]
+        for row in rows:
+            i = which[int(row[k])]
+            if row[i] is not None:  # (the group of a column's missing values)
+                out[i][_value_type(cols[i])(row[i])] = int(row[k + 1])
+        return dict(zip(names, out, strict=True))
 
     def histogram(self, column: str, edges: Iterable[float]) -> np.ndarray:
         """Counts of a numeric/datetime column's non-missing values in ``len(edges) + 1`` cells.
@@ -755,23 +781,37 @@ class DuckDBEngine:
         Cell 0 holds values below ``edges[0]``, cell ``i`` values in ``[edges[i-1], edges[i])``,
         the last values at or above ``edges[-1]``; datetimes in the column's unit since 1970.
         """
-        col, ref = self._column(column), _ident(column)
-        e = np.asarray(list(edges), dtype=float)
-        if not col.kind.numeric:
-            raise ColumnError(f"column {column!r} is {col.kind.value}, not numeric: no histogram")
-        if not np.all(np.isfinite(e)) or np.any(np.diff(e) < 0):
-            raise ConfigError(f"histogram edges for {column!r} must be finite and sorted")
-        # histogram(x, b) counts x under the smallest boundary b >= x, and v < e <=> v <= prev(e)
-        uniq = np.unique(e)
-        cells = dict(zip(np.nextafter(uniq, -np.inf).tolist(),
-                         np.searchsorted(e, uniq, side="left").tolist(), strict=True))
-        (hist, total), = self._run(
-            f"SELECT histogram({self._number(ref, col)}, ?::DOUBLE[]), count(*) FROM {self._view} "
-            f"WHERE {ref} IS NOT NULL", [list(cells) or [0.0]])
-        out = np.zeros(len(e) + 1, dtype=np.int64)
-        for bound, n in (hist or {}).items() if len(e) else ():
-            out[cells.get(bound, len(e))] += int(n)
-        out[-1] += int(total) - int(out.sum())  # values beyond the last boundary
+        return self.histograms({column: edges})[column]
+
+    def histograms(self, requests: Mapping[str, Iterable[float]]) -> dict[str, np.ndarray]:
+        """Histograms of many columns (``{column: edges}``) from one scan: ``{column:
+        counts}``, each as :meth:`histogram` gives it (one ``histogram`` aggregate and one
+        count per column, in one statement)."""
+        asked = []
+        for column, edges in requests.items():
+            col, ref = self._column(column), _ident(column)
+            e = np.asarray(list(edges), dtype=float)
+            if not col.kind.numeric:
+                raise ColumnError(f"column {column!r} is {col.kind.value}, not numeric: no histogram")
+            if not np.all(np.isfinite(e)) or np.any(np.diff(e) < 0):
+                raise ConfigError(f"histogram edges for {column!r} must be finite and sorted")
+            # histogram(x, b) counts x under the smallest boundary b >= x, and v < e <=> v <= prev(e)
+            uniq = np.unique(e)
+            cells = dict(zip(np.nextafter(uniq, -np.inf).tolist(),
+                             np.searchsorted(e, uniq, side="left").tolist(), strict=True))
+            asked.append((column, e, cells, f"histogram({self._number(ref, col)}, ?::DOUBLE[]), "
+                                            f"count({ref})"))
+        if not asked:
+            return {}
+        found = self._run(f"SELECT {', '.join(a[3] for a in asked)} FROM {self._view}",
+                          [list(cells) or [0.0] for _, _, cells, _ in asked])[0]
+        out = {}
+        for (column, e, cells, _), hist, total in zip(asked, found[::2], found[1::2], strict=True):
+            counts = np.zeros(len(e) + 1, dtype=np.int64)
+            for bound, n in (hist or {}).items() if len(e) else ():
+                counts[cells.get(bound, len(e))] += int(n)
+            counts[-1] += int(total) - int(counts.sum())  # values beyond the last boundary
+            out[column] = counts
         return out
 
     def bind(self, encoder: TableEncoder) -> None:
@@ -907,6 +947,12 @@ class DuckDBEngine:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _value_type(col: Column) -> Any:
+    """The Python type :meth:`DuckDBEngine.value_counts` gives a value of ``col``."""
+    return {Kind.INTEGER: int, Kind.FLOAT: float, Kind.DATETIME: pd.Timestamp,
+            Kind.BOOLEAN: bool}.get(col.kind, lambda v: v)
 
 
 def _open(source, table, query, connection) -> tuple[Any, bool, str, bool]:

@@ -53,6 +53,14 @@ class Engine(Protocol):
         since 1970-01-01 (as :func:`~lookalike.transform.encoder.to_numbers`).
         """
 
+    def histograms(self, requests) -> dict:
+        """Many histograms at once, ``{column: edges}`` -> ``{column: counts}`` (one pass over
+        the rows where the engine can), each as :meth:`histogram` gives it."""
+
+    def value_counts_many(self, columns) -> dict:
+        """Many columns' value counts at once, ``{column: counts}`` (one pass where the engine
+        can), each as :meth:`value_counts` gives it."""
+
     def bind(self, encoder: TableEncoder) -> None:
         """Fix the codes that :meth:`marginal` counts."""
 
@@ -115,6 +123,15 @@ class NumpyEngine:
         edges = np.asarray(edges, dtype=float)
         cells = np.searchsorted(edges, values, side="right")
         return np.bincount(cells, minlength=len(edges) + 1).astype(np.int64)
+
+    def histograms(self, requests) -> dict:
+        """Histograms of many columns (``{column: edges}``): in memory there is no pass to
+        save, so one :meth:`histogram` each."""
+        return {column: self.histogram(column, edges) for column, edges in requests.items()}
+
+    def value_counts_many(self, columns) -> dict:
+        """Value counts of many columns: one :meth:`value_counts` each (in memory)."""
+        return {column: self.value_counts(column) for column in columns}
 
     def bind(self, encoder: TableEncoder) -> None:
         self._codes = encoder.encode(self.data)

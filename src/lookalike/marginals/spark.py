@@ -362,6 +362,68 @@ class SparkEngine:
             out[cell_of[int(c)]] += int(n)
         return out
 
+    def histograms(self, requests: Mapping[str, Iterable[float]]) -> dict[str, np.ndarray]:
+        """Histograms of many numeric/datetime columns (``{column: edges}``) in one pass over
+        the rows: ``{column: counts}``, each as :meth:`histogram` gives it.
+
+        Each task bins its partition's conformed values (Arrow batches, ``np.searchsorted``
+        in the executor's Python worker, as :class:`~lookalike.marginals.engine.NumpyEngine`
+        bins them) and emits its nonzero cells; Spark sums them and only the summed cells come
+        back. Measured on Adult's discovery rounds (6 columns, 46 to 660 edges a round, local
+        Spark): 10^6 rows in 15 s for the 5 rounds, against 27 s column by column (25 queries
+        of ``CASE`` binary searches) and 26 s for one ``stack`` + ``GROUP BY`` query a round
+        (Spark compiles every column's ``CASE`` tree; a ``count_if`` per cell in one global
+        aggregate took 64 s on 32,561 rows).
+        """
+        if not requests:
+            return {}
+        names = list(requests)
+        edges = []
+        for name in names:
+            self._column(name)
+            e = np.asarray(list(requests[name]), dtype=float)
+            if not np.all(np.isfinite(e)) or np.any(np.diff(e) < 0):
+                raise ConfigError(f"histogram edges for {name!r} must be finite and sorted")
+            edges.append(e.tolist())
+        F = self._f
+        counted = (self._conformed.select(*[F.col(_q(n)).cast("double") for n in names])
+                   .mapInArrow(_histogram_counter(edges), "m INT, cell BIGINT, n BIGINT")
+                   .groupBy("m", "cell").agg(F.sum("n").alias("n")))
+        out = {n: np.zeros(len(e) + 1, dtype=np.int64) for n, e in zip(names, edges, strict=True)}
+        for m, cell, n in self._fetch(counted):
+            out[names[int(m)]][int(cell)] += int(n)
+        return out
+
+    def value_counts_many(self, columns: Iterable[str]) -> dict[str, dict]:
+        """Value counts of many categorical or boolean columns (``{column: counts}``, each as
+        :meth:`value_counts` gives it): one pass over the rows for the columns of each Spark
+        type (discovery asks for categorical columns only, all text: one pass).
+
+        ``stack`` turns each row into one (column, value) row per column and one ``GROUP BY``
+        counts them: on Adult's 9 categorical columns (local Spark) 1.1-1.9 s over 10^6 rows
+        against 2.6-3.2 s column by column, and 2.7 s with ``GROUPING SETS``.
+        """
+        names = list(dict.fromkeys(columns))
+        types: dict[str, list[str]] = {}
+        for name in names:
+            self._column(name)
+            types.setdefault(self._conformed.schema[name].dataType.simpleString(), []).append(name)
+        out: dict[str, dict] = {}
+        for same in types.values():
+            if len(same) == 1:
+                out[same[0]] = self.value_counts(same[0])
+                continue
+            pairs = ", ".join(f"{i}, {_q(n)}" for i, n in enumerate(same))
+            counted = (self._conformed.selectExpr(f"stack({len(same)}, {pairs}) AS (m, v)")
+                       .where("v IS NOT NULL").groupBy("m", "v").count())
+            found: list[dict] = [{} for _ in same]
+            for m, v, n in self._fetch(counted):
+                found[int(m)][v] = int(n)
+            for name, counts in zip(same, found, strict=True):
+                out[name] = ({bool(v): n for v, n in counts.items()}
+                             if self.schema[name].kind is Kind.BOOLEAN else counts)
+        return {name: out[name] for name in names}
+
     def bind(self, encoder: TableEncoder) -> None:
         """Define the encoder's codes as Spark expressions over the conformed columns (for
         :meth:`marginals`), each cast to the narrowest integer type that holds it so that a
@@ -522,6 +584,36 @@ def _code_sql(codec: ColumnCodec, x: str) -> str:
 
 def _text_literal(value: str) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _histogram_counter(edges: list[list[float]]) -> Any:
+    """The function each Spark task runs over its Arrow batches of numbers (one column per
+    list of ``edges``): it bins every batch as ``np.searchsorted(edges, x, side="right")``
+    (missing values skipped) into one count table per column and, at the end of the
+    partition, yields the nonzero cells as rows (column, cell, count). A closure over plain
+    lists and NumPy, so Spark ships it by value: executors need NumPy and PyArrow (which
+    PySpark's Arrow support needs anyway), not lookalike."""
+
+    def count(batches: Any) -> Any:
+        import numpy as np
+        import pyarrow as pa
+
+        cuts = [np.asarray(e, dtype=float) for e in edges]
+        tables = [np.zeros(len(e) + 1, dtype=np.int64) for e in cuts]
+        for batch in batches:
+            for i, e in enumerate(cuts):
+                x = batch.column(i).to_numpy(zero_copy_only=False).astype(float)
+                x = x[~np.isnan(x)]
+                tables[i] += np.bincount(np.searchsorted(e, x, side="right"), minlength=len(e) + 1)
+        ms = np.concatenate([np.full(len(t), i, dtype=np.int32) for i, t in enumerate(tables)])
+        cells = np.concatenate([np.arange(len(t), dtype=np.int64) for t in tables])
+        ns = np.concatenate(tables)
+        keep = ns > 0
+        yield pa.RecordBatch.from_arrays(
+            [pa.array(ms[keep]), pa.array(cells[keep]), pa.array(ns[keep])],
+            names=["m", "cell", "n"])
+
+    return count
 
 
 def fetch_aggregate(df: Any) -> list:

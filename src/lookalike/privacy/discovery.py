@@ -28,9 +28,14 @@ with a stated share of the budget:
 With ``rho=None`` (non-DP fits, for comparison) the same procedure runs on exact counts.
 
 Discovery reads the table only through a :class:`Counts` (value counts of a column, a
-histogram of a column over given edges), which both marginal engines provide, and returns plain
-values: per column a :class:`ColumnDomain` (categories or :class:`DiscoveredBins`, the noisy
-counts released on the way), the schema the model keeps, and the releases that paid for it.
+histogram of a column over given edges), which every marginal engine provides, and asks them of
+many columns at once where the engine can (:class:`BatchCounts`): every categorical column's
+counts in one engine call, and each level of the numeric columns' trees in one call for all of
+them (each column's walk down its tree is a generator stepped in lockstep with the others), so
+that discovery makes one pass over the table per tree level, not one per column per level (on
+Adult through Spark or DuckDB: 6 passes instead of 34-36). It returns plain values: per
+column a :class:`ColumnDomain` (categories or :class:`DiscoveredBins`, the noisy counts
+released on the way), the schema the model keeps, and the releases that paid for it.
 The model's encoder is built from them by the synthesizers
 (:func:`lookalike.synthesizers._domain.encode_domain`).
 
@@ -51,7 +56,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -63,7 +68,7 @@ from lookalike.privacy.accountant import Release
 from lookalike.privacy.mechanisms import gaussian_counts
 from lookalike.schema import Column, Kind, Schema
 
-__all__ = ["OTHER", "ColumnDomain", "Counts", "DiscoveredBins", "DiscoveredDomain",
+__all__ = ["OTHER", "BatchCounts", "ColumnDomain", "Counts", "DiscoveredBins", "DiscoveredDomain",
            "DiscoveryBudget", "SmallTableWarning", "adaptive_share", "category_threshold",
            "column_budget", "discover_domain", "discovery_columns", "range_threshold",
            "small_table_message"]
@@ -93,6 +98,12 @@ SMALL_SHARE = 0.05  # warn when discovery cannot keep what holds this share of t
 _Floats = npt.NDArray[np.float64]
 _Cell = tuple[float, float]
 _Leaf = tuple[float, float, float, bool, int]  # (lo, hi, mass, strong, parent)
+_Hist = npt.NDArray[np.int64]
+#: a numeric column's discovery as a generator: it yields the edges of each histogram it needs
+#: (one per tree level, and the fine one), is sent that histogram's exact counts, and returns
+#: its result; :func:`discover_domain` steps every column's walk in lockstep, so that one
+#: engine call (one pass over the table) answers a level of all of them
+_Walk = Generator[list[float], _Hist, Any]
 
 
 class SmallTableWarning(UserWarning):
@@ -134,6 +145,22 @@ class Counts(Protocol):
         """Counts of a numeric/datetime column's non-missing values in ``len(edges) + 1`` cells:
         below ``edges[0]``, in each ``[edges[i-1], edges[i])``, at or above ``edges[-1]``
         (datetimes in the column's unit since 1970-01-01)."""
+        ...
+
+
+class BatchCounts(Counts, Protocol):
+    """Counts that also answer many columns' queries at once, in one pass over the table
+    where the engine can (the NumPy, DuckDB and Spark engines all have them). Discovery asks
+    these when a ``Counts`` has them, and asks column by column otherwise: the answers are the
+    same, only the number of passes over the data differs."""
+
+    def histograms(self, requests: Mapping[str, Sequence[float]]
+                   ) -> Mapping[str, npt.NDArray[np.int64]]:
+        """``{column: histogram(column, edges)}`` for every ``{column: edges}`` asked."""
+        ...
+
+    def value_counts_many(self, columns: Sequence[str]) -> Mapping[str, Mapping[Any, int]]:
+        """``{column: value_counts(column)}`` for every column asked."""
         ...
 
 
@@ -321,6 +348,10 @@ def discover_domain(
     left = one if one else None
     if rho_col is not None and n_rows is not None:
         _warn_small(cats, nums, rho_col, delta_col, one, n_rows)
+    values = _value_counts_many(counts, cats)
+    walks = {name: _bin_domain(schema[name], _nullable(schema[name]), rho_col, n_bins, one)
+             for name in nums}
+    binned = _lockstep(counts, walks)
     domains: list[ColumnDomain] = []
     releases: list[Release] = []
     new_cols: list[Column] = []
@@ -328,7 +359,7 @@ def discover_domain(
         if not col.kind.modelled:
             new_cols.append(col)
             continue
-        nullable = True if col.source("nullable") != "declared" else col.nullable
+        nullable = _nullable(col)
         if col.kind is Kind.BOOLEAN:
             found = ColumnDomain(col, (False, True), None, nullable,
                                  report={"domain": "public (boolean)"}, one_way_rho=left)
@@ -337,10 +368,11 @@ def discover_domain(
                                  report={"domain": "declared categories (public)"},
                                  one_way_rho=left)
         elif col.kind is Kind.CATEGORICAL:
-            found, rel = _category_domain(counts, col, nullable, rho_col, delta_col, one)
+            found, rel = _category_domain(values[col.name], col, nullable, rho_col, delta_col,
+                                          one)
             releases += rel
         else:
-            found, rel = _bin_domain(counts, col, nullable, rho_col, n_bins, one)
+            found, rel = binned[col.name]
             releases += rel
         if found.column.source("nullable") != "declared":
             found = dataclasses.replace(
@@ -348,6 +380,63 @@ def discover_domain(
         domains.append(found)
         new_cols.append(found.column)
     return DiscoveredDomain(Schema(tuple(new_cols)), tuple(domains), tuple(releases))
+
+
+def _nullable(col: Column) -> bool:
+    """Whether the model gives ``col`` a missing code: unless declared, it may hold missing
+    values (public fact: the schema, not the data, decides)."""
+    return True if col.source("nullable") != "declared" else col.nullable
+
+
+def _value_counts_many(counts: Counts, names: Sequence[str]) -> dict[str, Mapping[Any, int]]:
+    """Exact value counts of the columns ``names``: one engine call where ``counts`` answers
+    many columns at once (``value_counts_many``), else one per column."""
+    if not names:
+        return {}
+    many = getattr(counts, "value_counts_many", None)
+    if many is None:
+        return {name: counts.value_counts(name) for name in names}
+    found = many(list(names))
+    return {name: found[name] for name in names}
+
+
+def _histograms(counts: Counts, requests: Mapping[str, Sequence[float]]
+                ) -> Mapping[str, _Hist]:
+    """Exact histograms of many columns (``{column: edges}``): one engine call where
+    ``counts`` answers them at once (``histograms``), else one per column."""
+    many = getattr(counts, "histograms", None)
+    if many is None:
+        return {name: counts.histogram(name, edges) for name, edges in requests.items()}
+    found: Mapping[str, _Hist] = many(dict(requests))
+    return found
+
+
+def _lockstep(counts: Counts, walks: Mapping[str, _Walk]) -> dict[str, Any]:
+    """Run the columns' discovery walks together: each round, every walk still running has
+    asked for one histogram, and one engine call (:func:`_histograms`) answers them all.
+
+    Which cells a walk counts next depends only on its own column's released counts, so the
+    order in which the queries go to the engine changes nothing that is released or what it
+    costs (each column's ρ per level and noise scale are its own); the rounds are the tree's
+    levels plus the fine histogram: at most ``_LEVELS + 1`` engine calls however many columns.
+    """
+    results: dict[str, Any] = {}
+    asked: dict[str, list[float]] = {}
+
+    def step(name: str, walk: _Walk, hist: _Hist | None) -> None:
+        try:
+            asked[name] = next(walk) if hist is None else walk.send(hist)
+        except StopIteration as done:
+            asked.pop(name, None)
+            results[name] = done.value
+
+    for name, walk in walks.items():
+        step(name, walk, None)
+    while asked:
+        answers = _histograms(counts, asked)
+        for name in list(asked):
+            step(name, walks[name], answers[name])
+    return {name: results[name] for name in walks}
 
 
 def _warn_small(cats: list[str], nums: list[str], rho_col: float, delta_col: float, one: float,
@@ -365,11 +454,13 @@ def _names(cols: list[str], most: int = 6) -> str:
     return shown + (f" and {len(cols) - most} more" if len(cols) > most else "")
 
 
-def _category_domain(counts: Counts, col: Column, nullable: bool, rho_col: float | None,
-                     delta: float, one: float) -> tuple[ColumnDomain, list[Release]]:
-    """Categories kept by the threshold release, plus "other" under DP (exact ones without)."""
+def _category_domain(values: Mapping[Any, int], col: Column, nullable: bool,
+                     rho_col: float | None, delta: float, one: float
+                     ) -> tuple[ColumnDomain, list[Release]]:
+    """Categories kept by the threshold release of the column's exact ``values`` counts, plus
+    "other" under DP (exact ones without)."""
     rho_c = None if rho_col is None else rho_col + THRESHOLD_SHARE * one
-    kept, noisy, rel, info = _discover_categories(counts, col.name, rho_c, delta)
+    kept, noisy, rel, info = _discover_categories(values, col.name, rho_c, delta)
     labels, fallback = list(kept), None
     if rho_c is not None:
         label, fallback = _other_label(kept)
@@ -390,11 +481,12 @@ def _category_domain(counts: Counts, col: Column, nullable: bool, rho_col: float
     ), rel
 
 
-def _bin_domain(counts: Counts, col: Column, nullable: bool, rho_col: float | None, n_bins: int,
-                one: float) -> tuple[ColumnDomain, list[Release]]:
-    """Bins from the hierarchical histogram (and, borrowing 1-way budget, the fine one)."""
+def _bin_domain(col: Column, nullable: bool, rho_col: float | None, n_bins: int,
+                one: float) -> _Walk:
+    """Bins from the hierarchical histogram (and, borrowing 1-way budget, the fine one): a
+    walk (see ``_Walk``) returning ``(ColumnDomain, releases)``."""
     rho_fine = FINE_SHARE * one if one else None
-    bins, rel, info, fine = _discover_bins(counts, col, rho_col, n_bins, rho_fine)
+    bins, rel, info, fine = yield from _bins_walk(col, rho_col, n_bins, rho_fine)
     source = "data (exact, no DP)" if rho_col is None else f"dp(rho={rho_col:.3g})"
     declared = col.source("bounds") == "declared"
     column = col if declared else col.replace(source, bounds=_bounds_of(bins, col))
@@ -434,9 +526,9 @@ def _other_label(kept: Sequence[str]) -> tuple[str, int | None]:
 
 
 def _discover_categories(
-    counts: Counts, name: str, rho: float | None, delta: float
+    values: Mapping[Any, int], name: str, rho: float | None, delta: float
 ) -> tuple[list[str], _Floats | None, list[Release], dict[str, Any]]:
-    exact = {str(k): int(v) for k, v in counts.value_counts(name).items()}
+    exact = {str(k): int(v) for k, v in values.items()}
     if rho is None:
         kept = sorted(exact, key=lambda k: (-exact[k], k))
         return kept, None, [], {"domain": f"{len(kept)} categories read from the data (no DP)"}
@@ -527,12 +619,12 @@ def _level0(bounds: tuple[float, float] | None) -> list[tuple[float, float]]:
     return cells
 
 
-def _measure(
-    counts: Counts, name: str, cells: Sequence[_Cell], rho_level: float | None
-) -> tuple[_Floats, float]:
-    """Counts of disjoint half-open ``cells`` [a, b) (a may be -inf, b inf); noisy with ρ."""
+def _measure(cells: Sequence[_Cell], rho_level: float | None) -> _Walk:
+    """Counts of disjoint half-open ``cells`` [a, b) (a may be -inf, b inf); noisy with ρ: a
+    walk step (see ``_Walk``) that asks for the histogram over the cells' edges and returns
+    ``(counts, sigma)``."""
     edges = sorted({e for c in cells for e in c if math.isfinite(e)})
-    hist = counts.histogram(name, edges)
+    hist = yield edges
     index = {e: i for i, e in enumerate(edges)}
     exact = np.array(
         [
@@ -550,7 +642,19 @@ def _measure(
 def _discover_bins(
     counts: Counts, col: Column, rho: float | None, n_bins: int, rho_fine: float | None = None
 ) -> tuple[DiscoveredBins, list[Release], dict[str, Any], tuple[_Floats, _Floats] | None]:
-    """(bins, releases, report, fine) of one numeric/datetime column.
+    """(bins, releases, report, fine) of one numeric/datetime column alone: its walk
+    (:func:`_bins_walk`) answered by ``counts``."""
+    found: tuple[DiscoveredBins, list[Release], dict[str, Any],
+                 tuple[_Floats, _Floats] | None] = _lockstep(
+        counts, {col.name: _bins_walk(col, rho, n_bins, rho_fine)})[col.name]
+    return found
+
+
+def _bins_walk(
+    col: Column, rho: float | None, n_bins: int, rho_fine: float | None = None
+) -> _Walk:
+    """(bins, releases, report, fine) of one numeric/datetime column, returned by a walk (see
+    ``_Walk``): it yields each histogram's edges and is sent the exact counts.
 
     ``fine``: with ``rho_fine``, the leaves of the tree (split once more where they can be) are
     counted again at that cost; bins and their in-bin shapes are cut from these counts, and
@@ -566,7 +670,7 @@ def _discover_bins(
     cells = _level0(bounds)
     # the outer cells take what lies beyond: past ±1e16, or outside declared bounds (clipped)
     outer = [(-math.inf, cells[0][0])] + cells + [(cells[-1][1], math.inf)]
-    top, sigma = _measure(counts, col.name, outer, rho_level)
+    top, sigma = yield from _measure(outer, rho_level)
     below, above, top = top[0], top[-1], top[1:-1].copy()
     if bounds is not None:
         info["clipped_to_declared_bounds"] = round(float(max(below, 0) + max(above, 0)), 1)
@@ -602,7 +706,7 @@ def _discover_bins(
         rho_l = None if rho is None else rho * next(shares)
         spent, levels = spent + (rho_l or 0.0), levels + 1
         kid_cells = [k for kids, _, _ in split for k in kids]
-        kid_counts, sigma_l = _measure(counts, col.name, kid_cells, rho_l)
+        kid_counts, sigma_l = yield from _measure(kid_cells, rho_l)
         frontier, pos = [], 0
         for kids, m, sd in split:
             parents += 1
@@ -652,7 +756,7 @@ def _discover_bins(
         cells3, groups, from_strong, tree, share_of = _fine_cells(leaves, leaf_sd, spiky, integer,
                                                                   parents + 1, probes)
         probe = ~from_strong & np.isnan(tree[1]) & (groups > parents)  # (weak leaves have a σ)
-        fine_counts, sigma_f = _measure(counts, col.name, cells3, rho_fine)
+        fine_counts, sigma_f = yield from _measure(cells3, rho_fine)
         releases.append(
             Release(f"shape of {col.name}", "discrete_gaussian", rho_fine,
                     f"{len(cells3)} cells below the tree's leaves, sigma={sigma_f:.4g}")
