@@ -10,11 +10,13 @@ that reads the file; every Spark aggregate fetch, with the rows Spark read), by 
 ``discovery`` is everything between the engine's creation and ``bind`` (the noisy row count
 and discovery itself). Prints one JSON object per fit; ``--out`` writes them all.
 
-Results: ``benchmarks/results/discovery_passes.json`` (main at 5ab258c, one query per column
-per tree level, against one query per level for all columns; 32,561 and 10^6 rows). Discovery
-(with the noisy row count): 35-37 queries before, 7 after, on both engines; Spark at 10^6
-rows 50-53 s before, 15-31 s after (37 and 7 million rows read); DuckDB about equal (1.4 s
-at 10^6 rows from Parquet: its statements cost little more than their work).
+Results: ``benchmarks/results/discovery_passes.json`` (main at 69ff16d, one query per column
+per tree level, against one query per level for all columns; 32,561 and 10^6 rows; 2 shared
+cores). Discovery, with the noisy row count: 35-37 queries before, 7 after, on both engines;
+Spark 24-27 s before and 11-18 s after at 10^6 rows (37 and 7 million rows read), 8-11 s and
+3.4-5.3 s at 32,561; DuckDB about equal (1.4 s at 10^6 rows from Parquet: a statement there
+costs little more than its work; from CSV, which each statement parses anew, fewer passes
+save most of the time).
 """
 
 from __future__ import annotations

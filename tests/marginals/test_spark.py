@@ -235,14 +235,15 @@ def test_many_columns_counted_in_one_pass(spark, engines, rows):
     from lookalike.privacy.discovery import discover_domain
 
     ref, engine = engines
-    requests = {"amount": [5.0, 10.0, 20.000001, 60.0], "code": [2.0, 2.0, 5.0],
-                "day": [12_000.0], "stamp": []}
-    before = engine.queries
-    got = engine.histograms(requests)
-    assert engine.queries - before == 1
-    for name, edges in requests.items():
-        want = ref.histogram(name, edges).tolist()
-        assert got[name].tolist() == want == engine.histogram(name, edges).tolist(), name
+    for requests in ({"amount": [5.0, 10.0, 20.000001, 60.0], "code": [2.0, 2.0, 5.0],
+                      "day": [12_000.0], "stamp": []},
+                     {"amount": np.linspace(0.0, 70.0, 2001).tolist(), "code": [3.0]}):
+        before = engine.queries
+        got = engine.histograms(requests)
+        assert engine.queries - before == 1
+        for name, edges in requests.items():
+            want = ref.histogram(name, edges).tolist()
+            assert got[name].tolist() == want == engine.histogram(name, edges).tolist(), name
     # a second text column: text columns are stacked into one query, the flag has its own
     df = _pandas(rows).assign(upper=lambda d: d["region"].str.upper())
     schema = Schema((*ref.schema.columns, Column("upper", Kind.CATEGORICAL, nullable=True)))
