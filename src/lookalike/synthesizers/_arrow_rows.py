@@ -47,6 +47,7 @@ __all__ = ["ArrowRows"]
 Step = Callable[[Sequence[np.ndarray], int, np.random.Generator], tuple[Any, pd.Series]]
 
 _STRINGS = (pa.types.is_string, pa.types.is_large_string, pa.types.is_string_view)
+_BLOCK = 1 << 15  # rows converted at a time: the temporaries stay in the CPU's cache
 
 
 class ArrowRows:
@@ -222,10 +223,7 @@ def _integers(col: Column, ct: ColumnType | None, arrow: bool, j: int | None,
         if j is None:
             ints, missing = integer_identifiers(n, real), None
         else:
-            x = values[j]
-            nan = np.isnan(x)
-            missing = nan if nan.any() else None
-            ints = (np.round(x) if missing is None else np.where(nan, 0, np.round(x))).astype(np.int64)
+            ints, missing = _whole(values[j])
         present = ints if missing is None else ints[~missing]
         probe = pd.array([present.min(), present.max()] if len(present) else [], dtype="Int64")
         if missing is not None:
@@ -243,6 +241,20 @@ def _integers(col: Column, ct: ColumnType | None, arrow: bool, j: int | None,
         return (as_input_arrow(arr, ct) if arrow else arr), restored.iloc[:0]
 
     return step
+
+
+def _whole(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Floats as :func:`~lookalike.transform.encoder.from_numbers` makes integers of them
+    (rounded, int64; 0 where missing) and the missing ones (None: none), in blocks that stay
+    in the CPU's cache."""
+    ints = np.empty(len(x), dtype=np.int64)
+    nan = np.empty(len(x), dtype=bool)
+    for start in range(0, len(x), _BLOCK):
+        part = np.round(x[start:start + _BLOCK])
+        gap = np.isnan(part, out=nan[start:start + _BLOCK])
+        part[gap] = 0
+        ints[start:start + _BLOCK] = part  # (whole numbers: the cast is exact)
+    return ints, (nan if nan.any() else None)
 
 
 def _floats(col: Column, ct: ColumnType | None, arrow: bool, j: int) -> Step | None:

@@ -353,8 +353,10 @@ class MarginalSynthesizer(Synthesizer):
         dropped = [(j, p == 0) for j, p in cols if not p.all()]
 
         def bad(c: np.ndarray) -> np.ndarray:
-            out = np.zeros(len(c), dtype=bool)
-            for j, zero in dropped:
+            if not dropped:
+                return np.zeros(len(c), dtype=bool)
+            out = dropped[0][1].take(c[:, dropped[0][0]])
+            for j, zero in dropped[1:]:
                 out |= zero.take(c[:, j])
             return out
 

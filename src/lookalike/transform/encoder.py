@@ -102,9 +102,9 @@ class ColumnCodec:
         codes = np.asarray(codes, dtype=np.int64)
         if self.categories is not None:
             return codes
-        present = codes < self.n_values
-        if present.all():
-            return self.bins.decode(codes, rng)
+        present = codes < self.n_values if self.has_missing else None
+        if present is None or present.all():  # (Bins.decode's draws, without its checks)
+            return np.asarray(self.bins.value_at(codes, rng.random(len(codes))), dtype=float)
         return self.bins.decode(np.where(present, codes, -1), rng)
 
     def as_series(self, values: np.ndarray) -> pd.Series:
