@@ -535,9 +535,10 @@ def sample(
         "--chunk-rows (up to ROWS rows: the same as one sample).")] = 1_000_000,
     jobs: Annotated[int | None, typer.Option(
         "--jobs", "-j", metavar="THREADS",
-        help="Threads drawing chunks while the output is written (default: one per CPU core, "
-        "up to 4; 1: one chunk at a time). The output is the same for any number; memory holds up to "
-        "THREADS + 1 chunks.")] = None,
+        help="Threads drawing chunks while the output is written (default: for Parquet one "
+        "per CPU core, up to 4; for CSV 1, as pandas writes the text under Python's global "
+        "lock). The output is the same for any number; memory holds up to THREADS + 1 "
+        "chunks.")] = None,
     engine: Annotated[str, typer.Option(
         "--engine", help="local (default: this process writes the file) or spark (the rows are "
         "generated on Spark's executors, --partitions of them in parallel, and written by Spark "

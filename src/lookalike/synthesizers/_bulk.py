@@ -102,15 +102,16 @@ def sample_to_file(
     ``chunk_rows`` rows; like ``write_table`` it is atomic: an existing file is kept unless
     ``overwrite``, and a failure (or Ctrl-C) leaves nothing behind.
 
-    ``workers`` threads draw chunks while the file is written (default: one per CPU core
-    this process may use, at most :data:`MAX_DEFAULT_WORKERS`; 1: draw, then write, one
-    chunk at a time). Each chunk is drawn
+    ``workers`` threads draw chunks while the file is written (default: for Parquet, one
+    per CPU core this process may use, at most :data:`MAX_DEFAULT_WORKERS`; for CSV, 1,
+    since pandas writes the text holding Python's global lock and more threads then add
+    memory, not speed; 1: draw, then write, one chunk at a time). Each chunk is drawn
     from its own seed and written in order, so the file is the same for any ``workers``;
     memory holds at most ``workers + 1`` chunks (one per thread, and the one being
     written). The draws run in NumPy and Arrow code that releases the GIL, so the threads
     use the cores; a Parquet output of mst, aim, privbayes or independent is built as
     Arrow columns straight from the decoded codes (the same table as from ``model.sample``'s
-    frame, in a fraction of the time: :mod:`lookalike.synthesizers._arrow_rows`).
+    frame, for a third of its CPU time on Adult: :mod:`lookalike.synthesizers._arrow_rows`).
 
     ``conditions`` are those of :meth:`~lookalike.synthesizers.Synthesizer.sample` that hold
     for every row: a mapping or expressions, honoured in every chunk (a table of per-row
@@ -141,7 +142,7 @@ def sample_to_file(
     from lookalike.io import table_writer
 
     n, chunk_rows = _count(n, "n"), _count(chunk_rows, "chunk_rows")
-    workers = default_workers() if workers is None else _workers(workers)
+    threads = None if workers is None else _workers(workers)
     unknown = sorted(set(write_options) - set(_WRITE_OPTIONS))
     if unknown:
         raise ConfigError(f"sample_to_file takes no option {', '.join(map(repr, unknown))}; its "
@@ -154,17 +155,19 @@ def sample_to_file(
     target = Path(path).expanduser()
     with table_writer(target, overwrite=overwrite, schema=model.schema_, **write_options) as out, \
             progress(f"{model.name}: sampling rows to {target.name}", n) as advance:
-        arrow = _arrow_rows_of(model, plan) if out.format == "parquet" else None
-        for rows in _stream(model, n, root, chunk_rows, plan, arrow=arrow, workers=workers):
+        parquet = out.format == "parquet"
+        arrow = _arrow_rows_of(model, plan) if parquet else None
+        threads = threads or (default_workers() if parquet else 1)
+        for rows in _stream(model, n, root, chunk_rows, plan, arrow=arrow, workers=threads):
             out.write(rows)
             advance(len(rows))
     return target
 
 
 def default_workers() -> int:
-    """Threads :func:`sample_to_file` draws with by default: the CPU cores this process may
-    run on (its affinity; all cores where the system does not say), at most
-    :data:`MAX_DEFAULT_WORKERS`."""
+    """Threads :func:`sample_to_file` draws a Parquet file with by default: the CPU cores
+    this process may run on (its affinity; all cores where the system does not say), at
+    most :data:`MAX_DEFAULT_WORKERS`."""
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # (not on Linux)
