@@ -1,18 +1,22 @@
 """Sampling at scale: rows per second and peak memory of ``sample_to_file`` and ``sample_spark``.
 
-One step per process, so that ``/usr/bin/time -v`` measures each alone (peak RSS):
+One step per process, so that each is measured alone (peak RSS of the process):
 
-    .venv/bin/python benchmarks/sample_bulk.py fit                  # mst on Adult at ε = 1
-    /usr/bin/time -v .venv/bin/python benchmarks/sample_bulk.py file   # 10^7 rows to Parquet
-    /usr/bin/time -v .venv/bin/python benchmarks/sample_bulk.py spark  # the same on local[2]
+    .venv/bin/python benchmarks/sample_bulk.py fit --family mst    # mst (or aim) on Adult, ε = 1
+    .venv/bin/python benchmarks/sample_bulk.py file --family mst   # 10^7 rows to Parquet
+    .venv/bin/python benchmarks/sample_bulk.py file --workers 1    # the same, one thread
+    .venv/bin/python benchmarks/sample_bulk.py spark               # the same on local[2]
 
 ``file`` streams ``--rows`` rows (default 10^7) in chunks of ``--chunk-rows`` (10^6) to one
-Parquet file; ``spark`` generates them with ``--partitions`` (default one per chunk) on Spark
+``--format`` file (parquet, or csv), drawn by ``--workers`` threads (default: sample_to_file's,
+one per core); ``spark`` generates them with ``--partitions`` (default one per chunk) on Spark
 ``--master`` (``local[2]``) and writes a folder of Parquet parts. Each step adds its figures
 (seconds, rows per second, CPU seconds of the process tree, peak RSS of the Python process
-and, for Spark, of its JVM and Python workers, the load
-average before and after: other work on the machine slows it) to ``results/sample_bulk.json``. The outputs go to ``--out`` (default a folder under /tmp) and are
-removed afterwards.
+and, for Spark, of its JVM and Python workers, the load average before and after: other work
+on the machine slows it, and the code measured: the commit, and whether the tree had changes)
+to ``results/sample_bulk.json``. The outputs go to ``--out`` (default a folder under /tmp) and
+are removed afterwards. Run with ``PYTHONPATH=<an older checkout>/src`` to measure older code
+(``--workers`` left out: the option is newer).
 """
 
 from __future__ import annotations
@@ -66,6 +70,25 @@ def process_tree() -> dict[int, tuple[int, float, float, str]]:
     return tree
 
 
+def code_version(package) -> str:
+    """The commit of the lookalike measured, with "+changes" when its tree had uncommitted
+    ones (and the folder it was imported from when it is not this checkout)."""
+    import subprocess
+
+    src = Path(package.__file__).resolve().parents[1]
+    here = Path(__file__).resolve().parents[1] / "src"
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, text=True,
+                                capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=here, text=True,
+                               capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return str(src)
+    if src != here:
+        return f"{src} (not this checkout, at {commit})"
+    return commit + ("+changes" if dirty else "")
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
@@ -73,10 +96,14 @@ def peak_rss_mb() -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("step", choices=["fit", "file", "spark"])
-    parser.add_argument("--model", type=Path, default=Path("/tmp/lookalike-bench/adult_mst.lookalike"))
+    parser.add_argument("--family", choices=["mst", "aim"], default="mst")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="model file (default /tmp/lookalike-bench/adult_FAMILY.lookalike)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/lookalike-bench/out"))
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--chunk-rows", type=int, default=1_000_000)
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--format", choices=["parquet", "csv"], default="parquet")
     parser.add_argument("--partitions", type=int, default=None)
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--seed", type=int, default=0)
@@ -84,28 +111,36 @@ def main() -> None:
     warnings.simplefilter("ignore")
     import lookalike
 
+    model_path = args.model or Path(f"/tmp/lookalike-bench/adult_{args.family}.lookalike")
     if args.step == "fit":
         start = time.perf_counter()
-        model = lookalike.fit(lookalike.load_demo(), "mst", epsilon=1.0, seed=args.seed)
-        args.model.parent.mkdir(parents=True, exist_ok=True)
-        model.save(args.model, overwrite=True)
-        print(f"fitted mst on Adult in {time.perf_counter() - start:.1f} s: {args.model}")
+        model = lookalike.fit(lookalike.load_demo(), args.family, epsilon=1.0, seed=args.seed)
+        model_path.parent.mkdir(parents=True, exist_ok=True)
+        model.save(model_path, overwrite=True)
+        print(f"fitted {args.family} on Adult in {time.perf_counter() - start:.1f} s: {model_path}")
         return
-    model = lookalike.load_synthesizer(args.model)
+    model = lookalike.load_synthesizer(model_path)
     shutil.rmtree(args.out, ignore_errors=True)
     args.out.mkdir(parents=True)
     record: dict = {"step": args.step, "rows": args.rows, "chunk_rows": args.chunk_rows,
-                    "model": "mst, Adult (32,561 rows), epsilon=1", "machine": machine(),
-                    "load_average_before": round(os.getloadavg()[0], 1)}
+                    "model": f"{model.name}, Adult (32,561 rows), epsilon=1", "machine": machine(),
+                    "code": code_version(lookalike), "load_average_before": round(os.getloadavg()[0], 1)}
     if args.step == "file":
-        path = args.out / "synthetic.parquet"
+        path = args.out / f"synthetic.{args.format}"
+        options = {} if args.workers is None else {"workers": args.workers}
         start, cpu = time.perf_counter(), cpu_seconds()
-        lookalike.sample_to_file(model, path, args.rows, seed=args.seed, chunk_rows=args.chunk_rows)
+        lookalike.sample_to_file(model, path, args.rows, seed=args.seed, chunk_rows=args.chunk_rows,
+                                 **options)
         seconds, cpu = time.perf_counter() - start, cpu_seconds() - cpu
-        import pyarrow.parquet as pq
+        if args.format == "parquet":
+            import pyarrow.parquet as pq
 
-        assert pq.read_metadata(path).num_rows == args.rows
-        record |= {"seconds": round(seconds, 1), "rows_per_s": round(args.rows / seconds),
+            assert pq.read_metadata(path).num_rows == args.rows
+        from lookalike.synthesizers import _bulk
+
+        workers = args.workers or getattr(_bulk, "default_workers", lambda: 1)()
+        record |= {"format": args.format, "workers": workers, "seconds": round(seconds, 1),
+                   "rows_per_s": round(args.rows / seconds),
                    "cpu_s": round(cpu, 1), "rows_per_cpu_s": round(args.rows / cpu),
                    "bytes": path.stat().st_size}
     else:
