@@ -207,7 +207,9 @@ class _Inference:
                           for i, n in enumerate(names))
         values = (self.frame.selectExpr(f"inline(array({cells}))")
                   .groupBy("c", "v").count().withColumnRenamed("count", "n"))
-        per_column = values.groupBy("c").agg(*[self._f_expr(e) for e in (
+        from pyspark.sql import functions as F
+
+        per_column = values.groupBy("c").agg(*[F.expr(e) for e in (
             "sum(CASE WHEN v IS NOT NULL THEN n ELSE 0 END)", "min(v) = max(v)", "min(v)",
             f"sum(CASE WHEN {number} THEN n ELSE 0 END)", f"sum(CASE WHEN {word} THEN n ELSE 0 END)",
             f"collect_set(CASE WHEN {word} THEN v END)", f"sum(CASE WHEN {date} THEN n ELSE 0 END)",
@@ -222,12 +224,6 @@ class _Inference:
                 "words": int(g[5]), "word_values": list(g[6] or ()), "dates": int(g[7]),
                 "texts": list(g[8] or ()), "distinct": int(g[9]), "lengths": g[10:13]}
         return out
-
-    @staticmethod
-    def _f_expr(sql: str) -> Any:
-        from pyspark.sql import functions as F
-
-        return F.expr(sql)
 
     def _typed_column(self, name: str, p: dict, n_rows: int) -> Column:
         """Numbers by :func:`~lookalike.schema._infer.number_kind`, dates in days, timestamps in
