@@ -181,6 +181,8 @@ class _Profile:
     numbers: int = 0  # text: values that are numbers
     words: int = 0  # text: values that are boolean words (yes, N, true, ...)
     word_values: list = field(default_factory=list)  # ... those words as written
+    distinct: int = 0  # text: distinct values
+    lengths: tuple = ()  # text: the values' shortest, longest and mean length
 
 
 class DuckDBEngine:
@@ -400,7 +402,8 @@ class DuckDBEngine:
                  and (bases[n][2] in ("date", "stamp", "datelike") or not self._csv)}
         found |= self._date_columns(dates) if dates else {}
         rest = {n: bases[n][0] for n in texts if n not in found}
-        found |= self._text_columns(rest, why) if rest else {}
+        found |= self._text_columns(rest, why, {n: profile[n] for n in rest}, n_rows) \
+            if rest else {}
         columns = []
         for name, base in bases_in.items():
             p = profile[name]
@@ -418,12 +421,15 @@ class DuckDBEngine:
         """What :meth:`_schema_of` needs of every column, in one aggregate query: values,
         smallest and largest (one value: refused), whole numbers, datetimes at midnight, and,
         in text, how many values are numbers and how many boolean words (with the words as
-        written: a handful of distinct values at most). Also the row count."""
-        cols = {n: f"c{i}" for i, n in enumerate(bases)}
-        src = ("(SELECT " + (", ".join(f"{b[0]} AS {cols[n]}" for n, b in bases.items()) or "1")
+        written: a handful of distinct values at most), distinct values and lengths
+        (:meth:`_text_profile`, one more query). Also the row count."""
+        texts = [n for n, (_, cls, hint) in bases.items() if cls == "text" and hint != "wide"]
+        typed = {n: b for n, b in bases.items() if n not in texts}
+        cols = {n: f"c{i}" for i, n in enumerate(typed)}
+        src = ("(SELECT " + (", ".join(f"{b[0]} AS {cols[n]}" for n, b in typed.items()) or "1")
                + f" FROM {self._from})")
         aggs, sizes = [], {}
-        for name, (_, cls, hint) in bases.items():
+        for name, (_, cls, _hint) in typed.items():
             c = cols[name]
             part = [f"count({c})"]
             if cls != "other":
@@ -432,16 +438,11 @@ class DuckDBEngine:
                 part += [f"bool_and({c} = trunc({c}))" if cls == "float" else "true", f"max({c})"]
             elif cls == "stamp":
                 part.append(f"bool_and({c} = date_trunc('day', {c}))")
-            if cls == "text" and hint != "wide":
-                word = f"regexp_full_match(lower({c}), {_text(_BOOLEAN_RE)})"
-                part += [f"count(*) FILTER (WHERE regexp_full_match({c}, {_text(_NUMBER_RE)}))",
-                         f"count(*) FILTER (WHERE {word})",
-                         f"list(DISTINCT {c}) FILTER (WHERE {word})"]
             aggs += part
             sizes[name] = len(part)
         found = self._run(f"SELECT count(*){''.join(', ' + a for a in aggs)} FROM {src}")[0]
         n_rows, pos, out = int(found[0]), 1, {}
-        for name, (_, cls, hint) in bases.items():
+        for name, (_, cls, _hint) in typed.items():
             got = found[pos: pos + sizes[name]]
             pos += sizes[name]
             p = _Profile(n_values=int(got[0]))
@@ -451,10 +452,42 @@ class DuckDBEngine:
                 p.integral, p.high = bool(got[3]), got[4]
             elif cls == "stamp":
                 p.midnight = bool(got[3])
-            if cls == "text" and hint != "wide":
-                p.numbers, p.words, p.word_values = int(got[3]), int(got[4]), list(got[5] or ())
             out[name] = p
-        return out, n_rows
+        out |= self._text_profile({n: bases[n][0] for n in texts})
+        return {n: out[n] for n in bases}, n_rows
+
+    def _text_profile(self, texts: dict[str, str]) -> dict[str, _Profile]:
+        """The profile of text columns (text SQL by name), from their distinct values with each
+        one's count: values, one value or more, the smallest, numbers, boolean words (as
+        written), distinct values, and the values' shortest, longest and mean length.
+
+        One query: the cells unpivoted to (column, value), counted per value, then summarised
+        per column, so that the patterns run once per distinct value, not once per cell, and
+        one hash aggregate replaces a count of distinct values per column: on Adult resampled
+        to 10^8 rows (9 text columns, 2 threads) the two queries this replaces took 92 s and
+        338 s."""
+        if not texts:
+            return {}
+        refs = {n: f"c{i}" for i, n in enumerate(texts)}
+        cells = ", ".join(f"CAST({t} AS VARCHAR) AS {refs[n]}" for n, t in texts.items())
+        number = f"regexp_full_match(v, {_text(_NUMBER_RE)})"
+        word = f"regexp_full_match(lower(v), {_text(_BOOLEAN_RE)})"
+        values = (f"SELECT c, v, count(*) AS n FROM (UNPIVOT (SELECT {cells} FROM {self._from}) "
+                  f"ON {', '.join(refs.values())} INTO NAME c VALUE v) GROUP BY c, v")
+        found = self._run(
+            f"SELECT c, sum(n), min(v) = max(v), min(v), sum(n) FILTER (WHERE {number}), "
+            f"sum(n) FILTER (WHERE {word}), list(v) FILTER (WHERE {word}), count(*), "
+            f"min(length(v)), max(length(v)), sum(n * length(v)) / sum(n) FROM ({values}) "
+            "GROUP BY c")
+        by_ref = {row[0]: row[1:] for row in found}
+        out = {}
+        for name, ref in refs.items():  # a column without a value has no row: n_values 0
+            g = by_ref.get(ref)
+            out[name] = _Profile(n_values=0) if g is None else _Profile(
+                n_values=int(g[0]), single=bool(g[1]), low=g[2], numbers=int(g[3] or 0),
+                words=int(g[4] or 0), word_values=list(g[5] or ()), distinct=int(g[6]),
+                lengths=tuple(g[7:10]))
+        return out
 
     def _typed_column(self, name: str, base: tuple[str, str, str | None], p: _Profile,
                       n_rows: int) -> Column:
@@ -614,7 +647,8 @@ class DuckDBEngine:
                 unpadded[name].add(letter)
         return {n: unpadded_format(fmt, unpadded[n]) for n, (fmt, _) in cols.items()}
 
-    def _text_columns(self, texts: dict[str, str], why: dict[str, str]) -> dict[str, Column]:
+    def _text_columns(self, texts: dict[str, str], why: dict[str, str],
+                      profile: dict[str, _Profile], n_rows: int) -> dict[str, Column]:
         """Text columns with many distinct values (text SQL by name), classified by the rules
         ``infer_schema`` follows (:func:`~lookalike.schema._infer.text_kind`): keys of one
         pattern and names, e-mails and the like become identifiers regenerated in that
@@ -622,8 +656,8 @@ class DuckDBEngine:
         same warning (put in ``why``). Columns with few distinct values stay categorical (not
         returned).
 
-        One aggregate query counts each column's values, distinct values and lengths; one more
-        reads a sample of the distinct values of the columns with many
+        Each column's values, distinct values and lengths come from its ``profile`` (of
+        ``n_rows`` rows); one query reads a sample of the distinct values of the columns with many
         (:meth:`_distinct_samples`); a column of long values has its words counted in one more
         (:meth:`_median_words`). What is read decides only the kind and format (source
         ``"data"``, as in ``infer_schema``: named in a DP release sheet as not covered).
@@ -631,12 +665,9 @@ class DuckDBEngine:
         refs = {n: f"c{i}" for i, n in enumerate(texts)}
         src = ("(SELECT " + ", ".join(f"CAST({t} AS VARCHAR) AS {refs[n]}" for n, t in texts.items())
                + f" FROM {self._from})")
-        aggs = ", ".join(f"count({c}), count(DISTINCT {c}), min(length({c})), max(length({c})), "
-                         f"avg(length({c}))" for c in refs.values())
-        found = self._run(f"SELECT count(*), {aggs} FROM {src}")[0]
-        total = int(found[0])
+        total = n_rows
+        stats = {n: (profile[n].n_values, profile[n].distinct, *profile[n].lengths) for n in texts}
         limit = max(20, total // 2)  # infer_schema's default
-        stats = {n: found[1 + 5 * i: 6 + 5 * i] for i, n in enumerate(texts)}
         many = {n: s for n, s in stats.items() if many_values(int(s[0]), int(s[1]), limit)}
         if not many:
             return {}
@@ -740,6 +771,14 @@ class DuckDBEngine:
     def n_rows(self) -> int:
         """The exact number of rows (an aggregate; private in DP fits)."""
         return int(self._run(f"SELECT count(*) FROM {self._view}")[0][0])
+
+    def missing_counts(self) -> dict[str, int]:
+        """Missing values of each column of the schema, as conformed (what ``inspect``
+        shows): one aggregate query."""
+        names = self.schema.names
+        counts = ", ".join(f"count(*) - count({_ident(n)})" for n in names)
+        got = self._run(f"SELECT {counts or 0} FROM {self._view}")[0]
+        return {n: int(v) for n, v in zip(names, got, strict=True)}
 
     def value_counts(self, column: str) -> dict:
         """Count of each distinct non-missing value of a column (str keys for categorical)."""
