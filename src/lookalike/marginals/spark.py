@@ -26,9 +26,10 @@ when an engine is made.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any, cast
 
 import numpy as np
@@ -328,6 +329,16 @@ class SparkEngine:
         """The exact row count (private)."""
         return int(self._fetch(self._frame.agg(self._f.count(self._f.lit(1))))[0][0])
 
+    def missing_counts(self) -> dict[str, int]:
+        """Missing values of each column of the schema, as conformed where modelled (what
+        ``inspect`` shows): one aggregate query."""
+        F, names = self._f, self.schema.names
+        cols = [(self._conform(c) if c.kind.modelled else F.col(_q(c.name))).alias(f"c{i}")
+                for i, c in enumerate(self.schema)]
+        counts = [(F.count(F.lit(1)) - F.count(F.col(f"c{i}"))) for i in range(len(names))]
+        got = self._fetch(self._frame.select(*cols).agg(*counts))[0] if names else []
+        return {n: int(v) for n, v in zip(names, got, strict=True)}
+
     def value_counts(self, column: str) -> dict:
         """Count of each distinct non-missing value of a categorical or boolean column."""
         col = self._column(column)
@@ -586,14 +597,48 @@ def _text_literal(value: str) -> str:
     return "'" + str(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+#: Spark SQL settings for the engine's queries, where the session keeps Spark's defaults
+#: (``(setting, Spark's default, ours)``), set for each query and restored after it (they
+#: are read when a query runs, on the driver):
+#:
+#: * ``hugeMethodLimit`` 8000 (HotSpot's own limit): whole-stage code generation of the code
+#:   expressions (a CASE binary search per binned column) writes methods above 8,000 bytes
+#:   of bytecode, which the JVM never compiles to machine code and interprets at every row.
+#:   Spark's docs suggest 8000 on HotSpot; the stage then runs as compiled expressions.
+#:   A counting pass over Adult resampled to 10^7 rows (120 marginals, local[2]): 77.6 s ->
+#:   42.9 s (42.1 s with the JVM option -XX:-DontCompileHugeMethods instead).
+#: * ``maxRecordsPerBatch`` 100,000: the Arrow batches that carry the codes to the counting
+#:   tasks; fewer per-batch calls (the same pass: 42.1 s -> 37.5 s).
+SESSION_TUNING = (("spark.sql.codegen.hugeMethodLimit", "65535", "8000"),
+                  ("spark.sql.execution.arrow.maxRecordsPerBatch", "10000", "100000"))
+
+
+@contextlib.contextmanager
+def _tuned(spark: Any) -> Iterator[None]:
+    """:data:`SESSION_TUNING` for the queries run inside it, where the session has Spark's
+    defaults; a setting the user gave is left as it is."""
+    changed = []
+    for key, default, ours in SESSION_TUNING:
+        if spark.conf.get(key, default) == default:
+            spark.conf.set(key, ours)
+            changed.append(key)
+    try:
+        yield
+    finally:
+        for key in changed:
+            spark.conf.unset(key)
+
+
 def fetch_aggregate(df: Any) -> list:
     """The rows of an aggregate query over private rows; any other plan is refused, so that
-    only counts and sums (never rows) come back from Spark to the driver."""
+    only counts and sums (never rows) come back from Spark to the driver. Run with
+    :data:`SESSION_TUNING`."""
     plan = df._jdf.queryExecution().optimizedPlan()
     if not _aggregates(plan):
         raise RuntimeError("lookalike fetched a Spark query that is not an aggregate: "
                            f"{plan.toString()[:200]}")
-    return df.collect()
+    with _tuned(df.sparkSession):
+        return df.collect()
 
 
 def _aggregates(plan: Any) -> bool:
