@@ -461,19 +461,28 @@ class DuckDBEngine:
         one's count: values, one value or more, the smallest, numbers, boolean words (as
         written), distinct values, and the values' shortest, longest and mean length.
 
-        One query: the cells unpivoted to (column, value), counted per value, then summarised
-        per column, so that the patterns run once per distinct value, not once per cell, and
-        one hash aggregate replaces a count of distinct values per column: on Adult resampled
-        to 10^8 rows (9 text columns, 2 threads) the two queries this replaces took 92 s and
-        338 s."""
+        One query: each column's values counted (``GROUP BY GROUPING SETS``, one set per
+        column), then summarised per column, so that the patterns run once per distinct value,
+        not once per cell, and one hash aggregate replaces a count of distinct values per
+        column. On Adult resampled to 10^8 rows (9 text columns, 2 threads) the two queries
+        this replaces took 92 s and 338 s; the cells unpivoted to (column, value) and grouped
+        took 243 s; grouping sets take a tenth of that (10^7 rows: 0.5 s against 4.9 s)."""
         if not texts:
             return {}
         refs = {n: f"c{i}" for i, n in enumerate(texts)}
         cells = ", ".join(f"CAST({t} AS VARCHAR) AS {refs[n]}" for n, t in texts.items())
         number = f"regexp_full_match(v, {_text(_NUMBER_RE)})"
         word = f"regexp_full_match(lower(v), {_text(_BOOLEAN_RE)})"
-        values = (f"SELECT c, v, count(*) AS n FROM (UNPIVOT (SELECT {cells} FROM {self._from}) "
-                  f"ON {', '.join(refs.values())} INTO NAME c VALUE v) GROUP BY c, v")
+        listed, k = ", ".join(refs.values()), len(refs)
+        # grouping_id sets the bit of each column not grouped, the first column's highest
+        masks = {ref: ((1 << k) - 1) ^ (1 << (k - 1 - i)) for i, ref in enumerate(refs.values())}
+        which = " ".join(f"WHEN {m} THEN '{ref}'" for ref, m in masks.items())
+        value = " ".join(f"WHEN {m} THEN {ref}" for ref, m in masks.items())
+        sets = ", ".join(f"({ref})" for ref in refs.values())
+        values = (f"SELECT CASE g {which} END AS c, CASE g {value} END AS v, n FROM (SELECT "
+                  f"{listed}, grouping_id({listed}) AS g, count(*) AS n FROM (SELECT {cells} "
+                  f"FROM {self._from}) GROUP BY GROUPING SETS ({sets})) WHERE CASE g {value} "
+                  "END IS NOT NULL")
         found = self._run(
             f"SELECT c, sum(n), min(v) = max(v), min(v), sum(n) FILTER (WHERE {number}), "
             f"sum(n) FILTER (WHERE {word}), list(v) FILTER (WHERE {word}), count(*), "
