@@ -141,6 +141,13 @@ ReportOpt = Annotated[
     Path | None,
     typer.Option("--report", help="Also evaluate the output and write an HTML report here (JSON beside it)."),
 ]
+ScaleEngine = Annotated[str | None, typer.Option(
+    "--engine", help="Measure where the real rows live: duckdb (REAL a CSV/Parquet file) or spark "
+    "(a Parquet/CSV path, or - with --table db.t): marginal distances over every real row, the "
+    "rest on --sample-rows of them (default: REAL read into memory).")]
+SampleRows = Annotated[int, typer.Option(
+    "--sample-rows", help="With --engine: real rows drawn (seeded) where they live, for "
+    "detection, utility and queries (0: marginal distances only).")]
 TargetOpt = Annotated[
     str | None,
     typer.Option("--target", help="Column to measure machine-learning utility on (train on synthetic, test on real)."),
@@ -346,6 +353,12 @@ def inspect(
     encoding: Encoding = None,
     delimiter: Delimiter = None,
     decimal: Decimal = None,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", help="Infer where the rows live: duckdb (DATA a CSV/Parquet file) or spark (a "
+        "Parquet/CSV path, or - with --table db.t); only counts come back (default: DATA read "
+        "into memory).")] = None,
+    spark_master: SparkMaster = None,
+    spark_conf: SparkConf = None,
     overwrite: Overwrite = False,
 ) -> None:
     """Infer the schema of DATA (or refine --schema), print it with the plan of a DP fit, and
@@ -355,7 +368,9 @@ def inspect(
     discover (categories, bins), what share of the budget that takes at --epsilon, which
     categories and value ranges it can find on a table this size, and what declaring them
     would change. It uses the exact row count (inspect is a local tool that spends nothing);
-    a DP fit sizes discovery from a noisy count."""
+    a DP fit sizes discovery from a noisy count. With --engine duckdb or spark the schema is
+    inferred where the rows live, as a fit with that engine infers it (kinds and formats; no
+    categories or bounds, which a DP fit discovers)."""
 
     def body() -> None:
         from lookalike.privacy.budget import privacy_request
@@ -366,15 +381,23 @@ def inspect(
             raise ConfigError(f"the DP plan is for a DP synthesizer; {synthesizer!r} has no DP "
                               "form: choose one of mst, aim, privbayes, dpctgan, dptvae, pategan (-s)")
         privacy_request(epsilon, delta, family=model.name, supports_dp=True)
-        target = output or Path(f"{_stem(data)}.schema.json")
+        target = output or Path(f"{_stem(table or data)}.schema.json")
         check_writable(target, overwrite=overwrite)
-        df = load_data(data, drop=drop or (), read_options=_read_options(table, query, encoding, delimiter, decimal))
-        refined = _refine(df, schema, drop or [])
-        grid = Table(title=f"{data}: {len(df):,} rows × {len(df.columns)} columns")
+        options = _read_options(table, query, encoding, delimiter, decimal)
+        if engine is not None:
+            refined, n_rows, missing = _inspect_at_source(
+                data, engine, schema, drop or [], options, spark_master, spark_conf)
+        else:
+            if spark_master is not None or spark_conf:
+                raise ConfigError("--spark-master and --spark-conf apply to --engine spark")
+            df = load_data(data, drop=drop or (), read_options=options)
+            refined = _refine(df, schema, drop or [])
+            n_rows, missing = len(df), {c.name: int(df[c.name].isna().sum()) for c in refined}
+        grid = Table(title=f"{table or data}: {n_rows:,} rows × {len(refined.names)} columns")
         for head in ("column", "kind", "missing", "domain", "source"):
             grid.add_column(head)
         for col in refined:
-            n_missing = int(df[col.name].isna().sum())
+            n_missing = missing[col.name]
             grid.add_row(
                 col.name,
                 col.kind.value,
@@ -383,7 +406,7 @@ def inspect(
                 _source_text(col),
             )
         out.print(grid)
-        plan = plan_dp_fit(model, refined, epsilon=epsilon, delta=delta, n_rows=len(df))
+        plan = plan_dp_fit(model, refined, epsilon=epsilon, delta=delta, n_rows=n_rows)
         _print_plan_table(plan)
         given = f"--schema {schema}" if schema is not None else "no --schema"
         out.print(f"  this plan is for a DP fit given {_q(given)}; given the file written here, "
@@ -394,6 +417,37 @@ def inspect(
         out.print(f"schema written to [bold]{_q(target)}[/] (edit it, then pass it with --schema)")
 
     _run(body)
+
+
+def _inspect_at_source(data: str, engine: str, schema: Path | None, drop: list[str],
+                      options: dict, master: str | None, conf: list[str] | None
+                      ) -> tuple[Any, int, dict[str, int]]:
+    """(schema, rows, missing values per column) of DATA left where it lives (``inspect
+    --engine``): the schema a fit with that engine infers, refined by --schema as
+    :func:`_refine` does (declared facts kept; a column whose kind is declared other than
+    inferred is taken as declared); only aggregates come back."""
+    from lookalike.schema import as_schema, with_declared
+
+    source, _ = _scale_source(data, engine, 0, None, drop, master, conf, options)
+    if engine == "duckdb":
+        from lookalike.marginals.duckdb import DuckDBEngine
+
+        counts: Any = DuckDBEngine(source, drop=drop)
+    else:
+        from lookalike.marginals.spark import SparkEngine
+
+        counts = SparkEngine(source, drop=drop)
+    with counts:
+        inferred, missing = counts.schema, counts.missing_counts()
+        n_rows = inferred.n_rows if inferred.n_rows is not None else counts.n_rows()
+    if schema is None:
+        return inferred, n_rows, missing
+    given = as_schema(schema)
+    unknown = [c for c in given.names if c not in inferred.names and c not in drop]
+    if unknown:
+        raise ColumnMismatchError(f"--schema {schema} names columns that the data lacks: "
+                                  f"{unknown}; columns: {inferred.names}")
+    return with_declared(inferred, given), n_rows, missing
 
 
 def _refine(df: pd.DataFrame, schema: Path | None, drop: list[str]):
@@ -746,10 +800,10 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
     spark_parts = (on_spark and not str(output).lower().endswith(_CSV_OUT)  # a Parquet folder
                    and not isinstance(conditions[0] if isinstance(conditions, tuple) else
                                       conditions, pd.DataFrame))  # (a condition table: one file)
-    if on_spark and report is not None:
-        raise ConfigError("--report compares every real row in memory, and --engine spark keeps "
-                          "them in Spark: measure with lookalike.evaluate_at_scale (marginals "
-                          "counted in Spark, the rest on a sample), or report on a sample file")
+    if on_spark and audit:
+        raise ConfigError("--audit attacks with every real row in memory, and --engine spark "
+                          "keeps them in Spark: leave --audit out (the report measures in Spark), "
+                          "or audit a sample with 'lookalike audit'")
     outputs = [None if spark_parts else output, held, model_out,
                *_report_paths(report, request.dp)]
     _check_outputs(outputs, overwrite)
@@ -786,7 +840,7 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
     if audit and holdout is None and holdout_share is None:
         raise ConfigError("--audit needs real rows the fit never saw: give --holdout FILE, or "
                           "--holdout-share 0.2 to set them aside now")
-    if hold is not None and report is not None:
+    if hold is not None and report is not None and isinstance(data_in, pd.DataFrame):
         from lookalike.evaluate.tables import check_held_out
 
         check_held_out(data_in, hold)  # before the fit (and any DP charge)
@@ -816,9 +870,18 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
             out.print(f"fitted [bold]{_q(synthesizer)}[/] on {_rows_text(model)} in "
                       f"{model.fit_seconds_:.1f} s")
             _print_guarantee(model)
+        if report is not None:  # the written rows stay in Spark: a sample of the model's own
+            total = n or model.n_rows_ or model.n_estimate_
+            drawn = model.sample(min(total, _REPORT_SYNTHETIC_ROWS), conditions=plan, seed=rng)
+            out.print(f"the report compares {len(drawn):,} synthetic rows drawn from the model "
+                      f"in memory (of the {total:,} written) with the real rows in Spark",
+                      highlight=False)
+            _write_report(data_in, drawn, hold, target, report, overwrite, model=model,
+                          seed=seed, at_scale=_spark_report(schema_in))
         return
     rows = model.sample(None if per_row else n or model.n_rows_ or model.n_estimate_,
                         conditions=plan, seed=rng)
+    at_scale = _spark_report(schema_in) if on_spark else None
     with _all_or_nothing(outputs):
         write_table(rows, output, overwrite=overwrite, schema=model.schema_, **(written or {}))
         if set_aside is not None:  # real rows, written as the input was (its CSV dialect)
@@ -833,7 +896,10 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
             f"{len(rows):,} synthetic rows written to [bold]{_q(output)}[/]"
         )
         _print_guarantee(model)
-        if report is not None:
+        if report is not None and at_scale is not None:  # the real rows stay in Spark
+            _write_report(data_in, rows, hold, target, report, overwrite, model=model, seed=seed,
+                          at_scale=at_scale)
+        elif report is not None:
             real = data_in if isinstance(data_in, pd.DataFrame) else load_data(
                 data, drop=drop, read_options=read_options)
             compared = None
@@ -854,6 +920,18 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
                                     model=model, seed=seed if seed is not None else 0)
             _write_report(real, rows, hold, target, report, overwrite, model=model, seed=seed,
                           schema=compared, audit=attacks)
+
+
+_REPORT_SYNTHETIC_ROWS = 1_000_000  # synth --engine spark --report: synthetic rows compared
+
+
+def _spark_report(schema: Any) -> dict:
+    """How ``synth --engine spark --report`` measures: in Spark, with the schema the fit read
+    the real rows with (no second inference), on a sample of 50,000 real rows for the rest."""
+    from lookalike.schema import Schema
+
+    return {"engine": "spark", "sample_rows": 50_000, "schema": schema if isinstance(
+        schema, Schema) else None}
 
 
 def _print_dp_plan(model, request, data: Any, schema: Any) -> tuple[Any, bool]:
@@ -982,11 +1060,13 @@ def _json_beside(report: Path | None) -> Path | None:
 
 
 def _write_report(real, synthetic, holdout, target, report: Path, overwrite: bool, *,
-                  model=None, seed=None, schema=None, audit=None) -> None:
+                  model=None, seed=None, schema=None, audit=None, at_scale=None) -> None:
     """Evaluate, then write the private report (HTML, numbers as JSON beside it) and, for a
     DP model, the shareable release sheet beside them; every path is checked first. With
     ``audit`` (an AuditResult of the same tables), the report holds the attacks too, and its
-    one verdict weighs both."""
+    one verdict weighs both. With ``at_scale`` (the keyword arguments of
+    :func:`lookalike.evaluate_at_scale` but the rows), ``real`` stays in its engine and is
+    measured there (marginal distances over every row, the rest on a sample)."""
     from lookalike.evaluate import evaluate as run_evaluation
     from lookalike.report import (
         build_release_sheet,
@@ -999,11 +1079,20 @@ def _write_report(real, synthetic, holdout, target, report: Path, overwrite: boo
     page, numbers, *sheet_paths = report_paths(report, dp)
     for path in (page, numbers, *sheet_paths):
         check_writable(path, overwrite=overwrite)
-    ev = run_evaluation(  # shows its own staged progress
-        real, synthetic, holdout, target,
-        schema if schema is not None else (model.schema_ if model is not None else None),
-        seed=seed if seed is not None else 0,
-    )
+    if at_scale is not None:
+        from lookalike.evaluate import evaluate_at_scale
+
+        err.print("measuring: the marginals where the real rows live, the rest on a sample",
+                  highlight=False)
+        scaled = evaluate_at_scale(real, synthetic, holdout=holdout, target=target,
+                                   seed=seed if seed is not None else 0, **at_scale)
+        ev: Any = scaled.report_dict()
+    else:
+        ev = run_evaluation(  # shows its own staged progress
+            real, synthetic, holdout, target,
+            schema if schema is not None else (model.schema_ if model is not None else None),
+            seed=seed if seed is not None else 0,
+        )
     rep = build_report(ev, model=model, schema=schema, seed=seed, audit=audit)
     # the CLI's seed also seeded the fit: it stays off the shareable sheet
     sheet = build_release_sheet(model, synthetic) if dp else None
@@ -1132,6 +1221,10 @@ def evaluate(
     encoding: Encoding = None,
     delimiter: Delimiter = None,
     decimal: Decimal = None,
+    engine: ScaleEngine = None,
+    sample_rows: SampleRows = 50_000,
+    spark_master: SparkMaster = None,
+    spark_conf: SparkConf = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the metric samples and folds.")] = 0,
     overwrite: Overwrite = False,
 ) -> None:
@@ -1139,11 +1232,26 @@ def evaluate(
 
     REAL is read as ``synth`` reads it (--table, --query, --encoding, --delimiter, --drop);
     columns of REAL that SYNTHETIC lacks (free text a synthesizer left out) are left out of the
-    comparisons with a note."""
+    comparisons with a note. With --engine duckdb or spark, REAL stays where it lives (a table
+    larger than memory): the 1- and 2-way marginal distances are counted there over every real
+    row, detection, utility and queries on --sample-rows real rows drawn there, and the report
+    says which number comes from what."""
 
     def body() -> None:
         for path in (output, _json_beside(output)):
             check_writable(path, overwrite=overwrite)
+        if engine is not None:
+            source, at_scale = _scale_source(
+                real, engine, sample_rows, schema, drop, spark_master, spark_conf,
+                _read_options(table, query, encoding, delimiter, decimal))
+            synth_df = read_table(synthetic, decimal=decimal)
+            hold_df = None if holdout is None else read_table(
+                holdout, **_text_options(_read_options(None, None, encoding, delimiter, decimal)))
+            _write_report(source, synth_df, hold_df, target, output, overwrite, seed=seed,
+                          at_scale=at_scale)
+            return
+        if spark_master is not None or spark_conf:
+            raise ConfigError("--spark-master and --spark-conf apply to --engine spark")
         real_df, synth_df, hold_df, declared = _read_pair(
             real, synthetic, holdout, schema, drop, _read_options(table, query, encoding, delimiter, decimal))
         if target is not None and target not in real_df.columns:
@@ -1321,6 +1429,47 @@ def report_command(
                       seed=seed, schema=declared, audit=result)
 
     _run(body)
+
+
+def _scale_source(real: str, engine: str, sample_rows: int, schema: Path | None,
+                  drop: list[str] | None, master: str | None, conf: list[str] | None,
+                  read_options: dict) -> tuple[Any, dict]:
+    """(REAL as the engine reads it, the settings of :func:`lookalike.evaluate_at_scale`) for
+    ``evaluate --engine``: a DuckDB file (a CSV with its decimal and delimiter), or a Spark
+    DataFrame of a Parquet/CSV path or of ``--table``/``--query`` (REAL given as ``-``), on
+    the session --spark-master and --spark-conf make; every option checked first."""
+    if engine not in ("duckdb", "spark"):
+        raise ConfigError(f"--engine {engine!r}: evaluate counts the real rows in duckdb or "
+                          "spark; leave --engine out to read them into memory")
+    if sample_rows < 0:
+        raise ConfigError(f"--sample-rows must be 0 or more, got {sample_rows}")
+    if (master is not None or conf) and engine != "spark":
+        raise ConfigError("--spark-master and --spark-conf apply to --engine spark")
+    settings = {"engine": engine, "sample_rows": sample_rows, "drop": list(drop or ()),
+                "schema": schema}
+    opts = {k: v for k, v in read_options.items() if v is not None}
+    if engine == "duckdb":
+        if real == "-" or opts.keys() - {"decimal", "delimiter"}:
+            raise ConfigError("evaluate --engine duckdb reads a CSV or Parquet file (REAL); "
+                              "--table, --query and --encoding do not apply: convert the file, "
+                              "or leave --engine out")
+        from lookalike.io import CsvFile
+
+        source: Any = CsvFile(real, **opts) if opts else real
+        return source, settings
+    from lookalike.marginals.spark import spark_frame, spark_session
+
+    if "decimal" in opts and opts["decimal"] != ".":
+        raise ConfigError("engine=spark reads numbers with a decimal point: --decimal does not "
+                          "apply; convert the file, or use --engine duckdb")
+    opts.pop("decimal", None)
+    if (real == "-") != bool(opts.keys() & {"table", "query"}):
+        raise ConfigError("with --engine spark give REAL as a Parquet/CSV path, or as - with "
+                          "--table db.t (a Spark catalog table) or --query")
+    spark = spark_session(master, {k: str(v) for k, v in _parse_pairs(conf, "--spark-conf").items()})
+    spark.sparkContext.setLogLevel("ERROR")
+    frame, _ = spark_frame(None if real == "-" else real, opts, spark=spark)
+    return frame, settings
 
 
 def _read_pair(real: str, synthetic: str, holdout: str | None, schema: Path | None,

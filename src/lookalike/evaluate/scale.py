@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from lookalike._json import plain
 from lookalike._rng import Seed, as_rng
 from lookalike.errors import ConfigError
 from lookalike.marginals.engine import NumpyEngine
@@ -52,6 +53,31 @@ class ScaleEvaluation:
         tvds = self.marginals.loc[self.marginals["k"] == k, "tvd"]
         return float(tvds.mean()) if len(tvds) else math.nan
 
+    def report_dict(self) -> dict[str, Any]:
+        """The evaluation as :func:`lookalike.report.build_report` takes it (the shape of
+        ``Evaluation.to_dict()``): the sample's measures, with the 1-way and 2-way marginal
+        distances (their means, and each column's 1-way TVD) replaced by those over every real
+        row, the sizes of the whole tables, and the notes that say which number comes from
+        what. Without a sample: the marginal distances alone."""
+        one = self.marginals[self.marginals["k"] == 1]
+        tvd = {c[0]: float(t) for c, t in zip(one["columns"], one["tvd"], strict=True)}
+        out = self.sample.to_dict() if self.sample is not None else {
+            "fidelity": {"columns": [], "marginals": {}}, "meta": {}}
+        marginals = out["fidelity"].setdefault("marginals", {})
+        marginals.update({"1way": self.mean_tvd(1), "2way": self.mean_tvd(2),
+                          "n_2way": int((self.marginals["k"] == 2).sum())})
+        for col in out["fidelity"].get("columns") or []:
+            if col["name"] in tvd:
+                col["marginal_tvd"] = tvd[col["name"]]
+        meta = out.setdefault("meta", {})
+        notes = list(meta.get("notes") or [])
+        if self.sample is None:
+            notes.append("marginal distances only (no sample of rows was drawn for detection, "
+                         "utility and queries)")
+        meta.update(n_real=self.n_real, n_synthetic=self.n_synthetic,
+                    notes=notes + [f"the real rows stay in {self.engine}", *self.notes])
+        return plain(out)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "n_real": self.n_real, "n_synthetic": self.n_synthetic, "engine": self.engine,
@@ -66,12 +92,16 @@ class ScaleEvaluation:
 
 def evaluate_at_scale(real: Any, synthetic: Any, *, engine: str = "auto",
                       target: str | None = None, n_bins: int = 20, sample_rows: int = 50_000,
-                      drop: Any = (), seed: Seed = 0) -> ScaleEvaluation:
+                      drop: Any = (), seed: Seed = 0, schema: Any = None,
+                      holdout: Any = None) -> ScaleEvaluation:
     """Measure ``synthetic`` against ``real`` where ``real`` stays in its engine (see the
     module): ``real`` a Spark DataFrame, or a Parquet/CSV path (``engine``: "spark",
     "duckdb", or "auto": Spark for a Spark DataFrame, else DuckDB); ``synthetic`` rows in
     memory (pandas, polars, Arrow). ``sample_rows`` real rows (0: none) are drawn with
-    ``seed`` inside the engine for the in-memory metrics, with ``target`` for utility."""
+    ``seed`` inside the engine for the in-memory metrics, with ``target`` for utility, which
+    is scored on ``holdout`` (real rows the synthesizer never saw, in memory) when given, else
+    on a split of the sample. ``schema`` (a Schema, dict or JSON file) fixes the columns and
+    their kinds instead of inferring them in the engine."""
     from lookalike.evaluate.api import evaluate
     from lookalike.io import read_table
     from lookalike.privacy.discovery import discover_domain
@@ -80,23 +110,36 @@ def evaluate_at_scale(real: Any, synthetic: Any, *, engine: str = "auto",
     if not isinstance(sample_rows, int) or isinstance(sample_rows, bool) or sample_rows < 0:
         raise ConfigError(f"sample_rows must be a whole number >= 0, got {sample_rows!r}")
     seed_int = int(seed) if isinstance(seed, int) else int(as_rng(seed).integers(2**31))
-    counts, sample_of, name = _real_engine(real, engine, list(drop))
+    from lookalike.schema import as_schema
+
+    given = None if schema is None else as_schema(schema)
+    counts, sample_of, name = _real_engine(real, engine, list(drop), given)
     try:
         schema = counts.schema
         if target is not None and target not in schema.names:
             raise ConfigError(f"target {target!r} is not a column of the real table; columns: "
                               f"{schema.names}")
         synth = read_table(synthetic) if not isinstance(synthetic, pd.DataFrame) else synthetic
+        extra = [c for c in synth.columns if c not in schema.names]
+        if extra:
+            raise ConfigError(f"the synthetic rows have columns {extra} that the real table "
+                              f"lacks; columns of the real table: {schema.names}")
+        notes: list[str] = []
         missing = [c for c in schema.names if c not in synth.columns]
-        if missing:
-            raise ConfigError(f"the synthetic rows lack columns {missing} of the real table")
+        if missing:  # free text or identifiers a synthesizer left out
+            if target in missing:
+                raise ConfigError(f"target {target!r} is not in the synthetic rows")
+            notes.append(f"columns {missing} of the real table are not in the synthetic rows "
+                         "(a synthesizer leaves out free text): left out of the comparison")
+            schema = Schema(tuple(c for c in schema if c.name not in missing))
+            if not len(schema.names):
+                raise ConfigError("the synthetic rows share no column with the real table")
         found = encode_domain(discover_domain(counts, schema, rho=None, n_bins=n_bins))
         counts.bind(found.encoder)
         names = found.encoder.names
         wanted = [(a,) for a in names] + list(itertools.combinations(names, 2))
         real_counts = counts.marginals(wanted)
         n_real = int(real_counts[(names[0],)].sum()) if names else counts.n_rows()
-        notes: list[str] = []
         actions: list[str] = []
         conformed = _nullable(found.schema).conform(synth[found.schema.names], actions=actions)
         if actions:
@@ -113,10 +156,17 @@ def evaluate_at_scale(real: Any, synthetic: Any, *, engine: str = "auto",
         table = pd.DataFrame(rows, columns=["columns", "k", "tvd"])
         sample = None
         if sample_rows:
-            real_sample = sample_of(sample_rows, seed_int)
-            synth_sample = synth.sample(min(len(synth), len(real_sample)), random_state=seed_int)
-            sample = evaluate(real_sample, synth_sample.reset_index(drop=True), target=target,
-                              seed=seed_int)
+            real_sample = sample_of(sample_rows, seed_int)[schema.names]
+            synth_sample = synth[schema.names].sample(min(len(synth), len(real_sample)),
+                                                      random_state=seed_int)
+            hold = None if holdout is None else (
+                holdout if isinstance(holdout, pd.DataFrame) else read_table(holdout))
+            if hold is not None:
+                hold = hold.drop(columns=[c for c in hold.columns if c not in schema.names])
+                notes.append(f"utility is scored on the {len(hold):,} holdout rows given; they "
+                             f"were not checked against the real rows, which stay in {name}")
+            sample = evaluate(real_sample, synth_sample.reset_index(drop=True), hold,
+                              target=target, schema=schema, seed=seed_int)
             notes.append(f"detection, utility and queries are measured on a seeded sample of "
                          f"{len(real_sample):,} of the {n_real:,} real rows (drawn in {name}) "
                          f"against {len(synth_sample):,} synthetic rows; the marginal distances "
@@ -132,7 +182,8 @@ def _nullable(schema: Schema) -> Schema:
     return Schema(tuple(dataclasses.replace(c, nullable=True) for c in schema.columns))
 
 
-def _real_engine(real: Any, engine: str, drop: list[str]) -> tuple[Any, Any, str]:
+def _real_engine(real: Any, engine: str, drop: list[str],
+                 schema: Schema | None = None) -> tuple[Any, Any, str]:
     """(count engine over the real rows, a function drawing a seeded sample of them into
     memory, the engine's name)."""
     from lookalike.marginals.spark import is_spark_frame
@@ -143,7 +194,7 @@ def _real_engine(real: Any, engine: str, drop: list[str]) -> tuple[Any, Any, str
         from lookalike.marginals.spark import SparkEngine, spark_frame
 
         frame, _ = spark_frame(real)
-        spark = SparkEngine(frame.drop(*drop) if drop else frame)
+        spark = SparkEngine(frame, schema, drop=drop)
 
         def spark_sample(k: int, seed: int) -> pd.DataFrame:
             n = spark.n_rows()
@@ -154,7 +205,7 @@ def _real_engine(real: Any, engine: str, drop: list[str]) -> tuple[Any, Any, str
         return spark, spark_sample, "Spark"
     from lookalike.marginals.duckdb import DuckDBEngine
 
-    duck = DuckDBEngine(real, drop=drop)
+    duck = DuckDBEngine(real, schema, drop=drop)
 
     def duck_sample(k: int, seed: int) -> pd.DataFrame:
         cols = ", ".join('"' + n.replace('"', '""') + '"' for n in duck.schema.names)

@@ -33,7 +33,7 @@ True
 from lookalike.schema._columns import MIN_ROWS, Column, Kind
 from lookalike.schema._datetimes import datetime_to_number, number_to_datetime, parse_datetime
 from lookalike.schema._fakes import FAKE_PREFIX, FAKE_PROVIDERS
-from lookalike.schema._infer import as_schema, infer_schema, resolve_schema
+from lookalike.schema._infer import as_schema, infer_schema, resolve_schema, with_declared
 from lookalike.schema._json import SCHEMA_FORMAT, SCHEMA_VERSION
 from lookalike.schema._schema import DATA_FACTS_NOTE, Schema
 
@@ -53,4 +53,5 @@ __all__ = [
     "number_to_datetime",
     "parse_datetime",
     "resolve_schema",
+    "with_declared",
 ]

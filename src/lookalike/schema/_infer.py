@@ -93,6 +93,35 @@ def resolve_schema(
     return infer_schema(data, declared=declared) if incomplete else declared
 
 
+def with_declared(inferred: Schema, declared: Schema) -> Schema:
+    """``inferred`` (a schema read from the data, e.g. by an engine that leaves the rows
+    where they live) with the facts ``declared`` declares: each declared fact wins; a column
+    whose kind is declared other than the one inferred is taken as declared (its nullability
+    from the data unless declared). Columns ``declared`` names that ``inferred`` lacks are
+    ignored (the caller checks them).
+
+    >>> from lookalike.schema import Column, Kind, Schema
+    >>> found = Schema((Column("code", Kind.INTEGER, nullable=False),))
+    >>> given = Schema((Column("code", Kind.CATEGORICAL, categories=("1", "2"),
+    ...                        sources={"kind": "declared", "categories": "declared"}),))
+    >>> col = with_declared(found, given)["code"]
+    >>> col.kind.value, col.categories, col.nullable, col.source("categories")
+    ('categorical', ('1', '2'), False, 'declared')
+    """
+    columns = []
+    for col in inferred:
+        given = declared[col.name] if col.name in declared else None
+        facts = {} if given is None else {
+            f: getattr(given, f) for f in _FACTS if given.source(f) == "declared"}
+        if "kind" in facts and facts["kind"] is not col.kind:
+            assert given is not None
+            col = given if "nullable" in facts else given.replace("data", nullable=col.nullable)
+        elif facts:
+            col = col.replace("declared", **facts)
+        columns.append(col)
+    return Schema(tuple(columns), inferred.n_rows, inferred.n_rows_source)
+
+
 def infer_schema(
     data: pd.DataFrame,
     *,
