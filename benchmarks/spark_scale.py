@@ -35,6 +35,9 @@ by hash from (row, seed, column): DuckDB SQL (``range(N)`` joined to hashed row 
   ``--cluster-rows`` rows, from the measured passes and their rows/s per core (printed, and
   in the JSON under ``cost_model``), whenever ``fit`` ran.
 
+A run in parts (``--only`` one part at a time, ``--keep-models``) lets the equality and sample
+parts reuse the mst models an earlier part saved for the same rows, seed and ε.
+
 Results: ``benchmarks/results/spark_scale_<rows>.json`` (e.g. ``spark_scale_1m.json``).
 The machine is shared: the load average is recorded at the start and end of every part.
 """
@@ -535,7 +538,7 @@ def _reference_model(args: argparse.Namespace, prefer: tuple[str, ...]) -> tuple
     for name in prefer:
         path = args.workdir / f"{name}_mst.lookalike"
         if path.exists():
-            return lookalike.load_synthesizer(path), f"{name} mst fit of this run"
+            return lookalike.load_synthesizer(path), f"{name} mst fit of these rows, seed and epsilon"
     quiet()
     model = lookalike.fit(str(args.path), "mst", epsilon=args.epsilon, seed=args.seed,
                           engine="duckdb")
@@ -843,6 +846,8 @@ def main() -> None:
     ap.add_argument("--ledger", action="store_true",
                     help="fit with a (fresh) ledger: the data is fingerprinted, as CLI fits do")
     ap.add_argument("--chunk-rows", type=int, default=1_000_000, help="sampling chunk size")
+    ap.add_argument("--sample-by", nargs="+", choices=("file", "spark"), default=["file", "spark"],
+                    help="the sample part's writers: sample_to_file, sample_spark")
     ap.add_argument("--partitions", type=int, default=0,
                     help="sample_spark partitions (0: max(2 x cores, rows / chunk-rows))")
     ap.add_argument("--data-threads", type=int, default=2, help="DuckDB threads making the data")
@@ -855,6 +860,10 @@ def main() -> None:
     ap.add_argument("--cluster-read-mb-s", type=float, default=500.0,
                     help="Parquet read bandwidth per cluster node, MB/s")
     ap.add_argument("--workdir", type=Path, default=DATA / "spark_scale_work")
+    ap.add_argument("--keep-models", action="store_true",
+                    help="a run in parts: keep the mst models an earlier run with the same "
+                         "--rows, --seed and --epsilon saved in --workdir (the equality and "
+                         "sample parts use them instead of fitting again)")
     ap.add_argument("--json", type=Path, default=None,
                     help="default benchmarks/results/spark_scale_<rows>.json")
     ap.add_argument("--_child", default=None, help=argparse.SUPPRESS)
@@ -870,8 +879,13 @@ def main() -> None:
 
     cores = cores_of(args.spark_master)
     args.workdir.mkdir(parents=True, exist_ok=True)
-    for stale in args.workdir.glob("*.lookalike"):
-        stale.unlink()
+    stamp = args.workdir / "models-for.json"
+    settings = {"rows": args.rows, "seed": args.seed, "epsilon": args.epsilon}
+    kept = stamp.exists() and json.loads(stamp.read_text()) == settings
+    if not (args.keep_models and (kept or not stamp.exists())):
+        for stale in args.workdir.glob("*.lookalike"):
+            stale.unlink()
+    stamp.write_text(json.dumps(settings))
     args.path = data_path(args.rows, args.seed)
     if args.force_data:
         args.path.unlink(missing_ok=True)
@@ -900,8 +914,10 @@ def main() -> None:
     if "equality" in args.only:
         results["equality"] = run_child("equality", args)
     if "sample" in args.only:
-        results["sample_to_file"] = run_child("sample-file", args)
-        results["sample_spark"] = run_child("sample-spark", args)
+        if "file" in args.sample_by:
+            results["sample_to_file"] = run_child("sample-file", args)
+        if "spark" in args.sample_by:
+            results["sample_spark"] = run_child("sample-spark", args)
     if "fit" in args.only:
         results["cost_model"] = cost_model(results["fit"], data, args.rows, cores, args)
     results["load_avg_end"] = load()
