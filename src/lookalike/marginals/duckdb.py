@@ -181,6 +181,7 @@ class _Profile:
     numbers: int = 0  # text: values that are numbers
     words: int = 0  # text: values that are boolean words (yes, N, true, ...)
     word_values: list = field(default_factory=list)  # ... those words as written
+    dates: int = 0  # text: values that look like dates (_DATE_LIKE)
     distinct: int = 0  # text: distinct values
     lengths: tuple = ()  # text: the values' shortest, longest and mean length
 
@@ -398,8 +399,11 @@ class DuckDBEngine:
             if p.words == p.n_values and is_boolean_text(p.word_values):
                 found[name] = Column(name, Kind.BOOLEAN, categories=_boolean_tokens(pd.Series(
                     p.word_values, dtype=object)), sources={"kind": "data", "categories": "data"})
-        dates = {n: bases[n][0] for n in texts if n not in found  # CSV: date-like text only
-                 and (bases[n][2] in ("date", "stamp", "datelike") or not self._csv)}
+        # dates: text whose every value looks like one (counted per distinct value above);
+        # the formats are then tried on every cell (at 10^7 Adult rows, trying them on all 9
+        # text columns took 43.6 s)
+        dates = {n: bases[n][0] for n in texts if n not in found
+                 and profile[n].dates == profile[n].n_values}
         found |= self._date_columns(dates) if dates else {}
         rest = {n: bases[n][0] for n in texts if n not in found}
         found |= self._text_columns(rest, why, {n: profile[n] for n in rest}, n_rows) \
@@ -422,7 +426,8 @@ class DuckDBEngine:
         smallest and largest (one value: refused), whole numbers, datetimes at midnight, and,
         in text, how many values are numbers and how many boolean words (with the words as
         written: a handful of distinct values at most), distinct values and lengths
-        (:meth:`_text_profile`, one more query). Also the row count."""
+        and values that look like dates (:meth:`_text_profile`, one more query). Also the row
+        count."""
         texts = [n for n, (_, cls, hint) in bases.items() if cls == "text" and hint != "wide"]
         typed = {n: b for n, b in bases.items() if n not in texts}
         cols = {n: f"c{i}" for i, n in enumerate(typed)}
@@ -486,8 +491,9 @@ class DuckDBEngine:
         found = self._run(
             f"SELECT c, sum(n), min(v) = max(v), min(v), sum(n) FILTER (WHERE {number}), "
             f"sum(n) FILTER (WHERE {word}), list(v) FILTER (WHERE {word}), count(*), "
-            f"min(length(v)), max(length(v)), sum(n * length(v)) / sum(n) FROM ({values}) "
-            "GROUP BY c")
+            f"min(length(v)), max(length(v)), sum(n * length(v)) / sum(n), sum(n) FILTER "
+            f"(WHERE regexp_full_match(v, {_text(_DATE_LIKE.pattern.strip('^$'))})) "
+            f"FROM ({values}) GROUP BY c")
         by_ref = {row[0]: row[1:] for row in found}
         out = {}
         for name, ref in refs.items():  # a column without a value has no row: n_values 0
@@ -495,7 +501,7 @@ class DuckDBEngine:
             out[name] = _Profile(n_values=0) if g is None else _Profile(
                 n_values=int(g[0]), single=bool(g[1]), low=g[2], numbers=int(g[3] or 0),
                 words=int(g[4] or 0), word_values=list(g[5] or ()), distinct=int(g[6]),
-                lengths=tuple(g[7:10]))
+                lengths=tuple(g[7:10]), dates=int(g[10] or 0))
         return out
 
     def _typed_column(self, name: str, base: tuple[str, str, str | None], p: _Profile,
