@@ -478,7 +478,7 @@ def child_fit_spark(args: argparse.Namespace, synth: str) -> dict[str, Any]:
     in_engine = [q for q in queries if q["phase"] not in ("schema", "fingerprint")]
     assert engine.queries == len(in_engine), (engine.queries, len(in_engine))
     if synth == "mst":
-        model.save(args.workdir / "spark_mst.lookalike")
+        model.save(args.workdir / "spark_mst.lookalike", overwrite=True)
     spark.stop()
     q_s = sum(q["s"] for q in queries)
     return {
@@ -510,7 +510,7 @@ def child_fit_duckdb(args: argparse.Namespace, synth: str) -> dict[str, Any]:
     fit_s = time.perf_counter() - start
     peak = self_peak_mb()
     if synth == "mst":
-        model.save(args.workdir / "duckdb_mst.lookalike")
+        model.save(args.workdir / "duckdb_mst.lookalike", overwrite=True)
     import duckdb
 
     with duckdb.connect() as con:  # a fresh connection: the defaults the engine's own one has
@@ -542,7 +542,7 @@ def _reference_model(args: argparse.Namespace, prefer: tuple[str, ...]) -> tuple
     quiet()
     model = lookalike.fit(str(args.path), "mst", epsilon=args.epsilon, seed=args.seed,
                           engine="duckdb")
-    model.save(args.workdir / "duckdb_mst.lookalike")
+    model.save(args.workdir / "duckdb_mst.lookalike", overwrite=True)
     return model, "duckdb mst fit made by this part (the duckdb part did not run)"
 
 
