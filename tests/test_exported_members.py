@@ -16,6 +16,7 @@ EXPECTED = {
     "infer_schema",
     "load_demo",
     "load_synthesizer",
+    "query",
     "read_table",
     "sample_spark",
     "sample_to_file",

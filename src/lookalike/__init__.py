@@ -27,6 +27,7 @@ _EXPORTS = {
     "infer_schema": "lookalike.schema",
     "load_demo": "lookalike.demo",
     "load_synthesizer": "lookalike.synthesizers",
+    "query": "lookalike.query",
     "read_table": "lookalike.io",
     "sample_spark": "lookalike.synthesizers",
     "sample_to_file": "lookalike.synthesizers",

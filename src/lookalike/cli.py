@@ -1734,6 +1734,136 @@ def _small_table_for(entries: list, st, epsilon: float, n_rows: int) -> str | No
     return None
 
 
+@app.command("query")
+def query_command(
+    data: Annotated[str, typer.Argument(help="The real table: CSV/Parquet/DuckDB file.")],
+    sql: Annotated[list[str], typer.Argument(
+        help="Aggregate SQL over the table (its FROM names any one table); several queries are "
+        "planned together and share the budget equally.", show_default=False)],
+    epsilon: Annotated[float, typer.Option(
+        "--epsilon", help="Privacy budget of the query (or of all of them together); charged "
+        "to the dataset's budget in the privacy ledger before any row is read.")],
+    delta: Delta = None,
+    dataset: Dataset = None,
+    ledger: LedgerOpt = None,
+    synthetic: Annotated[str | None, typer.Option(
+        "--synthetic", help="Synthetic rows (a file) to run the same query on, beside the DP "
+        "answer: how far the preview was from the truth.")] = None,
+    bounds: Annotated[list[str] | None, typer.Option(
+        "--bounds", help="Public bounds of a SUM/AVG/quantile argument, NAME=LO:HI (e.g. "
+        "age=17:90); repeat for several. Undeclared bounds are found under DP.")] = None,
+    keys: Annotated[list[str] | None, typer.Option(
+        "--keys", help="Public groups of a GROUP BY key, NAME=V1,V2,... (e.g. sex=Female,Male); "
+        "repeat for several. Undeclared groups are found under DP (rare ones are not "
+        "released).")] = None,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", help="Also write the answers, intervals and costs as JSON.")] = None,
+    overwrite: Overwrite = False,
+    schema: SchemaOpt = None,
+    table: Table_ = None,
+    query: Query = None,
+    drop: Drop = None,
+    encoding: Encoding = None,
+    delimiter: Delimiter = None,
+    decimal: Decimal = None,
+) -> None:
+    """Answer aggregate SQL over the real table with differential privacy, where it lives.
+
+    COUNT, SUM, AVG, MEDIAN/QUANTILE_CONT, GROUP BY and WHERE over one table run inside DuckDB
+    (only aggregates leave it); each answer comes with its noise and a 95% interval, and with
+    --synthetic the same query on the synthetic rows beside it. The query is charged to the
+    dataset's budget (the ledger lists it with the fits); an identical query asked again is
+    answered from its released result at no cost.
+    """
+
+    def body() -> None:
+        from lookalike.query import query as private_query
+
+        if encoding not in (None, "utf-8", "utf8", "UTF-8"):
+            raise ConfigError(f"--encoding {encoding}: queries read CSV as UTF-8 in DuckDB; "
+                              "convert the file (iconv -f ENC -t utf-8) or query a Parquet copy")
+        _check_outputs([json_out], overwrite)
+        opts = _dp_options(data, epsilon, delta, dataset, ledger)
+        results = private_query(
+            data, list(sql), epsilon=opts["epsilon"], delta=opts["delta"],
+            ledger=opts["ledger"], dataset=opts["dataset"], register=True,
+            bounds={k: _bounds_pair(k, v) for k, v in _raw_pairs(bounds, "--bounds").items()},
+            keys={k: [x.strip() for x in v.split(",")]
+                  for k, v in _raw_pairs(keys, "--keys").items()},
+            schema=schema, synthetic=synthetic, table=table, read_query=query,
+            drop=list(drop or ()), delimiter=delimiter, decimal=decimal)
+        for r in results:
+            _print_query_result(r)
+        if json_out is not None:
+            from lookalike._files import atomic_output
+
+            with atomic_output(json_out) as tmp:
+                Path(tmp).write_text(json.dumps([r.to_dict() for r in results], indent=2))
+            out.print(f"wrote {_q(json_out)}", highlight=False)
+
+    _run(body)
+
+
+def _raw_pairs(items: list[str] | None, option: str) -> dict[str, str]:
+    pairs = {}
+    for item in items or []:
+        if "=" not in item:
+            raise ConfigError(f"{option} expects NAME=VALUE, got {item!r}")
+        key, raw = item.split("=", 1)
+        pairs[key.strip()] = raw.strip()
+    return pairs
+
+
+def _bounds_pair(name: str, text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(v) for v in text.split(":"))
+    except ValueError:
+        raise ConfigError(f"--bounds {name}={text}: give LO:HI, e.g. {name}=0:100") from None
+    return lo, hi
+
+
+def _print_query_result(r) -> None:
+    import math
+
+    def say(text: str) -> None:
+        out.print(text, markup=False, highlight=False)
+
+    say(r.sql)
+    if r.reused:
+        say("answered before: the released answer, returned again at no cost")
+    else:
+        say(f"differentially private answer: epsilon={r.epsilon:.4g} (delta={r.delta:.3g}) "
+            + (f"charged to dataset {r.ledger_entry[1]} (release #{r.ledger_entry[2]})"
+               if r.ledger_entry else "recorded in no ledger"))
+    d = r.details
+    keys = [c for c in d.columns if c not in ("column", "answer", "noise_sd", "low", "high",
+                                              "note", "synthetic", "inside")]
+
+    def num(v) -> str:
+        if v is None or (isinstance(v, float) and math.isnan(v)):
+            return "-"
+        if isinstance(v, float) and math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return f"{v:,.6g}" if isinstance(v, float) else str(v)
+
+    head = [*keys, "answer", "95% interval", "noise sd"] + (
+        ["synthetic", "inside"] if "synthetic" in d.columns else [])
+    rows = [head]
+    for rec in d.to_dict("records"):
+        line = [str(rec[k]) for k in keys] + [
+            f"{rec['column']} = {num(rec['answer'])}", f"[{num(rec['low'])}, {num(rec['high'])}]",
+            num(rec["noise_sd"])]
+        if "synthetic" in d.columns:
+            line += [num(rec["synthetic"]), {True: "yes", False: "no"}.get(rec["inside"], "-")]
+        rows.append(line)
+    widths = [max(len(r_[i]) for r_ in rows) for i in range(len(head))]
+    for row in rows:
+        say("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+    notes = dict.fromkeys([*r.notes, *(n for n in d["note"] if n)])
+    for n in notes:
+        say(f"  note: {n}")
+
+
 @app.command("synthesizers")
 def list_synthesizers(
     name: Annotated[str | None, typer.Argument(

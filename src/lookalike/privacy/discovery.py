@@ -71,7 +71,7 @@ from lookalike.schema import Column, Kind, Schema
 __all__ = ["OTHER", "BatchCounts", "ColumnDomain", "Counts", "DiscoveredBins", "DiscoveredDomain",
            "DiscoveryBudget", "SmallTableWarning", "adaptive_share", "category_threshold",
            "column_budget", "discover_domain", "discovery_columns", "range_threshold",
-           "small_table_message"]
+           "small_table_message", "threshold_release"]
 
 OTHER = "other"
 _LEVELS = 4  # sign × decade, leading digit, 2nd digit, 3rd digit
@@ -536,7 +536,7 @@ def _discover_categories(
         kept = sorted(exact, key=lambda k: (-exact[k], k))
         return kept, None, [], {"domain": f"{len(kept)} categories read from the data (no DP)"}
     sigma = 1.0 / math.sqrt(2 * rho)
-    noisy, threshold, rho_used, delta_used = _threshold_release(exact, sigma, delta)
+    noisy, threshold, rho_used, delta_used = threshold_release(exact, sigma, delta)
     kept = sorted(noisy, key=lambda k: (-noisy[k], k))
     rel = Release(
         f"categories of {name}",
@@ -557,10 +557,12 @@ def _discover_categories(
     return kept, np.array([noisy[k] for k in kept], dtype=float), [rel], info
 
 
-def _threshold_release(
+def threshold_release(
     counts: dict[str, int], sigma: float, delta: float
 ) -> tuple[dict[str, int], int, float, float]:
-    """OpenDP's Gaussian threshold mechanism with the smallest threshold meeting ``delta``."""
+    """OpenDP's Gaussian threshold mechanism with the smallest threshold meeting ``delta``:
+    (noisy counts of the keys kept, threshold, ρ, δ). A key held by one row survives with
+    probability at most ``delta``."""
     lo = _threshold(sigma, delta)
     meas = _threshold_measurement(sigma, lo)
     rho_used, delta_used = meas.map((1, 1, 1))

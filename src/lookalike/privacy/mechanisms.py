@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from lookalike.errors import ConfigError
 
-__all__ = ["NoisyMarginal", "gaussian_counts", "laplace_counts", "noisy_max"]
+__all__ = ["NoisyMarginal", "gaussian_counts", "gaussian_values", "laplace_counts", "noisy_max"]
 
 
 @functools.cache
@@ -84,6 +84,21 @@ def gaussian_counts(counts: npt.ArrayLike, *, sigma: float, sensitivity: int = 1
     shape = np.shape(counts)
     noisy = np.asarray(meas(_int_counts(counts)), dtype=float).reshape(shape)
     return NoisyMarginal(noisy, float(sigma), float(meas.map(sensitivity)), "discrete_gaussian")
+
+
+def gaussian_values(values: npt.ArrayLike, *, sigma: float, sensitivity: float) -> NoisyMarginal:
+    """Gaussian noise of scale ``sigma`` on real values (clipped sums) of L2 sensitivity Δ,
+    from OpenDP's floating-point-safe sampler. Cost ρ = Δ²/(2σ²)."""
+    if not sigma > 0:
+        raise ConfigError(f"sigma must be > 0, got {sigma!r}")
+    dp = _dp()
+    space = dp.vector_domain(dp.atom_domain(T=float, nan=False)), dp.l2_distance(T=float)
+    meas = dp.m.make_gaussian(*space, scale=float(sigma))
+    arr = np.asarray(values, dtype=float)
+    if arr.size == 0 or not np.all(np.isfinite(arr)):
+        raise ConfigError("Gaussian noise needs a non-empty vector of finite values")
+    noisy = np.asarray(meas(arr.ravel().tolist()), dtype=float).reshape(arr.shape)
+    return NoisyMarginal(noisy, float(sigma), float(meas.map(float(sensitivity))), "gaussian")
 
 
 def laplace_counts(counts: npt.ArrayLike, *, scale: float, sensitivity: int = 1) -> NoisyMarginal:
