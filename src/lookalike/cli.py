@@ -1859,9 +1859,15 @@ def _print_query_result(r) -> None:
     widths = [max(len(r_[i]) for r_ in rows) for i in range(len(head))]
     for row in rows:
         say("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
-    notes = dict.fromkeys([*r.notes, *(n for n in d["note"] if n)])
-    for n in notes:
+    for n in r.notes:
         say(f"  note: {n}")
+    for column, part in d.groupby("column", sort=False):  # a note once per column, unless
+        texts = part["note"].fillna("")  # groups differ (clipping): then per group
+        if texts.nunique() == 1:
+            say(f"  {column}: {texts.iloc[0]}")
+            continue
+        for rec in part.to_dict("records"):
+            say(f"  {column} ({', '.join(str(rec[k]) for k in keys)}): {rec['note']}")
 
 
 @app.command("synthesizers")

@@ -66,6 +66,8 @@ class Aggregate:
     kind: str
     arg: str | None
     q: float | None = None
+    column: str | None = None
+    """The plain column ``arg`` is, unquoted (None for an expression)."""
 
 
 @dataclass(frozen=True)
@@ -213,6 +215,14 @@ def _default_name(body: exp.Expression) -> str:
 
 def _aggregate(name: str, body: exp.Expression) -> Aggregate:
     """One SELECT item that holds an aggregate: it must be a supported aggregate itself."""
+    agg = _aggregate_of(name, body)
+    arg = sqlglot.parse_one(agg.arg, read=_DIALECT) if agg.arg is not None else None
+    if isinstance(arg, exp.Column) and not arg.table:
+        return Aggregate(agg.name, agg.kind, agg.arg, agg.q, arg.name)
+    return agg
+
+
+def _aggregate_of(name: str, body: exp.Expression) -> Aggregate:
     inner = body
     if isinstance(body, exp.WithinGroup):  # PERCENTILE_CONT(q) WITHIN GROUP (ORDER BY x)
         if not isinstance(body.this, exp.PercentileCont | exp.PercentileDisc):

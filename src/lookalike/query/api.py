@@ -106,6 +106,8 @@ def query(
     delta_q = delta_disc / max(sum(thresholded), 1)
     budget_of = [(rho_q, delta_q if t else 0.0) for t in thresholded]
     reuse_keys = [_reuse_key(p, *b) for p, b in zip(plans, budget_of, strict=True)]
+    # the preview first: a synthetic table that cannot answer is refused before any charge
+    previews = _synthetic_answers(synthetic, plans) if synthetic is not None else None
     led = request.ledger
     name = str(request.dataset)
     earlier = _earlier_answers(led, request.dataset) if led is not None else {}
@@ -154,9 +156,9 @@ def query(
                                                      "result": result.to_dict()}])
                 result = _with_entry(result, (str(led.path), name, entry.id))
             results.append(result)
-    if synthetic is not None:
-        results = [_with_synthetic(r, p.query, synthetic) for r, p in zip(results, plans,
-                                                                          strict=True)]
+    if previews is not None:
+        results = [_with_synthetic(r, p.query, got) for r, p, got in zip(results, plans, previews,
+                                                                        strict=True)]
     return results[0] if single else results
 
 
@@ -190,8 +192,9 @@ def _plan(q: ParsedQuery, keys: Mapping[str, list[Any]],
     by_output = {k.name: keys[k.name] if k.name in keys else keys.get(k.column or "", None)
                  for k in q.keys}
     return plan_query(q, keys={k: v for k, v in by_output.items() if v is not None},
-                      bounds={a.arg: bounds[a.arg] for a in q.aggregates
-                              if a.arg is not None and a.arg in bounds})
+                      bounds={a.arg: bounds.get(a.arg) or bounds[str(a.column)]
+                              for a in q.aggregates if a.arg is not None
+                              and (a.arg in bounds or a.column in bounds)})
 
 
 def _reuse_key(plan: QueryPlan, rho: float, delta: float) -> str:
@@ -224,7 +227,11 @@ def _same_data(ledger: Any, dataset: str | None, fp: Any) -> bool:
 
 def _from_record(record: Mapping[str, Any], sql: str) -> QueryResult:
     details = pd.DataFrame(record["answers"]).replace({"inf": np.inf, "-inf": -np.inf})
-    return QueryResult(sql, _wide(details, record), details, 0.0, 0.0, 0.0, reused=True,
+    for c in ("answer", "noise_sd", "low", "high"):
+        details[c] = pd.to_numeric(details[c], errors="coerce")
+    layout = record.get("layout", {})
+    return QueryResult(sql, _wide(details, layout), details, 0.0, 0.0, 0.0, reused=True,
+                       layout=layout,
                        notes=tuple(record.get("notes", ())) + (
                            "answered before: the released answer, returned again at no cost",),
                        releases=())
@@ -383,10 +390,21 @@ def _result(plan: QueryPlan, m: Measured, eps: float, dlt: float, rho: float, de
     from lookalike.privacy.accountant import epsilon_from_rho
 
     eps_spent = epsilon_from_rho(spent, dlt - delta) if spent > 0 else 0.0
-    record = {"columns": list(q.columns), "order": [list(o) for o in q.order],
+    record: dict[str, Any] = {"columns": list(q.columns), "order": [list(o) for o in q.order],
               "limit": q.limit, "keys": [k.name for k in q.keys]}
-    return QueryResult(q.sql, _wide(details, record), details, eps_spent, dlt, spent,
-                       notes=tuple(notes), releases=releases)
+    wide = _wide(details, record)
+    return QueryResult(q.sql, wide, _in_answer_order(details, wide, [k.name for k in q.keys]), eps_spent,
+                       dlt, spent, notes=tuple(notes), releases=releases, layout=record)
+
+
+def _in_answer_order(details: pd.DataFrame, wide: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """The details of the groups ``wide`` kept (LIMIT), in its order (ORDER BY)."""
+    if not keys:
+        return details
+    rank = {tuple(map(str, g)): i for i, g in enumerate(wide[keys].itertuples(index=False))}
+    pos = [rank.get(tuple(map(str, g))) for g in details[keys].itertuples(index=False)]
+    kept = details.assign(__pos=pos).dropna(subset=["__pos"])
+    return kept.sort_values("__pos", kind="stable").drop(columns="__pos").reset_index(drop=True)
 
 
 def _release_dict(r: Any) -> dict[str, Any]:
@@ -520,10 +538,9 @@ def _quantile(x: str, level: float, i: int, m: Measured, lo: float, hi: float,
 
 
 # ---------------------------------------------------------------------- the preview
-def _with_synthetic(result: QueryResult, q: ParsedQuery, synthetic: Any) -> QueryResult:
-    """``result`` with the same query run exactly on the synthetic rows beside each answer."""
-    import dataclasses
-
+def _synthetic_answers(synthetic: Any, plans: Sequence[QueryPlan]) -> list[pd.DataFrame]:
+    """Each query run exactly on the synthetic rows (public: no budget), ORDER BY and LIMIT
+    left to the merge."""
     import duckdb
     import sqlglot
     from sqlglot import exp
@@ -532,21 +549,34 @@ def _with_synthetic(result: QueryResult, q: ParsedQuery, synthetic: Any) -> Quer
 
     frame = synthetic if isinstance(synthetic, pd.DataFrame) else (
         read_table(synthetic) if isinstance(synthetic, str | os.PathLike) else _as_pandas(synthetic))
-    tree = sqlglot.parse_one(q.sql, read="duckdb")
-    source = tree.args.get("from") or tree.args["from_"]
-    source.this.replace(exp.to_table("__synthetic"))
-    for arg in ("order", "limit"):
-        tree.set(arg, None)
+    out = []
     con = duckdb.connect()
     try:
         con.register("__synthetic", frame)
-        got = con.execute(tree.sql("duckdb")).df()
-    except duckdb.Error as e:
-        raise ConfigError(f"the synthetic table cannot answer the query: {e}") from None
+        for plan in plans:
+            tree = sqlglot.parse_one(plan.query.sql, read="duckdb")
+            source = tree.args.get("from") or tree.args["from_"]
+            source.this.replace(exp.to_table("__synthetic"))
+            for arg in ("order", "limit"):
+                tree.set(arg, None)
+            try:
+                got = con.execute(tree.sql("duckdb")).df()
+            except duckdb.Error as e:
+                msg = str(e).splitlines()[0]
+                raise ConfigError(f"the synthetic table cannot answer {plan.query.sql!r}: {msg} "
+                                  "(--synthetic)") from None
+            got.columns = list(plan.query.columns)  # DuckDB names unaliased aggregates its way
+            out.append(got)
     finally:
         con.close()
+    return out
+
+
+def _with_synthetic(result: QueryResult, q: ParsedQuery, got: pd.DataFrame) -> QueryResult:
+    """``result`` with the synthetic answer ``got`` beside each DP answer."""
+    import dataclasses
+
     keys = [k.name for k in q.keys]
-    got.columns = list(q.columns)  # DuckDB names unaliased aggregates its own way
     long = got.melt(id_vars=keys, value_vars=[a.name for a in q.aggregates], var_name="column",
                     value_name="synthetic")
     details = result.details.drop(columns=[c for c in ("synthetic", "inside")
@@ -560,7 +590,8 @@ def _with_synthetic(result: QueryResult, q: ParsedQuery, synthetic: Any) -> Quer
     else:
         merged = details.merge(long, on="column", how="left")
     merged["synthetic"] = pd.to_numeric(merged["synthetic"], errors="coerce")
-    inside = (merged["synthetic"] >= merged["low"]) & (merged["synthetic"] <= merged["high"])
+    with np.errstate(invalid="ignore"):
+        inside = (merged["synthetic"] >= merged["low"]) & (merged["synthetic"] <= merged["high"])
     merged["inside"] = inside.astype(object).where(
         merged["low"].notna() & merged["synthetic"].notna(), None)
     order = [c for c in merged.columns if c != "note"] + ["note"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,6 +39,8 @@ class QueryResult:
     notes: tuple[str, ...] = ()
     releases: tuple[dict[str, Any], ...] = field(default=())
     ledger_entry: tuple[str, str, int] | None = None
+    layout: Mapping[str, Any] = field(default_factory=dict)
+    """The answers' shape: output ``columns``, group ``keys``, ``order`` and ``limit``."""
 
     def to_pandas(self) -> pd.DataFrame:
         """The answers as a pandas DataFrame."""
@@ -54,7 +57,7 @@ class QueryResult:
         rows = [{k: _plain(v) for k, v in r.items()} for r in self.details.to_dict("records")]
         return {"sql": self.sql, "epsilon": self.epsilon, "delta": self.delta, "rho": self.rho,
                 "reused": self.reused, "answers": rows, "notes": list(self.notes),
-                "releases": list(self.releases)}
+                "releases": list(self.releases), "layout": dict(self.layout)}
 
     def __repr__(self) -> str:
         cost = "reused, no cost" if self.reused else f"epsilon={self.epsilon:.4g}"
