@@ -751,6 +751,10 @@ def synth(
     engine: EngineOpt = None,
     spark_master: SparkMaster = None,
     spark_conf: SparkConf = None,
+    dp_utility: Annotated[float | None, typer.Option(
+        "--dp-utility-epsilon", help="With --epsilon and --report: also answer each column's "
+        "1-way distribution on the real rows under DP at this epsilon (charged to the same "
+        "budget) and show it beside the synthetic rows' answers on the release sheet.")] = None,
 ) -> None:
     """Fit a synthesizer to DATA and write synthetic rows in one go (optionally a report).
 
@@ -768,6 +772,7 @@ def synth(
             audit=audit, dp=_dp_options(data or table, epsilon, delta, dataset, ledger),
             spark=(spark_master, spark_conf),
             written=_write_options(out_delimiter, out_decimal, out_encoding),
+            dp_utility=dp_utility,
         )
 
     _run(body)
@@ -775,7 +780,8 @@ def synth(
 
 def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model_out, seed,
            read_options, overwrite, *, report=None, target=None, holdout=None,
-           holdout_share=None, audit=False, dp=None, written=None, spark=(None, None)) -> None:
+           holdout_share=None, audit=False, dp=None, written=None, spark=(None, None),
+           dp_utility=None) -> None:
     """validate → check the budget → read → check columns → reserve and fit → sample → write.
 
     Everything checkable before the DP charge is checked before it: options, hyper-parameters,
@@ -804,6 +810,8 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
         raise ConfigError("--audit attacks with every real row in memory, and --engine spark "
                           "keeps them in Spark: leave --audit out (the report measures in Spark), "
                           "or audit a sample with 'lookalike audit'")
+    if dp_utility is not None:
+        _check_dp_utility(dp_utility, request, report, on_spark)
     outputs = [None if spark_parts else output, held, model_out,
                *_report_paths(report, request.dp)]
     _check_outputs(outputs, overwrite)
@@ -918,8 +926,50 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
 
                 attacks = run_audit(real, rows, hold, schema=compared or model.schema_,
                                     model=model, seed=seed if seed is not None else 0)
+            checked = () if dp_utility is None else _dp_utility_check(
+                model, data_in if isinstance(data_in, pd.DataFrame) else data, rows, dp_utility,
+                request, read_options, drop)
             _write_report(real, rows, hold, target, report, overwrite, model=model, seed=seed,
-                          schema=compared, audit=attacks)
+                          schema=compared, audit=attacks, dp_utility=checked)
+
+
+def _check_dp_utility(epsilon: float, request, report, on_spark: bool) -> None:
+    """--dp-utility-epsilon: a DP fit with a report, not on Spark, and a budget that pays for
+    the fit and the check together (refused before anything is read)."""
+    from lookalike.privacy.accountant import rho_from_epsilon_delta
+    from lookalike.privacy.budget import plan_budget
+
+    if not request.dp or report is None:
+        raise ConfigError("--dp-utility-epsilon checks a DP release on its release sheet: give "
+                          "--epsilon and --report as well")
+    if on_spark:
+        raise ConfigError("--dp-utility-epsilon queries the real rows in DuckDB; with --engine "
+                          "spark leave it out")
+    if not epsilon > 0:
+        raise ConfigError(f"--dp-utility-epsilon must be > 0, got {epsilon}")
+    rho_fit, delta_disc = plan_budget(request.epsilon, request.delta)
+    request.ledger.check(request.dataset, rho=rho_fit + rho_from_epsilon_delta(epsilon, request.delta),
+                         delta_approx=delta_disc,
+                         register=(request.epsilon, request.delta) if request.register else None)
+
+
+def _dp_utility_check(model, data, rows, epsilon: float, request, read_options: dict, drop):
+    """The release's DP utility check: each column's 1-way answered on the real rows under DP
+    (the model's public or DP-released domain as keys and bounds), the synthetic rows beside."""
+    from lookalike.query import query as private_query
+    from lookalike.query.workload import release_workload
+
+    work = release_workload(model, list(rows.columns))
+    opts = {} if isinstance(data, pd.DataFrame) else {
+        "table": read_options.get("table"), "read_query": read_options.get("query"),
+        "delimiter": read_options.get("delimiter"), "decimal": read_options.get("decimal"),
+        "drop": list(drop or ())}
+    results = private_query(data, list(work.sql), epsilon=epsilon, delta=request.delta,
+                            keys=work.keys, bounds=work.bounds, ledger=request.ledger,
+                            dataset=request.dataset, synthetic=rows, **opts)
+    out.print(f"DP utility check: {len(results)} queries on the real rows at epsilon={epsilon:g}, "
+              f"charged to dataset {_q(request.dataset)}", highlight=False)
+    return results
 
 
 _REPORT_SYNTHETIC_ROWS = 1_000_000  # synth --engine spark --report: synthetic rows compared
@@ -1060,7 +1110,8 @@ def _json_beside(report: Path | None) -> Path | None:
 
 
 def _write_report(real, synthetic, holdout, target, report: Path, overwrite: bool, *,
-                  model=None, seed=None, schema=None, audit=None, at_scale=None) -> None:
+                  model=None, seed=None, schema=None, audit=None, at_scale=None,
+                  dp_utility=()) -> None:
     """Evaluate, then write the private report (HTML, numbers as JSON beside it) and, for a
     DP model, the shareable release sheet beside them; every path is checked first. With
     ``audit`` (an AuditResult of the same tables), the report holds the attacks too, and its
@@ -1095,7 +1146,7 @@ def _write_report(real, synthetic, holdout, target, report: Path, overwrite: boo
         )
     rep = build_report(ev, model=model, schema=schema, seed=seed, audit=audit)
     # the CLI's seed also seeded the fit: it stays off the shareable sheet
-    sheet = build_release_sheet(model, synthetic) if dp else None
+    sheet = build_release_sheet(model, synthetic, dp_utility=dp_utility) if dp else None
     rep.write_html(page, overwrite=overwrite)
     rep.write_json(numbers, overwrite=overwrite)
     if sheet is not None:
@@ -1736,7 +1787,8 @@ def _small_table_for(entries: list, st, epsilon: float, n_rows: int) -> str | No
 
 @app.command("query")
 def query_command(
-    data: Annotated[str, typer.Argument(help="The real table: CSV/Parquet/DuckDB file.")],
+    data: Annotated[str, typer.Argument(help="The real table: CSV/Parquet/DuckDB file ('-' with "
+                                              "--engine spark --table db.t).")],
     sql: Annotated[list[str], typer.Argument(
         help="Aggregate SQL over the table (its FROM names any one table); several queries are "
         "planned together and share the budget equally.", show_default=False)],
@@ -1766,6 +1818,11 @@ def query_command(
     encoding: Encoding = None,
     delimiter: Delimiter = None,
     decimal: Decimal = None,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", help="Where the query runs: duckdb (default: files, DuckDB databases) or "
+        "spark (Parquet/CSV paths, or DATA '-' with --table db.t of the Spark catalog).")] = None,
+    spark_master: SparkMaster = None,
+    spark_conf: SparkConf = None,
 ) -> None:
     """Answer aggregate SQL over the real table with differential privacy, where it lives.
 
@@ -1783,15 +1840,18 @@ def query_command(
             raise ConfigError(f"--encoding {encoding}: queries read CSV as UTF-8 in DuckDB; "
                               "convert the file (iconv -f ENC -t utf-8) or query a Parquet copy")
         _check_outputs([json_out], overwrite)
-        opts = _dp_options(data, epsilon, delta, dataset, ledger)
+        source = table if data == "-" and engine == "spark" and table else data
+        opts = _dp_options(source, epsilon, delta, dataset, ledger)
         results = private_query(
-            data, list(sql), epsilon=opts["epsilon"], delta=opts["delta"],
+            None if data == "-" else data, list(sql), epsilon=opts["epsilon"], delta=opts["delta"],
             ledger=opts["ledger"], dataset=opts["dataset"], register=True,
             bounds={k: _bounds_pair(k, v) for k, v in _raw_pairs(bounds, "--bounds").items()},
             keys={k: [x.strip() for x in v.split(",")]
                   for k, v in _raw_pairs(keys, "--keys").items()},
             schema=schema, synthetic=synthetic, table=table, read_query=query,
-            drop=list(drop or ()), delimiter=delimiter, decimal=decimal)
+            drop=list(drop or ()), delimiter=delimiter, decimal=decimal, engine=engine,
+            spark_master=spark_master,
+            spark_conf={k: str(v) for k, v in _parse_pairs(spark_conf, "--spark-conf").items()})
         for r in results:
             _print_query_result(r)
         if json_out is not None:

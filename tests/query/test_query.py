@@ -20,6 +20,7 @@ from sqlglot import exp
 
 import lookalike
 from lookalike.errors import BudgetExceededError
+from lookalike.privacy.accountant import rho_from_epsilon_delta
 from lookalike.privacy.ledger import PrivacyLedger
 from lookalike.query import QueryError, parse_query
 from lookalike.schema import Column, Kind, Schema
@@ -119,11 +120,12 @@ def test_count_sum_and_mean_noise_matches_the_stated_scale_and_intervals_cover()
             assert abs(float(np.mean(z**2)) - 1) < 4 * math.sqrt(2 / k), (name, np.mean(z**2))
         inside = ((rows.low <= truth[name]) & (truth[name] <= rows.high)).mean()
         assert abs(inside - 0.95) < 4 * math.sqrt(0.95 * 0.05 / k), (name, inside)
-    # the scales follow from the budget: 3 measurements share each query's rho
+    # the scales follow from the budget: 4 measurements share each query's rho (rows, the sum,
+    # the sum centred on the bounds' midpoint for the mean, the count of x)
     sd_n = results[0].details.set_index("column").noise_sd["n"]
     sd_s = results[0].details.set_index("column").noise_sd["s"]
-    assert sd_n == pytest.approx(1 / math.sqrt(2 * rho_each / 3), rel=1e-6)
-    assert sd_s == pytest.approx(100 / math.sqrt(2 * rho_each / 3), rel=1e-6)
+    assert sd_n == pytest.approx(1 / math.sqrt(2 * rho_each / 4), rel=1e-6)
+    assert sd_s == pytest.approx(100 / math.sqrt(2 * rho_each / 4), rel=1e-6)
 
 
 def test_quantile_intervals_cover_the_true_quantile():
@@ -232,7 +234,7 @@ def test_a_query_the_budget_cannot_pay_for_is_refused_before_reading(tmp_path, m
     def no_reading(*a, **k):
         raise AssertionError("the data was opened")
 
-    monkeypatch.setattr(api, "_open", no_reading)
+    monkeypatch.setattr(api, "open_source", no_reading)
     with pytest.raises(BudgetExceededError):
         lookalike.query(_table(), "SELECT count(*) FROM t", epsilon=1.0, ledger=ledger,
                         dataset="people")
@@ -272,3 +274,53 @@ def test_query_command_answers_charges_and_reuses(cli, tmp_path):
     bad = cli("query", str(data), "SELECT * FROM people", "--epsilon", "1",
               "--ledger", str(tmp_path / "l.sqlite"))
     assert bad.exit_code == 1 and "supported:" in bad.output
+
+
+# ---------------------------------------------------------------------- the release sheet
+def test_synth_checks_a_dp_release_on_its_release_sheet(cli, tmp_path):
+    real = lookalike.load_demo().sample(3000, random_state=0)[["age", "sex", "race", "income"]]
+    data = tmp_path / "people.csv"
+    real.to_csv(data, index=False)
+    ledger = tmp_path / "l.sqlite"
+    assert cli("budget", "people", "--set-epsilon", "2", "--ledger", ledger).exit_code == 0
+    result = cli("synth", data, "-o", tmp_path / "s.csv", "-s", "mst", "--epsilon", "1",
+                 "--ledger", ledger, "--report", tmp_path / "r.html",
+                 "--dp-utility-epsilon", "0.5", "--seed", "0")
+    assert result.exit_code == 0, result.output
+    sheet = json.loads((tmp_path / "r.release.json").read_text())
+    utility = sheet["utility"]
+    assert len(utility["queries"]) == 4  # the mean of age, counts of sex, race, income
+    assert 0 <= utility["inside_share"] <= 1 and utility["n_answers"] >= 4
+    assert "DP utility check" in sheet["guarantee"]["statement"]
+    assert "DP utility check" in (tmp_path / "r.release.html").read_text()
+    entries = PrivacyLedger(ledger).releases("people")
+    assert [e.mechanism for e in entries] == ["mst"] + ["query"] * 4
+    eps_queries = sum(e.rho for e in entries[1:])
+    assert eps_queries <= rho_from_epsilon_delta(0.5, 1e-9) + 1e-12
+
+
+def test_the_dp_utility_check_is_refused_before_the_fit_when_the_budget_cannot_pay(cli, tmp_path):
+    real = lookalike.load_demo().head(500)[["age", "sex"]]
+    data = tmp_path / "people.csv"
+    real.to_csv(data, index=False)
+    ledger = tmp_path / "l.sqlite"
+    no_report = cli("synth", data, "-o", tmp_path / "s.csv", "-s", "mst", "--epsilon", "1",
+                    "--ledger", ledger, "--dp-utility-epsilon", "0.5")
+    assert no_report.exit_code == 1 and "--report" in no_report.output
+    over = cli("synth", data, "-o", tmp_path / "s.csv", "-s", "mst", "--epsilon", "1",
+               "--ledger", ledger, "--report", tmp_path / "r.html", "--dp-utility-epsilon", "0.5")
+    assert over.exit_code == 1 and "budget" in over.output.lower()
+    assert PrivacyLedger(ledger).datasets() == []
+
+
+def test_missing_values_are_left_out_of_sums_and_means_not_clipped_to_a_bound():
+    df = _table()
+    df["y"] = df["y"].astype(float)
+    df.loc[df.index % 3 == 0, "y"] = np.nan  # a third missing
+    r = lookalike.query(df, "SELECT sum(y) AS s, avg(y) AS m, count(y) AS c FROM t",
+                        epsilon=50.0, bounds={"y": (0, 100)})
+    d = r.details.set_index("column")
+    present = df.y.dropna().clip(0, 100)
+    assert abs(d.answer["s"] - present.sum()) < 5 * d.noise_sd["s"]
+    assert abs(d.answer["m"] - present.mean()) < 5 * d.noise_sd["m"]
+    assert abs(d.answer["c"] - len(present)) < 5 * d.noise_sd["c"] + 1

@@ -219,6 +219,8 @@ class DuckDBEngine:
         self._view = _ident(f"__lookalike_{uuid.uuid4().hex[:12]}")
         self._functions: list[str] = []  # made on the connection by _exact, dropped by close
         self._con, self._owned, self._from, csv = _open(source, table, query, connection)
+        if self._owned:  # DuckDB draws progress bars on long scans: ours report progress
+            self._con.execute("SET enable_progress_bar = false")
         self._csv = csv
         self.label = str(source) if isinstance(source, str | os.PathLike) else "the DuckDB source"
         if threads is not None:

@@ -14,11 +14,14 @@ A query's zCDP budget ρ is split equally among its *measurements*:
   row is in one cell: sensitivity 1); it answers ``COUNT(x)`` and says how many values the
   bounds clipped;
 * ``sum x``: the sum of ``x`` clipped to its bounds [L, U] (Gaussian, sensitivity max(|L|, |U|));
+* ``centred x``: the same sum of ``x`` − (L + U)/2, for averages (sensitivity (U − L)/2);
 * ``tree x``: a noisy dyadic tree of counts over 1,024 equal cells of [L, U] (unit cells for
   integers spanning fewer), L2 sensitivity √levels; it answers every quantile of ``x``, each
   with an interval read off the noisy cumulative counts.
 
-``AVG(x)`` is ``sum x`` over ``count x`` (or the cells), its interval by the delta method.
+``AVG(x)`` is the midpoint m of [L, U] plus ``centred x``, the clipped sum of x − m
+(sensitivity (U − L)/2, as Tumult Analytics does), over ``count x`` (or the cells); its
+interval by the delta method.
 Intervals are 95% and normal: exact for the sums' Gaussian noise, close for discrete Gaussian
 counts; the quantile interval is the range of cell edges whose noisy cumulative count is not
 clearly on one side of q·n. Where discovered bounds clipped values (a cell's noisy count above
@@ -90,8 +93,8 @@ def plan_query(query: ParsedQuery, *, keys: Mapping[str, Sequence[Any]],
             add(("sum", x))
             if estimated:
                 add(("cells", x))
-        elif agg.kind == "avg":
-            add(("sum", x))
+        elif agg.kind == "avg":  # centred on the bounds' midpoint: sensitivity (U - L) / 2
+            add(("centred", x))
             add(("cells", x) if estimated else ("count", x))
         else:
             add(("tree", x))
@@ -114,15 +117,18 @@ class Measured:
     threshold: int | None = None
 
 
-Fetch = Callable[[str, list | None], list[tuple]]
+Fetch = Callable[[str], list[tuple]]
+"""Runs one aggregate statement (DuckDB SQL; an engine translates it) and returns its rows."""
 
 
 def measure(plan: QueryPlan, *, fetch: Fetch, source: str, rho: float, delta: float,
-            arg_types: Mapping[str, str], bounds_engine: Callable[[str, str], Any]) -> Measured:
+            arg_types: Mapping[str, str], bounds_engine: Callable[[str, str], Any],
+            sum_function: str = "fsum") -> Measured:
     """Run ``plan``'s measurements on ``source`` (a relation SQL) through ``fetch`` (every
     statement an aggregate), each with ``rho / len(measurements)``; ``delta`` for the key
     threshold. ``arg_types`` gives each argument's class (int or float);
-    ``bounds_engine(arg, kind)`` a marginal engine over the argument for discovery."""
+    ``bounds_engine(arg, kind)`` a marginal engine over the argument for discovery;
+    ``sum_function`` the engine's sum of doubles (DuckDB's compensated ``fsum``)."""
     q = plan.query
     out = Measured()
     n_meas = len(plan.measurements)
@@ -130,8 +136,8 @@ def measure(plan: QueryPlan, *, fetch: Fetch, source: str, rho: float, delta: fl
     where = [f"({q.where})"] if q.where else []
     key_sql = [k.sql for k in q.keys]
     if plan.keys is not None:
-        where += [f"({k.sql}) IN ({', '.join('?' for _ in plan.keys[k.name])})" for k in q.keys]
-    params: list[Any] = [v for k in q.keys for v in (plan.keys or {}).get(k.name, [])]
+        where += [f"({k.sql}) IN ({', '.join(_literal(v) for v in plan.keys[k.name])})"
+                  for k in q.keys]
     base = f"(SELECT * FROM {source}{' WHERE ' + ' AND '.join(where) if where else ''}) AS r"
 
     # 1. groups: declared (every combination), discovered (thresholded), or the one group
@@ -142,7 +148,7 @@ def measure(plan: QueryPlan, *, fetch: Fetch, source: str, rho: float, delta: fl
     elif q.keys:
         from lookalike.privacy.discovery import threshold_release
 
-        rows = fetch(f"SELECT {', '.join(key_sql)}, count(*) FROM {base} GROUP BY ALL", params)
+        rows = fetch(f"SELECT {', '.join(key_sql)}, count(*) FROM {base} GROUP BY ALL")
         typed = {_key_text(r[:-1]): tuple(r[:-1]) for r in rows}
         exact_counts = {_key_text(r[:-1]): int(r[-1]) for r in rows}
         sigma = 1.0 / math.sqrt(2 * rho_m)
@@ -182,19 +188,21 @@ def measure(plan: QueryPlan, *, fetch: Fetch, source: str, rho: float, delta: fl
             aggs.append((m, ["count(*)"]))
         elif kind == "count":
             aggs.append((m, [f"count({x})"]))
-        elif kind in ("cells", "sum") and out.bounds.get(str(x)) is not None:
+        elif kind in ("cells", "sum", "centred") and out.bounds.get(str(x)) is not None:
             lo, hi = out.bounds[str(x)]  # type: ignore[misc]
             if kind == "cells":
                 aggs.append((m, [f"count(*) FILTER (WHERE ({x}) < {lo!r})",
                                  f"count(*) FILTER (WHERE ({x}) BETWEEN {lo!r} AND {hi!r})",
                                  f"count(*) FILTER (WHERE ({x}) > {hi!r})"]))
-            else:
-                aggs.append((m, [f"coalesce(fsum(greatest({lo!r}, least({hi!r}, "
-                                 f"CAST(({x}) AS DOUBLE)))), 0)"]))
+            else:  # GREATEST and LEAST skip NULL: a missing value must not count as a bound
+                shift = (lo + hi) / 2 if kind == "centred" else 0.0
+                aggs.append((m, [f"coalesce({sum_function}(greatest({lo!r}, least({hi!r}, "
+                                 f"CAST(({x}) AS DOUBLE))) - {shift!r}) "
+                                 f"FILTER (WHERE ({x}) IS NOT NULL), 0)"]))
     if aggs:
         cols = [a for _, parts in aggs for a in parts]
         group = " GROUP BY ALL" if q.keys else ""
-        rows = fetch(f"SELECT {', '.join(key_sql + cols)} FROM {base}{group}", params)
+        rows = fetch(f"SELECT {', '.join(key_sql + cols)} FROM {base}{group}")
         exact = np.zeros((len(out.groups), len(cols)))
         for r in rows:
             i = index.get(_key_text(r[:len(key_sql)]))
@@ -204,16 +212,17 @@ def measure(plan: QueryPlan, *, fetch: Fetch, source: str, rho: float, delta: fl
         for m, parts in aggs:
             block = exact[:, j:j + len(parts)]
             j += len(parts)
-            if m[0] == "sum":
+            if m[0] in ("sum", "centred"):
                 lo, hi = out.bounds[m[1]]  # type: ignore[index, misc]
-                sens = max(abs(lo), abs(hi))
+                sens = max(abs(lo), abs(hi)) if m[0] == "sum" else (hi - lo) / 2
                 if sens == 0:
                     out.values[m], out.sigma[m] = np.zeros(len(out.groups)), 0.0
                     continue
                 sigma = sens / math.sqrt(2 * rho_m)
                 noisy = gaussian_values(block[:, 0], sigma=sigma, sensitivity=sens)
                 out.values[m], out.sigma[m] = noisy.values, sigma
-                out.releases.append(Release(f"sum of {m[1]}", "gaussian", noisy.rho,
+                what = "sum" if m[0] == "sum" else "centred sum (minus the bounds' midpoint)"
+                out.releases.append(Release(f"{what} of {m[1]}", "gaussian", noisy.rho,
                                             f"sigma={sigma:.4g}, bounds=[{lo:g}, {hi:g}]"))
             else:
                 sigma = 1.0 / math.sqrt(2 * rho_m)
@@ -236,7 +245,7 @@ def measure(plan: QueryPlan, *, fetch: Fetch, source: str, rho: float, delta: fl
         cell = (f"least({cells - 1}, greatest(0, CAST(floor((CAST(({x}) AS DOUBLE) - {start!r}) "
                 f"/ {width!r}) AS BIGINT)))")
         rows = fetch(f"SELECT {', '.join(key_sql + [cell])}, count(*) FROM {base} "
-                     f"WHERE ({x}) IS NOT NULL GROUP BY ALL", params)
+                     f"WHERE ({x}) IS NOT NULL GROUP BY ALL")
         hist = np.zeros((len(out.groups), cells), dtype=np.int64)
         for r in rows:
             i = index.get(_key_text(r[:len(key_sql)]))
@@ -252,6 +261,13 @@ def measure(plan: QueryPlan, *, fetch: Fetch, source: str, rho: float, delta: fl
                                     f"sigma={sigma:.4g}, {cells} cells of [{lo:g}, {hi:g}], "
                                     f"{levels} levels"))
     return out
+
+
+def _literal(value: Any) -> str:
+    """A declared key as an SQL literal (sqlglot quotes it)."""
+    from sqlglot import exp
+
+    return exp.convert(value).sql("duckdb")
 
 
 def _key_text(values: Sequence[Any]) -> str:

@@ -24,7 +24,6 @@ import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +33,7 @@ from lookalike.errors import ConfigError
 from lookalike.privacy.accountant import rho_from_epsilon_delta
 from lookalike.privacy.budget import UnrecordedSpendWarning, plan_budget, privacy_request
 from lookalike.query._measure import Z95, Measured, QueryPlan, measure, plan_query, tree_prefix
+from lookalike.query._sources import as_pandas, open_source
 from lookalike.query._sql import ParsedQuery, QueryError, parse_query
 from lookalike.query.result import QueryResult
 
@@ -60,13 +60,19 @@ def query(
     drop: Sequence[str] = (),
     delimiter: str | None = None,
     decimal: str | None = None,
+    engine: str | None = None,
+    spark_master: str | None = None,
+    spark_conf: Mapping[str, str] | None = None,
 ) -> QueryResult | list[QueryResult]:
     """Answer aggregate SQL over ``data`` with (``epsilon``, ``delta``)-DP; a list of queries
     is a query set sharing that budget equally (each gets ρ/k of its zCDP ρ).
 
     ``data``: a CSV/Parquet path, a DuckDB database path or connection (with ``table``), or a
     pandas/polars/Arrow table; ``read_query`` a query that makes the table in a DuckDB
-    database (read options as for a fit: ``drop``, ``delimiter``, ``decimal``). The SQL's FROM names the table (any one name). ``bounds``
+    database (read options as for a fit: ``drop``, ``delimiter``, ``decimal``). ``engine``
+    ``"spark"`` (the default for a Spark DataFrame) answers inside Spark instead: Parquet or
+    CSV paths, a catalog ``table`` (``db.t``), ``spark_master``/``spark_conf`` for the
+    session; the SQL is translated from DuckDB's dialect by sqlglot. The SQL's FROM names the table (any one name). ``bounds``
     declares public bounds of SUM/AVG/quantile arguments, by column or argument as written
     (``{"age": (17, 90)}``), ``keys`` the public groups of GROUP BY keys by output name
     (``{"sex": ["Female", "Male"]}``); the schema's declared bounds and categories count too.
@@ -116,12 +122,11 @@ def query(
         led.check(name, rho=sum(budget_of[i][0] for i in new),
                   delta_approx=sum(budget_of[i][1] for i in new),
                   register=(eps, dlt) if request.register else None)
-    with _open(data, the_schema, table=table, query=read_query, drop=drop, delimiter=delimiter,
-               decimal=decimal) as engine:
-        con, view = engine._con, engine._view
-        fetch = _aggregates_only(con)
-        types = [_check_against(con, view, p.query, engine) for p in plans]
-        fp = engine.fingerprint() if led is not None else None
+    with open_source(data, the_schema, engine=engine, spark_master=spark_master,
+                     spark_conf=spark_conf, table=table, query=read_query, drop=drop,
+                     delimiter=delimiter, decimal=decimal) as src:
+        types = [src.check(p.query) for p in plans]
+        fp = src.fingerprint() if led is not None else None
         if led is not None and earlier and not _same_data(led, request.dataset, fp):
             earlier, new = {}, list(range(len(plans)))
         if led is None:
@@ -141,10 +146,10 @@ def query(
                                     detail=plan.query.sql[:500], fingerprint=fp,
                                     register=request.register)
             try:
-                measured = measure(plan, fetch=fetch, source=view, rho=rho_i, delta=delta_i,
-                                   arg_types=arg_types,
-                                   bounds_engine=functools.partial(_bounds_engine, con, view,
-                                                                   plan.query))
+                measured = measure(plan, fetch=src.fetch, source=src.relation, rho=rho_i,
+                                   delta=delta_i, arg_types=arg_types,
+                                   bounds_engine=functools.partial(src.bounds_engine, plan.query),
+                                   sum_function=src.sum_function)
                 result = _result(plan, measured, eps, dlt, rho_i, delta_i, len(plans))
             except BaseException as e:
                 if led is not None and entry is not None:
@@ -243,128 +248,6 @@ def _with_entry(result: QueryResult, entry: tuple[str, str, int]) -> QueryResult
     return dataclasses.replace(result, ledger_entry=entry)
 
 
-# ---------------------------------------------------------------------- the data
-class _open:
-    """The DuckDB engine over ``data`` (its view conforms columns as a fit reads them)."""
-
-    def __init__(self, data: Any, schema: Any, **read: Any) -> None:
-        from lookalike.marginals.duckdb import DuckDBEngine
-
-        if type(data).__module__.startswith("pyspark"):
-            raise ConfigError("private queries run on DuckDB; a Spark DataFrame is not read here "
-                              "(query the Parquet files it reads, or a table exported from it)")
-        if not isinstance(data, str | os.PathLike | pd.DataFrame) and not _is_connection(data):
-            data = _as_pandas(data)
-        opts = {k: v for k, v in read.items() if v is not None and v != ()}
-        if isinstance(data, str | os.PathLike) and not Path(data).exists() and "://" in str(data):
-            raise ConfigError(f"{data}: private queries read files, DuckDB databases and "
-                              "DataFrames; export the SQL table to Parquet first")
-        self.engine = DuckDBEngine(data, schema, **opts)
-
-    def __enter__(self) -> Any:
-        return self.engine
-
-    def __exit__(self, *exc: object) -> None:
-        self.engine.close()
-
-
-def _is_connection(data: Any) -> bool:
-    import duckdb
-
-    return isinstance(data, duckdb.DuckDBPyConnection)
-
-
-def _as_pandas(data: Any) -> pd.DataFrame:
-    if hasattr(data, "to_pandas"):  # polars, Arrow
-        return data.to_pandas()
-    raise ConfigError(f"cannot query a {type(data).__name__}: give a file path, a DuckDB "
-                      "connection (with table=) or a pandas/polars/Arrow table")
-
-
-def _aggregates_only(con: Any) -> Any:
-    """``fetch(sql, params)``: run one aggregate statement (the only kind this module sends)."""
-    import duckdb
-
-    from lookalike.errors import DataError
-
-    def fetch(sql: str, params: list | None = None) -> list[tuple]:
-        try:
-            return con.execute(sql, params or None).fetchall()
-        except duckdb.Error as e:
-            raise DataError(f"DuckDB could not answer the query: {e}") from e
-
-    return fetch
-
-
-def _check_against(con: Any, view: str, q: ParsedQuery, engine: Any) -> dict[str, str]:
-    """Bind the query's expressions on the table without reading a row (DESCRIBE): unknown
-    columns and functions, wrong types and user functions are refused before any charge.
-    Returns each aggregate argument's class (int or float)."""
-    import duckdb
-
-    if q.functions:
-        unknown = [f for f in q.functions if f not in _builtin_functions()]
-        if unknown:
-            raise QueryError(f"{', '.join(unknown)}: not a DuckDB built-in function; user "
-                             "functions are not run on private data (rewrite it with built-ins)")
-    exprs = [k.sql for k in q.keys] + [a.arg for a in q.aggregates if a.arg is not None]
-    where = f" WHERE {q.where}" if q.where else ""
-    try:
-        described = con.execute(f"DESCRIBE SELECT {', '.join(exprs) or '1'} FROM {view}{where}"
-                                ).fetchall()
-    except duckdb.Error as e:
-        msg = str(e).splitlines()[0]
-        raise QueryError(f"the query does not fit the table: {msg}; its columns: "
-                         f"{', '.join(engine.schema.names)}") from None
-    types: dict[str, str] = {}
-    args = described[len(q.keys):] if exprs else []
-    for agg, (_, typ, *_) in zip([a for a in q.aggregates if a.arg is not None], args,
-                                 strict=True):
-        cls = _number_class(typ)
-        name = str(agg.arg).strip('"')
-        if name in engine.schema and engine.schema[name].kind.value in ("integer", "boolean"):
-            cls = "int"  # the engine's view holds integer columns as DOUBLE
-        if agg.kind != "count" and cls is None:
-            raise QueryError(f"{agg.name!r}: {agg.kind.upper()} needs numbers, and {agg.arg} is "
-                             f"{typ}; cast it (CAST({agg.arg} AS DOUBLE)) or count it")
-        types[str(agg.arg)] = cls or "other"
-    return types
-
-
-@functools.cache
-def _builtin_functions() -> frozenset[str]:
-    """DuckDB's own functions, listed by a fresh connection: a connection's Python UDFs show
-    in its own list exactly as built-ins do."""
-    import duckdb
-
-    with duckdb.connect() as fresh:
-        rows = fresh.execute("SELECT DISTINCT function_name FROM duckdb_functions()").fetchall()
-    return frozenset(r[0] for r in rows)
-
-
-def _number_class(typ: str) -> str | None:
-    t = typ.upper()
-    if t in {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
-             "UINTEGER", "UBIGINT", "BOOLEAN"} or (t.startswith("DECIMAL") and t.endswith(",0)")):
-        return "int"
-    if t in {"FLOAT", "DOUBLE", "REAL"} or t.startswith("DECIMAL"):
-        return "float"
-    return None
-
-
-def _bounds_engine(con: Any, view: str, q: ParsedQuery, x: str, cls: str) -> Any:
-    """A marginal engine over the argument ``x`` of the rows the query filters (column ``v``),
-    for DP bounds discovery."""
-    from lookalike.marginals.duckdb import DuckDBEngine
-    from lookalike.schema import Column, Kind, Schema
-
-    where = f" WHERE {q.where}" if q.where else ""
-    kind = Kind.INTEGER if cls == "int" else Kind.FLOAT
-    schema = Schema((Column("v", kind, nullable=True),))
-    return DuckDBEngine(connection=con, query=f"SELECT CAST(({x}) AS DOUBLE) AS v FROM {view}{where}",
-                        schema=schema)
-
-
 # ---------------------------------------------------------------------- answers
 def _result(plan: QueryPlan, m: Measured, eps: float, dlt: float, rho: float, delta: float,
             n_queries: int) -> QueryResult:
@@ -461,7 +344,8 @@ def _answer(kind: str, x: str | None, level: float | None, i: int, m: Measured
         return (v, s, -math.inf if open_low else low, math.inf if open_high else high,
                 f"sum of {x} clipped to [{lo:g}, {hi:g}]" + clip_note)
     if kind == "avg":
-        total, s_sum = float(m.values[("sum", x)][i]), m.sigma[("sum", x)]
+        centred, s_sum = float(m.values[("centred", x)][i]), m.sigma[("centred", x)]
+        mid = (lo + hi) / 2
         if ("count", x) in m.values:
             n, s_n = float(m.values[("count", x)][i]), m.sigma[("count", x)]
         else:
@@ -469,8 +353,8 @@ def _answer(kind: str, x: str | None, level: float | None, i: int, m: Measured
         if n < max(1.0, 2 * s_n):
             return (nan, nan, nan, nan, f"too few rows with {x} for an average at this epsilon "
                     f"(noisy count {n:.0f}, noise sd {s_n:.3g})")
-        v = min(hi, max(lo, total / n))
-        sd = math.sqrt(s_sum**2 + (v * s_n) ** 2) / n
+        v = min(hi, max(lo, mid + centred / n))
+        sd = math.sqrt(s_sum**2 + ((v - mid) * s_n) ** 2) / n
         low, high = max(lo, v - Z95 * sd), min(hi, v + Z95 * sd)
         return (v, sd, -math.inf if open_low else low, math.inf if open_high else high,
                 f"mean of {x} clipped to [{lo:g}, {hi:g}]" + clip_note)
@@ -480,7 +364,8 @@ def _answer(kind: str, x: str | None, level: float | None, i: int, m: Measured
 def _clipping(x: str | None, m: Measured, i: int, lo: float, hi: float) -> tuple[str, bool, bool]:
     """What clipping to discovered bounds did to group ``i``, from the cells' noisy counts."""
     if ("cells", x) not in m.values:
-        if ("bounds", x) in m.values or x in m.bounds and ("sum", x) not in m.values:
+        if ("bounds", x) in m.values or x in m.bounds and not {("sum", x), ("centred", x)} & set(
+                m.values):
             return "", False, False
         return "; values outside declared bounds count as the bound", False, False
     below, _, above = (float(v) for v in m.values[("cells", x)][i])
@@ -548,7 +433,7 @@ def _synthetic_answers(synthetic: Any, plans: Sequence[QueryPlan]) -> list[pd.Da
     from lookalike.io import read_table
 
     frame = synthetic if isinstance(synthetic, pd.DataFrame) else (
-        read_table(synthetic) if isinstance(synthetic, str | os.PathLike) else _as_pandas(synthetic))
+        read_table(synthetic) if isinstance(synthetic, str | os.PathLike) else as_pandas(synthetic))
     out = []
     con = duckdb.connect()
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,9 @@ class ReleaseSheet(Document):
     domain: Mapping[str, Any]
     synthetic: Mapping[str, Any]
     provenance: Mapping[str, Any]
+    utility: Mapping[str, Any] = field(default_factory=dict)
+    """The DP utility check, when one was run: a workload answered on the real rows under DP
+    (its own charged releases) beside the synthetic rows' answers (empty otherwise)."""
 
     def to_dict(self) -> dict:
         """Plain JSON data, ``shareable`` first; the HTML page shows the same facts."""
@@ -80,6 +83,7 @@ class ReleaseSheet(Document):
                 "domain": dict(self.domain),
                 "synthetic": dict(self.synthetic),
                 "provenance": dict(self.provenance),
+                "utility": dict(self.utility),
             }
         )
 
@@ -95,6 +99,7 @@ def build_release_sheet(
     *,
     title: str = "lookalike release sheet",
     seed: Seed = None,
+    dp_utility: Any = (),
 ) -> ReleaseSheet:
     """The shareable sheet of a DP release: ``model`` (fitted with ``epsilon``) and the
     ``synthetic`` rows sampled from it.
@@ -104,7 +109,9 @@ def build_release_sheet(
     fitted without DP is refused: it has no guarantee to state, and its report is private.
     ``seed`` is the seed the rows were sampled with, recorded so they can be drawn again
     from the model file; the fit's own seed is never recorded (DP-SGD draws its training
-    noise from it).
+    noise from it). ``dp_utility``: results of :func:`lookalike.query` run with these
+    synthetic rows (a DP workload on the real rows, charged to the same dataset): the sheet
+    shows the DP answers beside the synthetic ones, and its guarantee adds their cost.
 
     >>> import lookalike
     >>> real = lookalike.load_demo().head(600)[["age", "sex", "income"]]
@@ -144,11 +151,16 @@ def build_release_sheet(
         )
     created = datetime.now(UTC)
     domain = _domain(schema, privacy)
+    utility: dict[str, Any] = {}
+    if dp_utility:
+        from lookalike.query.workload import utility_summary
+
+        utility = plain(utility_summary(list(dp_utility)))
     return ReleaseSheet(
         title=title.strip(),
         created=created.isoformat(timespec="seconds"),
         shareable=SHAREABLE,
-        guarantee=_guarantee(privacy, domain["withheld"]),
+        guarantee=_guarantee(privacy, domain["withheld"], utility),
         releases=tuple(plain(r) for r in privacy.get("releases") or []),
         synthesizer={"name": model.name, "params": plain(model.get_params())},
         domain=domain,
@@ -161,6 +173,7 @@ def build_release_sheet(
             "sample_seed": plain(seed) if not isinstance(seed, np.random.Generator) else "Generator",
             "created": created.isoformat(timespec="seconds"),
         },
+        utility=utility,
     )
 
 
@@ -195,13 +208,30 @@ def _check_model(model: Any) -> None:
         )
 
 
-def _guarantee(privacy: Mapping, withheld: list[str]) -> dict:
+def _guarantee(privacy: Mapping, withheld: list[str],
+               utility: Mapping[str, Any] | None = None) -> dict:
     eps, delta = privacy.get("epsilon"), privacy.get("delta") or 0.0
     statement = (
         f"The synthetic data and the model satisfy (ε = {fmt_eps(eps)}, "
         f"δ = {fmt_eps(delta)})-differential privacy; so does this sheet, which holds "
         "nothing else."
     )
+    if utility:
+        from lookalike.privacy.accountant import epsilon_from_rho
+
+        rho_fit = float(privacy.get("rho_spent") or 0.0)
+        delta_fit = float(privacy.get("delta_discovery") or 0.0)
+        curves = any(r.get("rdp") for r in privacy.get("releases") or [])  # DP-SGD: RDP
+        total = None if curves or not rho_fit else epsilon_from_rho(
+            rho_fit + float(utility["rho"]), float(delta) - delta_fit)
+        statement = (
+            f"The synthetic data and the model satisfy (ε = {fmt_eps(eps)}, δ = {fmt_eps(delta)})"
+            f"-differential privacy. The DP utility check on this sheet answered "
+            f"{len(utility['queries'])} queries on the real rows under DP as well"
+            + (f"; with them the sheet satisfies (ε = {fmt_eps(total)}, δ = {fmt_eps(delta)})-"
+               "differential privacy (zCDP composition), and holds nothing else."
+               if total is not None else ", charged to the same budget.")
+        )
     if withheld:
         statement += (
             f" Except: the model's schema holds {len(withheld)} fact(s) read from the real "
