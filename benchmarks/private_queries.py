@@ -128,6 +128,12 @@ for r in results:
     answers.append({(str(row[key[0]]) if key else ""): [float(row["answer"]), float(row["low"]),
                     float(row["high"])] for row in d.to_dict("records")})
 latency = [total / len(sqls)] * len(sqls)
+single = []  # one query per call, the table opened each time (answers not scored)
+for sql in sqls[:5]:
+    t0 = time.perf_counter()
+    lookalike.query(path, sql, epsilon=epsilon / len(sqls), delta=delta, bounds=bounds, keys=keys)
+    single.append(time.perf_counter() - t0)
+info_extra = {"single_query_s": sorted(single)[len(single) // 2]}
 """
 
 RUN_SMARTNOISE = r"""
@@ -219,12 +225,12 @@ def run_tool(tool: str, path: str, queries: list[dict], epsilon: float, delta: f
             f"epsilon, delta, rho_total = {epsilon!r}, {delta!r}, "
             f"{rho_from_epsilon_delta(epsilon, delta)!r}\n"
             f"bounds, keys = {BOUNDS!r}, {keys!r}\n"
-            "answers, latency, refused = [], [], 0\n"
+            "answers, latency, refused, info_extra = [], [], 0, {}\n"
             "def to_sql(q):\n" + "\n".join("    " + line for line in _to_sql_source()) + "\n"
             + body +
             "\nme = resource.getrusage(resource.RUSAGE_SELF)\n"
             "kids = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-            f"json.dump({{'answers': answers, 'latency': latency, 'refused': refused, "
+            f"json.dump({{'answers': answers, 'latency': latency, 'refused': refused, **info_extra, "
             "'peak_rss_mb': max(me.ru_maxrss, kids.ru_maxrss) / 1024}, "
             f"open({str(out)!r}, 'w'))\n")
         start = time.perf_counter()
@@ -327,6 +333,9 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=50)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--tools", nargs="+", default=list(TOOLS), choices=list(TOOLS))
+    ap.add_argument("--repeats", type=int, default=1,
+                    help="answer the query set this many times per tool and eps (fresh noise "
+                    "each time) and pool the errors")
     ap.add_argument("--no-preview", action="store_true")
     ap.add_argument("--json", default=None)
     args = ap.parse_args()
@@ -338,22 +347,30 @@ def main() -> None:
     record: dict = {"benchmark": "private_queries", "machine": f"{platform.processor() or platform.machine()}, "
                     f"{os.cpu_count()} cores, Python {platform.python_version()}",
                     "table": f"Adult, {n_rows:,} rows", "data": path, "queries": queries,
-                    "sql": [to_sql(q) for q in queries], "delta": 1e-9, "results": {}}
+                    "sql": [to_sql(q) for q in queries], "delta": 1e-9,
+                    "repeats": args.repeats, "results": {}}
     lookalike_answers = {}
     for eps in args.epsilons:
         for tool in args.tools:
             print(f"[{tool} eps={eps:g}] ...", flush=True)
-            got = run_tool(tool, path, queries, eps, 1e-9, keys)
-            err = errors(truth, got["answers"], queries)
+            runs = [run_tool(tool, path, queries, eps, 1e-9, keys) for _ in range(args.repeats)]
+            got = runs[0] | {"latency": [x for r in runs for x in r["latency"]],
+                             "wall_s": float(np.median([r["wall_s"] for r in runs])),
+                             "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+                             "refused": sum(r.get("refused", 0) for r in runs)}
+            err = pd.concat([errors(truth, r["answers"], queries) for r in runs])
             res = {"errors": summary(err),
                    "latency_s": {"median": round(float(np.median(got["latency"])), 4),
                                  "max": round(float(np.max(got["latency"])), 4)},
-                   "wall_s": round(got["wall_s"], 1), "peak_rss_mb": round(got["peak_rss_mb"]),
+                   "wall_s_median_run": round(got["wall_s"], 1), "peak_rss_mb": round(got["peak_rss_mb"]),
                    "refused_queries": got.get("refused", 0)}
+            if "single_query_s" in got:
+                res["single_query_s"] = round(got["single_query_s"], 3)
             record["results"].setdefault(f"eps={eps:g}", {})[tool] = res
             print(f"  {tool:10s} eps={eps:g}: median rel. error {res['errors']['all']['median']:.4f},"
                   f" p95 {res['errors']['all']['p95']:.4f}, released {res['errors']['released_share']:.0%}"
-                  f"; latency {res['latency_s']['median']:.3f} s/query; wall {res['wall_s']} s; "
+                  f"; latency {res['latency_s']['median']:.3f} s/query (alone: "
+                  f"{res.get('single_query_s', '-')} s); wall {res['wall_s_median_run']} s; "
                   f"peak {res['peak_rss_mb']} MB", flush=True)
             if tool == "lookalike":
                 lookalike_answers[eps] = got["answers"]

@@ -1810,6 +1810,9 @@ def query_command(
         "released).")] = None,
     json_out: Annotated[Path | None, typer.Option(
         "--json", help="Also write the answers, intervals and costs as JSON.")] = None,
+    report: Annotated[Path | None, typer.Option(
+        "--report", help="Also write the answers as one HTML page (shareable: DP answers and "
+        "synthetic ones only).")] = None,
     overwrite: Overwrite = False,
     schema: SchemaOpt = None,
     table: Table_ = None,
@@ -1839,7 +1842,7 @@ def query_command(
         if encoding not in (None, "utf-8", "utf8", "UTF-8"):
             raise ConfigError(f"--encoding {encoding}: queries read CSV as UTF-8 in DuckDB; "
                               "convert the file (iconv -f ENC -t utf-8) or query a Parquet copy")
-        _check_outputs([json_out], overwrite)
+        _check_outputs([json_out, report], overwrite)
         source = table if data == "-" and engine == "spark" and table else data
         opts = _dp_options(source, epsilon, delta, dataset, ledger)
         results = private_query(
@@ -1860,6 +1863,12 @@ def query_command(
             with atomic_output(json_out) as tmp:
                 Path(tmp).write_text(json.dumps([r.to_dict() for r in results], indent=2))
             out.print(f"wrote {_q(json_out)}", highlight=False)
+        if report is not None:
+            from lookalike.report._queries import build_query_page
+
+            build_query_page(results, dataset=opts["dataset"]).write_html(report,
+                                                                          overwrite=overwrite)
+            out.print(f"[green]answers page[/] (shareable): [bold]{_q(report)}[/]")
 
     _run(body)
 

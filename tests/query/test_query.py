@@ -262,8 +262,11 @@ def test_query_command_answers_charges_and_reuses(cli, tmp_path):
     args = ("query", str(data), "SELECT g, count(*) AS n FROM people GROUP BY g",
             "SELECT avg(y) FROM people", "--epsilon", "1", "--ledger", str(tmp_path / "l.sqlite"),
             "--keys", "g=a,b,c", "--bounds", "y=0:100")
-    first = cli(*args, "--json", str(tmp_path / "a.json"), "--synthetic", str(data))
+    first = cli(*args, "--json", str(tmp_path / "a.json"), "--synthetic", str(data),
+                "--report", str(tmp_path / "q.html"))
     assert first.exit_code == 0, first.output
+    page = (tmp_path / "q.html").read_text()
+    assert "Differentially private answers: shareable" in page and "95% interval" in page
     assert "charged to dataset people" in first.output and "95% interval" in first.output
     saved = json.loads((tmp_path / "a.json").read_text())
     assert [len(q["answers"]) for q in saved] == [3, 1]

@@ -350,9 +350,10 @@ def _answer(kind: str, x: str | None, level: float | None, i: int, m: Measured
             n, s_n = float(m.values[("count", x)][i]), m.sigma[("count", x)]
         else:
             n, s_n = float(m.values[("cells", x)][i].sum()), m.sigma[("cells", x)] * math.sqrt(3)
-        if n < max(1.0, 2 * s_n):
-            return (nan, nan, nan, nan, f"too few rows with {x} for an average at this epsilon "
-                    f"(noisy count {n:.0f}, noise sd {s_n:.3g})")
+        if n < 1.0:  # nothing to divide by: the bounds say all there is
+            return (mid, nan, lo, hi, f"too few rows with {x} for an average at this epsilon "
+                    f"(noisy count {n:.0f}, noise sd {s_n:.3g}): the bounds' midpoint, the "
+                    "interval the whole range")
         v = min(hi, max(lo, mid + centred / n))
         sd = math.sqrt(s_sum**2 + ((v - mid) * s_n) ** 2) / n
         low, high = max(lo, v - Z95 * sd), min(hi, v + Z95 * sd)

@@ -84,9 +84,12 @@ def utility_summary(results: Sequence[Any]) -> dict[str, Any]:
                          "synthetic": _num(rec.get("synthetic")), "inside": rec.get("inside")})
             if rec.get("inside") is not None:
                 inside.append(bool(rec["inside"]))
-        queries.append({"sql": r.sql, "epsilon": r.epsilon, "rho": r.rho, "answers": rows})
+        queries.append({"sql": r.sql, "epsilon": r.epsilon, "rho": r.rho, "reused": r.reused,
+                        "answers": rows, "notes": list(r.notes)})
     return {"queries": queries, "inside_share": float(np.mean(inside)) if inside else None,
-            "n_answers": len(inside), "rho": float(sum(r.rho for r in results))}
+            "n_answers": len(inside), "rho": float(sum(r.rho for r in results)),
+            "delta_approx": float(sum(float(x.get("delta") or 0.0) for r in results
+                                      for x in r.releases))}
 
 
 def _num(v: Any) -> Any:
