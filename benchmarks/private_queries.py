@@ -256,7 +256,7 @@ def errors(truth: list[dict], answers: list[dict], queries: list[dict]) -> pd.Da
             got = a.get(group, [0.0])[0]
             got = 0.0 if got is None or not np.isfinite(got) else got
             rows.append({"kind": q["kind"], "error": abs(got - true) / max(abs(true), 1.0),
-                         "released": group in a})
+                         "released": group in a, "cell": len(rows)})
     return pd.DataFrame(rows)
 
 
@@ -264,7 +264,8 @@ def summary(err: pd.DataFrame) -> dict:
     def stats(e: pd.Series) -> dict:
         return {"median": round(float(e.median()), 5), "p95": round(float(e.quantile(0.95)), 5)}
 
-    return {"all": stats(err.error), "released_share": round(float(err.released.mean()), 4),
+    return {"all": stats(err.error), "average": round(float(err.error.mean()), 5),
+            "released_share": round(float(err.released.mean()), 4),
             **{k: stats(g.error) for k, g in err.groupby("kind")}}
 
 
@@ -350,6 +351,7 @@ def main() -> None:
                     "sql": [to_sql(q) for q in queries], "delta": 1e-9,
                     "repeats": args.repeats, "results": {}}
     lookalike_answers = {}
+    cell_errors: dict[float, dict[str, pd.Series]] = {}
     for eps in args.epsilons:
         for tool in args.tools:
             print(f"[{tool} eps={eps:g}] ...", flush=True)
@@ -367,6 +369,7 @@ def main() -> None:
             if "single_query_s" in got:
                 res["single_query_s"] = round(got["single_query_s"], 3)
             record["results"].setdefault(f"eps={eps:g}", {})[tool] = res
+            cell_errors.setdefault(eps, {})[tool] = err.groupby("cell").error.mean()
             print(f"  {tool:10s} eps={eps:g}: median rel. error {res['errors']['all']['median']:.4f},"
                   f" p95 {res['errors']['all']['p95']:.4f}, released {res['errors']['released_share']:.0%}"
                   f"; latency {res['latency_s']['median']:.3f} s/query (alone: "
@@ -374,6 +377,19 @@ def main() -> None:
                   f"peak {res['peak_rss_mb']} MB", flush=True)
             if tool == "lookalike":
                 lookalike_answers[eps] = got["answers"]
+    for eps, by_tool in cell_errors.items():  # the same answer cells, tool against tool
+        ours = by_tool.get("lookalike")
+        for tool, theirs in by_tool.items():
+            if tool == "lookalike" or ours is None:
+                continue
+            record["results"][f"eps={eps:g}"][tool]["paired_with_lookalike"] = {
+                "cells": int(len(ours)),
+                "lookalike_lower_share": round(float((ours < theirs).mean()), 4),
+                "ties_share": round(float((ours == theirs).mean()), 4),
+                "median_error_ratio_lookalike_over_tool": round(float(
+                    (ours / theirs.where(theirs > 0)).median()), 4)}
+            print(f"  eps={eps:g}: lookalike's error lower than {tool}'s on "
+                  f"{(ours < theirs).mean():.0%} of {len(ours)} answer cells", flush=True)
     if not args.no_preview and args.rows is None and 1.0 in lookalike_answers:
         print("[preview] aim eps=1 and cart against lookalike's eps=1 intervals ...", flush=True)
         record["preview_inside_share"] = preview(path, queries, lookalike_answers[1.0], args.seed)

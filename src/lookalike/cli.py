@@ -755,6 +755,10 @@ def synth(
         "--dp-utility-epsilon", help="With --epsilon and --report: also answer each column's "
         "1-way distribution on the real rows under DP at this epsilon (charged to the same "
         "budget) and show it beside the synthetic rows' answers on the release sheet.")] = None,
+    dp_utility_query: Annotated[list[str] | None, typer.Option(
+        "--dp-utility-query", help="An aggregate SQL query (as 'lookalike query' takes) to add "
+        "to the DP utility check; repeat for several. Its groups and bounds come from the "
+        "model's released domain where it names a column.")] = None,
 ) -> None:
     """Fit a synthesizer to DATA and write synthetic rows in one go (optionally a report).
 
@@ -772,7 +776,7 @@ def synth(
             audit=audit, dp=_dp_options(data or table, epsilon, delta, dataset, ledger),
             spark=(spark_master, spark_conf),
             written=_write_options(out_delimiter, out_decimal, out_encoding),
-            dp_utility=dp_utility,
+            dp_utility=(dp_utility, list(dp_utility_query or ())),
         )
 
     _run(body)
@@ -810,7 +814,15 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
         raise ConfigError("--audit attacks with every real row in memory, and --engine spark "
                           "keeps them in Spark: leave --audit out (the report measures in Spark), "
                           "or audit a sample with 'lookalike audit'")
+    dp_utility, user_queries = dp_utility if isinstance(dp_utility, tuple) else (dp_utility, [])
+    if user_queries and dp_utility is None:
+        raise ConfigError("--dp-utility-query adds to the DP utility check: give "
+                          "--dp-utility-epsilon as well")
     if dp_utility is not None:
+        from lookalike.query import parse_query
+
+        for text in user_queries:  # refused before anything is read or charged
+            parse_query(text)
         _check_dp_utility(dp_utility, request, report, on_spark)
     outputs = [None if spark_parts else output, held, model_out,
                *_report_paths(report, request.dp)]
@@ -928,7 +940,7 @@ def _synth(data, output, n, synthesizer, schema, params, conditions, drop, model
                                     model=model, seed=seed if seed is not None else 0)
             checked = () if dp_utility is None else _dp_utility_check(
                 model, data_in if isinstance(data_in, pd.DataFrame) else data, rows, dp_utility,
-                request, read_options, drop)
+                request, read_options, drop, user_queries)
             _write_report(real, rows, hold, target, report, overwrite, model=model, seed=seed,
                           schema=compared, audit=attacks, dp_utility=checked)
 
@@ -953,7 +965,8 @@ def _check_dp_utility(epsilon: float, request, report, on_spark: bool) -> None:
                          register=(request.epsilon, request.delta) if request.register else None)
 
 
-def _dp_utility_check(model, data, rows, epsilon: float, request, read_options: dict, drop):
+def _dp_utility_check(model, data, rows, epsilon: float, request, read_options: dict, drop,
+                      user_queries: list[str]):
     """The release's DP utility check: each column's 1-way answered on the real rows under DP
     (the model's public or DP-released domain as keys and bounds), the synthetic rows beside."""
     from lookalike.query import query as private_query
@@ -964,7 +977,7 @@ def _dp_utility_check(model, data, rows, epsilon: float, request, read_options: 
         "table": read_options.get("table"), "read_query": read_options.get("query"),
         "delimiter": read_options.get("delimiter"), "decimal": read_options.get("decimal"),
         "drop": list(drop or ())}
-    results = private_query(data, list(work.sql), epsilon=epsilon, delta=request.delta,
+    results = private_query(data, [*work.sql, *user_queries], epsilon=epsilon, delta=request.delta,
                             keys=work.keys, bounds=work.bounds, ledger=request.ledger,
                             dataset=request.dataset, synthetic=rows, **opts)
     out.print(f"DP utility check: {len(results)} queries on the real rows at epsilon={epsilon:g}, "

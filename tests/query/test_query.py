@@ -288,16 +288,19 @@ def test_synth_checks_a_dp_release_on_its_release_sheet(cli, tmp_path):
     assert cli("budget", "people", "--set-epsilon", "2", "--ledger", ledger).exit_code == 0
     result = cli("synth", data, "-o", tmp_path / "s.csv", "-s", "mst", "--epsilon", "1",
                  "--ledger", ledger, "--report", tmp_path / "r.html",
-                 "--dp-utility-epsilon", "0.5", "--seed", "0")
+                 "--dp-utility-epsilon", "0.5", "--seed", "0",
+                 "--dp-utility-query", "SELECT sex, avg(age) AS a FROM people GROUP BY sex")
     assert result.exit_code == 0, result.output
     sheet = json.loads((tmp_path / "r.release.json").read_text())
     utility = sheet["utility"]
-    assert len(utility["queries"]) == 4  # the mean of age, counts of sex, race, income
+    # the mean of age, counts of sex, race, income; the user's query with the model's groups
+    assert len(utility["queries"]) == 5
+    assert {"Female", "Male"} <= {a["group"] for a in utility["queries"][-1]["answers"]}
     assert 0 <= utility["inside_share"] <= 1 and utility["n_answers"] >= 4
     assert "DP utility check" in sheet["guarantee"]["statement"]
     assert "DP utility check" in (tmp_path / "r.release.html").read_text()
     entries = PrivacyLedger(ledger).releases("people")
-    assert [e.mechanism for e in entries] == ["mst"] + ["query"] * 4
+    assert [e.mechanism for e in entries] == ["mst"] + ["query"] * 5
     eps_queries = sum(e.rho for e in entries[1:])
     assert eps_queries <= rho_from_epsilon_delta(0.5, 1e-9) + 1e-12
 
