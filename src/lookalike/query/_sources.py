@@ -69,6 +69,8 @@ class _Source:
     sum_function: str
     schema: Any
     label: str
+    data: Any
+    engine: Any
 
     def __enter__(self) -> _Source:
         return self
@@ -108,6 +110,29 @@ class _Source:
             types[str(agg.arg)] = cls or "other"
         return types
 
+    def key_spelling(self) -> Any:
+        """How this source's keys are written (:class:`~lookalike.query._keys.KeySpelling`):
+        the schema's kinds and boolean tokens, and the input's dtypes (a DataFrame's own, a
+        Parquet footer, a CSV's date spelling by one aggregate query, Spark's types)."""
+        import dataclasses
+
+        from lookalike._storage import ColumnType, input_storage
+        from lookalike.query._keys import KeySpelling
+        from lookalike.schema import Kind
+
+        storage = input_storage(self.data, None, "pandas", schema=self.schema, engine=self.engine)
+        unspelled = [c.name for c in self.schema if c.kind is Kind.DATETIME and c.format
+                     and getattr(storage.columns.get(c.name), "spelling", None) is None]
+        if unspelled and hasattr(self.engine, "date_spellings"):  # text dates in Parquet, a DB
+            found = self.engine.date_spellings()
+            columns = dict(storage.columns)
+            for name in unspelled:
+                if name in found:
+                    ct = columns.get(name) or ColumnType("object")
+                    columns[name] = dataclasses.replace(ct, spelling=found[name])
+            storage = dataclasses.replace(storage, columns=columns)
+        return KeySpelling(self.schema, storage)
+
     def _refuse_binding(self, e: Exception) -> QueryError:
         msg = str(e).strip().splitlines()[0]
         return QueryError(f"the query does not fit the table: {msg}; its columns: "
@@ -132,6 +157,7 @@ class _DuckDBSource(_Source):
         if isinstance(data, str | os.PathLike) and "://" in str(data) and not Path(data).exists():
             raise ConfigError(f"{data}: private queries read files, DuckDB databases, Spark and "
                               "DataFrames; export the SQL table to Parquet first")
+        self.data = data
         self.engine = DuckDBEngine(data, schema, **opts)
         self.schema = self.engine.schema
         self._con = self.engine._con
@@ -222,6 +248,7 @@ class _SparkSource(_Source):
         opts.pop("decimal", None)
         session = spark_session(master, conf)
         frame, self.label_source = spark_frame(data, opts, spark=session)
+        self.data = data
         self.engine = SparkEngine(frame, schema, drop=drop)
         self.schema = self.engine.schema
         self._spark = session

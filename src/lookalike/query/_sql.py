@@ -3,7 +3,7 @@
 Parsed with ``sqlglot`` (DuckDB dialect), a maintained SQL parser: a query is one ``SELECT``
 over one table whose output columns are group keys and aggregates,
 
-    SELECT [key, ...] agg [AS name], ... FROM t [WHERE row filter] [GROUP BY key, ...]
+    SELECT [key, ...] agg [AS name], ... FROM t [WHERE row filter] [GROUP BY key, ... | ALL]
         [ORDER BY output column] [LIMIT n]
 
 with ``agg`` one of ``COUNT(*)``, ``COUNT(x)``, ``SUM(x)``, ``AVG(x)``, ``MEDIAN(x)``,
@@ -128,8 +128,12 @@ def parse_query(sql: str) -> ParsedQuery:
     where = tree.args.get("where")
     if where is not None and any(isinstance(n, exp.AggFunc) for n in where.walk()):
         raise _refuse("an aggregate in WHERE")
-    groups = list(tree.args["group"].expressions) if tree.args.get("group") else []
+    group = tree.args.get("group")
+    groups = list(group.expressions) if group else []
     items = list(tree.expressions)
+    if group is not None and group.args.get("all"):  # GROUP BY ALL: every non-aggregate item
+        groups = [it.unalias() for it in items
+                  if not any(isinstance(n, exp.AggFunc) for n in it.walk())]
     aliases = {it.alias: it.this for it in items if isinstance(it, exp.Alias)}
     group_sql = []
     for g in groups:

@@ -32,7 +32,8 @@ import pandas as pd
 from lookalike.errors import ConfigError
 from lookalike.privacy.accountant import rho_from_epsilon_delta
 from lookalike.privacy.budget import UnrecordedSpendWarning, plan_budget, privacy_request
-from lookalike.query._measure import Z95, Measured, QueryPlan, measure, plan_query, tree_prefix
+from lookalike.query._keys import KeySpelling
+from lookalike.query._measure import Z95, Measured, QueryPlan, measure, plan_query, tree_quantile
 from lookalike.query._sources import as_pandas, open_source
 from lookalike.query._sql import ParsedQuery, QueryError, parse_query
 from lookalike.query.result import QueryResult
@@ -112,8 +113,6 @@ def query(
     delta_q = delta_disc / max(sum(thresholded), 1)
     budget_of = [(rho_q, delta_q if t else 0.0) for t in thresholded]
     reuse_keys = [_reuse_key(p, *b) for p, b in zip(plans, budget_of, strict=True)]
-    # the preview first: a synthetic table that cannot answer is refused before any charge
-    previews = _synthetic_answers(synthetic, plans) if synthetic is not None else None
     led = request.ledger
     name = str(request.dataset)
     earlier = _earlier_answers(led, request.dataset) if led is not None else {}
@@ -126,6 +125,10 @@ def query(
                      spark_conf=spark_conf, table=table, query=read_query, drop=drop,
                      delimiter=delimiter, decimal=decimal) as src:
         types = [src.check(p.query) for p in plans]
+        spelling = src.key_spelling()
+        # the preview before any charge: a synthetic table that cannot answer is refused
+        previews = None if synthetic is None else _synthetic_answers(synthetic, plans,
+                                                                     src.schema)
         fp = src.fingerprint() if led is not None else None
         if led is not None and earlier and not _same_data(led, request.dataset, fp):
             earlier, new = {}, list(range(len(plans)))
@@ -136,7 +139,7 @@ def query(
         results: list[QueryResult] = []
         for i, (plan, arg_types) in enumerate(zip(plans, types, strict=True)):
             if i not in new:
-                results.append(_from_record(earlier[reuse_keys[i]], plan.query.sql))
+                results.append(_from_record(earlier[reuse_keys[i]], plan.query, spelling))
                 continue
             rho_i, delta_i = budget_of[i]
             entry = None
@@ -146,11 +149,12 @@ def query(
                                     detail=plan.query.sql[:500], fingerprint=fp,
                                     register=request.register)
             try:
-                measured = measure(plan, fetch=src.fetch, source=src.relation, rho=rho_i,
+                measured = measure(_in_view(plan, spelling), fetch=src.fetch, source=src.relation, rho=rho_i,
                                    delta=delta_i, arg_types=arg_types,
                                    bounds_engine=functools.partial(src.bounds_engine, plan.query),
                                    sum_function=src.sum_function)
-                result = _result(plan, measured, eps, dlt, rho_i, delta_i, len(plans))
+                result = _result(plan, measured, eps, dlt, rho_i, delta_i, len(plans),
+                                 spelling)
             except BaseException as e:
                 if led is not None and entry is not None:
                     led.settle(entry.id, steps=[], status=f"failed: {type(e).__name__}: {e}"[:300])
@@ -162,8 +166,8 @@ def query(
                 result = _with_entry(result, (str(led.path), name, entry.id))
             results.append(result)
     if previews is not None:
-        results = [_with_synthetic(r, p.query, got) for r, p, got in zip(results, plans, previews,
-                                                                        strict=True)]
+        results = [_with_synthetic(r, p.query, spelling.spell(got, p.query.keys))
+                   for r, p, got in zip(results, plans, previews, strict=True)]
     return results[0] if single else results
 
 
@@ -230,10 +234,13 @@ def _same_data(ledger: Any, dataset: str | None, fp: Any) -> bool:
     return known is None or fp is None or known.same_data(fp)
 
 
-def _from_record(record: Mapping[str, Any], sql: str) -> QueryResult:
+def _from_record(record: Mapping[str, Any], q: ParsedQuery, spelling: KeySpelling
+                 ) -> QueryResult:
     details = pd.DataFrame(record["answers"]).replace({"inf": np.inf, "-inf": -np.inf})
     for c in ("answer", "noise_sd", "low", "high"):
         details[c] = pd.to_numeric(details[c], errors="coerce")
+    details = spelling.spell(details, q.keys)  # JSON kept the keys' values, not their dtypes
+    sql = q.sql
     layout = record.get("layout", {})
     return QueryResult(sql, _wide(details, layout), details, 0.0, 0.0, 0.0, reused=True,
                        layout=layout,
@@ -249,8 +256,19 @@ def _with_entry(result: QueryResult, entry: tuple[str, str, int]) -> QueryResult
 
 
 # ---------------------------------------------------------------------- answers
+def _in_view(plan: QueryPlan, spelling: KeySpelling) -> QueryPlan:
+    """``plan`` with its declared keys as the engine's view holds them (``"yes"`` as true)."""
+    if plan.keys is None:
+        return plan
+    import dataclasses
+
+    by_name = {k.name: k for k in plan.query.keys}
+    return dataclasses.replace(plan, keys={n: spelling.to_view(by_name[n], v) if n in by_name
+                                           else v for n, v in plan.keys.items()})
+
+
 def _result(plan: QueryPlan, m: Measured, eps: float, dlt: float, rho: float, delta: float,
-            n_queries: int) -> QueryResult:
+            n_queries: int, spelling: KeySpelling) -> QueryResult:
     q = plan.query
     rows = []
     for i, group in enumerate(m.groups):
@@ -261,6 +279,7 @@ def _result(plan: QueryPlan, m: Measured, eps: float, dlt: float, rho: float, de
                          "high": high, "note": note})
     details = pd.DataFrame(rows, columns=[*(k.name for k in q.keys), "column", "answer",
                                           "noise_sd", "low", "high", "note"])
+    details = spelling.spell(details, q.keys)
     notes = list(m.notes)
     if n_queries > 1:
         notes.append(f"one of {n_queries} queries planned together: each gets an equal share of "
@@ -274,7 +293,8 @@ def _result(plan: QueryPlan, m: Measured, eps: float, dlt: float, rho: float, de
 
     eps_spent = epsilon_from_rho(spent, dlt - delta) if spent > 0 else 0.0
     record: dict[str, Any] = {"columns": list(q.columns), "order": [list(o) for o in q.order],
-              "limit": q.limit, "keys": [k.name for k in q.keys]}
+              "limit": q.limit, "keys": [k.name for k in q.keys],
+              "counts": [a.name for a in q.aggregates if a.kind == "count"]}
     wide = _wide(details, record)
     return QueryResult(q.sql, wide, _in_answer_order(details, wide, [k.name for k in q.keys]), eps_spent,
                        dlt, spent, notes=tuple(notes), releases=releases, layout=record)
@@ -298,12 +318,20 @@ def _release_dict(r: Any) -> dict[str, Any]:
 def _wide(details: pd.DataFrame, record: Mapping[str, Any]) -> pd.DataFrame:
     """One row per group, one column per aggregate, ordered and limited as the query asks."""
     keys = list(record.get("keys") or [c for c in details.columns if c not in _DETAIL])
-    if keys:
-        wide = details.pivot_table(index=keys, columns="column", values="answer", sort=False,
-                                   dropna=False, aggfunc="first").reset_index()
-        wide.columns.name = None
-    else:
-        wide = pd.DataFrame([dict(zip(details["column"], details["answer"], strict=True))])
+    names = list(dict.fromkeys(details["column"]))
+    # the details list each group's aggregates together, groups in one order for every one
+    wide = details.loc[details["column"] == names[0], keys].reset_index(drop=True) if names \
+        else pd.DataFrame(columns=keys)
+    if not keys:
+        wide = pd.DataFrame(index=pd.RangeIndex(1 if names else 0))
+    for name in names:
+        answer = details.loc[details["column"] == name, "answer"]
+        if name in record.get("counts", ()) and answer.notna().all():
+            answer = answer.round().astype("int64")
+        wide[name] = answer.to_numpy()
+    for name in record.get("columns", ()):
+        if name not in wide.columns:  # no group released: the answer has no row
+            wide[name] = pd.Series(dtype=float)
     columns = [c for c in record.get("columns", wide.columns) if c in wide.columns]
     wide = wide[columns]
     order = record.get("order") or []
@@ -325,13 +353,13 @@ def _answer(kind: str, x: str | None, level: float | None, i: int, m: Measured
         key = ("rows", None) if ("rows", None) in m.values else ("keys", None)
         v, s = float(m.values[key][i]), m.sigma[key]
         note = "rows" if key[0] == "rows" else f"rows (released above the threshold {m.threshold})"
-        return max(0.0, round(v)), s, max(0.0, v - Z95 * s), v + Z95 * s, note
+        return max(0, round(v)), s, max(0.0, v - Z95 * s), v + Z95 * s, note
     if kind == "count":
         if ("count", x) in m.values:
             v, s = float(m.values[("count", x)][i]), m.sigma[("count", x)]
         else:
             v, s = float(m.values[("cells", x)][i].sum()), m.sigma[("cells", x)] * math.sqrt(3)
-        return max(0.0, round(v)), s, max(0.0, v - Z95 * s), v + Z95 * s, f"rows with {x}"
+        return max(0, round(v)), s, max(0.0, v - Z95 * s), v + Z95 * s, f"rows with {x}"
     bounds = m.bounds.get(str(x))
     if bounds is None:
         return (nan, nan, nan, nan, f"no range of {x} found under DP: too few rows for this "
@@ -388,73 +416,61 @@ def _quantile(x: str, level: float, i: int, m: Measured, lo: float, hi: float,
     from lookalike.query._measure import _grid
 
     cells, width, start = _grid(lo, hi, m.integer.get(x, False))
-    tree = m.values[("tree", x)][i]
     sigma = m.sigma[("tree", x)]
-    prefix, nodes = tree_prefix(tree, cells)
-    n = prefix[cells]
+    q, low_edge, high_edge, n = tree_quantile(m.values[("tree", x)][i], cells, sigma, level)
     nan = float("nan")
     if n < max(1.0, 2 * sigma):
         return (nan, nan, nan, nan, f"too few rows with {x} for a quantile at this epsilon "
                 f"(noisy count {n:.0f})")
-    target = level * n
-    diff = prefix - target
-    sd = sigma * np.sqrt(nodes + level**2)
-    above = np.flatnonzero(prefix >= target)
-    k = int(above[0]) if above.size else cells
-    k = min(max(k, 1), cells)
-    integer_cells = m.integer.get(x, False) and width == 1.0
-    if integer_cells:
-        value = start + 0.5 + (k - 1)
+    if m.integer.get(x, False) and width == 1.0:  # unit cells centred on the integers
+        value = start + 0.5 + min(max(math.ceil(q), 1), cells) - 1
+        low = start + 0.5 + math.floor(low_edge)
+        high = start + 0.5 + max(math.ceil(high_edge) - 1, 0)
     else:
-        before, after = prefix[k - 1], prefix[k]
-        frac = 0.5 if after <= before else float(np.clip((target - before) / (after - before), 0, 1))
-        value = start + width * (k - 1 + frac)
-    surely_below = np.flatnonzero(diff < -Z95 * sd)  # edges the quantile lies above
-    surely_above = np.flatnonzero(diff > Z95 * sd)  # edges it lies below
-    low_edge = int(surely_below[surely_below < k].max()) if np.any(surely_below < k) else 0
-    high_edge = int(surely_above[surely_above >= k].min()) if np.any(surely_above >= k) else cells
-    if integer_cells:
-        low, high = start + 0.5 + low_edge, start + 0.5 + (high_edge - 1)
-    else:
-        low, high = start + width * low_edge, start + width * high_edge
+        value, low, high = start + width * q, start + width * low_edge, start + width * high_edge
     value = float(min(hi, max(lo, value)))
     low, high = float(min(value, max(lo, low))), float(max(value, min(hi, high)))
     return (value, nan, low, high, f"{level:g} quantile of {x} in [{lo:g}, {hi:g}] "
-            f"(noisy cumulative counts, sd {sigma:.3g} per tree node)" + clip_note)
+            f"(consistent noisy cumulative counts, sd {sigma:.3g} per tree node)" + clip_note)
 
 
 # ---------------------------------------------------------------------- the preview
-def _synthetic_answers(synthetic: Any, plans: Sequence[QueryPlan]) -> list[pd.DataFrame]:
+def _synthetic_answers(synthetic: Any, plans: Sequence[QueryPlan], schema: Any
+                       ) -> list[pd.DataFrame]:
     """Each query run exactly on the synthetic rows (public: no budget), ORDER BY and LIMIT
-    left to the merge."""
+    left to the merge. The rows are typed as the real ones are (``schema``: booleans, numbers,
+    dates and their formats; no category list and no missing-value rule, which are read from
+    the real rows and would filter the synthetic ones), so that the same SQL binds."""
+    import dataclasses
+
     import duckdb
     import sqlglot
     from sqlglot import exp
 
     from lookalike.io import read_table
+    from lookalike.schema import Kind, Schema
 
     frame = synthetic if isinstance(synthetic, pd.DataFrame) else (
         read_table(synthetic) if isinstance(synthetic, str | os.PathLike) else as_pandas(synthetic))
+    typed = Schema(tuple(dataclasses.replace(
+        c, nullable=True, categories=None if c.kind is Kind.CATEGORICAL else c.categories)
+        for c in schema if c.name in frame.columns))
     out = []
-    con = duckdb.connect()
-    try:
-        con.register("__synthetic", frame)
+    with open_source(frame, typed) as syn:
         for plan in plans:
             tree = sqlglot.parse_one(plan.query.sql, read="duckdb")
             source = tree.args.get("from") or tree.args["from_"]
-            source.this.replace(exp.to_table("__synthetic"))
+            source.this.replace(exp.to_table(syn.relation))
             for arg in ("order", "limit"):
                 tree.set(arg, None)
             try:
-                got = con.execute(tree.sql("duckdb")).df()
+                got = syn.engine._con.execute(tree.sql("duckdb")).df()
             except duckdb.Error as e:
                 msg = str(e).splitlines()[0]
                 raise ConfigError(f"the synthetic table cannot answer {plan.query.sql!r}: {msg} "
                                   "(--synthetic)") from None
             got.columns = list(plan.query.columns)  # DuckDB names unaliased aggregates its way
             out.append(got)
-    finally:
-        con.close()
     return out
 
 
@@ -476,6 +492,8 @@ def _with_synthetic(result: QueryResult, q: ParsedQuery, got: pd.DataFrame) -> Q
     else:
         merged = details.merge(long, on="column", how="left")
     merged["synthetic"] = pd.to_numeric(merged["synthetic"], errors="coerce")
+    counts = merged["column"].isin([a.name for a in q.aggregates if a.kind == "count"])
+    merged.loc[counts, "synthetic"] = merged.loc[counts, "synthetic"].fillna(0)  # no such rows
     with np.errstate(invalid="ignore"):
         inside = (merged["synthetic"] >= merged["low"]) & (merged["synthetic"] <= merged["high"])
     merged["inside"] = inside.astype(object).where(
