@@ -125,7 +125,9 @@ def query(
                      spark_conf=spark_conf, table=table, query=read_query, drop=drop,
                      delimiter=delimiter, decimal=decimal) as src:
         types = [src.check(p.query) for p in plans]
-        spelling = src.key_spelling()
+        # keys are respelled from the input's dtypes (a Parquet footer, a CSV's date spelling)
+        spelling = src.key_spelling() if any(p.query.keys for p in plans) \
+            else KeySpelling(src.schema, None)
         # the preview before any charge: a synthetic table that cannot answer is refused
         previews = None if synthetic is None else _synthetic_answers(synthetic, plans,
                                                                      src.schema)
