@@ -148,3 +148,29 @@ def test_a_batch_without_its_step_is_refused():
     next(batches)
     with pytest.raises(RuntimeError, match="tiny took 0 DP-SGD steps on one batch"):
         next(batches)
+
+
+def test_an_empty_poisson_batch_takes_a_noise_only_step():
+    """Poisson sampling can draw no row: the step still adds the plan's noise (the analysis
+    counts it), its forward pass leaves no state behind for the next batch's clipping."""
+    n = 30
+    plan = plan_dp_sgd(n_est=n, batch_size=6, epochs=10, epsilon=4.0, delta=1e-6, rho_before=0.0,
+                       max_grad_norm=1.0)
+    net = torch.nn.Linear(n, 1, bias=False)
+    loop = DPSGD("tiny", net, torch.optim.SGD(net.parameters(), lr=1.0), plan, n_rows=n,
+                 expected_batch=6)
+    x = torch.eye(n)
+    moved = []
+    for k, rows in enumerate(loop.batches()):
+        if k % 3 == 0:
+            rows = rows[:0]
+        before = net.weight.detach().clone()
+        loop.step(loop.module(x[torch.from_numpy(rows)]).squeeze(1))
+        if k % 3 == 0:
+            moved.append(float((net.weight.detach() - before).std()))
+    assert loop.done == plan["steps"]
+    # lr 1: an empty step moves each weight by the noise alone, sd σ·C / expected batch; a
+    # sample sd of n values has relative standard error about 1/sqrt(2(n - 1))
+    expected = plan["noise_multiplier"] * 1.0 / 6
+    se = expected / math.sqrt(2 * (n - 1)) / math.sqrt(len(moved))
+    assert abs(np.mean(moved) - expected) < 4 * se + 0.02 * expected  # (the sd's small bias)

@@ -298,3 +298,48 @@ def test_missing_torch_names_the_extra(monkeypatch):
 
 def test_registered():
     assert {"ctgan", "tvae", "dpctgan", "dptvae", "pategan"} <= set(lookalike.synthesizers.available())
+
+
+def test_span_cross_entropy_equals_the_padded_log_softmax():
+    """The dense per-span cross entropy (a matrix product with the span membership) gives the
+    padded log-softmax's values and gradients, with logits far apart (a shift per span)."""
+    import torch
+
+    from lookalike.synthesizers.neural._encoding import Span
+    from lookalike.synthesizers.neural._nets import SpanLayout
+
+    spans = [Span("a", 0, 1, "tanh", False), Span("a", 1, 3, "softmax", False),
+             Span("b", 4, 5, "softmax", True), Span("c", 9, 1, "tanh", False),
+             Span("d", 10, 2, "softmax", True)]
+    lay = SpanLayout(spans, 12, "cpu")
+    gen = torch.Generator().manual_seed(0)
+    raw = (torch.randn(64, 12, generator=gen) * 40).requires_grad_()
+    x = torch.zeros(64, 12)
+    for s in spans:
+        if s.activation == "softmax":
+            x[torch.arange(64), s.start + torch.randint(s.size, (64,), generator=gen)] = 1.0
+    hot = lay.hot_columns(x)
+    got = lay.cross_entropy(raw, hot)
+    (g_got,) = torch.autograd.grad(got.sum(), raw)
+    logp = torch.log_softmax(lay.padded(raw), dim=-1)
+    want = -logp.gather(2, (hot - lay.soft_starts).unsqueeze(-1)).squeeze(-1).sum(1)
+    (g_want,) = torch.autograd.grad(want.sum(), raw)
+    assert torch.allclose(got, want, rtol=1e-5, atol=1e-4)
+    assert torch.allclose(g_got, g_want, atol=1e-5)
+    assert torch.isfinite(got).all()
+    # the output activations: tanh on α slots, a softmax per span (here without Gumbel noise)
+    out = lay.activate(raw, gumbel=False)
+    for s in spans:
+        part = raw[:, s.start : s.start + s.size]
+        want_a = torch.tanh(part) if s.activation == "tanh" else torch.softmax(part, dim=1)
+        assert torch.allclose(out[:, s.start : s.start + s.size], want_a, atol=1e-6)
+    assert torch.isfinite(torch.autograd.grad(out.sum() + (out**2).sum(), raw)[0]).all()
+    # the conditional-vector loss: one chosen span per row
+    span_row = torch.randint(lay.n_soft, (64,), generator=gen)
+    sizes = torch.as_tensor(lay.sizes)[span_row]
+    category = (torch.rand(64, generator=gen) * sizes).long()
+    got_c = lay.condition_loss(raw, span_row, category)
+    chosen = lay.padded(raw)[torch.arange(64), span_row]
+    want_c = torch.nn.functional.cross_entropy(chosen, category)
+    assert torch.allclose(got_c, want_c, rtol=1e-5)
+    assert torch.allclose(*(torch.autograd.grad(v, raw)[0] for v in (got_c, want_c)), atol=1e-6)

@@ -2,7 +2,9 @@
 
 :class:`SpanLayout` applies the output activations of an encoded row in a few tensor ops (no
 Python loop over columns): ``tanh`` on α slots and a (Gumbel-)softmax on every softmax span,
-through one padded gather. The same layout gives the conditional-vector cross entropy.
+each span's sum a matrix product with the slots' span membership. The same layout gives the conditional-vector cross entropy and the
+reconstruction cross entropy of every softmax span (:meth:`SpanLayout.cross_entropy`: dense ops,
+a span's log-normaliser as one matrix product with the slots' span membership).
 """
 
 from __future__ import annotations
@@ -41,13 +43,35 @@ class SpanLayout:
         disc = [i for i, s in enumerate(soft) if s.discrete]
         self.discrete_rows = torch.as_tensor(disc, dtype=torch.long, device=device)
         self.sizes = [s.size for s in soft]
-        # contiguous runs of one activation, so that activate() makes few small ops
-        self.segments = [(s.start, s.size, s.activation) for s in spans]
+        # each slot's softmax span (tanh slots: a spare one), and the (dim, spans) membership
+        span_of = np.full(dim, len(soft), dtype=np.int64)
+        for i, s in enumerate(soft):
+            span_of[s.start : s.start + s.size] = i
+        member = np.zeros((dim, len(soft)), dtype=np.float32)
+        kept = span_of < len(soft)
+        member[np.flatnonzero(kept), span_of[kept]] = 1.0
+        self.n_soft = len(soft)
+        self.span_of = torch.as_tensor(span_of, device=device)
+        self.member = torch.as_tensor(member, device=device)
+        self.soft_starts = torch.as_tensor([s.start for s in soft], dtype=torch.long, device=device)
+        self.is_tanh = torch.as_tensor((~kept).astype(np.float32), device=device)
 
     def padded(self, raw):
         """(batch, spans, width) logits with −inf in the padding."""
         block = raw[:, self.index]
         return block if self.all_valid else block.masked_fill(~self.valid, float("-inf"))
+
+    def hot_columns(self, x, chunk: int = 8192):
+        """The column of the hot slot in each softmax span of encoded rows ``x``, (rows, spans)."""
+        torch = require_torch()
+        parts = [self.padded(x[lo : lo + chunk]).argmax(dim=-1) + self.soft_starts
+                 for lo in range(0, len(x), chunk)]
+        return torch.cat(parts) if parts else torch.zeros(0, self.n_soft, dtype=torch.long)
+
+    def cross_entropy(self, raw, hot):
+        """Σ over softmax spans of −log softmax(span's logits)[hot slot], per row: (batch,);
+        dense ops, no padded block (:meth:`_log_normalisers`)."""
+        return (self._log_normalisers(raw) - raw.gather(1, hot)).sum(1)
 
     def activate(self, raw, *, tau: float = 0.2, generator=None, gumbel: bool = True):
         """tanh on α slots, (Gumbel-)softmax with temperature ``tau`` on each softmax span."""
@@ -57,21 +81,36 @@ class SpanLayout:
             noisy = (raw - torch.log(-torch.log(u))) / tau
         else:
             noisy = raw
-        parts = []
-        for start, size, kind in self.segments:
-            if kind == "tanh":
-                parts.append(torch.tanh(raw[:, start : start + size]))
-            else:
-                parts.append(torch.softmax(noisy[:, start : start + size], dim=1))
-        return torch.cat(parts, dim=1)
+        if not self.n_soft:
+            return torch.tanh(raw)
+        # every span's softmax at once: exp(x − m) over its sum, spread back to the span's slots
+        # by the membership matrix (tanh slots get 1 there, and their tanh below)
+        idx = self.span_of.expand(raw.shape[0], -1)
+        with torch.no_grad():
+            top = noisy.new_full((raw.shape[0], self.n_soft + 1), float("-inf"))
+            shift = top.scatter_reduce(1, idx, noisy, reduce="amax").gather(1, idx)
+        e = torch.exp(noisy - shift)
+        soft = e / ((e @ self.member) @ self.member.T + self.is_tanh)
+        return torch.where(self.is_tanh.bool(), torch.tanh(raw), soft)
 
     def condition_loss(self, raw, span_row, category):
-        """Mean cross entropy of the generator's logits for the conditioned span and category."""
+        """Mean cross entropy of the generator's logits for the conditioned span and category
+        (``span_row``: each row's softmax span, ``category``: the slot within it)."""
+        norm = self._log_normalisers(raw)
+        hot = (self.soft_starts[span_row] + category).unsqueeze(1)
+        return (norm.gather(1, span_row.unsqueeze(1)) - raw.gather(1, hot)).mean()
+
+    def _log_normalisers(self, raw):
+        """log Σ exp over each softmax span's logits, (batch, spans): log Σ exp(logit − m) + m
+        with m the span's largest logit (held constant: neither the value nor its gradient
+        depends on it), the sums as one matrix product with the slots' span membership."""
         torch = require_torch()
-        logits = self.padded(raw)
-        rows = torch.arange(raw.shape[0], device=raw.device)
-        chosen = logits[rows, span_row]
-        return torch.nn.functional.cross_entropy(chosen, category)
+        idx = self.span_of.expand(raw.shape[0], -1)
+        with torch.no_grad():
+            top = raw.new_full((raw.shape[0], self.n_soft + 1), float("-inf"))
+            top = top.scatter_reduce(1, idx, raw, reduce="amax")
+            shift = top.gather(1, idx)
+        return torch.log(torch.exp(raw - shift) @ self.member) + top[:, : self.n_soft]
 
 
 @functools.cache

@@ -291,7 +291,10 @@ class CTGAN(NeuralSynthesizer):
                     real = xt[torch.from_numpy(real_idx).to(device)]
                     real_in = torch.cat([real, cond], 1)
                     fake_in = torch.cat([fake.detach(), cond], 1)
-                    d_loss = D(fake_in).mean() - D(real_in).mean() + _gradient_penalty(D, real_in, fake_in, self.pac)
+                    scores = D(torch.cat([fake_in, real_in], 0))  # one pass: packs stay within a half
+                    half = scores.shape[0] // 2
+                    d_loss = (scores[:half].mean() - scores[half:].mean()
+                              + _gradient_penalty(D, real_in, fake_in, self.pac))
                     opt_d.zero_grad(set_to_none=True)
                     d_loss.backward()
                     opt_d.step()

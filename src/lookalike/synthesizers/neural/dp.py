@@ -231,8 +231,12 @@ class DPSGD:
 
         self.optimizer.zero_grad(set_to_none=True)
         if per_row.numel() == 0:  # an empty Poisson batch still takes its noisy step
+            for m in self.module.modules():  # and its forward pass leaves no pending state
+                if hasattr(m, "activations"):
+                    m.activations.clear()
             for p in self.optimizer.params:
                 p.grad = p.detach().new_zeros(p.shape)
+                p._forward_counter = 0  # Opacus counts forwards per backward (no tying)
         else:
             with warnings.catch_warnings():  # Opacus notes inputs without gradients (detached
                 warnings.simplefilter("ignore", UserWarning)  # fakes, the sigma layer's input)

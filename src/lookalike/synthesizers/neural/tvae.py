@@ -169,20 +169,15 @@ class TVAE(NeuralSynthesizer):
         return {"decoder": self.decoder_}
 
     # ------------------------------------------------------------------ loss
-    def _targets(self, x):
-        """Index of the hot slot in each softmax span, (batch, spans)."""
-        return self.layout_.padded(x).argmax(dim=-1)
-
-    def _per_sample_loss(self, x, eps):
-        """Negative ELBO of each row (reconstruction × loss_factor + KL)."""
+    def _per_sample_loss(self, x, eps, hot=None):
+        """Negative ELBO of each row (reconstruction × loss_factor + KL); ``hot``: the rows' hot
+        slot columns (:meth:`SpanLayout.hot_columns`), found from ``x`` when not given."""
         torch = require_torch()
         mu, logvar = self.vae_encoder_(x)
         z = mu + eps * torch.exp(0.5 * logvar)
         rec, sigma = self.decoder_(z)
         lay = self.layout_
-        logp = torch.log_softmax(lay.padded(rec), dim=-1)
-        ce = -logp.gather(2, self._targets(x).unsqueeze(-1)).squeeze(-1).sum(1)
-        loss = ce
+        loss = lay.cross_entropy(rec, lay.hot_columns(x) if hot is None else hot)
         if len(lay.tanh_index):
             t = lay.tanh_index
             s = sigma[:, t]
@@ -203,6 +198,7 @@ class TVAE(NeuralSynthesizer):
         train_rows, val_rows = (validation_split(len(x), self.validation_share, rng)
                                 if sched.patience else (np.arange(len(x)), np.arange(0)))
         xt = torch.from_numpy(x[train_rows]).to(device)
+        hot = self.layout_.hot_columns(xt)  # once, not per batch
         x_val = x[val_rows]
         B = sched.batch_size
         if B > len(train_rows):
@@ -222,9 +218,10 @@ class TVAE(NeuralSynthesizer):
                 perm = torch.randperm(n, device=device, generator=gen)
                 total = 0.0
                 for s in range(steps):
-                    xb = xt[perm[s * B : (s + 1) * B]]
+                    rows = perm[s * B : (s + 1) * B]
+                    xb = xt[rows]
                     eps = torch.randn(len(xb), self.latent_dim, device=device, generator=gen)
-                    loss = self._per_sample_loss(xb, eps).mean()
+                    loss = self._per_sample_loss(xb, eps, hot[rows]).mean()
                     opt.zero_grad(set_to_none=True)
                     loss.backward()
                     opt.step()
