@@ -299,7 +299,9 @@ class CTGAN(NeuralSynthesizer):
                     d_loss.backward()
                     opt_d.step()
 
-                    # the generator step reuses this step's fakes: one generator pass per step
+                    # the generator step reuses this step's fakes: one generator pass per step;
+                    # the discriminator's weights are constants in it (no gradient to compute)
+                    D.requires_grad_(False)
                     g_loss = -D(torch.cat([fake, cond], 1)).mean()
                     if has_cond:
                         g_loss = g_loss + self.layout_.condition_loss(
@@ -307,6 +309,7 @@ class CTGAN(NeuralSynthesizer):
                             torch.from_numpy(c).to(device))
                     opt_g.zero_grad(set_to_none=True)
                     g_loss.backward()
+                    D.requires_grad_(True)
                     opt_g.step()
                     g_sum += float(g_loss.detach())
                     d_sum += float(d_loss.detach())
