@@ -94,7 +94,7 @@ class KeySpelling:
     def _stored(self, canonical: pd.Series, col: Column) -> pd.Series:
         """The canonical key column in the input column's dtype; a categorical dtype lists the
         released keys only (see the module's privacy note)."""
-        from lookalike._storage import Storage, _model_categories
+        from lookalike._storage import _model_categories
 
         ct = None if self.storage is None else self.storage.columns.get(col.name)
         if ct is None:
@@ -112,7 +112,7 @@ class KeySpelling:
         frame = pd.DataFrame({col.name: canonical.reset_index(drop=True)})
         pandas = dataclasses.replace(self.storage, container="pandas", csv=None,
                                      columns={col.name: ct})
-        restored = Storage.restore(pandas, frame, Schema((col,)))[col.name]
+        restored = pandas.restore(frame, Schema((col,)))[col.name]
         restored.index = canonical.index
         return restored
 
