@@ -25,6 +25,7 @@ import pandas as pd
 
 from lookalike.query._sql import Key
 from lookalike.schema import Column, Kind, Schema
+from lookalike.schema._conform import _category_text as _text  # a category as text: 1.0 is "1"
 
 __all__ = ["KeySpelling"]
 
@@ -154,10 +155,3 @@ def _stamp(v: Any, col: Column) -> Any:
         return pd.Timestamp(v)
     except (TypeError, ValueError):
         return v
-
-
-def _text(v: Any) -> str:
-    """A category as the view's text (a whole float as its integer: ``1.0`` is ``"1"``)."""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)

@@ -85,11 +85,7 @@ class SpanLayout:
             return torch.tanh(raw)
         # every span's softmax at once: exp(x − m) over its sum, spread back to the span's slots
         # by the membership matrix (tanh slots get 1 there, and their tanh below)
-        idx = self.span_of.expand(raw.shape[0], -1)
-        with torch.no_grad():
-            top = noisy.new_full((raw.shape[0], self.n_soft + 1), float("-inf"))
-            shift = top.scatter_reduce(1, idx, noisy, reduce="amax").gather(1, idx)
-        e = torch.exp(noisy - shift)
+        e = torch.exp(noisy - self._span_max(noisy)[1])
         soft = e / ((e @ self.member) @ self.member.T + self.is_tanh)
         return torch.where(self.is_tanh.bool(), torch.tanh(raw), soft)
 
@@ -105,12 +101,18 @@ class SpanLayout:
         with m the span's largest logit (held constant: neither the value nor its gradient
         depends on it), the sums as one matrix product with the slots' span membership."""
         torch = require_torch()
-        idx = self.span_of.expand(raw.shape[0], -1)
-        with torch.no_grad():
-            top = raw.new_full((raw.shape[0], self.n_soft + 1), float("-inf"))
-            top = top.scatter_reduce(1, idx, raw, reduce="amax")
-            shift = top.gather(1, idx)
+        top, shift = self._span_max(raw)
         return torch.log(torch.exp(raw - shift) @ self.member) + top[:, : self.n_soft]
+
+    def _span_max(self, x):
+        """Each span's largest value, (batch, spans + 1; the last: the tanh slots'), and the same
+        spread to every slot, (batch, dim); constants for autograd (a softmax's shift)."""
+        torch = require_torch()
+        idx = self.span_of.expand(x.shape[0], -1)
+        with torch.no_grad():
+            top = x.new_full((x.shape[0], self.n_soft + 1), float("-inf"))
+            top = top.scatter_reduce(1, idx, x, reduce="amax")
+            return top, top.gather(1, idx)
 
 
 @functools.cache
