@@ -96,6 +96,29 @@ def quality(synth: pd.DataFrame, train: pd.DataFrame, holdout: pd.DataFrame) -> 
     }
 
 
+def code_version(package=None) -> str:
+    """The commit of the lookalike measured, with "+changes" when its tree had uncommitted
+    ones (and the folder it was imported from when it is not this checkout). Where git cannot
+    say (a copy of the tree without its history, as on a lent GPU machine), ``LOOKALIKE_COMMIT``
+    names it."""
+    import subprocess
+
+    if package is None:
+        import lookalike as package
+    src = Path(package.__file__).resolve().parents[1]
+    here = Path(__file__).resolve().parents[1] / "src"
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, text=True,
+                                capture_output=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=here, text=True,
+                               capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return os.environ.get("LOOKALIKE_COMMIT", str(src))
+    if src != here:
+        return f"{src} (not this checkout, at {commit})"
+    return commit + ("+changes" if dirty else "")
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

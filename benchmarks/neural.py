@@ -4,7 +4,8 @@ DP-CTGAN and PATE-CTGAN at epsilon = 1, each in its own virtualenv (benchmarks/.
 
     .venv/bin/python benchmarks/neural.py [--only NAME ...] [--peers] [--epochs N] [--dp-epochs N]
         [--seed 0] [--device auto] [--set NAME.PARAM=JSON ...] [--no-quality] [--json PATH]
-    .venv/bin/python benchmarks/neural.py --only ctgan sdv-ctgan tvae sdv-tvae --epoch-pair 5 15
+    .venv/bin/python benchmarks/neural.py --epoch-pair 5 25 --repeat 3 [--device cuda]
+        [--sdv-python PATH]
 
 NAMEs: ctgan, tvae, dpctgan, dptvae, pategan (lookalike), sdv-ctgan, sdv-tvae,
 smartnoise-dpctgan, smartnoise-patectgan.
@@ -17,20 +18,26 @@ validation signal included), so compare ours with SDV's only within one run on o
 quick like-for-like timing). SDV fits its mode-specific normaliser inside training, so its
 training seconds carry a fixed cost that ours do not; ``--epoch-pair A B`` removes every fixed
 cost from both: each method fits with A and with B epochs (timings only) and the per-epoch cost
-is (fit seconds at B - fit seconds at A) / (B - A). Results merge into --json (default
-benchmarks/results/neural.json, or neural_gpu.json when a GPU is used), keyed by method.
+is (fit seconds at B - fit seconds at A) / (B - A). ``--repeat N`` runs N rounds, each with every
+method at A and at B in turn (so a slow spell of the machine hits ours and SDV's alike), and
+quotes the median of the N per-round speed-ups. SDV trains on the GPU when ``--device`` allows one
+(its ``enable_gpu``), as ours does. Results merge into --json (default
+benchmarks/results/neural.json, or neural_gpu.json when a GPU is used), keyed by method; epoch
+pairs into neural_epoch_pair.json (neural_epoch_pair_gpu.json), keyed by "A B".
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import statistics
 import sys
 from pathlib import Path
 
 import numpy as np
 from _peers import ensure_venv, run_script
-from _protocol import load_adult, machine, quality, split
+from _protocol import code_version, load_adult, machine, quality, split
 
 RESULTS = Path(__file__).resolve().parent / "results"
 OURS = ("ctgan", "tvae", "dpctgan", "dptvae", "pategan")
@@ -57,12 +64,12 @@ _SDV = """
 from sdv.metadata import Metadata
 from sdv.single_table import {cls}
 meta = Metadata.detect_from_dataframe(train)
-model = {cls}(meta, epochs={epochs}, enable_gpu=False)
+model = {cls}(meta, epochs={epochs}, enable_gpu={gpu})
 t = time.perf_counter(); processed = model.preprocess(train); prep_s = time.perf_counter() - t
 t = time.perf_counter(); model.fit_processed_data(processed); train_s = time.perf_counter() - t
 fit_s = prep_s + train_s
 t = time.perf_counter(); synth = model.sample(len(train)); sample_s = time.perf_counter() - t
-info.update(epochs={epochs}, train_s=train_s)
+info.update(epochs={epochs}, train_s=train_s, device=str(model._model._device))
 """
 
 _SMARTNOISE = """
@@ -92,8 +99,9 @@ def runs(args) -> dict:
     table = {
         name: (sys.executable, _OURS.format(name=name, params=p, dp=dp)) for name, (p, dp) in ours.items()
     }
-    table["sdv-ctgan"] = ("sdv", _SDV.format(cls="CTGANSynthesizer", epochs=args.epochs))
-    table["sdv-tvae"] = ("sdv", _SDV.format(cls="TVAESynthesizer", epochs=args.epochs))
+    gpu = args.device != "cpu"  # SDV's enable_gpu: the GPU when torch sees one, as our 'auto'
+    table["sdv-ctgan"] = ("sdv", _SDV.format(cls="CTGANSynthesizer", epochs=args.epochs, gpu=gpu))
+    table["sdv-tvae"] = ("sdv", _SDV.format(cls="TVAESynthesizer", epochs=args.epochs, gpu=gpu))
     table["smartnoise-dpctgan"] = ("smartnoise", _SMARTNOISE.format(
         name="dpctgan", extra=f"epochs={args.dp_epochs}, verbose=False", epochs=args.dp_epochs))
     table["smartnoise-patectgan"] = ("smartnoise", _SMARTNOISE.format(
@@ -101,10 +109,11 @@ def runs(args) -> dict:
     return table
 
 
-def _interpreter(python):
-    """The Python that runs a method: ours, or a peer's own virtualenv."""
+def _interpreter(python, args):
+    """The Python that runs a method: ours, or a peer's own virtualenv (``--sdv-python``: one
+    given, e.g. where no virtualenv can be installed)."""
     if python == "sdv":
-        return ensure_venv(python)
+        return args.sdv_python or ensure_venv(python)
     if python == "smartnoise":
         return Path(__file__).parent / ".venvs/smartnoise/bin/python"
     return python
@@ -126,6 +135,9 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--epoch-pair", nargs=2, type=int, metavar=("A", "B"),
                     help="per-epoch cost without fixed costs: fit with A and B epochs, timings only")
+    ap.add_argument("--repeat", type=int, default=1, help="rounds of --epoch-pair (medians quoted)")
+    ap.add_argument("--sdv-python", default=None,
+                    help="a Python with SDV installed (default: benchmarks/.venvs/sdv, made on first use)")
     args = ap.parse_args()
     if args.epoch_pair:
         return epoch_pair(args)
@@ -136,7 +148,7 @@ def main() -> None:
     results = {}
     for name in chosen:
         python, body = table[name]
-        python = _interpreter(python)
+        python = _interpreter(python, args)
         print(f"running {name} …", flush=True)
         try:
             synth, info = run_script(python, body, train, args.seed, args.epsilon, args.delta)
@@ -184,32 +196,62 @@ def epoch_pair(args) -> None:
     a, b = args.epoch_pair
     if not 0 < a < b:
         raise SystemExit(f"--epoch-pair needs 0 < A < B, got {a} {b}")
+    if args.repeat < 1:
+        raise SystemExit(f"--repeat needs at least 1 round, got {args.repeat}")
     chosen = list(args.only or ["ctgan", "sdv-ctgan", "tvae", "sdv-tvae"])
     train, _ = split(load_adult())
-    fits: dict[str, dict[int, float]] = {}
-    for epochs in (a, b):
-        args.epochs = args.dp_epochs = epochs
-        table = runs(args)
-        for name in chosen:
-            python, body = table[name]
-            python = _interpreter(python)
-            _, info = run_script(python, body, train, args.seed, args.epsilon, args.delta)
-            fits.setdefault(name, {})[epochs] = info["fit_s"]
-            print(f"{name}, {epochs} epochs: fit {info['fit_s']:.1f} s", flush=True)
-    per_epoch = {name: (f[b] - f[a]) / (b - a) for name, f in fits.items()}
-    print(f"\nAdult, 80/20 split seed {args.seed}, {machine(gpu=True)}; per-epoch cost = fit({b}) - fit({a}) over {b - a}")
-    for name, v in per_epoch.items():
-        print(f"| {name} | {fits[name][a]:.1f} | {fits[name][b]:.1f} | {v:.2f} s/epoch |")
+    rounds: list[dict[str, dict]] = []
+    devices: dict[str, str] = {}
+    for r in range(args.repeat):
+        fits: dict[str, dict[int, float]] = {}
+        for epochs in (a, b):
+            args.epochs = args.dp_epochs = epochs
+            table = runs(args)
+            for name in chosen:
+                python, body = table[name]
+                _, info = run_script(_interpreter(python, args), body, train, args.seed, args.epsilon, args.delta)
+                fits.setdefault(name, {})[epochs] = info["fit_s"]
+                devices[name] = str(info.get("device"))
+                print(f"round {r + 1}/{args.repeat}: {name}, {epochs} epochs on {devices[name]}: "
+                      f"fit {info['fit_s']:.1f} s", flush=True)
+        rounds.append({name: {"fit_s": {str(k): v for k, v in f.items()}, "s_per_epoch": (f[b] - f[a]) / (b - a)}
+                       for name, f in fits.items()})
+        _pair_summary(args, chosen, rounds, devices)  # after every round: a cut-off run keeps its rounds
+
+
+def _pair_summary(args, chosen: list[str], rounds: list[dict], devices: dict[str, str]) -> None:
+    """Print the rounds so far with their medians and merge them into the epoch-pair results."""
+    a, b = args.epoch_pair
+
+    def median(name):
+        return statistics.median(rd[name]["s_per_epoch"] for rd in rounds)
+
+    print(f"\nAdult, 80/20 split seed {args.seed}, {machine(gpu=True)}; per-epoch cost = "
+          f"(fit({b}) - fit({a})) / {b - a}, {len(rounds)} of {args.repeat} round(s)")
+    print("| method | device | s/epoch per round | median |")
+    print("|---|---|---|---:|")
+    for name in chosen:
+        each = ", ".join(f"{rd[name]['s_per_epoch']:.3f}" for rd in rounds)
+        print(f"| {name} | {devices[name]} | {each} | {median(name):.3f} |")
+    speedups = {}
     for x, y in (("ctgan", "sdv-ctgan"), ("tvae", "sdv-tvae")):
-        if x in per_epoch and y in per_epoch:
-            print(f"per-epoch speed-up {x} vs {y}: {per_epoch[y] / per_epoch[x]:.2f}x")
-    path = args.json or RESULTS / "neural_epoch_pair.json"
+        if x in chosen and y in chosen:
+            each = [rd[y]["s_per_epoch"] / rd[x]["s_per_epoch"] for rd in rounds]
+            speedups[x] = {"per_round": each, "median": statistics.median(each),
+                           "ratio_of_medians": median(y) / median(x)}
+            print(f"per-epoch speed-up {x} vs {y}: median {speedups[x]['median']:.2f}x "
+                  f"(rounds: {', '.join(f'{v:.2f}' for v in each)}; ratio of medians "
+                  f"{speedups[x]['ratio_of_medians']:.2f}x)")
+    gpu = any(d.startswith("cuda") for d in devices.values())
+    path = args.json or RESULTS / ("neural_epoch_pair_gpu.json" if gpu else "neural_epoch_pair.json")
     old = json.loads(path.read_text()) if path.exists() else {}
-    old.update({name: {"fit_s": {str(k): v for k, v in fits[name].items()}, "s_per_epoch": per_epoch[name],
-                       "machine": machine(gpu=True), "seed": args.seed} for name in per_epoch})
+    old[f"{a} {b}"] = {"command": "python " + shlex.join(sys.argv), "code": code_version(),
+                       "machine": machine(gpu=True), "seed": args.seed, "devices": devices,
+                       "rounds": rounds, "median_s_per_epoch": {name: median(name) for name in chosen},
+                       "speedup": speedups}
     path.parent.mkdir(exist_ok=True)
     path.write_text(json.dumps(old, indent=1))
-    print(f"results merged into {path}")
+    print(f"results merged into {path}", flush=True)
 
 
 if __name__ == "__main__":

@@ -32,7 +32,7 @@ import warnings
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from _protocol import machine  # noqa: E402
+from _protocol import code_version, machine  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results" / "sample_bulk.json"
 
@@ -68,25 +68,6 @@ def process_tree() -> dict[int, tuple[int, float, float, str]]:
             tree[pid] = procs[pid]
             todo += [p for p, v in procs.items() if v[0] == pid]
     return tree
-
-
-def code_version(package) -> str:
-    """The commit of the lookalike measured, with "+changes" when its tree had uncommitted
-    ones (and the folder it was imported from when it is not this checkout)."""
-    import subprocess
-
-    src = Path(package.__file__).resolve().parents[1]
-    here = Path(__file__).resolve().parents[1] / "src"
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, text=True,
-                                capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "src"], cwd=here, text=True,
-                               capture_output=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return str(src)
-    if src != here:
-        return f"{src} (not this checkout, at {commit})"
-    return commit + ("+changes" if dirty else "")
 
 
 def peak_rss_mb() -> float:

@@ -82,10 +82,17 @@ class CondSampler:
         pos = self.starts[j, c] + np.floor(rng.random(len(j)) * np.maximum(cnt, 1)).astype(np.int64)
         return self.order[j, np.minimum(pos, self.order.shape[1] - 1)]
 
-    def one_hot(self, j: np.ndarray, c: np.ndarray) -> np.ndarray:
-        out = np.zeros((len(j), self.cond_dim), dtype=np.float32)
+    def one_hot(self, j, c, device):
+        """Conditional vectors on ``device``; ``j`` and ``c`` as arrays or as tensors already there
+        (the training loop copies a whole epoch's draws at once: no copy, no sync per step)."""
+        torch = require_torch()
+        out = torch.zeros(len(j), self.cond_dim, device=device)
         if self.n_disc:
-            out[np.arange(len(j)), self.offsets[j] + c] = 1.0
+            if isinstance(j, np.ndarray):
+                hot = torch.from_numpy(self.offsets[j] + c).to(device)
+            else:
+                hot = torch.as_tensor(self.offsets, device=device)[j] + c
+            out[torch.arange(len(j), device=device), hot] = 1.0
         return out
 
 
@@ -247,7 +254,7 @@ class CTGAN(NeuralSynthesizer):
     def _fake(self, b: int, j, c, sampler: CondSampler, gen, device, *, gumbel: bool = True):
         torch = require_torch()
         z = torch.randn(b, self.embedding_dim, device=device, generator=gen)
-        cond = torch.from_numpy(sampler.one_hot(j, c)).to(device)
+        cond = sampler.one_hot(j, c, device)
         raw = self.generator_(torch.cat([z, cond], dim=1))
         return raw, self.layout_.activate(raw, generator=gen, gumbel=gumbel), cond
 
@@ -279,16 +286,19 @@ class CTGAN(NeuralSynthesizer):
         with progress(f"{self.name}: training", epochs) as advance:
             for epoch in range(epochs):
                 G.train()
-                g_sum = d_sum = 0.0
-                for _ in range(steps):
-                    if has_cond:
-                        j, c = sampler.sample_cond(B, rng)
-                        real_idx = sampler.rows_for(j, c, rng)
-                    else:
-                        j = c = np.zeros(B, dtype=np.int64)
-                        real_idx = rng.integers(len(train_rows), size=B)
+                # an epoch's draws at once, copied to the device once: (column, category, real row)
+                if has_cond:
+                    j_all, c_all = sampler.sample_cond(steps * B, rng)
+                    real_all = sampler.rows_for(j_all, c_all, rng)
+                else:
+                    j_all = c_all = np.zeros(steps * B, dtype=np.int64)
+                    real_all = rng.integers(len(train_rows), size=steps * B)
+                j_all, c_all, real_all = (torch.from_numpy(a).to(device) for a in (j_all, c_all, real_all))
+                g_sum = d_sum = torch.zeros((), device=device)  # summed on the device: no sync per step
+                for s in range(steps):
+                    j, c = j_all[s * B : (s + 1) * B], c_all[s * B : (s + 1) * B]
                     raw, fake, cond = self._fake(B, j, c, sampler, gen, device)
-                    real = xt[torch.from_numpy(real_idx).to(device)]
+                    real = xt[real_all[s * B : (s + 1) * B]]
                     real_in = torch.cat([real, cond], 1)
                     fake_in = torch.cat([fake.detach(), cond], 1)
                     scores = D(torch.cat([fake_in, real_in], 0))  # one pass: packs stay within a half
@@ -304,17 +314,15 @@ class CTGAN(NeuralSynthesizer):
                     D.requires_grad_(False)
                     g_loss = -D(torch.cat([fake, cond], 1)).mean()
                     if has_cond:
-                        g_loss = g_loss + self.layout_.condition_loss(
-                            raw, self.layout_.discrete_rows[torch.from_numpy(j).to(device)],
-                            torch.from_numpy(c).to(device))
+                        g_loss = g_loss + self.layout_.condition_loss(raw, self.layout_.discrete_rows[j], c)
                     opt_g.zero_grad(set_to_none=True)
                     g_loss.backward()
                     D.requires_grad_(True)
                     opt_g.step()
-                    g_sum += float(g_loss.detach())
-                    d_sum += float(d_loss.detach())
-                g_hist.append(g_sum / steps)
-                d_hist.append(d_sum / steps)
+                    g_sum = g_sum + g_loss.detach()
+                    d_sum = d_sum + d_loss.detach()
+                g_hist.append(float(g_sum) / steps)
+                d_hist.append(float(d_sum) / steps)
                 stop = False
                 if len(x_val):
                     v = fidelity_signal(self._generate_encoded(min(len(x_val) * 2, 5000), rng), x_val,

@@ -216,7 +216,7 @@ class TVAE(NeuralSynthesizer):
         with progress(f"{self.name}: training", epochs) as advance:
             for epoch in range(epochs):
                 perm = torch.randperm(n, device=device, generator=gen)
-                total = 0.0
+                total = torch.zeros((), device=device)  # summed on the device: no sync per step
                 for s in range(steps):
                     rows = perm[s * B : (s + 1) * B]
                     xb = xt[rows]
@@ -226,8 +226,8 @@ class TVAE(NeuralSynthesizer):
                     loss.backward()
                     opt.step()
                     self._clamp_sigma()
-                    total += float(loss.detach())
-                hist.append(total / steps)
+                    total = total + loss.detach()
+                hist.append(float(total) / steps)
                 stop = False
                 if len(x_val):
                     v = fidelity_signal(self._generate(min(len(x_val) * 2, 5000), rng)[0], x_val, self.encoder_.spans)
