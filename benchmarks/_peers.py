@@ -75,7 +75,8 @@ def run_script(
             "info = {}\n" + body + f"\nsynth.to_csv({str(dst)!r}, index=False)\n"
             "me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)\n"
             "info.update(fit_s=fit_s, sample_s=sample_s, peak_rss_mb=max(me.ru_maxrss, kids.ru_maxrss) / 1024,\n"
-            "            cpu_s=me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime)\n"
+            "            cpu_s=me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,\n"
+            "            system_s=me.ru_stime + kids.ru_stime)\n"
             f"json.dump(info, open({str(info)!r}, 'w'))\n"
         )
         start = time.perf_counter()
