@@ -3,7 +3,8 @@
 DP-CTGAN and PATE-CTGAN at epsilon = 1, each in its own virtualenv (benchmarks/.venvs/NAME).
 
     .venv/bin/python benchmarks/neural.py [--only NAME ...] [--peers] [--epochs N] [--dp-epochs N]
-        [--seed 0] [--device auto] [--set NAME.PARAM=JSON ...] [--no-quality] [--json PATH]
+        [--seed 0] [--epsilon 1|none] [--repeat N] [--device auto] [--set NAME.PARAM=JSON ...]
+        [--no-quality] [--json PATH]
     .venv/bin/python benchmarks/neural.py --epoch-pair 5 25 --repeat 3 [--device cuda]
         [--sdv-python PATH]
 
@@ -123,6 +124,15 @@ def _interpreter(python, args):
     return python
 
 
+def _summary(each: list[dict]) -> dict:
+    """Runs of one method (``--repeat``): the mean of each number at the top, its spread under
+    ``sd`` (sample standard deviation) and every run under ``runs``."""
+    keys = [k for k, v in each[0].items() if isinstance(v, (int, float)) and not isinstance(v, bool)]
+    out = {k: float(np.mean([e[k] for e in each])) for k in keys}
+    out["sd"] = {k: float(np.std([e[k] for e in each], ddof=1)) for k in keys}
+    return {**out, "runs": each, "device": each[0].get("device")}
+
+
 def _epsilon(text: str) -> float | None:
     return None if text.lower() == "none" else float(text)
 
@@ -144,7 +154,8 @@ def main() -> None:
     ap.add_argument("--json", type=Path, default=None)
     ap.add_argument("--epoch-pair", nargs=2, type=int, metavar=("A", "B"),
                     help="per-epoch cost without fixed costs: fit with A and B epochs, timings only")
-    ap.add_argument("--repeat", type=int, default=1, help="rounds of --epoch-pair (medians quoted)")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs of each method (their mean and spread), or rounds of --epoch-pair (medians)")
     ap.add_argument("--sdv-python", default=None,
                     help="a Python with SDV installed (default: benchmarks/.venvs/sdv, made on first use)")
     args = ap.parse_args()
@@ -158,22 +169,24 @@ def main() -> None:
     for name in chosen:
         python, body = table[name]
         python = _interpreter(python, args)
-        print(f"running {name} …", flush=True)
-        try:
-            synth, info = run_script(python, body, train, args.seed, args.epsilon, args.delta)
-        except Exception as e:  # a failing peer is reported, not fatal
-            print(f"  {name} failed: {e}")
-            results[name] = {"error": str(e)}
-            continue
-        if info.get("epochs"):  # training seconds per epoch (preprocessing excluded, for both)
-            info["fit_s_per_epoch"] = info["fit_s"] / info["epochs"]
-            info["s_per_epoch"] = (info.get("train_s") or info["fit_s"]) / info["epochs"]
-        if not args.no_quality:
-            info.update(quality(synth, train, holdout))
-        results[name] = info
-        print("  " + json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in info.items()
-                                 if k != "loss_tail"}), flush=True)
-
+        each = []
+        for r in range(args.repeat):
+            print(f"running {name} …" + (f" ({r + 1} of {args.repeat})" if args.repeat > 1 else ""), flush=True)
+            try:
+                synth, info = run_script(python, body, train, args.seed, args.epsilon, args.delta)
+            except Exception as e:  # a failing peer is reported, not fatal
+                print(f"  {name} failed: {e}")
+                each = [{"error": str(e)}]
+                break
+            if info.get("epochs"):  # training seconds per epoch (preprocessing excluded, for both)
+                info["fit_s_per_epoch"] = info["fit_s"] / info["epochs"]
+                info["s_per_epoch"] = (info.get("train_s") or info["fit_s"]) / info["epochs"]
+            if not args.no_quality:
+                info.update(quality(synth, train, holdout))
+            each.append(info)
+            print("  " + json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in info.items()
+                                     if k != "loss_tail"}), flush=True)
+        results[name] = each[0] if len(each) == 1 else _summary(each)
     print(f"\nAdult, 80/20 split seed {args.seed}, {machine(gpu=True)}\n")
     print("| method | epochs | fit s | s/epoch | 2-way TVD | AUC | detection |")
     print("|---|---:|---:|---:|---:|---:|---:|")
@@ -195,7 +208,8 @@ def main() -> None:
     for name, r in results.items():
         if name in DP_METHODS and args.epsilon != 1.0:  # kept apart from the epsilon = 1 figures
             name = f"{name}, epsilon={args.epsilon}"
-        old[name] = {**r, "machine": machine(gpu=True), "seed": args.seed, "epochs_arg": args.epochs,
+        old[name] = {**r, "command": "python " + shlex.join(sys.argv), "code": code_version(),
+                     "machine": machine(gpu=True), "seed": args.seed, "epochs_arg": args.epochs,
                      "dp_epochs_arg": args.dp_epochs, "epsilon": args.epsilon, "delta": args.delta}
     old["machine"] = machine(gpu=True)
     path.parent.mkdir(exist_ok=True)

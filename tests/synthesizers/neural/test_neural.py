@@ -236,11 +236,19 @@ def test_ledger_composes_rdp_and_zcdp_releases(tmp_path):
 
 # ----------------------------------------------------------------------------- PATE-GAN
 def test_pategan_data_independent_cost(small, tmp_path):
-    model = PATEGAN(iterations=8, batch_size=16, n_teachers=4).fit(small, epsilon=1.0, seed=0)
+    model = PATEGAN(iterations=8, batch_size=16, student_steps=3, n_teachers=4).fit(small, epsilon=1.0, seed=0)
     train = model.privacy_.releases[-1]
-    assert train.to_dict()["queries"] == 8 * 16
+    assert train.to_dict()["queries"] == 8 * 3 * 16  # rounds × student steps × rows voted on
+    assert model.training_["epochs"] == 8 and len(model.training_["loss"]["student"]) == 8
     assert train.to_dict()["rho"] == pytest.approx(train.to_dict()["queries"] / (2 * train.to_dict()["vote_sigma"] ** 2))
     assert model.privacy_.epsilon_spent <= 1.0 + 1e-9
+
+
+def test_pategan_exact_votes_train_longer_by_default():
+    # no noise is spread over exact votes: the default rounds are not the DP schedule's
+    assert PATEGAN()._iterations(1_000, exact=True) == 2_000
+    assert PATEGAN()._iterations(1_000) == 250
+    assert PATEGAN(iterations=7)._iterations(1_000, exact=True) == 7
 
 
 # ----------------------------------------------------------------------------- DP encoding

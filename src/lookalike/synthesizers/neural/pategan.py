@@ -4,8 +4,11 @@ privacy analysis.
 The rows are split at random into ``n_teachers`` disjoint partitions. Each teacher is a small
 discriminator trained on its own partition against generated rows. A *student* discriminator
 never sees real rows: it learns from generated rows labelled by the teachers' **noisy vote** —
-the number of teachers calling a row real, plus discrete Gaussian noise (OpenDP), compared with
-half the teachers. The generator learns to fool the student.
+the number of teachers calling a row real, plus discrete Gaussian noise (OpenDP). The student
+regresses the vote's share of the teachers (clipped to [0, 1], a soft target of its binary
+cross-entropy), not the majority label: the margin is what tells one generated row from a more
+realistic one once the generator is near the data, and thresholding it at half the teachers
+threw it away. The generator learns to fool the student.
 
 Privacy analysis (documented choice). Adding or removing one row changes one partition, hence
 at most one teacher, hence each vote count by at most 1: a batch of ``b`` votes has L2
@@ -31,7 +34,7 @@ noisy votes at ε = 1 it does not survive (figures in the README).
 
 >>> import lookalike
 >>> real = lookalike.load_demo().head(500)
->>> model = PATEGAN(iterations=20, n_teachers=5).fit(real, epsilon=1.0, seed=0)
+>>> model = PATEGAN(iterations=20, n_teachers=5, student_steps=2).fit(real, epsilon=1.0, seed=0)
 >>> model.privacy_.epsilon_spent <= 1.0
 True
 """
@@ -55,6 +58,9 @@ from lookalike.synthesizers.neural._torch import require_torch, torch_generator
 from lookalike.synthesizers.neural.ctgan import adam
 
 __all__ = ["PATEGAN", "plan_pate"]
+
+EXACT_ITERATIONS = 2000  # default rounds with exact votes (no noise to spread over them)
+STUDENT_LR = 1e-3  # the student learns a supervised target: faster than the generator it guides
 
 
 def plan_pate(*, queries: int, epsilon: float, delta: float, rho_before: float) -> Plan:
@@ -102,12 +108,18 @@ class PATEGAN(NeuralSynthesizer):
     Parameters
     ----------
     iterations : int or None, default None
-        Generator and student updates, each on ``batch_size`` voted rows; the votes, iterations
-        × batch_size, set the vote noise for a given ε.
-        None: min(300, max(50, ñ / 4)) with ñ the row count (noisy under DP).
+        Rounds of teacher, student and generator updates; the votes, iterations ×
+        student_steps × batch_size, set the vote noise for a given ε.
+        None: with ``epsilon``, min(300, max(50, ñ / 4)) with ñ the noisy row count; with exact
+        votes (``epsilon=None``), 2,000, since no noise is spread over the votes (Adult, seed 0,
+        exact votes: ML AUC 0.459 after 300 rounds of the earlier majority-label student).
         Range: integer >= 1, or None.
     batch_size : int, default 64
-        Generated rows the teachers vote on in each iteration.
+        Generated rows the teachers vote on in each student update.
+        Range: integer >= 1.
+    student_steps : int, default 5
+        Student updates per round, each on a fresh batch of generated rows and their votes, so
+        that the student keeps up with teachers and generator that move every round.
         Range: integer >= 1.
     n_teachers : int or None, default None
         Teachers, one per disjoint random partition of the rows: one row changes one teacher,
@@ -134,7 +146,8 @@ class PATEGAN(NeuralSynthesizer):
         Widths of the student discriminator's hidden layers.
         Range: tuple of integers >= 1.
     lr : float, default 2e-4
-        Adam learning rate of the generator and the student (the teachers use 1e-3).
+        Adam learning rate of the generator (the teachers and the student, which learn
+        supervised targets, use 1e-3).
         Range: number > 0.
     discovery_share : float or None, default None
         Share of the privacy budget (ρ) spent on DP domain discovery: the categories and bin
@@ -175,6 +188,7 @@ class PATEGAN(NeuralSynthesizer):
         *,
         iterations: int | None = None,
         batch_size: int = 64,
+        student_steps: int = 5,
         n_teachers: int | None = None,
         teacher_steps: int = 1,
         teacher_batch: int = 32,
@@ -191,6 +205,7 @@ class PATEGAN(NeuralSynthesizer):
     ) -> None:
         self.iterations = iterations
         self.batch_size = batch_size
+        self.student_steps = student_steps
         self.n_teachers = n_teachers
         self.teacher_steps = teacher_steps
         self.teacher_batch = teacher_batch
@@ -209,8 +224,11 @@ class PATEGAN(NeuralSynthesizer):
     def epochs(self) -> int | None:  # the shared checks speak of epochs; PATE-GAN counts iterations
         return self.iterations
 
-    def _iterations(self, n_rows: int) -> int:
-        """As given, or by default 300, fewer on small tables (one per 4 rows, at least 50)."""
+    def _iterations(self, n_rows: int, *, exact: bool = False) -> int:
+        """As given, or by default 300 under DP, fewer on small tables (one per 4 rows, at least
+        50), and ``EXACT_ITERATIONS`` with exact votes."""
+        if exact and self.iterations is None:
+            return EXACT_ITERATIONS
         return self._epochs(n_rows)
 
     def _default_epochs(self, n_rows: int) -> int:  # the shared schedule's "epochs": iterations
@@ -218,6 +236,7 @@ class PATEGAN(NeuralSynthesizer):
 
     def _check_params(self) -> None:
         check_int("batch_size", self.batch_size, 1)  # no default schedule: votes per iteration
+        check_int("student_steps", self.student_steps, 1)
         self._check_common()
         check_int("n_teachers", self.n_teachers, 2, none=True)
 
@@ -230,8 +249,8 @@ class PATEGAN(NeuralSynthesizer):
         return k
 
     def _plan(self, n_est: int, epsilon: float, delta: float, rho_disc: float) -> Plan:
-        plan = plan_pate(queries=self._iterations(n_est) * self.batch_size, epsilon=epsilon, delta=delta,
-                         rho_before=rho_disc)
+        plan = plan_pate(queries=self._iterations(n_est) * self.student_steps * self.batch_size,
+                         epsilon=epsilon, delta=delta, rho_before=rho_disc)
         plan["n_teachers"] = self._teachers(n_est)
         return plan
 
@@ -265,13 +284,14 @@ class PATEGAN(NeuralSynthesizer):
         teachers = _BatchedMLP(k, dim, tuple(self.teacher_dims), device)
         student = nets()["Discriminator"](dim, tuple(self.student_dims), 1, dropout=0.0).to(device)
         opt_t = adam(teachers.parameters(), lr=1e-3)
-        opt_s = adam(student.parameters(), lr=self.lr, betas=(0.5, 0.9))
+        opt_s = adam(student.parameters(), lr=STUDENT_LR, betas=(0.5, 0.9))
         opt_g = adam(self.generator_.parameters(), lr=self.lr, betas=(0.5, 0.9))
         has = torch.as_tensor(counts > 0, device=device).float()
         order_t = torch.as_tensor(order, device=device)
         sigma = plan["vote_sigma"] if plan else None
         g_hist, s_hist = [], []
-        iterations = plan["queries"] // B if plan else self._iterations(n)
+        S = self.student_steps
+        iterations = plan["queries"] // (B * S) if plan else self._iterations(n, exact=True)
         m = self.teacher_batch
         with progress(f"{self.name}: training", iterations) as advance:
             for it in range(iterations):
@@ -287,20 +307,18 @@ class PATEGAN(NeuralSynthesizer):
                     opt_t.zero_grad(set_to_none=True)
                     t_loss.backward()
                     opt_t.step()
-                fake = self._fake(B, gen, device)
-                with torch.no_grad():
-                    votes = (teachers(fake.detach().unsqueeze(0).expand(k, B, dim)).squeeze(-1) > 0).sum(0)
-                votes_np = votes.cpu().numpy().astype(np.int64)
-                if sigma is not None:
-                    noisy = gaussian_counts(votes_np, sigma=sigma).values
-                else:
-                    noisy = votes_np.astype(float)
-                labels = torch.as_tensor((noisy > k / 2).astype(np.float32), device=device)
-                s_logit = student(fake.detach()).squeeze(1)
-                s_loss = F.binary_cross_entropy_with_logits(s_logit, labels)
-                opt_s.zero_grad(set_to_none=True)
-                s_loss.backward()
-                opt_s.step()
+                for _ in range(S):  # the student regresses the (noisy) share of teachers voting real
+                    fake = self._fake(B, gen, device)
+                    with torch.no_grad():
+                        votes = (teachers(fake.detach().unsqueeze(0).expand(k, B, dim)).squeeze(-1) > 0).sum(0)
+                    votes_np = votes.cpu().numpy().astype(np.int64)
+                    noisy = (gaussian_counts(votes_np, sigma=sigma).values if sigma is not None
+                             else votes_np.astype(float))
+                    share = torch.as_tensor(np.clip(noisy / k, 0.0, 1.0).astype(np.float32), device=device)
+                    s_loss = F.binary_cross_entropy_with_logits(student(fake.detach()).squeeze(1), share)
+                    opt_s.zero_grad(set_to_none=True)
+                    s_loss.backward()
+                    opt_s.step()
                 g_loss = F.softplus(-student(fake).squeeze(1)).mean()
                 opt_g.zero_grad(set_to_none=True)
                 g_loss.backward()
