@@ -55,7 +55,7 @@ from lookalike.synthesizers import get_synthesizer
 params = {params!r}
 model = get_synthesizer({name!r}, **params)
 t = time.perf_counter()
-model.fit(train, seed=seed, **({{"epsilon": epsilon, "delta": delta}} if {dp!r} else {{}}))
+model.fit(train, seed=seed, **({{"epsilon": epsilon, "delta": delta}} if {dp!r} and epsilon is not None else {{}}))
 fit_s = time.perf_counter() - t
 t = time.perf_counter(); synth = model.sample(len(train), seed=seed); sample_s = time.perf_counter() - t
 tr = model.training_

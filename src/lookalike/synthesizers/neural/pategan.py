@@ -30,7 +30,7 @@ units to a few tens (``benchmarks/pate_information.py``): enough for the student
 generated rows look fake column by column, not the dependence between columns. More
 teachers raise k² but give each fewer rows, so they agree less and Var(T) falls. Used directly
 as the generator's critic (exact, no privacy) the same teachers do hold the dependence; through
-noisy votes at ε = 1 it does not survive (figures in the README).
+noisy votes at ε = 1 it does not survive (figures in docs/benchmarks/neural.md).
 
 >>> import lookalike
 >>> real = lookalike.load_demo().head(500)
@@ -102,8 +102,9 @@ class PATEGAN(NeuralSynthesizer):
     With ``epsilon`` the fit is (ε, δ)-differentially private by a data-independent analysis
     of the noisy votes; with ``epsilon=None`` the votes are exact (no guarantee). Pick it to
     compare with the PATE literature: at ε = 1 the votes carry enough to learn the columns one
-    by one but not their dependence (Adult: 2-way TVD 0.123, ML AUC 0.55, in 28 s on 2 cores;
-    dptvae 0.113 and 0.80).
+    by one but not their dependence (Adult, 5 runs: 2-way TVD 0.121, ML AUC 0.475 ± 0.050, in
+    61 s on 2 cores; dptvae 0.113 and 0.80); with exact votes it learns part of it (AUC 0.677,
+    seed 0). Figures and commands: docs/benchmarks/neural.md.
 
     Parameters
     ----------
