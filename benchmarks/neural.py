@@ -133,6 +133,11 @@ def _summary(each: list[dict]) -> dict:
     return {**out, "runs": each, "device": each[0].get("device")}
 
 
+def _provenance() -> dict:
+    """What a result was measured by: this command, the code's commit and the machine."""
+    return {"command": "python " + shlex.join(sys.argv), "code": code_version(), "machine": machine(gpu=True)}
+
+
 def _epsilon(text: str) -> float | None:
     return None if text.lower() == "none" else float(text)
 
@@ -159,6 +164,8 @@ def main() -> None:
     ap.add_argument("--sdv-python", default=None,
                     help="a Python with SDV installed (default: benchmarks/.venvs/sdv, made on first use)")
     args = ap.parse_args()
+    if args.repeat < 1:
+        ap.error(f"--repeat needs at least 1 run, got {args.repeat}")
     if args.epoch_pair:
         return epoch_pair(args)
 
@@ -208,8 +215,7 @@ def main() -> None:
     for name, r in results.items():
         if name in DP_METHODS and args.epsilon != 1.0:  # kept apart from the epsilon = 1 figures
             name = f"{name}, epsilon={args.epsilon}"
-        old[name] = {**r, "command": "python " + shlex.join(sys.argv), "code": code_version(),
-                     "machine": machine(gpu=True), "seed": args.seed, "epochs_arg": args.epochs,
+        old[name] = {**r, **_provenance(), "seed": args.seed, "epochs_arg": args.epochs,
                      "dp_epochs_arg": args.dp_epochs, "epsilon": args.epsilon, "delta": args.delta}
     old["machine"] = machine(gpu=True)
     path.parent.mkdir(exist_ok=True)
@@ -221,8 +227,6 @@ def epoch_pair(args) -> None:
     a, b = args.epoch_pair
     if not 0 < a < b:
         raise SystemExit(f"--epoch-pair needs 0 < A < B, got {a} {b}")
-    if args.repeat < 1:
-        raise SystemExit(f"--repeat needs at least 1 round, got {args.repeat}")
     chosen = list(args.only or ["ctgan", "sdv-ctgan", "tvae", "sdv-tvae"])
     train, _ = split(load_adult())
     rounds: list[dict[str, dict]] = []
@@ -273,8 +277,7 @@ def _pair_summary(args, chosen: list[str], rounds: list[dict], devices: dict[str
     gpu = any(d.startswith("cuda") for d in devices.values())
     path = args.json or RESULTS / ("neural_epoch_pair_gpu.json" if gpu else "neural_epoch_pair.json")
     old = json.loads(path.read_text()) if path.exists() else {}
-    old[f"{a} {b}"] = {"command": "python " + shlex.join(sys.argv), "code": code_version(),
-                       "machine": machine(gpu=True), "seed": args.seed, "devices": devices,
+    old[f"{a} {b}"] = {**_provenance(), "seed": args.seed, "devices": devices,
                        "rounds": rounds, "median_s_per_epoch": {name: median(name) for name in chosen},
                        "speedup": speedups}
     path.parent.mkdir(exist_ok=True)

@@ -47,6 +47,7 @@ class CondSampler:
         self.sizes = np.asarray(sizes, dtype=np.int64)
         self.offsets = np.r_[0, np.cumsum(self.sizes)[:-1]].astype(np.int64)
         self.cond_dim = int(self.sizes.sum())
+        self._offsets_t = None  # the offsets as a tensor on the training device (one_hot)
         width = int(self.sizes.max()) if self.n_disc else 1
         cum = np.ones((self.n_disc, width))
         for j, p in enumerate(probs):
@@ -90,8 +91,10 @@ class CondSampler:
         if self.n_disc:
             if isinstance(j, np.ndarray):
                 hot = torch.from_numpy(self.offsets[j] + c).to(device)
-            else:
-                hot = torch.as_tensor(self.offsets, device=device)[j] + c
+            else:  # the offsets copied to the draws' device once, not at every step
+                if self._offsets_t is None or self._offsets_t.device != j.device:
+                    self._offsets_t = torch.from_numpy(self.offsets).to(j.device)
+                hot = self._offsets_t[j] + c
             out[torch.arange(len(j), device=device), hot] = 1.0
         return out
 
