@@ -3,7 +3,7 @@
 DP-CTGAN and PATE-CTGAN at epsilon = 1, each in its own virtualenv (benchmarks/.venvs/NAME).
 
     .venv/bin/python benchmarks/neural.py [--only NAME ...] [--peers] [--epochs N] [--dp-epochs N]
-        [--seed 0] [--epsilon 1|none] [--repeat N] [--device auto] [--set NAME.PARAM=JSON ...]
+        [--seed 0 | --seeds S ...] [--epsilon 1|none] [--repeat N] [--device auto] [--set NAME.PARAM=JSON ...]
         [--no-quality] [--json PATH]
     .venv/bin/python benchmarks/neural.py --epoch-pair 5 25 --repeat 3 [--device cuda]
         [--sdv-python PATH]
@@ -150,6 +150,8 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=300, help="epochs of ctgan, tvae and SDV's (default 300)")
     ap.add_argument("--dp-epochs", type=int, default=30, help="epochs of the DP-SGD fits (default 30)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seeds", type=int, nargs="+", metavar="S",
+                    help="fit each method once per seed (their mean and spread); replaces --seed")
     ap.add_argument("--epsilon", type=_epsilon, default=1.0,
                     help="of the DP methods (default 1); 'none' fits them without DP (pategan: exact votes)")
     ap.add_argument("--delta", type=float, default=1e-9)
@@ -166,6 +168,8 @@ def main() -> None:
     args = ap.parse_args()
     if args.repeat < 1:
         ap.error(f"--repeat needs at least 1 run, got {args.repeat}")
+    if args.seeds and args.epoch_pair:
+        ap.error("--seeds is for quality runs; --epoch-pair takes --seed")
     if args.epoch_pair:
         return epoch_pair(args)
 
@@ -177,10 +181,13 @@ def main() -> None:
         python, body = table[name]
         python = _interpreter(python, args)
         each = []
-        for r in range(args.repeat):
-            print(f"running {name} …" + (f" ({r + 1} of {args.repeat})" if args.repeat > 1 else ""), flush=True)
+        plan = [(seed, r) for seed in (args.seeds or [args.seed]) for r in range(args.repeat)]
+        for k, (seed, _) in enumerate(plan):
+            print(f"running {name} …" + (f" ({k + 1} of {len(plan)}, seed {seed})" if len(plan) > 1 else ""),
+                  flush=True)
             try:
-                synth, info = run_script(python, body, train, args.seed, args.epsilon, args.delta)
+                synth, info = run_script(python, body, train, seed, args.epsilon, args.delta)
+                info["seed"] = seed
             except Exception as e:  # a failing peer is reported, not fatal
                 print(f"  {name} failed: {e}")
                 each = [{"error": str(e)}]
@@ -194,7 +201,7 @@ def main() -> None:
             print("  " + json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in info.items()
                                      if k != "loss_tail"}), flush=True)
         results[name] = each[0] if len(each) == 1 else _summary(each)
-    print(f"\nAdult, 80/20 split seed {args.seed}, {machine(gpu=True)}\n")
+    print(f"\nAdult, 80/20 split (seed 0), fit seed(s) {args.seeds or args.seed}, {machine(gpu=True)}\n")
     print("| method | epochs | fit s | s/epoch | 2-way TVD | AUC | detection |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
@@ -202,7 +209,7 @@ def main() -> None:
             print(f"| {name} | failed | | | | | |")
             continue
         f = lambda k, d=3, r=r: "" if r.get(k) is None else f"{r[k]:.{d}f}"  # noqa: E731
-        print(f"| {name} | {r.get('epochs') or ''} | {f('fit_s', 0)} | {f('s_per_epoch', 2)} | "
+        print(f"| {name} | {r.get('epochs') or '':g} | {f('fit_s', 0)} | {f('s_per_epoch', 2)} | "
               f"{f('2way')} | {f('auc')} | {f('detection')} |")
     for a, b in (("ctgan", "sdv-ctgan"), ("tvae", "sdv-tvae")):
         if "s_per_epoch" in results.get(a, {}) and "s_per_epoch" in results.get(b, {}):
@@ -213,9 +220,12 @@ def main() -> None:
     old = json.loads(path.read_text()) if path.exists() else {}
     old.setdefault("machine", {})
     for name, r in results.items():
+        sets = [i.split(".", 1)[1] for i in args.set or [] if i.split(".", 1)[0] == name]
         if name in DP_METHODS and args.epsilon != 1.0:  # kept apart from the epsilon = 1 figures
             name = f"{name}, epsilon={args.epsilon}"
-        old[name] = {**r, **_provenance(), "seed": args.seed, "epochs_arg": args.epochs,
+        if sets:  # and runs with other hyper-parameters apart from the defaults' figures
+            name = f"{name} ({' '.join(sets)})"
+        old[name] = {**({"set": sets} if sets else {}), **r, **_provenance(), "seed": args.seeds or args.seed, "epochs_arg": args.epochs,
                      "dp_epochs_arg": args.dp_epochs, "epsilon": args.epsilon, "delta": args.delta}
     old["machine"] = machine(gpu=True)
     path.parent.mkdir(exist_ok=True)
@@ -258,7 +268,7 @@ def _pair_summary(args, chosen: list[str], rounds: list[dict], devices: dict[str
     def median(name):
         return statistics.median(rd[name]["s_per_epoch"] for rd in rounds)
 
-    print(f"\nAdult, 80/20 split seed {args.seed}, {machine(gpu=True)}; per-epoch cost = "
+    print(f"\nAdult, 80/20 split (seed 0), fit seed {args.seed}, {machine(gpu=True)}; per-epoch cost = "
           f"(training({b}) - training({a})) / {b - a}, {len(rounds)} of {args.repeat} round(s)")
     print("| method | device | s/epoch per round | median |")
     print("|---|---|---|---:|")

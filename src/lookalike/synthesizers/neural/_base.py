@@ -43,18 +43,17 @@ Default training schedule (:meth:`NeuralSynthesizer.schedule`), a function of th
 
 * **batch**: min(500, max(20, rows / 10)) of the rows trained on (a multiple of ``pac`` for
   CTGAN): at least 10 optimisation steps an epoch from 200 rows up, 500-row steps from 5,000.
-  SDV's fixed batch of 500 (one or two steps an epoch below 1,000 rows) was measured against it
-  with tvae (docs/benchmarks/tvae_small_tables.md, seeds 0-2): TSTR AUC 0.54 against 0.78 on
-  statsmodels modechoice (672 rows), 0.91 against 0.97 on compas (1,000 rows);
+  SDV's fixed batch of 500 gives one or two steps an epoch below 1,000 rows;
 * **epochs**: 300 whatever n (non-DP), hence at least 3,000 steps from 200 rows up (below, 300 ×
-  rows / 20): on small tables the dependence between columns is learnt late. The earlier rule,
-  one epoch per 40 rows, trained Adult subsampled to 1,000 rows for 250 steps: TSTR AUC 0.58
-  (tvae) and 0.46 (ctgan) against 0.86 and 0.81 with 300 epochs, real rows 0.89;
-  DP-SGD: min(30, max(10, ñ / 40)), unchanged (each epoch costs privacy);
+  rows / 20): on small tables the dependence between columns is learnt late (the earlier rule,
+  one epoch per 40 rows, gave Adult at 1,000 rows 250 steps). With these defaults, Adult at
+  1,000 rows: TSTR AUC 0.855 (tvae) and 0.840 (ctgan) against SDV's 0.830 and 0.624 at its
+  defaults, real rows 0.898 (``benchmarks/many_tables.py``, seed 0, commands in
+  docs/benchmarks/many_tables.md). DP-SGD: min(30, max(10, ñ / 40)) (each epoch costs privacy);
 * **early stopping** (``patience="auto"``, tvae's default): 30 epochs without a better held-out
   signal, only when the held-out share is at least 1,000 rows (n ≥ 10,000 at the default 10%);
-  on fewer held-out rows the signal (1- and 2-way TVD) is sampling noise: on Adult at 1,000 rows
-  it kept the weights of epoch 23 of 53 (TSTR AUC 0.58; all 300 epochs on all rows, 0.86).
+  on fewer held-out rows the signal (1- and 2-way TVD) is mostly sampling noise, and stopping
+  on it keeps the weights of an early epoch.
   Never under DP (a signal on private rows would be an uncharged release).
 """
 

@@ -18,8 +18,7 @@ least change to the row order:
   generator's own expected value (:meth:`NeuralEncoder.expected_values
   <lookalike.synthesizers.neural._encoding.NeuralEncoder.expected_values>`), so that the rows
   moved to the next code are those the generator put nearest to it, not rows at random: random
-  ties relabelled a 0/1 target at random (statsmodels modechoice, tvae, TSTR AUC 0.779 → 0.799;
-  compas, whose 3-class score is a function of a 1-10 code, 0.974 → 0.984; three seeds each).
+  ties would relabel a 0/1 target at random, and with it the rows' relation to the other columns.
 
 Both read only the generator's output and the released counts: no privacy cost. Conditional
 sampling is left uncalibrated (its condition changes the marginals on purpose).

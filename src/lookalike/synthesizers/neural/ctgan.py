@@ -109,8 +109,9 @@ class CTGAN(NeuralSynthesizer):
     non-linear dependence across many columns can be. It trains on the rows without
     differential privacy: no formal guarantee (use ``dpctgan`` for one). Pick it for wide
     tables with complex dependence when a GPU is at hand; on a CPU it is the slowest family
-    (300 epochs on Adult's 26,049 rows: 26 min on 2 cores, 2-way TVD 0.049, ML AUC 0.884),
-    and on small tables ``tvae`` did better (Adult at 1,000 rows, TSTR AUC 0.86 against 0.81).
+    (300 epochs on Adult's 26,049 rows: about 6.7 min on 2 cores; seeds 0–2: 2-way TVD 0.051,
+    ML AUC 0.885), and on small tables ``tvae`` did better (Adult at 1,000 rows, TSTR AUC
+    0.855 against 0.840). Figures and commands: docs/benchmarks/neural.md, many_tables.md.
 
     Parameters
     ----------
@@ -158,8 +159,8 @@ class CTGAN(NeuralSynthesizer):
         then held out. 'auto': 30 when at least 1,000 rows are held out (from 10,000 rows at the
         default share), else None.
         None: no early stopping, all rows trained on for all epochs; the GAN's dependence
-        between columns keeps improving after the marginal signal stops (Adult: ML AUC 0.856
-        and 0.876 when stopped at epochs 94 and 136, 0.884 after 300).
+        between columns keeps improving after the marginal signal stops (Adult, seed 0: ML
+        AUC 0.877 when stopped at epoch 135, 0.886 after 300).
         Range: integer >= 1, 'auto', or None.
     validation_share : float, default 0.1
         Share of the rows held out for the early-stopping signal (only when ``patience``
@@ -179,10 +180,11 @@ class CTGAN(NeuralSynthesizer):
     Notes
     -----
     The default batch replaces SDV's fixed 500 (one or two steps an epoch below 1,000 rows),
-    and 300 epochs the earlier one epoch per 40 rows: on Adult at 1,000 rows TSTR AUC 0.81
-    against 0.46. ``patience`` stays off by default: Adult, seed 0, ML AUC 0.856 and 0.876 in
-    two fits stopped with patience 30 at epochs 94 and 136, 0.884 after 300 epochs, 2-way TVD
-    0.074/0.061 against 0.049.
+    and 300 epochs the earlier one epoch per 40 rows (the schedule: :mod:`~lookalike.synthesizers.neural._base`).
+    ``patience`` stays off by default: on Adult, seed 0, patience 30 stopped at epoch 135 with
+    ML AUC 0.877, 2-way TVD 0.060 and detection AUC 0.925, against 0.886, 0.050 and 0.833
+    after 300 epochs (``benchmarks/neural.py --only ctgan --set ctgan.patience=30``; the
+    commands are in docs/benchmarks/neural.md).
     """
 
     name = "ctgan"

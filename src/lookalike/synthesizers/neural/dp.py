@@ -314,7 +314,8 @@ class DPCTGAN(_DPMixin, CTGAN):
     discovery, calibration targets, training) is (ε, δ)-differentially private; without, it
     trains as a plain GAN with no guarantee. Pick it when the release must be DP and a neural
     model is wanted; at ε = 1 on Adult the marginal models are better and far cheaper
-    (dpctgan: 2-way TVD 0.15, ML AUC 0.83, 60 s on 2 cores; mst: 0.069, 0.88, 2.1 s).
+    (dpctgan: 2-way TVD 0.162, ML AUC 0.805, 45 s on 2 cores; mst: 0.069, 0.879, 2.1 s;
+    commands in docs/benchmarks/neural.md and index.md).
 
     Parameters
     ----------
@@ -505,8 +506,9 @@ class DPTVAE(_DPMixin, TVAE):
     the decoder. With ``epsilon`` the whole fit (noisy row count, domain discovery, calibration
     targets, training) is (ε, δ)-differentially private; without, it trains as a plain VAE
     with no guarantee. Pick it as the DP neural model to try first (Adult at ε = 1: 2-way TVD
-    0.113, ML AUC 0.79 in 18 s on 2 cores, where dpctgan needs 60 s); the marginal models
-    (mst, aim) are still better there (mst: 0.069, 0.88, 2.1 s).
+    0.114, ML AUC 0.831 in 14 s on 2 cores, where dpctgan needs 45 s); the marginal models
+    (mst, aim) are still better there (mst: 0.069, 0.879, 2.1 s; commands in
+    docs/benchmarks/neural.md and index.md).
 
     Parameters
     ----------
@@ -589,15 +591,18 @@ class DPTVAE(_DPMixin, TVAE):
 
     * smaller networks (latent 16, one hidden layer of 64 each way; TVAE: 128 and two of 128):
       the noise's norm grows with the square root of the number of weights while the clipped
-      signal does not. Adult at ε = 1, ``min_sigma`` 0.5, seed 0: ML AUC 0.61 with TVAE's sizes,
-      0.80 with these, in a quarter of the time.
+      signal does not. Adult at ε = 1, ``min_sigma`` 0.5: ML AUC 0.476 with TVAE's sizes, 0.831
+      with these, in two thirds of the time.
     * ``min_sigma`` 0.5 (TVAE: 0.01), the floor of the decoder's noise on numeric slots: as each
       row's gradient is clipped as a whole, its steepest term sets its direction, and with the
       noise free to shrink towards 0.01 that is the numeric slots' Gaussian likelihood (its
       gradient grows as 1/σ²); the categories' share of each clipped gradient, which carries the
       dependence between columns, then drowns in the DP noise. Adult at ε = 1, these sizes: ML
-      AUC 0.53 with the floor at 0.01, 0.60 at 0.1, 0.80/0.81/0.81 at 0.5 (seeds 0–2) and 0.82
-      at 1.0 (σ fixed), 2-way TVD 0.11 throughout.
+      AUC 0.544 with the floor at 0.01, 0.423 at 0.1, 0.831 at 0.5 and 0.831 at 1.0 (σ fixed),
+      2-way TVD 0.11–0.12 throughout.
+
+    One run each (the DP noise differs between runs), by ``benchmarks/neural.py --only dptvae
+    --set ...``: the commands and results are in docs/benchmarks/neural.md.
     """
 
     name = "dptvae"

@@ -43,8 +43,9 @@ class TVAE(NeuralSynthesizer):
     multi-modal columns and non-linear dependence are learnt. It trains on the rows without
     differential privacy: no formal guarantee (use ``dptvae`` for one). Pick it as the neural
     model to try first: faster than ``ctgan`` and better on small tables (Adult at 1,000 rows,
-    TSTR AUC 0.86 against 0.81); on Adult's 26,049 rows about 2.5 s an epoch on 2 cores
-    (early stopping ended at 87 epochs, 3.6 min: 2-way TVD 0.045, ML AUC 0.888).
+    TSTR AUC 0.855 against 0.840); on Adult's 26,049 rows early stopping ended at 87 epochs
+    (2-way TVD 0.045, ML AUC 0.888), an epoch taking 0.31–0.41 s on 2 cores (figures and
+    commands: docs/benchmarks/neural.md and many_tables.md).
 
     Parameters
     ----------
@@ -87,9 +88,8 @@ class TVAE(NeuralSynthesizer):
         Epochs without a better held-out signal (1- and 2-way TVD of generated against held-out
         rows) before training stops, the best weights kept; ``validation_share`` of the rows is
         then held out. 'auto': 30 when at least 1,000 rows are held out (from 10,000 rows at the
-        default share), else None: on fewer held-out rows the signal is noise (Adult at 1,000
-        rows: TSTR AUC 0.58 when stopped by it, 0.86 with all epochs). None: no early stopping,
-        all rows, all epochs.
+        default share), else None: on fewer held-out rows the signal is mostly sampling noise.
+        None: no early stopping, all rows, all epochs.
         Range: integer >= 1, 'auto', or None.
     validation_share : float, default 0.1
         Share of the rows held out for the early-stopping signal (only when ``patience``
@@ -108,13 +108,9 @@ class TVAE(NeuralSynthesizer):
 
     Notes
     -----
-    Measured on small tables against SDV's TVAE (docs/benchmarks/tvae_small_tables.md, TSTR
-    AUC, seeds 0-2): ``loss_factor`` 2, as SDV, beats 1 and 4 (statsmodels modechoice, 672
-    rows: 0.80 against 0.67 and 0.72). Categories and modes are drawn from the decoder's
-    softmax; SDV takes its argmax, which with calibration raised TSTR AUC on 1,000 rows or
-    fewer (modechoice 0.80 → 0.83, compas 0.98 → 0.99, Adult 0.86 → 0.89) but on Adult at
-    3,000 rows lowered it (0.86 → 0.85) and made rows easier to tell from real ones (2-way
-    TVD 0.065 → 0.081, detection AUC 0.78 → 0.83), so draws stay.
+    ``loss_factor`` 2 is SDV's. Categories and modes are drawn from the decoder's softmax (the
+    model's likelihood); SDV takes its argmax, which makes rows easier to tell from real ones
+    once calibration has matched the 1-ways.
     """
 
     name = "tvae"
