@@ -246,9 +246,35 @@ def test_pategan_data_independent_cost(small, tmp_path):
 
 def test_pategan_exact_votes_train_longer_by_default():
     # no noise is spread over exact votes: the default rounds are not the DP schedule's
-    assert PATEGAN()._iterations(1_000, exact=True) == 2_000
+    assert PATEGAN()._iterations(1_000, exact=True) == 3_000
     assert PATEGAN()._iterations(1_000) == 250
     assert PATEGAN(iterations=7)._iterations(1_000, exact=True) == 7
+
+
+def test_pategan_replay_keeps_at_most_its_size_and_adds_one_stored_batch():
+    import torch
+
+    from lookalike.synthesizers.neural.pategan import _Replay
+
+    rng = np.random.default_rng(0)
+    replay = _Replay(3, rng)
+    seen = []
+    for i in range(20):
+        rows, shares = torch.full((4, 2), float(i)), torch.full((4,), i / 20)
+        xs, ys = replay.mix(rows, shares)
+        assert len(replay.rows) == min(i + 1, 3)
+        assert torch.equal(xs[:4], rows) and torch.equal(ys[:4], shares)  # the fresh batch first
+        if i == 0:
+            assert len(xs) == 4  # nothing stored yet
+        else:
+            old = int(xs[4, 0])  # then one stored batch, with its own shares
+            assert len(xs) == 8 and old < i and torch.allclose(ys[4:], torch.full((4,), old / 20))
+            seen.append(old)
+    assert len(set(seen)) > 3  # stored batches are replaced over time, not frozen
+    none = _Replay(0, rng)
+    assert none.mix(rows, shares)[0] is rows and not none.rows
+    with pytest.raises(ConfigError, match="replay"):
+        PATEGAN(replay=-1).fit(pd.DataFrame({"a": [1, 2, 3] * 10}), seed=0)
 
 
 # ----------------------------------------------------------------------------- DP encoding
@@ -351,3 +377,30 @@ def test_span_cross_entropy_equals_the_padded_log_softmax():
     want_c = torch.nn.functional.cross_entropy(chosen, category)
     assert torch.allclose(got_c, want_c, rtol=1e-5)
     assert torch.allclose(*(torch.autograd.grad(v, raw)[0] for v in (got_c, want_c)), atol=1e-6)
+
+
+def test_straight_through_is_one_hot_forward_and_soft_backward():
+    """Each softmax span becomes its argmax's one-hot row, α slots stay as they are, and the
+    gradient is the one of the soft outputs (the straight-through estimator)."""
+    import torch
+
+    from lookalike.synthesizers.neural._encoding import Span
+    from lookalike.synthesizers.neural._nets import SpanLayout
+
+    spans = [Span("a", 0, 1, "tanh", False), Span("a", 1, 3, "softmax", False),
+             Span("b", 4, 5, "softmax", True)]
+    lay = SpanLayout(spans, 9, "cpu")
+    gen = torch.Generator().manual_seed(0)
+    raw = torch.randn(32, 9, generator=gen, requires_grad=True)
+    soft = lay.activate(raw, generator=gen)
+    hard = lay.straight_through(soft)
+    assert torch.equal(hard[:, 0], soft[:, 0])
+    for s in spans[1:]:
+        block = hard[:, s.start : s.start + s.size]
+        assert torch.equal(block.sum(1), torch.ones(32))
+        assert set(block.unique().tolist()) == {0.0, 1.0}
+        assert torch.equal(block.argmax(1), soft[:, s.start : s.start + s.size].argmax(1))
+    w = torch.randn(32, 9, generator=gen)
+    (g_hard,) = torch.autograd.grad((hard * w).sum(), raw, retain_graph=True)
+    (g_soft,) = torch.autograd.grad((soft * w).sum(), raw)
+    assert torch.allclose(g_hard, g_soft)

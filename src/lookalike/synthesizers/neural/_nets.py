@@ -89,6 +89,19 @@ class SpanLayout:
         soft = e / ((e @ self.member) @ self.member.T + self.is_tanh)
         return torch.where(self.is_tanh.bool(), torch.tanh(raw), soft)
 
+    def straight_through(self, soft):
+        """``soft`` (activated outputs) with each softmax span replaced by its one-hot argmax in
+        the forward pass while gradients flow through the soft values (straight-through
+        Gumbel-softmax, Jang et al. 2017); α slots unchanged. A critic then sees generated
+        categories exactly as it sees real ones, not as near-one-hot vectors it can tell apart
+        by their softness alone."""
+        torch = require_torch()
+        if not self.n_soft:
+            return soft
+        _, spread = self._span_max(soft)
+        hard = torch.where(self.is_tanh.bool(), soft, (soft >= spread).to(soft.dtype))
+        return soft + (hard - soft).detach()
+
     def condition_loss(self, raw, span_row, category):
         """Mean cross entropy of the generator's logits for the conditioned span and category
         (``span_row``: each row's softmax span, ``category``: the slot within it)."""

@@ -10,6 +10,17 @@ cross-entropy), not the majority label: the margin is what tells one generated r
 realistic one once the generator is near the data, and thresholding it at half the teachers
 threw it away. The generator learns to fool the student.
 
+Two choices make the training learn the dependence between columns, and neither touches the
+privacy analysis (both are post-processing of generated rows or of released votes):
+
+* teachers and student see generated categories as exact one-hot rows, as real rows are,
+  with the gradient of the soft outputs (:meth:`SpanLayout.straight_through
+  <lookalike.synthesizers.neural._nets.SpanLayout.straight_through>`): with near-one-hot soft
+  rows the small teachers can call every generated row fake by its softness alone, and such
+  votes say nothing about which rows are realistic;
+* the student revisits past batches with their released votes (``replay``), so that it does
+  not forget what the teachers said about rows the generator has moved away from.
+
 Privacy analysis (documented choice). Adding or removing one row changes one partition, hence
 at most one teacher, hence each vote count by at most 1: a batch of ``b`` votes has L2
 sensitivity √b, and releasing it with discrete Gaussian noise σ costs ρ = b/(2σ²) in zCDP,
@@ -59,7 +70,7 @@ from lookalike.synthesizers.neural.ctgan import adam
 
 __all__ = ["PATEGAN", "plan_pate"]
 
-EXACT_ITERATIONS = 2000  # default rounds with exact votes (no noise to spread over them)
+EXACT_ITERATIONS = 3000  # default rounds with exact votes (no noise to spread over them)
 STUDENT_LR = 1e-3  # the student learns a supervised target: faster than the generator it guides
 
 
@@ -102,9 +113,9 @@ class PATEGAN(NeuralSynthesizer):
     With ``epsilon`` the fit is (ε, δ)-differentially private by a data-independent analysis
     of the noisy votes; with ``epsilon=None`` the votes are exact (no guarantee). Pick it to
     compare with the PATE literature: at ε = 1 the votes carry enough to learn the columns one
-    by one but not their dependence (Adult, 5 runs: 2-way TVD 0.121, ML AUC 0.475 ± 0.050, in
-    61 s on 2 cores; dptvae 0.113 and 0.80); with exact votes it learns part of it (AUC 0.677,
-    seed 0). Figures and commands: docs/benchmarks/neural.md.
+    by one but not their dependence (Adult, 5 runs: 2-way TVD 0.122, ML AUC 0.507 ± 0.058, in
+    17 s on 2 cores; dptvae 0.114 and 0.831); with exact votes the training learns it (seeds
+    0–2: 2-way TVD 0.071, ML AUC 0.868). Figures and commands: docs/benchmarks/neural.md.
 
     Parameters
     ----------
@@ -112,8 +123,7 @@ class PATEGAN(NeuralSynthesizer):
         Rounds of teacher, student and generator updates; the votes, iterations ×
         student_steps × batch_size, set the vote noise for a given ε.
         None: with ``epsilon``, min(300, max(50, ñ / 4)) with ñ the noisy row count; with exact
-        votes (``epsilon=None``), 2,000, since no noise is spread over the votes (Adult, seed 0,
-        exact votes: ML AUC 0.459 after 300 rounds of the earlier majority-label student).
+        votes (``epsilon=None``), 3,000, since no noise is spread over the votes.
         Range: integer >= 1, or None.
     batch_size : int, default 64
         Generated rows the teachers vote on in each student update.
@@ -122,6 +132,13 @@ class PATEGAN(NeuralSynthesizer):
         Student updates per round, each on a fresh batch of generated rows and their votes, so
         that the student keeps up with teachers and generator that move every round.
         Range: integer >= 1.
+    replay : int, default 100
+        Past batches of generated rows, with their released votes, kept for the student: each
+        student update adds one of them, drawn at random, to its fresh batch, so that the
+        student does not forget what the teachers said about rows the generator no longer
+        makes. Reusing released votes is post-processing: no privacy cost. 0: fresh batches
+        only.
+        Range: integer >= 0.
     n_teachers : int or None, default None
         Teachers, one per disjoint random partition of the rows: one row changes one teacher,
         hence each vote by at most 1.
@@ -190,6 +207,7 @@ class PATEGAN(NeuralSynthesizer):
         iterations: int | None = None,
         batch_size: int = 64,
         student_steps: int = 5,
+        replay: int = 100,
         n_teachers: int | None = None,
         teacher_steps: int = 1,
         teacher_batch: int = 32,
@@ -207,6 +225,7 @@ class PATEGAN(NeuralSynthesizer):
         self.iterations = iterations
         self.batch_size = batch_size
         self.student_steps = student_steps
+        self.replay = replay
         self.n_teachers = n_teachers
         self.teacher_steps = teacher_steps
         self.teacher_batch = teacher_batch
@@ -238,6 +257,7 @@ class PATEGAN(NeuralSynthesizer):
     def _check_params(self) -> None:
         check_int("batch_size", self.batch_size, 1)  # no default schedule: votes per iteration
         check_int("student_steps", self.student_steps, 1)
+        check_int("replay", self.replay, 0)
         self._check_common()
         check_int("n_teachers", self.n_teachers, 2, none=True)
 
@@ -264,10 +284,11 @@ class PATEGAN(NeuralSynthesizer):
     def _modules(self) -> dict[str, Any]:
         return {"generator": self.generator_}
 
-    def _fake(self, b: int, gen, device, *, gumbel: bool = True):
+    def _fake(self, b: int, gen, device, *, gumbel: bool = True, hard: bool = False):
         torch = require_torch()
         z = torch.randn(b, self.embedding_dim, device=device, generator=gen)
-        return self.layout_.activate(self.generator_(z), generator=gen, gumbel=gumbel)
+        out = self.layout_.activate(self.generator_(z), generator=gen, gumbel=gumbel)
+        return self.layout_.straight_through(out) if hard else out
 
     def _train(self, x: np.ndarray, codes: np.ndarray, plan: Plan | None, rng, device) -> None:
         torch = require_torch()
@@ -294,6 +315,7 @@ class PATEGAN(NeuralSynthesizer):
         S = self.student_steps
         iterations = plan["queries"] // (B * S) if plan else self._iterations(n, exact=True)
         m = self.teacher_batch
+        replay = _Replay(self.replay, rng)
         with progress(f"{self.name}: training", iterations) as advance:
             for it in range(iterations):
                 for _ in range(self.teacher_steps):
@@ -302,21 +324,22 @@ class PATEGAN(NeuralSynthesizer):
                     # one batch of generated rows serves every teacher: the generator's forward pass,
                     # not the small teachers, is the cost, and generated rows are public
                     with torch.no_grad():
-                        fake = self._fake(m, gen, device).unsqueeze(0).expand(k, m, dim)
+                        fake = self._fake(m, gen, device, hard=True).unsqueeze(0).expand(k, m, dim)
                     lr_, lf = teachers(real).squeeze(-1), teachers(fake).squeeze(-1)
                     t_loss = ((F.softplus(-lr_).mean(1) + F.softplus(lf).mean(1)) * has).sum() / has.sum()
                     opt_t.zero_grad(set_to_none=True)
                     t_loss.backward()
                     opt_t.step()
                 for _ in range(S):  # the student regresses the (noisy) share of teachers voting real
-                    fake = self._fake(B, gen, device)
+                    fake = self._fake(B, gen, device, hard=True)
                     with torch.no_grad():
                         votes = (teachers(fake.detach().unsqueeze(0).expand(k, B, dim)).squeeze(-1) > 0).sum(0)
                     votes_np = votes.cpu().numpy().astype(np.int64)
                     noisy = (gaussian_counts(votes_np, sigma=sigma).values if sigma is not None
                              else votes_np.astype(float))
                     share = torch.as_tensor(np.clip(noisy / k, 0.0, 1.0).astype(np.float32), device=device)
-                    s_loss = F.binary_cross_entropy_with_logits(student(fake.detach()).squeeze(1), share)
+                    xs, ys = replay.mix(fake.detach(), share)
+                    s_loss = F.binary_cross_entropy_with_logits(student(xs).squeeze(1), ys)
                     opt_s.zero_grad(set_to_none=True)
                     s_loss.backward()
                     opt_s.step()
@@ -344,6 +367,39 @@ class PATEGAN(NeuralSynthesizer):
                 out.append(self._fake(min(4096, n - lo), gen, self.device_).cpu().numpy())
         self.generator_.train()
         return np.concatenate(out), None
+
+
+class _Replay:
+    """Up to ``size`` past batches of generated rows with their released vote shares; once
+    full, one batch drawn at random among the stored ones and the new one is dropped, so that
+    older batches thin out gradually. Each student update sees its fresh batch and one stored
+    batch drawn at random: the student keeps what the teachers said about regions the generator
+    has left, instead of chasing the generator's latest batch. Only released votes are reused
+    (post-processing): the privacy cost is that of the votes, unchanged."""
+
+    def __init__(self, size: int, rng: np.random.Generator) -> None:
+        self.size, self.rng = size, rng
+        self.rows: list = []
+        self.shares: list = []
+
+    def mix(self, rows, shares):
+        """(rows, shares) of the fresh batch, with a stored batch appended; the fresh batch is
+        then stored."""
+        torch = require_torch()
+        if not self.size:
+            return rows, shares
+        out = rows, shares
+        if self.rows:
+            j = int(self.rng.integers(len(self.rows)))
+            out = torch.cat([rows, self.rows[j]]), torch.cat([shares, self.shares[j]])
+        self.rows.append(rows)
+        self.shares.append(shares)
+        if len(self.rows) > self.size:  # one of the stored batches and the new one is dropped
+            j = int(self.rng.integers(len(self.rows)))
+            self.rows[j], self.shares[j] = self.rows[-1], self.shares[-1]
+            self.rows.pop()
+            self.shares.pop()
+        return out
 
 
 class _BatchedMLP:
