@@ -97,9 +97,7 @@ def runs(args) -> dict:
         "dptvae": ({**dp_params, "batch_size": 500}, True),
         "pategan": ({"device": args.device}, True),
     }
-    for item in args.set or []:  # NAME.param=JSON, e.g. dptvae.batch_size=2000
-        key, value = item.split("=", 1)
-        name, param = key.split(".", 1)
+    for name, param, value in _overrides(args):
         ours[name][0][param] = json.loads(value)
     table = {
         name: (sys.executable, _OURS.format(name=name, params=p, dp=dp)) for name, (p, dp) in ours.items()
@@ -112,6 +110,16 @@ def runs(args) -> dict:
     table["smartnoise-patectgan"] = ("smartnoise", _SMARTNOISE.format(
         name="patectgan", extra="verbose=False", epochs=None))
     return table
+
+
+def _overrides(args) -> list[tuple[str, str, str]]:
+    """(NAME, PARAM, JSON text) of each ``--set NAME.PARAM=JSON``, e.g. dptvae.batch_size=2000."""
+    out = []
+    for item in args.set or []:
+        key, value = item.split("=", 1)
+        name, param = key.split(".", 1)
+        out.append((name, param, value))
+    return out
 
 
 def _interpreter(python, args):
@@ -181,9 +189,9 @@ def main() -> None:
         python, body = table[name]
         python = _interpreter(python, args)
         each = []
-        plan = [(seed, r) for seed in (args.seeds or [args.seed]) for r in range(args.repeat)]
-        for k, (seed, _) in enumerate(plan):
-            print(f"running {name} …" + (f" ({k + 1} of {len(plan)}, seed {seed})" if len(plan) > 1 else ""),
+        seeds = [seed for seed in (args.seeds or [args.seed]) for _ in range(args.repeat)]
+        for k, seed in enumerate(seeds):
+            print(f"running {name} …" + (f" ({k + 1} of {len(seeds)}, seed {seed})" if len(seeds) > 1 else ""),
                   flush=True)
             try:
                 synth, info = run_script(python, body, train, seed, args.epsilon, args.delta)
@@ -209,7 +217,8 @@ def main() -> None:
             print(f"| {name} | failed | | | | | |")
             continue
         f = lambda k, d=3, r=r: "" if r.get(k) is None else f"{r[k]:.{d}f}"  # noqa: E731
-        print(f"| {name} | {r.get('epochs') or '':g} | {f('fit_s', 0)} | {f('s_per_epoch', 2)} | "
+        epochs = f"{r['epochs']:g}" if r.get("epochs") else ""
+        print(f"| {name} | {epochs} | {f('fit_s', 0)} | {f('s_per_epoch', 2)} | "
               f"{f('2way')} | {f('auc')} | {f('detection')} |")
     for a, b in (("ctgan", "sdv-ctgan"), ("tvae", "sdv-tvae")):
         if "s_per_epoch" in results.get(a, {}) and "s_per_epoch" in results.get(b, {}):
@@ -220,7 +229,7 @@ def main() -> None:
     old = json.loads(path.read_text()) if path.exists() else {}
     old.setdefault("machine", {})
     for name, r in results.items():
-        sets = [i.split(".", 1)[1] for i in args.set or [] if i.split(".", 1)[0] == name]
+        sets = [f"{param}={value}" for who, param, value in _overrides(args) if who == name]
         if name in DP_METHODS and args.epsilon != 1.0:  # kept apart from the epsilon = 1 figures
             name = f"{name}, epsilon={args.epsilon}"
         if sets:  # and runs with other hyper-parameters apart from the defaults' figures
