@@ -1,8 +1,9 @@
 """Shadow-model membership attack: a non-DP CART leaks its exposed records, MST at ε = 1 does not.
 
-Setting shared by the statistical tests: 3,000 Adult rows (10 columns), the 5 most exposed
+Setting shared by the statistical tests: 3,000 Adult rows (10 columns), the most exposed
 records as targets, reference datasets of 300 rows, a complete schema given (so fits skip
-inference). Each test reads its claim off the result's own 95% bootstrap interval.
+inference). CART's test reads its claim off the result's 95% bootstrap interval (30 fits a
+class); MST's off the chance distribution of the AUC (see its docstring).
 """
 
 from __future__ import annotations
@@ -46,25 +47,34 @@ def test_cart_leaks_its_most_exposed_records(real, schema):
         assert t.roc[0][0] == 0.0 and t.roc[1][-1] == 1.0
 
 
-@pytest.mark.slow  # 24 shadow fits and their attack (~70 s on 2 cores): in make test-slow
-def test_mst_at_epsilon_one_stays_near_chance(real, schema):
-    """MST at ε = 1: the mean AUC lies within 3.29 standard errors of 0.5, and below the ceiling
-    that ε = 1 itself allows.
+@pytest.mark.slow  # 90 shadow fits and their attack (~60 s on 2 cores): in make test-slow
+def test_mst_at_epsilon_one_shows_no_gross_leak(real, schema):
+    """MST at ε = 1: the mean held-out AUC stays below 0.5 + 3.29 standard deviations of chance.
 
-    The standard error is the 95% interval's half-width / 1.96, so a synthesizer whose outputs
-    carry no trace of the targets fails the first check with probability about 0.1% (OpenDP
-    noise is not seedable: this test's draws differ between runs). The second holds for any
-    correct ε-DP fit: its best ROC curve is TPR = min(e^ε·FPR, 1 − e^−ε·(1 − FPR)), whose area
-    is e^ε/(1 + e^ε) = 0.731 at ε = 1 (δ = 1e-9 adds nothing visible); the attack's interval
-    must start below it.
+    The tolerance follows from the attack's design, not from its own bootstrap interval (which
+    is far too narrow at a few fits a class: CI once saw a mean AUC of 0.806 with the interval
+    0.625-0.944 while the scores carried no more than chance). Each target's AUC is a
+    Mann-Whitney statistic over m = 15 member and m non-member held-out fits; with no trace of
+    the target it has mean 0.5 and variance (2m + 1) / (12 m²) (ties only lower it), and the
+    mean over targets has at most that variance, whatever their correlation through the shared
+    non-member fits. So sd ≤ 0.107 and the bound is 0.853: a synthesizer whose outputs carry no
+    trace of the targets fails with probability below 0.05%, and one at MST's measured AUC of
+    about 0.55 (0.553 in a 40-fit run of this setting; 0.549 in benchmarks/audit_shadow.py at
+    1,000-row references) about 0.2%. OpenDP noise is not seedable, so the draws differ
+    between runs. A model that copies its outlying records scores near 1 and fails.
+
+    This test guards against gross leaks only; ε = 1 allows an AUC up to e/(1 + e) = 0.731,
+    and a few tens of fits cannot tell 0.731 from 0.5. The ε-DP ceiling itself is checked with
+    a neighbouring pair in test_dp_empirical.py.
     """
     r = shadow_attack(
-        real, "mst", n_targets=2, n_fits=12, reference_size=300, schema=schema,
+        real, "mst", n_targets=2, n_fits=30, reference_size=300, schema=schema,
         epsilon=1.0, delta=1e-9, seed=0, progress=False,
     )  # fmt: skip
-    se = (r.mean_auc_ci[1] - r.mean_auc_ci[0]) / 2 / 1.96
-    assert abs(r.mean_auc - 0.5) <= 3.29 * se
-    assert r.mean_auc_ci[0] < 0.731
+    m = r.targets[0].epsilon.n_members
+    assert m == r.targets[0].epsilon.n_non_members == 15
+    sd_chance = np.sqrt((2 * m + 1) / (12 * m * m))
+    assert r.mean_auc <= 0.5 + 3.29 * sd_chance
     assert r.epsilon_claimed == 1.0
     assert all(t.epsilon.delta == 1e-9 for t in r.targets)
 
