@@ -44,7 +44,7 @@ from lookalike.errors import ConfigError
 from lookalike.marginals.engine import Engine
 from lookalike.privacy.accountant import Accountant
 from lookalike.privacy.mechanisms import laplace_counts, noisy_max
-from lookalike.synthesizers._marginal import MarginalSynthesizer
+from lookalike.synthesizers._marginal import MarginalSynthesizer, _combine
 from lookalike.synthesizers.base import register
 from lookalike.synthesizers.conditions import Conditions
 from lookalike.transform.encoder import TableEncoder
@@ -220,6 +220,7 @@ class PrivBayes(MarginalSynthesizer):
         top = [x for x in families if not any(sets[x] < sets[y] for y in families)]
         noisy: dict[int, np.ndarray] = {}
         self._sigma1 = {}
+        self._released = []  # (columns, noisy counts, σ) of each release: see _code_evidence
         for left, x in zip(range(len(top), 0, -1), top, strict=True):
             rho = accountant.remaining / left
             release = laplace_counts(counts(families[x]), scale=1 / math.sqrt(2 * rho))
@@ -234,6 +235,8 @@ class PrivBayes(MarginalSynthesizer):
                        f"scale={release.sigma / math.sqrt(2):.4g}",
             )
             noisy[x] = release.values
+            self._released.append((tuple(names[a] for a in families[x]), release.values,
+                                   float(release.sigma)))
         out = {}
         for x, fam in families.items():
             if x in noisy:
@@ -262,6 +265,26 @@ class PrivBayes(MarginalSynthesizer):
 
     def _code_sigma(self, name: str) -> float | None:
         return getattr(self, "_sigma1", {}).get(name)
+
+    def _code_evidence(self, name: str, code: int) -> tuple[float, float] | None:
+        """(count, σ) of one code from the released tables alone: each table that holds the
+        column summed over its other columns (Laplace variance 2b² a cell), the tables
+        combined by inverse variance (their noise is independent). Linear in the noisy
+        counts, so unbiased, where the model's own count is not: its conditionals keep every
+        cell non-negative, and an empty missing state gathers the positive part of the
+        noise of every parent configuration (a 0/1 flag with no missing value came out with
+        8% missing values in 1 of 40 fits of a 3,000-row table at ε = 1). Fit time only:
+        the tables are not saved (the support rule runs at fit)."""
+        pieces = []
+        for attrs, values, sigma in getattr(self, "_released", ()):
+            if name in attrs:
+                axis = attrs.index(name)
+                pieces.append((float(np.take(values, code, axis=axis).sum()),
+                               values.size / values.shape[axis] * sigma**2))
+        if not pieces:
+            return None
+        value, var = _combine(pieces)
+        return value, math.sqrt(var)
 
     # ----------------------------------------------------------------- sample
     def _sample_codes(self, n: int, rng: np.random.Generator) -> np.ndarray:
