@@ -378,6 +378,8 @@ def main() -> None:
         doc["tables"] = {k: v for k, v in old.get("tables", {}).items() if k not in tables}
         old_runs = {k: _stamped(v) for k, v in old.get("tables", {}).items() if k in tables}
         doc["skipped"] = sorted(set(old.get("skipped", [])) | set(skipped))
+        if old.get("reproduce"):  # how the kept runs were made (amend it to name this run)
+            doc["reproduce"] = old["reproduce"]
         doc["methods"] = list(dict.fromkeys(old.get("methods", []) + names))
     start = time.perf_counter()
     for tname in tables:
