@@ -411,6 +411,19 @@ def test_a_probed_top_code_past_a_decade_keeps_its_own_value(monkeypatch):
     assert kept >= 25, kept
 
 
+def _code_discoveries(monkeypatch, noise_seed, counts, tree_sigma, fine_sigma, runs=40):
+    """The bins of ``runs`` discoveries, under seeded noise, of one integer column holding
+    ``counts`` (value: rows), at the noise of a DP fit whose top tree level has σ
+    ``tree_sigma`` and whose fine histogram has σ ``fine_sigma``."""
+    discovery = _seeded_noise(monkeypatch, noise_seed)
+    df = pd.DataFrame({"code": np.repeat(list(counts), list(counts.values()))})
+    engine, schema = _engine(df)
+    rho = 1 / (2 * tree_sigma**2) / discovery._LEVEL_SHARE[0]
+    one = 1 / (2 * discovery.FINE_SHARE * fine_sigma**2)
+    for _ in range(runs):
+        yield discover_domain(engine, schema, rho=rho, one_way_rho=one, n_rows=len(df)).domains[0].bins
+
+
 def test_a_top_code_alone_in_a_weak_decade_gains_no_values(monkeypatch):
     """Education codes 9, 12, 14, 16, 17, 20 in the shares of statsmodels' fair table (5,093
     rows), at the noise of an mst fit on it at ε = 1 (tree σ 79, fine σ 48). The top code 20
@@ -419,16 +432,9 @@ def test_a_top_code_alone_in_a_weak_decade_gains_no_values(monkeypatch):
     whose tree found single codes standing out is now counted one integer at a time, and the
     tree's remainder that 20 explains no longer vouches for 21-99. Seeded noise, 40 runs:
     measured, 0 runs with a value past 20 (32 before) and 20 kept in 35 (37 before)."""
-    discovery = _seeded_noise(monkeypatch, 1)
-    rng = np.random.default_rng(5)
     counts = {9: 40, 12: 1656, 14: 1812, 16: 911, 17: 417, 20: 257}
-    df = pd.DataFrame({"educ": rng.permutation(np.repeat(list(counts), list(counts.values())))})
-    engine, schema = _engine(df)
-    rho = 1 / (2 * 79.4**2) / discovery._LEVEL_SHARE[0]
-    one = 1 / (2 * discovery.FINE_SHARE * 48.1**2)
     past = kept = 0
-    for _ in range(40):
-        bins = discover_domain(engine, schema, rho=rho, one_way_rho=one, n_rows=len(df)).domains[0].bins
+    for bins in _code_discoveries(monkeypatch, 1, counts, 79.4, 48.1):
         past += bool(bins.upper[-1] > 20)
         kept += bool(((bins.lower <= 20) & (bins.upper >= 20)).any())
     assert past <= 2, past  # a stray run needs a 4σ draw among ~80 empty cells: < 1% a run
@@ -469,16 +475,9 @@ def test_a_score_on_a_small_table_keeps_its_weak_values(monkeypatch):
     measured, 54 values of 1-9 lost in all (123 before), none decoded as a value the column
     lacks. (10 sits alone in the decade [10, 100): a top-level cell of 53 rows under a 4.5σ
     prune of 143, which no rule after the tree can bring back.)"""
-    discovery = _seeded_noise(monkeypatch, 1)
-    rng = np.random.default_rng(6)
     counts = {1: 234, 2: 143, 3: 101, 4: 94, 5: 69, 6: 80, 7: 91, 8: 79, 9: 54, 10: 53}
-    df = pd.DataFrame({"score": rng.permutation(np.repeat(list(counts), list(counts.values())))})
-    engine, schema = _engine(df)
-    rho = 1 / (2 * 31.7**2) / discovery._LEVEL_SHARE[0]
-    one = 1 / (2 * discovery.FINE_SHARE * 52.4**2)
     lost = strays = 0
-    for _ in range(40):
-        bins = discover_domain(engine, schema, rho=rho, one_way_rho=one, n_rows=len(df)).domains[0].bins
+    for bins in _code_discoveries(monkeypatch, 1, counts, 31.7, 52.4):
         lost += sum(not ((bins.lower <= v) & (bins.upper >= v)).any() for v in range(1, 10))
         strays += bool(bins.lower[0] < 1 or bins.upper[-1] > 10 or (bins.lower != bins.upper).any())
     assert lost <= 60, lost
@@ -495,17 +494,10 @@ def test_a_score_keeps_its_top_code_past_the_decade(monkeypatch):
     stands at 3σ and counts as solid, and a run beside a solid single integer lies between
     codes. Seeded noise, 40 runs: measured, 10 kept in 26 (16 before), 6 values of 1-9 lost
     in all (11 before), no bin without a real value."""
-    discovery = _seeded_noise(monkeypatch, 1)
-    rng = np.random.default_rng(6)
     counts = {-1: 4, 1: 664, 2: 419, 3: 333, 4: 295, 5: 266, 6: 238, 7: 253, 8: 207, 9: 169,
               10: 152}
-    df = pd.DataFrame({"score": rng.permutation(np.repeat(list(counts), list(counts.values())))})
-    engine, schema = _engine(df)
-    rho = 1 / (2 * 47.8**2) / discovery._LEVEL_SHARE[0]
-    one = 1 / (2 * discovery.FINE_SHARE * 41.8**2)
     kept = lost = strays = 0
-    for _ in range(40):
-        bins = discover_domain(engine, schema, rho=rho, one_way_rho=one, n_rows=len(df)).domains[0].bins
+    for bins in _code_discoveries(monkeypatch, 1, counts, 47.8, 41.8):
         kept += bool(((bins.lower <= 10) & (bins.upper >= 10)).any())
         lost += sum(not ((bins.lower <= v) & (bins.upper >= v)).any() for v in range(1, 10))
         values = np.array(list(counts))
