@@ -41,10 +41,11 @@ import math
 import numpy as np
 
 from lookalike.errors import ConfigError
+from lookalike.graphical import Measurement
 from lookalike.marginals.engine import Engine
 from lookalike.privacy.accountant import Accountant
 from lookalike.privacy.mechanisms import laplace_counts, noisy_max
-from lookalike.synthesizers._marginal import MarginalSynthesizer, _combine
+from lookalike.synthesizers._marginal import MarginalSynthesizer
 from lookalike.synthesizers.base import register
 from lookalike.synthesizers.conditions import Conditions
 from lookalike.transform.encoder import TableEncoder
@@ -219,24 +220,19 @@ class PrivBayes(MarginalSynthesizer):
         sets = {x: frozenset(f) for x, f in families.items()}
         top = [x for x in families if not any(sets[x] < sets[y] for y in families)]
         noisy: dict[int, np.ndarray] = {}
-        self._sigma1 = {}
-        self._released = []  # (columns, noisy counts, σ) of each release: see _code_evidence
         for left, x in zip(range(len(top), 0, -1), top, strict=True):
             rho = accountant.remaining / left
             release = laplace_counts(counts(families[x]), scale=1 / math.sqrt(2 * rho))
-            # σ of every member's 1-way count summed out of this table: Laplace variance 2b²
-            # per cell, over the cells of the other members
-            for i, a in enumerate(families[x]):
-                s1 = release.sigma * math.sqrt(release.values.size / release.values.shape[i])
-                self._sigma1[names[a]] = min(s1, self._sigma1.get(names[a], math.inf))
             accountant.spend(
                 f"conditional of {names[x]}", release.rho, mechanism="discrete_laplace",
                 detail=f"counts of {[names[i] for i in families[x]]}, "
                        f"scale={release.sigma / math.sqrt(2):.4g}",
             )
             noisy[x] = release.values
-            self._released.append((tuple(names[a] for a in families[x]), release.values,
-                                   float(release.sigma)))
+            # the support rule's evidence on a code (MarginalSynthesizer._code_evidence); σ is
+            # the Laplace noise's standard deviation, √2·b
+            self._measured.append(Measurement(tuple(names[a] for a in families[x]),
+                                              release.values, release.sigma))
         out = {}
         for x, fam in families.items():
             if x in noisy:
@@ -264,27 +260,11 @@ class PrivBayes(MarginalSynthesizer):
         return FINE_SHARE * rho / d
 
     def _code_sigma(self, name: str) -> float | None:
-        return getattr(self, "_sigma1", {}).get(name)
-
-    def _code_evidence(self, name: str, code: int) -> tuple[float, float] | None:
-        """(count, σ) of one code from the released tables alone: each table that holds the
-        column summed over its other columns (Laplace variance 2b² a cell), the tables
-        combined by inverse variance (their noise is independent). Linear in the noisy
-        counts, so unbiased, where the model's own count is not: its conditionals keep every
-        cell non-negative, and an empty missing state gathers the positive part of the
-        noise of every parent configuration (a 0/1 flag with no missing value came out with
-        8% missing values in 1 of 40 fits of a 3,000-row table at ε = 1). Fit time only:
-        the tables are not saved (the support rule runs at fit)."""
-        pieces = []
-        for attrs, values, sigma in getattr(self, "_released", ()):
-            if name in attrs:
-                axis = attrs.index(name)
-                pieces.append((float(np.take(values, code, axis=axis).sum()),
-                               values.size / values.shape[axis] * sigma**2))
-        if not pieces:
-            return None
-        value, var = _combine(pieces)
-        return value, math.sqrt(var)
+        """σ of the column's 1-way counts summed out of the least noisy released table that
+        holds it (Laplace variance 2b² a cell, over the cells of its other columns)."""
+        sds = [m.sigma * math.sqrt(m.values.size / m.values.shape[m.attrs.index(name)])
+               for m in getattr(self, "_measured", ()) if name in m.attrs]
+        return min(sds, default=None)
 
     # ----------------------------------------------------------------- sample
     def _sample_codes(self, n: int, rng: np.random.Generator) -> np.ndarray:
