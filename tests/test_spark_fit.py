@@ -100,6 +100,19 @@ def test_spark_refusals_name_the_column_and_the_fix(spark):
         schema_from_spark(frame.drop("a"))
 
 
+def test_a_relative_path_is_read_from_the_working_directory_of_now(spark, parquet, monkeypatch):
+    """Spark resolves a relative path against the JVM's working directory, fixed when the
+    session started: after a chdir, ``people.parquet`` named another place (a docs page's
+    commands failed with PATH_NOT_FOUND when an earlier test had started the session)."""
+    from pathlib import Path
+
+    from lookalike.marginals.spark import spark_frame
+
+    monkeypatch.chdir(Path(parquet).parent)
+    frame, label = spark_frame("people.parquet", spark=spark)
+    assert label == "people.parquet" and frame.count() == 600
+
+
 @pytest.mark.slow  # (several Spark fits: a minute or more on 2 cores)
 def test_a_non_dp_fit_in_spark_is_the_fit_in_memory(frame, table, no_rows):
     """Exact counts: the same domain and marginals, hence the same model and samples."""

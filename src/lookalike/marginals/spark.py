@@ -128,18 +128,21 @@ def spark_frame(data: Any, read_options: Mapping[str, Any] | None = None, *,
                           f"table (--table db.t), not a {type(data).__name__}")
     path = str(data)
     low = path.lower().rstrip("/")
+    # Spark resolves a relative path against the JVM's working directory, fixed when the
+    # session started: a later chdir (a notebook, a test) would read another file or none
+    where = os.path.abspath(path) if "://" not in path and os.path.exists(path) else path
     if low.endswith((".csv", ".csv.gz", ".tsv", ".tsv.gz", ".txt", ".txt.gz")):
         sep = opts.get("delimiter") or ("\t" if ".tsv" in low else ",")
         reader = spark.read.option("header", True).option("inferSchema", True).option("sep", sep)
         if opts.get("encoding"):
             reader = reader.option("encoding", opts["encoding"])
-        return reader.csv(path), path
+        return reader.csv(where), path
     if opts:
         raise ConfigError(f"{sorted(opts)} apply to CSV files; {path} is read as Parquet")
     if not (low.endswith((".parquet", ".pq")) or os.path.isdir(path) or "://" in path):
         raise ConfigError(f"engine=spark reads Parquet (a file or a folder of parts) and CSV; "
                           f"{path} is neither: convert it, or use --engine duckdb")
-    return spark.read.parquet(path), path
+    return spark.read.parquet(where), path
 
 
 def not_in_memory(family: str) -> ConfigError:
