@@ -70,6 +70,50 @@ def test_training_record_has_loss_curves(small):
     assert tr["device"] == "cpu"
 
 
+def test_fidelity_signal_is_the_mean_one_and_two_way_tvd():
+    """The early-stopping signal against its definition, counted pair by pair with bincount:
+    softmax spans by their argmax, α slots in 10 bins on [-1, 1]."""
+    from types import SimpleNamespace
+
+    from lookalike.synthesizers.neural._training import FidelitySignal
+
+    rng = np.random.default_rng(0)
+    spans = [SimpleNamespace(start=0, size=1, activation="tanh"),
+             SimpleNamespace(start=1, size=3, activation="softmax"),
+             SimpleNamespace(start=4, size=5, activation="softmax"),
+             SimpleNamespace(start=9, size=1, activation="tanh")]
+    fake, real = (np.tanh(rng.normal(size=(n, 10))) for n in (700, 300))
+
+    def codes(x):
+        return [(np.clip(((x[:, s.start] + 1) * 5).astype(int), 0, 9), 10) if s.activation == "tanh"
+                else (x[:, s.start:s.start + s.size].argmax(1), s.size) for s in spans]
+
+    def tvd(a, b, k):
+        return 0.5 * np.abs(np.bincount(a, minlength=k) / len(a) - np.bincount(b, minlength=k) / len(b)).sum()
+
+    a, b = codes(fake), codes(real)
+    one = [tvd(ca, cb, k) for (ca, k), (cb, _) in zip(a, b, strict=True)]
+    two = [tvd(a[i][0] * a[j][1] + a[j][0], b[i][0] * b[j][1] + b[j][0], a[i][1] * a[j][1])
+           for i in range(4) for j in range(i + 1, 4)]
+    assert FidelitySignal(real, spans)(fake) == pytest.approx(np.mean(one) + np.mean(two), abs=1e-6)
+    assert FidelitySignal(real, spans)(real) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_tvae_validation_rows_draw_the_categories_its_samples_draw(small):
+    """tvae's early stopping reads each softmax span's Gumbel-perturbed logits (their argmax is
+    the category drawn) instead of the softmax of them: the same codes as its generated rows
+    from the same random state."""
+    model = TVAE(epochs=2, batch_size=50).fit(small, seed=0)
+    fast = model._validation_rows(500, np.random.default_rng(4))
+    full, _ = model._generate(500, np.random.default_rng(4))
+    for s in model.encoder_.spans:
+        block = slice(s.start, s.start + s.size)
+        if s.activation == "tanh":
+            np.testing.assert_allclose(fast[:, block], full[:, block], rtol=1e-6)
+        else:
+            assert (fast[:, block].argmax(1) == full[:, block].argmax(1)).all()
+
+
 # ----------------------------------------------------------------------------- conditions
 @pytest.mark.parametrize(
     "model",

@@ -34,7 +34,7 @@ from lookalike.synthesizers.base import register
 from lookalike.synthesizers.neural._base import NeuralSynthesizer
 from lookalike.synthesizers.neural._nets import SpanLayout, nets
 from lookalike.synthesizers.neural._torch import require_torch, torch_generator
-from lookalike.synthesizers.neural._training import EarlyStopper, fidelity_signal, validation_split
+from lookalike.synthesizers.neural._training import EarlyStopper, FidelitySignal, validation_split
 
 __all__ = ["CTGAN"]
 
@@ -272,6 +272,7 @@ class CTGAN(NeuralSynthesizer):
                                 if sched.patience else (np.arange(len(x)), np.arange(0)))
         xt = torch.from_numpy(x[train_rows]).to(device)
         x_val = x[val_rows]
+        signal = FidelitySignal(x_val, self.encoder_.spans) if len(x_val) else None
         codes_t = codes[train_rows]
         sampler = self._sampler(codes_t, n_rows=len(x))
         gen = torch_generator(rng, device)
@@ -329,9 +330,8 @@ class CTGAN(NeuralSynthesizer):
                 g_hist.append(float(g_sum) / steps)
                 d_hist.append(float(d_sum) / steps)
                 stop = False
-                if len(x_val):
-                    v = fidelity_signal(self._generate_encoded(min(len(x_val) * 2, 5000), rng), x_val,
-                                        self.encoder_.spans)
+                if signal is not None:
+                    v = signal(self._generate_encoded(min(len(x_val) * 2, 5000), rng))
                     v_hist.append(v)
                     stop = stopper.update(epoch, v)
                 advance(description=f"{self.name}: epoch {epoch + 1} G {g_hist[-1]:.3f} D {d_hist[-1]:.3f}")

@@ -28,7 +28,7 @@ from lookalike.synthesizers.base import register
 from lookalike.synthesizers.neural._base import NeuralSynthesizer
 from lookalike.synthesizers.neural._nets import SpanLayout, nets
 from lookalike.synthesizers.neural._torch import require_torch, torch_generator
-from lookalike.synthesizers.neural._training import EarlyStopper, fidelity_signal, validation_split
+from lookalike.synthesizers.neural._training import EarlyStopper, FidelitySignal, validation_split
 from lookalike.synthesizers.neural.ctgan import adam
 
 __all__ = ["TVAE"]
@@ -196,6 +196,7 @@ class TVAE(NeuralSynthesizer):
         xt = torch.from_numpy(x[train_rows]).to(device)
         hot = self.layout_.hot_columns(xt)  # once, not per batch
         x_val = x[val_rows]
+        signal = FidelitySignal(x_val, self.encoder_.spans) if len(x_val) else None
         B = sched.batch_size
         if B > len(train_rows):
             raise ConfigError(
@@ -225,8 +226,8 @@ class TVAE(NeuralSynthesizer):
                     total = total + loss.detach()
                 hist.append(float(total) / steps)
                 stop = False
-                if len(x_val):
-                    v = fidelity_signal(self._generate(min(len(x_val) * 2, 5000), rng)[0], x_val, self.encoder_.spans)
+                if signal is not None:
+                    v = signal(self._validation_rows(min(len(x_val) * 2, 5000), rng))
                     v_hist.append(v)
                     stop = stopper.update(epoch, v)
                 advance(description=f"{self.name}: epoch {epoch + 1} loss {hist[-1]:.3f}")
@@ -239,6 +240,26 @@ class TVAE(NeuralSynthesizer):
             best_epoch=stopper.best_epoch + 1 if v_hist else len(hist), steps_per_epoch=steps,
             batch_size=B, patience=sched.patience,
         )
+
+    def _validation_rows(self, n: int, rng) -> np.ndarray:
+        """``n`` rows drawn as :meth:`_generate` draws them, as the fidelity signal reads them:
+        each softmax span's logits with the Gumbel noise that picks its category (their argmax
+        is the category drawn; the softmax that spreads them is skipped), α slots through tanh.
+        The same draws from the same ``rng``, so the same signal: 12 ms for 5,000 rows of
+        Adult where :meth:`_generate` takes 17."""
+        torch = require_torch()
+        gen = torch_generator(rng, self.device_)
+        self.decoder_.eval()
+        lay = self.layout_
+        with torch.no_grad():
+            z = torch.randn(n, self.latent_dim, device=self.device_, generator=gen)
+            rec, _ = self.decoder_(z)
+            u = torch.rand(rec.shape, device=rec.device, generator=gen).clamp_(1e-10, 1 - 1e-7)
+            noisy = rec - torch.log(-torch.log(u))
+            if len(lay.tanh_index):
+                noisy[:, lay.tanh_index] = torch.tanh(rec[:, lay.tanh_index])
+        self.decoder_.train()
+        return noisy.cpu().numpy()
 
     # ------------------------------------------------------------------ sampling
     def _generate(self, n: int, rng, cond=None):
