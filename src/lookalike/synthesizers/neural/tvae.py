@@ -44,7 +44,7 @@ class TVAE(NeuralSynthesizer):
     differential privacy: no formal guarantee (use ``dptvae`` for one). Pick it as the neural
     model to try first: faster than ``ctgan`` and better on small tables (Adult at 1,000 rows,
     TSTR AUC 0.855 against 0.840); on Adult's 26,049 rows early stopping ended at 87 epochs
-    (2-way TVD 0.045, ML AUC 0.888), an epoch taking 0.31–0.41 s on 2 cores (figures and
+    (2-way TVD 0.045, ML AUC 0.888), an epoch taking 0.22–0.41 s on 2 cores (figures and
     commands: docs/benchmarks/neural.md and many_tables.md).
 
     Parameters
