@@ -1150,11 +1150,19 @@ def _empty(counts: _Floats, groups: npt.NDArray[np.int_], strong: npt.NDArray[np
         if claims and is_loose(ends):
             rest, var = loose_rest(ends)
             return bool(rest < _KEEP * math.sqrt(var))
-        mass, sd = tree[0][ends], tree[1][ends]
-        known = np.isfinite(mass) & np.isfinite(sd)
+        known = np.isfinite(tree[0][ends]) & np.isfinite(tree[1][ends])
         if not known.any():
             return True
-        # leaves of one parent share one remainder: their σ add up; parents are independent
+        total, var = tree_mass(ends, claims)
+        return bool(total < _KEEP * math.sqrt(var))
+
+    def tree_mass(ends: npt.NDArray[np.intp], claims: bool = False) -> tuple[float, float]:
+        # the tree's count of a run's cells that it counted, and its variance: leaves of one
+        # parent share one remainder (their σ add up), parents are independent; with
+        # ``claims``, less what solid cells outside the run claim of each remainder
+        assert tree is not None
+        mass, sd = tree[0][ends], tree[1][ends]
+        known = np.isfinite(mass) & np.isfinite(sd)
         total = var = 0.0
         for g in np.unique(shares[ends][known]):
             in_g = known & (shares[ends] == g)
@@ -1169,7 +1177,7 @@ def _empty(counts: _Floats, groups: npt.NDArray[np.int_], strong: npt.NDArray[np
                 s_g = math.sqrt(float(tree[1][share].sum()) ** 2 + len(spikes) * sigma**2)
             total += m_g
             var += s_g**2
-        return bool(total < _KEEP * math.sqrt(var))
+        return total, var
 
     def is_loose(run: npt.NDArray[np.intp]) -> bool:
         return (loose is not None and tree is not None and bool(loose[run].all())
@@ -1184,16 +1192,6 @@ def _empty(counts: _Floats, groups: npt.NDArray[np.int_], strong: npt.NDArray[np
         others = np.setdiff1d(share[~out[share]], run)
         rest = float(tree[0][share].sum() - counts[others].sum())
         return rest, float(tree[1][share].sum()) ** 2 + len(others) * sigma**2
-
-    def tree_mass(run: npt.NDArray[np.intp]) -> tuple[float, float]:
-        # the tree's count of a run and its variance (leaves of one parent share one
-        # remainder: their σ add up; parents are independent); NaN where it counted none
-        assert tree is not None
-        known = np.isfinite(tree[0][run]) & np.isfinite(tree[1][run])
-        if not known.all():
-            return math.nan, math.nan
-        var = sum(float(tree[1][run][shares[run] == g].sum()) ** 2 for g in np.unique(shares[run]))
-        return float(tree[0][run].sum()), var
 
     is_solid = strong | (counts >= SPIKE_Z * keep)
     if edge is not None:  # a probe's border integer (see _bins_walk) stands at 3σ
@@ -1222,7 +1220,11 @@ def _empty(counts: _Floats, groups: npt.NDArray[np.int_], strong: npt.NDArray[np
                     loose_run = is_loose(run)
                     if unit[run].all() and (not split[run].any() or (counts[run] >= keep).any()
                                             or loose_run):
-                        mass, var = loose_rest(run) if loose_run else tree_mass(run)
+                        mass = var = math.nan  # (the tree's count where it counted every cell)
+                        if loose_run:
+                            mass, var = loose_rest(run)
+                        elif tree is not None and np.isfinite([tree[0][run], tree[1][run]]).all():
+                            mass, var = tree_mass(run)
                         out[run[:_outer_empty(counts[run], sigma, keep, mass, var)]] = True
                     break
                 out[run] = True

@@ -474,18 +474,24 @@ def _nearest_bins(codec, cond) -> str:
     return f" (its nearest value ranges: {shown})"
 
 
-def _summed(measured, name: str, code: int) -> list[tuple[float, float]]:
-    """(count, variance) of one code from each measurement that holds the column: its cells of
-    the code summed over the other attributes (variance: their number × σ²). A coarse
-    measurement that groups the code with others gives no piece."""
-    pieces = []
+def holding(measured, name: str, code: int) -> list[tuple[Measurement, int, int, int]]:
+    """(measurement, the column's axis, the code's cell on it, the cells summed to read it) of
+    each measurement that holds the column with the code in a cell of its own (a coarse one
+    that groups the code with others gives none)."""
+    out = []
     for m in measured:
         cell = m.cell(name, code) if name in m.attrs else None
         if cell is not None:
             axis = m.attrs.index(name)
-            pieces.append((float(np.take(m.values, cell, axis=axis).sum()),
-                           m.values.size / m.values.shape[axis] * m.sigma**2))
-    return pieces
+            out.append((m, axis, cell, m.values.size // m.values.shape[axis]))
+    return out
+
+
+def _summed(measured, name: str, code: int) -> list[tuple[float, float]]:
+    """(count, variance) of one code from each measurement that holds the column: its cells of
+    the code summed over the other attributes (variance: their number × σ²)."""
+    return [(float(np.take(m.values, cell, axis=axis).sum()), n * m.sigma**2)
+            for m, axis, cell, n in holding(measured, name, code)]
 
 
 def _combine(pieces: list[tuple[float, float]]) -> tuple[float, float]:

@@ -46,7 +46,7 @@ from lookalike.marginals.engine import Engine
 from lookalike.privacy.accountant import Accountant
 from lookalike.privacy.mechanisms import laplace_counts, noisy_max
 from lookalike.synthesizers._domain import SUPPORT_Z
-from lookalike.synthesizers._marginal import MarginalSynthesizer
+from lookalike.synthesizers._marginal import MarginalSynthesizer, holding
 from lookalike.synthesizers.base import register
 from lookalike.synthesizers.conditions import Conditions
 from lookalike.transform.encoder import TableEncoder
@@ -276,9 +276,8 @@ class PrivBayes(MarginalSynthesizer):
         threshold is where the Chernoff bound on that sum's tail reaches e^(-8), the bound a
         Gaussian's 4σ meets: 4σ as the sum nears a Gaussian (many cells), about 7.6σ for one
         cell. Returned as a multiple of 4σ."""
-        pieces = [(m.values.size / m.values.shape[m.attrs.index(name)], m.sigma / math.sqrt(2))
-                  for m in getattr(self, "_measured", ())
-                  if name in m.attrs and m.cell(name, code) is not None]
+        pieces = [(n, m.sigma / math.sqrt(2))
+                  for m, _axis, _cell, n in holding(getattr(self, "_measured", ()), name, code)]
         if not pieces:
             return 1.0
         return _laplace_threshold(pieces) / SUPPORT_Z

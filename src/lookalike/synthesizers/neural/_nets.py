@@ -76,11 +76,7 @@ class SpanLayout:
     def activate(self, raw, *, tau: float = 0.2, generator=None, gumbel: bool = True):
         """tanh on α slots, (Gumbel-)softmax with temperature ``tau`` on each softmax span."""
         torch = require_torch()
-        if gumbel:
-            u = torch.rand(raw.shape, device=raw.device, generator=generator).clamp_(1e-10, 1 - 1e-7)
-            noisy = (raw - torch.log(-torch.log(u))) / tau
-        else:
-            noisy = raw
+        noisy = self.gumbel(raw, generator) / tau if gumbel else raw
         if not self.n_soft:
             return torch.tanh(raw)
         # every span's softmax at once: exp(x − m) over its sum, spread back to the span's slots
@@ -88,6 +84,13 @@ class SpanLayout:
         e = torch.exp(noisy - self._span_max(noisy)[1])
         soft = e / ((e @ self.member) @ self.member.T + self.is_tanh)
         return torch.where(self.is_tanh.bool(), torch.tanh(raw), soft)
+
+    def gumbel(self, raw, generator=None):
+        """``raw`` plus standard Gumbel noise in every slot: the argmax of a softmax span's
+        noisy logits is a draw from its softmax (the Gumbel-max trick)."""
+        torch = require_torch()
+        u = torch.rand(raw.shape, device=raw.device, generator=generator).clamp_(1e-10, 1 - 1e-7)
+        return raw - torch.log(-torch.log(u))
 
     def straight_through(self, soft):
         """``soft`` (activated outputs) with each softmax span replaced by its one-hot argmax in

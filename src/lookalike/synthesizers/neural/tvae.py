@@ -254,8 +254,7 @@ class TVAE(NeuralSynthesizer):
         with torch.no_grad():
             z = torch.randn(n, self.latent_dim, device=self.device_, generator=gen)
             rec, _ = self.decoder_(z)
-            u = torch.rand(rec.shape, device=rec.device, generator=gen).clamp_(1e-10, 1 - 1e-7)
-            noisy = rec - torch.log(-torch.log(u))
+            noisy = lay.gumbel(rec, gen)
             if len(lay.tanh_index):
                 noisy[:, lay.tanh_index] = torch.tanh(rec[:, lay.tanh_index])
         self.decoder_.train()
