@@ -85,6 +85,9 @@ SPIKE_Z = 4 / 3  # a spike among single-integer siblings clears 4σ (_KEEP is 3�
 #: a weak leaf of a code column up to this many integers wide is counted one integer at a
 #: time (see ``_fine_cells``): a code alone in a weak [300, 400) stands out as itself
 _CODE_CELLS = 100
+#: a declared range's end is cut only if its count, this many σ up, is under SMALL_SHARE of the
+#: rows (see _declared_ends_kept)
+DECLARED_Z = 2.0
 #: share of a column's 1-way budget that discovery borrows (see ``discover_domain``): most of
 #: it for category thresholds (every kept category's count is a 1-way cell anyway), half for
 #: the fine histogram of a numeric column (its sums over a bin are noisier than one count)
@@ -676,6 +679,7 @@ def _bins_walk(
     # the outer cells take what lies beyond: past ±1e16, or outside declared bounds (clipped)
     outer = [(-math.inf, cells[0][0])] + cells + [(cells[-1][1], math.inf)]
     top, sigma = yield from _measure(outer, rho_level)
+    n_top = float(top.sum())  # the rows, as the top level counted them
     below, above, top = top[0], top[-1], top[1:-1].copy()
     if bounds is not None:
         info["clipped_to_declared_bounds"] = round(float(max(below, 0) + max(above, 0)), 1)
@@ -800,12 +804,14 @@ def _bins_walk(
         # integer cells that end where the next begins (cells cut by the tree are not counted)
         joined = np.array([b == c for (_, b), (c, _) in zip(cells3[:-1], cells3[1:], strict=True)]
                           + [False]) if integer else None
-        shaped[_empty(fine_counts, groups, from_strong, _KEEP * sigma_f, unit, tree, share_of,
-                      inner=inner, edge=edge, joined=joined,
-                      loose=np.isin(share_of, unlocated))] = 0.0
+        empty = _empty(fine_counts, groups, from_strong, _KEEP * sigma_f, unit, tree, share_of,
+                       inner=inner, edge=edge, joined=joined, loose=np.isin(share_of, unlocated))
         # a probe's child stands only on its own fine count, at 4σ (see _probes); the single
         # integer at its border with a kept cell at 3σ
-        shaped[probe & (fine_counts < np.where(edge, _KEEP, SPIKE_Z * _KEEP) * sigma_f)] = 0.0
+        empty |= probe & (fine_counts < np.where(edge, _KEEP, SPIKE_Z * _KEEP) * sigma_f)
+        if bounds is not None and rho is not None:  # a declared range's ends: see there
+            _declared_ends_kept(empty, shaped, fine_counts, sigma_f, tree, share_of, n_top)
+        shaped[empty] = 0.0
         if not integer:
             cells3 = _points(cells3, groups, from_strong, fine_counts, _KEEP * sigma_f)
         leaves3 = [(a, b, float(w)) for (a, b), w in zip(cells3, shaped, strict=True)]
@@ -1406,3 +1412,47 @@ def _bounds_of(bins: DiscoveredBins, col: Column) -> tuple[Any, Any]:
     if col.kind is Kind.INTEGER:
         return int(lo), int(hi)
     return lo, hi
+
+
+def _declared_ends_kept(empty: npt.NDArray[np.bool_], shaped: _Floats, fine: _Floats,
+                        sigma_f: float, tree: tuple[_Floats, _Floats],
+                        shares: npt.NDArray[np.int_], n_rows: float) -> None:
+    """Inside declared bounds, the fine cells cut at either end of the range (by
+    :func:`_empty`, or as a probe's children under 4σ) are given back, in place, unless the
+    releases rule out that they hold ``SMALL_SHARE`` of the ``n_rows`` rows: their count (the
+    fine counts, combined with the tree's where it counted them) stays under it even
+    ``DECLARED_Z`` σ up. Given back, they share evenly the mean of that count known to be
+    non-negative (the normal truncated at 0): the releases cannot tell their shape.
+
+    Why: the range was declared (a public fact), yet a small table's noise is larger than
+    whole parts of it. Cut as a discovered range's ends are, a cars-like displacement of 325
+    rows declared [68, 455] lost its values under 100 (79 rows; the top level's σ 37, the fine
+    one 60): 30% and 28% of the rows outside every bin, two noise seeds of 40 discoveries
+    each; 6.4% and 3.6% now. On a large table nothing changes: 5% of 26,000 rows is 29 fine σ,
+    and ages declared [0, 120] gain no value outside 17-90. Post-processing of released counts.
+    """
+    for side in (np.arange(len(empty)), np.arange(len(empty))[::-1]):
+        run = side[: int(np.argmin(empty[side])) if not empty[side].all() else len(side)]
+        if not len(run):
+            continue
+        value, var = float(fine[run].sum()), len(run) * sigma_f**2
+        known = np.isfinite(tree[0][run]) & np.isfinite(tree[1][run])
+        t_mass = t_var = 0.0
+        for g in np.unique(shares[run][known]):  # leaves of one parent share one remainder
+            in_g = run[known & (shares[run] == g)]
+            t_mass += float(tree[0][in_g].sum())
+            t_var += float(tree[1][in_g].sum()) ** 2
+        if t_var > 0:
+            w = var / (var + t_var)
+            value, var = (1 - w) * value + w * t_mass, var * t_var / (var + t_var)
+        sd = math.sqrt(var)
+        if value + DECLARED_Z * sd < SMALL_SHARE * n_rows:
+            continue
+        z = value / sd
+        mean = value + sd * math.exp(-z * z / 2) / math.sqrt(2 * math.pi) / max(_norm_cdf(z), 1e-300)
+        empty[run] = False
+        shaped[run] = mean / len(run)
+
+
+def _norm_cdf(z: float) -> float:
+    return 0.5 * math.erfc(-z / math.sqrt(2))
