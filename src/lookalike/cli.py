@@ -99,7 +99,9 @@ SchemaOpt = Annotated[
         help="Schema JSON (from 'lookalike inspect', edited); its facts count as declared.",
     ),
 ]
-Seed = Annotated[int | None, typer.Option("--seed", help="Random seed; equal seeds give equal output.")]
+Seed = Annotated[int | None, typer.Option(
+    "--seed", help="Random seed; equal seeds give equal output, but for the noise of a DP fit "
+                   "(drawn from the system's secure randomness, never from a seed).")]
 Overwrite = Annotated[
     bool, typer.Option("--overwrite", help="Replace output files that already exist.")
 ]

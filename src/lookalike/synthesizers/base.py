@@ -141,6 +141,10 @@ class Synthesizer:
         path), charged to the budget of ``dataset`` before it learns anything: a fit the budget
         cannot pay for is refused before any data is read. Without ``epsilon`` the fit is not
         differentially private and no formal privacy guarantee holds for its output.
+
+        ``seed`` fixes every random choice of the fit but its DP noise, which OpenDP draws
+        from the system's secure randomness: two DP fits of one seed differ as two draws of
+        the noise do (a non-DP fit, and sampling from a fitted model, repeat exactly).
         """
         request = privacy_request(epsilon, delta, ledger, dataset, family=self.name,
                                   supports_dp=self.supports_dp)
