@@ -1024,8 +1024,8 @@ def _with_tree(counts: _Floats, groups: npt.NDArray[np.int_], strong: npt.NDArra
         idx = np.flatnonzero(weak & (groups == g))
         var_f = len(idx) * sigma**2
         var_t = sd[idx].sum() ** 2  # the leaves' shares of one remainder
-        fine, rest = out[idx].sum(), mass[idx].sum()
-        both = (fine / var_f + rest / var_t) / (1 / var_f + 1 / var_t)
+        fine = out[idx].sum()
+        both, _ = _pooled(fine, var_f, mass[idx].sum(), var_t)
         out[idx] += (both - fine) / len(idx)
     return out
 
@@ -1167,12 +1167,8 @@ def _empty(counts: _Floats, groups: npt.NDArray[np.int_], strong: npt.NDArray[np
         # parent share one remainder (their σ add up), parents are independent; with
         # ``claims``, less what solid cells outside the run claim of each remainder
         assert tree is not None
-        mass, sd = tree[0][ends], tree[1][ends]
-        known = np.isfinite(mass) & np.isfinite(sd)
         total = var = 0.0
-        for g in np.unique(shares[ends][known]):
-            in_g = known & (shares[ends] == g)
-            m_g, s_g = float(mass[in_g].sum()), float(sd[in_g].sum())
+        for g, m_g, s_g in _tree_shares(tree, shares, ends):
             # what the group's solid cells outside the run claim of its remainder is not the run's
             share = np.flatnonzero((shares == g) & ~strong & np.isfinite(tree[0]))
             others = np.setdiff1d(share, ends)
@@ -1436,23 +1432,34 @@ def _declared_ends_kept(empty: npt.NDArray[np.bool_], shaped: _Floats, fine: _Fl
         if not len(run):
             continue
         value, var = float(fine[run].sum()), len(run) * sigma_f**2
-        known = np.isfinite(tree[0][run]) & np.isfinite(tree[1][run])
-        t_mass = t_var = 0.0
-        for g in np.unique(shares[run][known]):  # leaves of one parent share one remainder
-            in_g = run[known & (shares[run] == g)]
-            t_mass += float(tree[0][in_g].sum())
-            t_var += float(tree[1][in_g].sum()) ** 2
+        shares_of_run = _tree_shares(tree, shares, run)
+        t_var = sum(s_g**2 for _g, _m, s_g in shares_of_run)
         if t_var > 0:
-            w = var / (var + t_var)
-            value, var = (1 - w) * value + w * t_mass, var * t_var / (var + t_var)
+            value, var = _pooled(value, var, sum(m for _g, m, _s in shares_of_run), t_var)
         sd = math.sqrt(var)
         if value + DECLARED_Z * sd < SMALL_SHARE * n_rows:
             continue
-        z = value / sd
-        mean = value + sd * math.exp(-z * z / 2) / math.sqrt(2 * math.pi) / max(_norm_cdf(z), 1e-300)
+        from scipy.stats import truncnorm  # (only declared bounds under DP get here)
+
         empty[run] = False
-        shaped[run] = mean / len(run)
+        shaped[run] = truncnorm(-value / sd, math.inf, loc=value, scale=sd).mean() / len(run)
 
 
-def _norm_cdf(z: float) -> float:
-    return 0.5 * math.erfc(-z / math.sqrt(2))
+def _tree_shares(tree: tuple[_Floats, _Floats], shares: npt.NDArray[np.int_],
+                 cells: npt.NDArray[np.intp]) -> list[tuple[int, float, float]]:
+    """(group, mass, σ) of the tree's count of ``cells``, per remainder they share (the weak
+    leaves of one parent share one: their masses and their σ add up); cells the tree did not
+    count are left out."""
+    mass, sd = tree[0][cells], tree[1][cells]
+    known = np.isfinite(mass) & np.isfinite(sd)
+    out = []
+    for g in np.unique(shares[cells][known]):
+        in_g = known & (shares[cells] == g)
+        out.append((int(g), float(mass[in_g].sum()), float(sd[in_g].sum())))
+    return out
+
+
+def _pooled(a: float, var_a: float, b: float, var_b: float) -> tuple[float, float]:
+    """Inverse-variance combination of two independent estimates: (estimate, variance)."""
+    w = var_a / (var_a + var_b)  # the weight of ``b``
+    return (1 - w) * a + w * b, var_a * var_b / (var_a + var_b)
