@@ -693,9 +693,16 @@ def _bins_walk(
     top[-1] += above if above > cut else 0.0
     # cells carry the id of their parent: siblings are shrunk together in the fine histogram;
     # and the σ of their mass as the tree estimated it (see _empty)
+    kept = top > cut
+    if not kept.any() and top.max() >= _KEEP * sigma:
+        # no range clears the prune, yet one of them holds rows: the likeliest (report noisy
+        # max, post-processing). A small table's rows split over two decades left both under
+        # it (cars' horsepowers 46-230: about one fit in five), and the column was decoded
+        # over the unit range, as 0 and 1
+        kept[int(np.argmax(top))] = True
     frontier = [(a + 0.0, b, float(m), -1 - i, sigma)
-                for i, ((a, b), m) in enumerate(zip(cells, top, strict=True)) if m > cut]
-    probes = _probes(cells, top > cut, integer)
+                for i, ((a, b), m) in enumerate(zip(cells, top, strict=True)) if kept[i]]
+    probes = _probes(cells, kept, integer)
     # (lo, hi, mass, strong, parent) and, per leaf, the σ of its mass in the tree
     leaves: list[tuple[float, float, float, bool, int]] = []
     leaf_sd: list[float] = []
