@@ -45,6 +45,10 @@ ATTR = "lookalike.storage"
 """Key of ``DataFrame.attrs`` under which :func:`lookalike.read_table` records the input's types."""
 
 CONTAINERS = ("pandas", "arrow", "polars")
+MAX_DECIMALS = 6
+"""Most decimals a float column is rounded to (:func:`written_decimals`)."""
+WRITTEN_SHARE = 0.99
+"""Share of a float column's values its recorded decimals write exactly."""
 _CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 _PARQUET = (".parquet", ".pq")
 
@@ -58,7 +62,8 @@ class ColumnType:
     Arrow type it had (Arrow, polars, Parquet and DuckDB inputs). ``ordered`` and
     ``categories``: a categorical dtype's order flag and categories (see the module's privacy
     note). ``spelling``: the strftime pattern text dates were written in. ``enum``: a polars
-    ``Enum``.
+    ``Enum``. ``decimals``: the decimals a float column's values were written with
+    (:func:`written_decimals`; None: as many as a float holds).
     """
 
     dtype: str | None = None
@@ -67,9 +72,10 @@ class ColumnType:
     categories: tuple | None = None
     spelling: str | None = None
     enum: bool = False
+    decimals: int | None = None
 
     def to_dict(self) -> dict:
-        d = {k: v for k, v in asdict(self).items() if v not in (None, False)}
+        d = {k: v for k, v in asdict(self).items() if v is not None and v is not False}
         if self.categories is not None:
             d["categories"] = list(self.categories)
         return d
@@ -77,7 +83,8 @@ class ColumnType:
     @classmethod
     def from_dict(cls, d: Mapping) -> ColumnType:
         """Read back :meth:`to_dict`; a damaged entry raises ValueError or TypeError."""
-        unknown = set(d) - {"dtype", "arrow", "ordered", "categories", "spelling", "enum"}
+        unknown = set(d) - {"dtype", "arrow", "ordered", "categories", "spelling", "enum",
+                            "decimals"}
         if unknown:
             raise ValueError(f"unknown storage fields {sorted(unknown)}")
         cats = d.get("categories")
@@ -86,9 +93,12 @@ class ColumnType:
         for key in ("dtype", "arrow", "spelling"):
             if d.get(key) is not None and not isinstance(d[key], str):
                 raise TypeError(f"storage {key} must be a text, got {d[key]!r}")
+        decimals = d.get("decimals")
+        if decimals is not None and (type(decimals) is not int or not 0 <= decimals <= MAX_DECIMALS):
+            raise ValueError(f"storage decimals must be an integer 0-{MAX_DECIMALS}, got {decimals!r}")
         return cls(d.get("dtype"), d.get("arrow"), bool(d.get("ordered", False)),
                    None if cats is None else tuple(cats), d.get("spelling"),
-                   bool(d.get("enum", False)))
+                   bool(d.get("enum", False)), decimals)
 
 
 @dataclass(frozen=True)
@@ -153,6 +163,8 @@ class Storage:
         out = {}
         for name in frame.columns:
             ct, v = self.columns.get(name), frame[name]
+            if ct is not None and ct.decimals is not None and schema[name].kind is Kind.FLOAT:
+                v = v.round(ct.decimals)
             out[name] = _pandas_column(v, schema[name], ct) if ct is not None else v
         df = pd.DataFrame(out, index=frame.index)
         if self.container == "pandas":
@@ -244,8 +256,9 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
     frame = raw if raw is not None else data if isinstance(data, pd.DataFrame) else None
     if frame is not None:
         read = recorded(frame)
-        return Storage(container, read if schema is None else _spell_dates(read, frame, schema),
-                       _dialect(frame.attrs.get(CSV_ATTR)))
+        if schema is not None:
+            read = _spell_decimals(_spell_dates(read, frame, schema), frame, schema)
+        return Storage(container, read, _dialect(frame.attrs.get(CSV_ATTR)))
     types: dict[str, ColumnType] = {}
     dialect = None
     if getattr(data, "decimal", ".") != ".":  # a CSV file left in DuckDB (io.CsvFile)
@@ -264,6 +277,8 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
         elif name.endswith(_CSV) and engine is not None and hasattr(engine, "date_spellings"):
             types = {n: ColumnType("object", spelling=fmt)
                      for n, fmt in engine.date_spellings().items()}
+            if hasattr(engine, "written_decimals"):
+                types |= {n: ColumnType(decimals=k) for n, k in engine.written_decimals().items()}
             if dialect is not None and getattr(engine, "delimiter", None):
                 dialect = {**dialect, "delimiter": engine.delimiter}
     return Storage(container, types, dialect)
@@ -298,6 +313,44 @@ def _spell_dates(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema
                 and col.name in raw.columns:
             out[col.name] = replace(ct, spelling=spelled_format(raw[col.name], col.format))
     return out
+
+
+def _spell_decimals(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema
+                    ) -> dict[str, ColumnType]:
+    """Float columns with the decimals their values were written with (:func:`written_decimals`)."""
+    out = dict(types)
+    for col in schema.columns:
+        if col.kind is not Kind.FLOAT or col.name not in raw.columns:
+            continue
+        values = pd.to_numeric(raw[col.name], errors="coerce")
+        k = written_decimals(np.asarray(values, dtype=float))
+        if k is not None:
+            out[col.name] = replace(out.get(col.name, ColumnType()), decimals=k)
+    return out
+
+
+def written_decimals(values: np.ndarray) -> int | None:
+    """The fewest decimals (0 to ``MAX_DECIMALS``) that write ``WRITTEN_SHARE`` of the finite
+    ``values`` exactly; None where none do (measurements or ratios at a float's full precision).
+
+    Synthetic values come back rounded to them: miles per gallon read as ``18.0`` and ``27.5``
+    came out as ``9.630330612211083``.
+
+    Privacy: how many decimals a column is written with describes how the table is stored, as
+    a date spelling does; the share (not every value) decides it, so that no single row sets it.
+
+    >>> written_decimals(np.array([18.0, 27.5, 31.9, np.nan])), written_decimals(np.array([0.1234567891]))
+    (1, None)
+    """
+    v = values[np.isfinite(values)]
+    if not len(v):
+        return None
+    for k in range(MAX_DECIMALS + 1):
+        scaled = v * 10.0**k
+        exact = np.abs(scaled - np.round(scaled)) <= 8 * np.finfo(float).eps * np.maximum(1.0, np.abs(scaled))
+        if exact.mean() >= WRITTEN_SHARE:
+            return k
+    return None
 
 
 def _pandas_type(dtype: Any) -> ColumnType:

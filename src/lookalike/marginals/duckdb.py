@@ -58,6 +58,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from lookalike._storage import MAX_DECIMALS, WRITTEN_SHARE
 from lookalike.errors import (
     ColumnError,
     ColumnMismatchError,
@@ -663,6 +664,31 @@ class DuckDBEngine:
             if one_digit and not zero_led:
                 unpadded[name].add(letter)
         return {n: unpadded_format(fmt, unpadded[n]) for n, (fmt, _) in cols.items()}
+
+    def written_decimals(self) -> dict[str, int]:
+        """The decimals each float column's values are written with, as
+        :func:`~lookalike._storage.written_decimals` reads them in memory (columns written at
+        a float's full precision are left out). One aggregate query (none without floats)."""
+        cols = [c.name for c in self.schema if c.kind is Kind.FLOAT]
+        if not cols:
+            return {}
+        tol = 8 * float(np.finfo(float).eps)
+        shares = []
+        for name in cols:
+            x = _ident(name)
+            for k in range(MAX_DECIMALS + 1):
+                scaled = f"({x} * {10.0**k!r})"
+                shares.append(f"avg(CASE WHEN abs({scaled} - round({scaled})) <= {tol!r} * "
+                              f"greatest(1.0, abs({scaled})) THEN 1.0 ELSE 0.0 END) "
+                              f"FILTER (WHERE isfinite({x}))")
+        row = self._run(f"SELECT {', '.join(shares)} FROM {self._view}")[0]
+        out = {}
+        for i, name in enumerate(cols):
+            found = [k for k, share in enumerate(row[i * (MAX_DECIMALS + 1):(i + 1) * (MAX_DECIMALS + 1)])
+                     if share is not None and share >= WRITTEN_SHARE]
+            if found:
+                out[name] = found[0]
+        return out
 
     def _text_columns(self, texts: dict[str, str], why: dict[str, str],
                       profile: dict[str, _Profile], n_rows: int) -> dict[str, Column]:

@@ -258,13 +258,17 @@ def _whole(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
 
 
 def _floats(col: Column, ct: ColumnType | None, arrow: bool, j: int) -> Step | None:
-    """Floating-point numbers (NaN: missing) in float64, or float32 where the input was."""
+    """Floating-point numbers (NaN: missing) in float64, or float32 where the input was,
+    rounded to the decimals the input wrote (as ``sample`` restores them)."""
     if ct is not None and (ct.dtype not in (None, "float64", "float32") or ct.enum):
         return None
     numpy_type = np.dtype("float32" if ct is not None and ct.dtype == "float32" else "float64")
 
+    decimals = ct.decimals if ct is not None and col.kind is Kind.FLOAT else None
+
     def step(values: Sequence[np.ndarray], n: int, rng: np.random.Generator) -> tuple[Any, pd.Series]:
-        arr = pa.array(values[j].astype(numpy_type, copy=False), from_pandas=True)
+        x = values[j] if decimals is None else np.round(values[j], decimals)
+        arr = pa.array(x.astype(numpy_type, copy=False), from_pandas=True)
         return (as_input_arrow(arr, ct) if arrow else arr), pd.Series([], dtype=numpy_type)
 
     return step
