@@ -378,14 +378,21 @@ def measured_csv(tmp_path_factory):
     return path
 
 
-@pytest.mark.parametrize(("name", "dp", "engine"), [("independent", False, None), ("cart", False, None),
-                                                     ("mst", True, None), ("mst", True, "duckdb")])
-def test_floats_come_back_with_the_decimals_the_input_wrote(measured_csv, tmp_path, name, dp, engine):
+@pytest.mark.parametrize(("name", "dp", "engine", "suffix"), [
+    ("independent", False, None, ".csv"), ("cart", False, None, ".csv"), ("mst", True, None, ".csv"),
+    ("mst", True, "duckdb", ".csv"), ("aim", False, "duckdb", ".parquet")])
+def test_floats_come_back_with_the_decimals_the_input_wrote(measured_csv, tmp_path, name, dp,
+                                                             engine, suffix):
     """Synthetic floats used to come out at full precision (9.630330612211083 for a mileage
     written 18.0): now rounded to the decimals that write 99% of the input's values, through
-    sample, a model file and sample_to_file; a column at full precision stays so."""
+    sample, a model file and sample_to_file, rows in memory or left in DuckDB; a column at
+    full precision stays so."""
+    path = measured_csv
+    if suffix == ".parquet":
+        path = tmp_path / "cars.parquet"
+        pd.read_csv(measured_csv).to_parquet(path)
     model = lookalike.get_synthesizer(name, **({"engine": engine} if engine else {}))
-    model.fit(str(measured_csv), seed=0, **(_dp(tmp_path) if dp else {}))
+    model.fit(str(path), seed=0, **(_dp(tmp_path) if dp else {}))
     assert {n: model.storage_.columns[n].decimals for n in ("mpg", "weight")} == {"mpg": 1, "weight": 2}
     rows = model.sample(300, seed=1)
     assert _decimals_of(rows["mpg"]) <= 1 and _decimals_of(rows["weight"]) <= 2

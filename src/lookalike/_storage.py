@@ -245,19 +245,23 @@ def recorded(frame: pd.DataFrame) -> dict[str, ColumnType]:
 
 
 def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
-                  schema: Schema | None = None, engine: Any = None) -> Storage:
+                  schema: Schema | None = None, engine: Any = None,
+                  decimals: bool = True) -> Storage:
     """The storage of a fit's input: ``raw`` (the rows as read, when in memory) or ``data``.
 
     Rows left in an engine: a DataFrame gives its dtypes, a Parquet file its Arrow schema (its
     footer only), a CSV file its text dates' spelling (``engine.date_spellings()``, one
     aggregate query), a Spark source its Spark types (``engine.arrow_schema()``); other
-    columns come back in their canonical dtypes.
+    columns come back in their canonical dtypes. With ``decimals``, float columns record the
+    decimals their values were written with (:func:`written_decimals`; in DuckDB, one more
+    aggregate query).
     """
     frame = raw if raw is not None else data if isinstance(data, pd.DataFrame) else None
     if frame is not None:
         read = recorded(frame)
         if schema is not None:
-            read = _spell_decimals(_spell_dates(read, frame, schema), frame, schema)
+            read = _spell_dates(read, frame, schema)
+            read = _spell_decimals(read, frame, schema) if decimals else read
         return Storage(container, read, _dialect(frame.attrs.get(CSV_ATTR)))
     types: dict[str, ColumnType] = {}
     dialect = None
@@ -277,10 +281,11 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
         elif name.endswith(_CSV) and engine is not None and hasattr(engine, "date_spellings"):
             types = {n: ColumnType("object", spelling=fmt)
                      for n, fmt in engine.date_spellings().items()}
-            if hasattr(engine, "written_decimals"):
-                types |= {n: ColumnType(decimals=k) for n, k in engine.written_decimals().items()}
             if dialect is not None and getattr(engine, "delimiter", None):
                 dialect = {**dialect, "delimiter": engine.delimiter}
+    if decimals and hasattr(engine, "written_decimals"):  # rows left in DuckDB
+        for n, k in engine.written_decimals().items():
+            types[n] = replace(types.get(n, ColumnType()), decimals=k)
     return Storage(container, types, dialect)
 
 

@@ -120,7 +120,8 @@ class _Source:
         from lookalike.query._keys import KeySpelling
         from lookalike.schema import Kind
 
-        storage = input_storage(self.data, None, "pandas", schema=self.schema, engine=self.engine)
+        storage = input_storage(self.data, None, "pandas", schema=self.schema, engine=self.engine,
+                                decimals=False)  # keys are grouped, not decoded: no rounding
         unspelled = [c.name for c in self.schema if c.kind is Kind.DATETIME and c.format
                      and getattr(storage.columns.get(c.name), "spelling", None) is None]
         if unspelled and hasattr(self.engine, "date_spellings"):  # text dates in Parquet, a DB
