@@ -39,7 +39,7 @@ def test_none_defaults_are_explained_for_the_neural_schedules(cli):
     assert "None: min(30, max(10, ñ / 40))" in dp
     aim = words(cli("-q", "synthesizers", "aim").stdout)
     assert "rounds : int or None, default None" in aim
-    assert "None: 4 × the number of modelled columns under DP" in aim
+    assert "None: 2 × the number of modelled columns under DP" in aim
 
 
 def test_the_list_has_a_line_per_synthesizer_and_the_hint(cli):

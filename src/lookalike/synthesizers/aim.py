@@ -112,9 +112,8 @@ class AIMSynthesizer(GraphicalSynthesizer):
     the budget allows. With ``epsilon`` the fit is (ε, δ)-differentially private, domain
     included (declared facts are free); without, it fits exact counts with no guarantee. Pick
     it for the most faithful DP release of the marginal models (on Adult at ε = 1, 2-way TVD
-    0.056 against mst's 0.069); it costs many times mst's time (on Adult's 26,049 rows at
-    ε = 1, 28-40 s with one of 2 cores busy, twice the time before it measured grouped
-    marginals), growing with the rounds and ``max_model_size``.
+    0.052 against mst's 0.069); it costs a few times mst's time (on Adult's 26,049 rows at
+    ε = 1, 5-8 s on 2 cores against 2 s), growing with the rounds and ``max_model_size``.
 
     Parameters
     ----------
