@@ -413,3 +413,40 @@ def test_written_decimals_come_from_the_share_not_one_row():
     assert ColumnType.from_dict(ColumnType(decimals=0).to_dict()).decimals == 0
     with pytest.raises(ValueError, match="decimals"):
         ColumnType.from_dict({"decimals": 1.5})
+
+
+@pytest.mark.parametrize(("name", "dp", "engine", "suffix"), [
+    ("cart", False, None, ".csv"), ("mst", True, None, ".csv"), ("mst", True, "duckdb", ".csv"),
+    ("aim", True, "duckdb", ".parquet"), ("independent", False, None, "frame")])
+def test_whole_numbers_stored_as_floats_stay_floats(tmp_path, name, dp, engine, suffix):
+    """Codes an input stores as floats (a CSV's "1.0", statsmodels' modechoice) came back as
+    integers ("1"): the output keeps the input's float64 (and its "1.0" in CSV), in memory,
+    left in DuckDB (CSV and Parquet), through a model file and sample_to_file. An integer input
+    stays integers."""
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"mode": rng.integers(1, 5, N).astype(float),
+                       "choice": (rng.random(N) < 0.3).astype(float),
+                       "count": rng.integers(0, 9, N)})
+    data: object = df
+    if suffix != "frame":
+        data = tmp_path / f"trips{suffix}"
+        df.to_csv(data, index=False) if suffix == ".csv" else df.to_parquet(data)
+        data = str(data)
+    if suffix == ".csv":
+        assert pd.read_csv(data).dtypes["mode"] == "float64"  # "1.0" as written
+    model = lookalike.get_synthesizer(name, **({"engine": engine} if engine else {}))
+    model.fit(data, seed=0, **(_dp(tmp_path) if dp else {}))
+    assert model.schema_["mode"].kind.name == "INTEGER"
+    rows = model.sample(300, seed=1)
+    count = "Int64" if suffix == ".csv" else "int64"  # a CSV's integers: lookalike's canonical
+    assert rows.dtypes.astype(str).to_dict() == {"mode": "float64", "choice": "float64",
+                                                 "count": count}
+    assert (rows["mode"] % 1 == 0).all()
+    path = tmp_path / "rows.csv"
+    rows.to_csv(path, index=False)
+    assert path.read_text().splitlines()[1].split(",")[0].endswith(".0")
+    loaded = lookalike.load_synthesizer(model.save(tmp_path / "m.lookalike"))
+    pd.testing.assert_frame_equal(loaded.sample(300, seed=1), rows)
+    out = lookalike.synthesizers.sample_to_file(model, tmp_path / "rows.parquet", 300, seed=1)
+    assert pd.read_parquet(out).dtypes.astype(str).to_dict() == {
+        "mode": "float64", "choice": "float64", "count": count}

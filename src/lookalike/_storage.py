@@ -251,7 +251,8 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
 
     Rows left in an engine: a DataFrame gives its dtypes, a Parquet file its Arrow schema (its
     footer only), a CSV file its text dates' spelling (``engine.date_spellings()``, one
-    aggregate query), a Spark source its Spark types (``engine.arrow_schema()``); other
+    aggregate query), a Spark source its Spark types (``engine.arrow_schema()``), any source
+    left in DuckDB its integer columns stored as floats (``engine.float_stored()``); other
     columns come back in their canonical dtypes. With ``decimals``, float columns record the
     decimals their values were written with (:func:`written_decimals`; in DuckDB, one more
     aggregate query).
@@ -283,6 +284,10 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
                      for n, fmt in engine.date_spellings().items()}
             if dialect is not None and getattr(engine, "delimiter", None):
                 dialect = {**dialect, "delimiter": engine.delimiter}
+    if hasattr(engine, "float_stored"):  # rows left in DuckDB: whole numbers stored as floats
+        for n in engine.float_stored():
+            if types.get(n, ColumnType()).dtype is None:
+                types[n] = replace(types.get(n, ColumnType()), dtype="float64")
     if decimals and hasattr(engine, "written_decimals"):  # rows left in DuckDB
         for n, k in engine.written_decimals().items():
             types[n] = replace(types.get(n, ColumnType()), decimals=k)
@@ -453,8 +458,10 @@ def _pandas_column(v: pd.Series, col: Column, ct: ColumnType) -> pd.Series:
             return flags.astype(bool) if _numpy(target) and not flags.isna().any() else flags
         if pd.api.types.is_integer_dtype(target):
             return _integers(v, target)
-        if pd.api.types.is_float_dtype(target) and col.kind is not Kind.INTEGER:
-            return v.astype(target)  # an integer column stays integers, without ".0"
+        if pd.api.types.is_float_dtype(target):
+            # whole numbers the input stored as floats (a CSV's "1.0", a float64 frame's
+            # codes) stay floats: an integer input stays integers, without ".0" (above)
+            return v.astype(target)
     except (TypeError, ValueError, OverflowError, pa.ArrowException):
         return v
     return v

@@ -665,6 +665,12 @@ class DuckDBEngine:
                 unpadded[name].add(letter)
         return {n: unpadded_format(fmt, unpadded[n]) for n, (fmt, _) in cols.items()}
 
+    def float_stored(self) -> list[str]:
+        """Integer columns the source stores as floats (a CSV's "1.0", a DOUBLE column):
+        ``read_table`` has them as float64, and outputs keep them so. No query."""
+        return [c.name for c in self.schema
+                if c.kind is Kind.INTEGER and self._bases.get(c.name, ("", ""))[1] == "float"]
+
     def written_decimals(self) -> dict[str, int]:
         """The decimals each float column's values are written with, as
         :func:`~lookalike._storage.written_decimals` reads them in memory (columns written at
