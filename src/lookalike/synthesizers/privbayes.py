@@ -87,8 +87,8 @@ class PrivBayes(MarginalSynthesizer):
     fit is (ε, δ)-differentially private, domain included (declared facts are free); without,
     the structure and the conditionals are exact, with no guarantee. Pick it as a DP
     alternative to mst and aim when dependence runs through several parents; on Adult at
-    ε = 1 it is less faithful than both (2-way TVD 0.072, aim 0.057). 7.5 s on Adult's 26,049
-    rows at ε = 1 on 2 cores, growing with ``degree``.
+    ε = 1 it is less faithful than both (2-way TVD 0.075, mst 0.070, aim 0.053). 1-2 s on
+    Adult's 26,049 rows at ε = 1 on 2 cores, growing with ``degree``.
 
     Parameters
     ----------
