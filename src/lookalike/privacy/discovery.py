@@ -868,7 +868,12 @@ def _probes(cells: Sequence[_Cell], kept: npt.NDArray[np.bool_], integer: bool
     counts choosing which cells the next release counts: adaptive, no extra cost.
 
     Each probe comes as ``(lo, hi, kept below, kept above)``: which of its sides borders a
-    kept cell (:func:`_probe_cells` counts an integer probe in single integers there)."""
+    kept cell (:func:`_probe_cells` counts an integer probe in single integers there).
+
+    The cell around zero is probed too wherever a range is kept: zero is a value of its own
+    in counts, waiting times and amounts, often apart from the rest (modechoice's terminal
+    times: 172 zeros of 672 rows, 3 rows in 1-9, the rest 10-99, at ε = 1 the zeros read 4.7σ
+    of the top level, and 2 aim fits of 4 wrote no zero). One cell more, one more 4σ test."""
     holds = [not integer or math.ceil(a) < b for a, b in cells]
     order = [i for i, h in enumerate(holds) if h]
     out = []
@@ -879,6 +884,10 @@ def _probes(cells: Sequence[_Cell], kept: npt.NDArray[np.bool_], integer: bool
         above = pos + 1 < len(order) and bool(kept[order[pos + 1]])
         if below or above:
             out.append((float(cells[i][0]), float(cells[i][1]), below, above))
+    zero = next((i for i, (a, b) in enumerate(cells) if a < 0 < b), None)
+    if zero is not None and kept.any() and not kept[zero] and all(
+            lo != cells[zero][0] for lo, *_ in out):
+        out.append((float(cells[zero][0]), float(cells[zero][1]), False, False))
     return out
 
 
