@@ -49,6 +49,8 @@ MAX_DECIMALS = 6
 """Most decimals a float column is rounded to (:func:`written_decimals`)."""
 WRITTEN_SHARE = 0.99
 """Share of a float column's values its recorded decimals write exactly."""
+WRITTEN_TOLERANCE = 8 * float(np.finfo(float).eps)
+"""Relative tolerance within which a value scaled by 10**k counts as written with k decimals."""
 _CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 _PARQUET = (".parquet", ".pq")
 
@@ -286,8 +288,9 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
                 dialect = {**dialect, "delimiter": engine.delimiter}
     if hasattr(engine, "float_stored"):  # rows left in DuckDB: whole numbers stored as floats
         for n in engine.float_stored():
-            if types.get(n, ColumnType()).dtype is None:
-                types[n] = replace(types.get(n, ColumnType()), dtype="float64")
+            ct = types.get(n, ColumnType())
+            if ct.dtype is None:
+                types[n] = replace(ct, dtype="float64")
     if decimals and hasattr(engine, "written_decimals"):  # rows left in DuckDB
         for n, k in engine.written_decimals().items():
             types[n] = replace(types.get(n, ColumnType()), decimals=k)
@@ -357,7 +360,7 @@ def written_decimals(values: np.ndarray) -> int | None:
         return None
     for k in range(MAX_DECIMALS + 1):
         scaled = v * 10.0**k
-        exact = np.abs(scaled - np.round(scaled)) <= 8 * np.finfo(float).eps * np.maximum(1.0, np.abs(scaled))
+        exact = np.abs(scaled - np.round(scaled)) <= WRITTEN_TOLERANCE * np.maximum(1.0, np.abs(scaled))
         if exact.mean() >= WRITTEN_SHARE:
             return k
     return None

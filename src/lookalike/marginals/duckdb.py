@@ -58,7 +58,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from lookalike._storage import MAX_DECIMALS, WRITTEN_SHARE
+from lookalike._storage import MAX_DECIMALS, WRITTEN_SHARE, WRITTEN_TOLERANCE
 from lookalike.errors import (
     ColumnError,
     ColumnMismatchError,
@@ -678,7 +678,7 @@ class DuckDBEngine:
         cols = [c.name for c in self.schema if c.kind is Kind.FLOAT]
         if not cols:
             return {}
-        tol = 8 * float(np.finfo(float).eps)
+        tol = WRITTEN_TOLERANCE
         shares = []
         for name in cols:
             x = _ident(name)

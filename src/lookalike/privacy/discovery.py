@@ -674,7 +674,7 @@ def _bins_walk(
     shares = iter(_LEVEL_SHARE)
     rho_level = None if rho is None else rho * next(shares)
     # levels the tree does not reach (it stops where cells are single integers) cost nothing
-    # here: their share goes to the fine histogram (see below)
+    # here: with a fine histogram, their share goes to it (see below)
     spent, levels = (rho_level or 0.0), 1
     info: dict[str, Any] = {
         "domain": "bin edges from a hierarchical histogram over round-number cells"}

@@ -264,7 +264,7 @@ def _floats(col: Column, ct: ColumnType | None, arrow: bool, j: int) -> Step | N
         return None
     numpy_type = np.dtype("float32" if ct is not None and ct.dtype == "float32" else "float64")
 
-    decimals = ct.decimals if ct is not None and col.kind is Kind.FLOAT else None
+    decimals = None if ct is None else ct.decimals
 
     def step(values: Sequence[np.ndarray], n: int, rng: np.random.Generator) -> tuple[Any, pd.Series]:
         x = values[j] if decimals is None else np.round(values[j], decimals)
