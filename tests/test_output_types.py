@@ -450,3 +450,85 @@ def test_whole_numbers_stored_as_floats_stay_floats(tmp_path, name, dp, engine, 
     out = lookalike.synthesizers.sample_to_file(model, tmp_path / "rows.parquet", 300, seed=1)
     assert pd.read_parquet(out).dtypes.astype(str).to_dict() == {
         "mode": "float64", "choice": "float64", "count": count}
+
+
+def test_written_step_comes_from_the_share_not_one_row():
+    from lookalike._storage import snap_dates, written_step
+
+    years = pd.Series(pd.to_datetime([f"{y}-01-01" for y in range(1900, 2099)]))
+    assert written_step(years) == "year"
+    assert written_step(pd.concat([years, pd.Series(pd.to_datetime(["1950-06-13"]))])) == "year"
+    assert written_step(pd.Series(pd.to_datetime(["2020-01-01 00:00", "2020-06-13 10:00"]))) is None
+    assert written_step(pd.Series(pd.to_datetime(["2020-01-01 09:30"] * 3))) is None
+    assert written_step(pd.Series(pd.to_datetime(["2020-01-05", "2021-03-09"]))) == "day"
+    assert written_step(pd.Series(pd.to_datetime(["2020-01-05", "2021-03-09"])), "D") is None
+    stamps = pd.Series(pd.to_datetime(["2020-05-17 13:00", "2020-05-10 23:00", None]))
+    assert snap_dates(stamps, "month").tolist()[:2] == [pd.Timestamp("2020-06-01"),
+                                                        pd.Timestamp("2020-05-01")]
+    assert snap_dates(stamps, "day").tolist()[:2] == [pd.Timestamp("2020-05-18"),
+                                                      pd.Timestamp("2020-05-11")]
+    assert snap_dates(stamps, "day").isna().tolist() == [False, False, True]
+    assert ColumnType.from_dict(ColumnType(step="month").to_dict()).step == "month"
+    with pytest.raises(ValueError, match="step"):
+        ColumnType.from_dict({"step": "week"})
+
+
+@pytest.mark.parametrize(("name", "dp", "engine", "suffix"), [
+    ("cart", False, None, ".csv"), ("aim", True, None, ".csv"), ("mst", True, "duckdb", ".csv"),
+    ("privbayes", True, "duckdb", ".parquet"), ("independent", False, None, "frame")])
+def test_dates_on_a_calendar_unit_stay_on_it(tmp_path, name, dp, engine, suffix):
+    """Model years written 1970-01-01 ... 1982-01-01 (vega's cars) came out of DP models on any
+    day of the year (1976-07-19: their bins are cut at round numbers of days). The calendar
+    unit the input's values sit on (1 January, the 1st of a month, midnight) is recorded with
+    its storage, in memory and left in DuckDB, and outputs are moved to its nearest start
+    within the column's bounds: through sample, a model file and sample_to_file."""
+    rng = np.random.default_rng(6)
+    years = pd.to_datetime([f"{y}-01-01" for y in rng.integers(1970, 1983, N)])
+    months = pd.to_datetime([f"2020-{m:02d}-01" for m in rng.integers(1, 13, N)])
+    stamps = pd.Timestamp("2021-01-01") + pd.to_timedelta(rng.integers(0, 700, N), unit="D")
+    stamps = stamps.where(np.arange(N) >= 3, stamps + pd.Timedelta(hours=9))  # 3 rows of 400
+    df = pd.DataFrame({"year": years, "month": months, "stamp": stamps,
+                       "n": rng.integers(0, 9, N)})
+    data: object = df
+    if suffix == ".csv":
+        data = tmp_path / "cars.csv"
+        df.assign(year=df["year"].dt.strftime("%Y-%m-%d"), month=df["month"].dt.strftime("%m/%d/%Y"),
+                  stamp=df["stamp"].dt.strftime("%Y-%m-%d %H:%M:%S")).to_csv(data, index=False)
+    elif suffix == ".parquet":
+        data = tmp_path / "cars.parquet"
+        df.to_parquet(data)
+    model = lookalike.get_synthesizer(name, **({"engine": engine} if engine else {}))
+    model.fit(str(data) if suffix != "frame" else data, seed=0, **(_dp(tmp_path) if dp else {}))
+    assert {n: model.storage_.columns[n].step for n in ("year", "month", "stamp")} == {
+        "year": "year", "month": "month", "stamp": "day"}
+
+    def on_unit(rows: pd.DataFrame) -> None:
+        got = {c: pd.to_datetime(rows[c], format=f) for c, f in
+               (("year", "%Y-%m-%d"), ("month", "%m/%d/%Y"), ("stamp", "%Y-%m-%d %H:%M:%S"))} \
+            if suffix == ".csv" else {c: pd.to_datetime(rows[c]) for c in ("year", "month", "stamp")}
+        y, m, s = (got[c].dropna() for c in ("year", "month", "stamp"))
+        assert len(y) and ((y.dt.month == 1) & (y.dt.day == 1)).all(), y[y.dt.day != 1].head()
+        assert len(m) and (m.dt.day == 1).all() and (m == m.dt.normalize()).all()
+        assert len(s) and (s == s.dt.normalize()).all()
+        lo, hi = (pd.Timestamp(b) for b in model.schema_["year"].bounds)
+        assert y.between(lo, hi).all()
+
+    rows = model.sample(300, seed=1)
+    on_unit(rows)
+    loaded = lookalike.load_synthesizer(model.save(tmp_path / "m.lookalike"))
+    pd.testing.assert_frame_equal(loaded.sample(300, seed=1), rows)
+    out = lookalike.synthesizers.sample_to_file(model, tmp_path / "rows.parquet", 300, seed=1)
+    on_unit(pd.read_parquet(out))
+
+
+def test_dates_on_a_calendar_unit_stay_on_it_in_their_time_zone(tmp_path):
+    """1 January at midnight in Paris is 31 December, 23:00 UTC: the unit is read and kept in
+    the input's wall time."""
+    rng = np.random.default_rng(7)
+    years = pd.to_datetime([f"{y}-01-01" for y in rng.integers(1970, 1983, N)])
+    df = pd.DataFrame({"year": years.tz_localize("Europe/Paris"), "n": rng.integers(0, 9, N)})
+    model = lookalike.get_synthesizer("aim").fit(df, seed=0, **_dp(tmp_path))
+    assert model.storage_.columns["year"].step == "year"
+    y = model.sample(200, seed=1)["year"].dropna()
+    assert str(y.dt.tz) == "Europe/Paris"
+    assert len(y) and ((y.dt.month == 1) & (y.dt.day == 1) & (y.dt.hour == 0)).all()

@@ -34,7 +34,7 @@ import pandas as pd
 import pyarrow as pa
 
 from lookalike.schema import Column, Kind, Schema
-from lookalike.schema._datetimes import format_dates, spelled_format
+from lookalike.schema._datetimes import format_dates, parse_datetime, spelled_format
 
 __all__ = ["ATTR", "CSV_ATTR", "ColumnType", "Storage", "container_of", "input_storage", "recorded"]
 
@@ -51,6 +51,9 @@ WRITTEN_SHARE = 0.99
 """Share of a float column's values its recorded decimals write exactly."""
 WRITTEN_TOLERANCE = 8 * float(np.finfo(float).eps)
 """Relative tolerance within which a value scaled by 10**k counts as written with k decimals."""
+STEPS = ("year", "month", "day")
+"""Calendar units a datetime column's values may all sit on the start of (:func:`written_step`),
+coarsest first."""
 _CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 _PARQUET = (".parquet", ".pq")
 
@@ -65,7 +68,9 @@ class ColumnType:
     ``categories``: a categorical dtype's order flag and categories (see the module's privacy
     note). ``spelling``: the strftime pattern text dates were written in. ``enum``: a polars
     ``Enum``. ``decimals``: the decimals a float column's values were written with
-    (:func:`written_decimals`; None: as many as a float holds).
+    (:func:`written_decimals`; None: as many as a float holds). ``step``: the calendar unit
+    whose starts a datetime column's values sit on ("year", "month", "day";
+    :func:`written_step`; None: any instant).
     """
 
     dtype: str | None = None
@@ -75,6 +80,7 @@ class ColumnType:
     spelling: str | None = None
     enum: bool = False
     decimals: int | None = None
+    step: str | None = None
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in asdict(self).items() if v is not None and v is not False}
@@ -86,7 +92,7 @@ class ColumnType:
     def from_dict(cls, d: Mapping) -> ColumnType:
         """Read back :meth:`to_dict`; a damaged entry raises ValueError or TypeError."""
         unknown = set(d) - {"dtype", "arrow", "ordered", "categories", "spelling", "enum",
-                            "decimals"}
+                            "decimals", "step"}
         if unknown:
             raise ValueError(f"unknown storage fields {sorted(unknown)}")
         cats = d.get("categories")
@@ -98,9 +104,12 @@ class ColumnType:
         decimals = d.get("decimals")
         if decimals is not None and (type(decimals) is not int or not 0 <= decimals <= MAX_DECIMALS):
             raise ValueError(f"storage decimals must be an integer 0-{MAX_DECIMALS}, got {decimals!r}")
+        step = d.get("step")
+        if step is not None and step not in STEPS:
+            raise ValueError(f"storage step must be one of {STEPS}, got {step!r}")
         return cls(d.get("dtype"), d.get("arrow"), bool(d.get("ordered", False)),
                    None if cats is None else tuple(cats), d.get("spelling"),
-                   bool(d.get("enum", False)), decimals)
+                   bool(d.get("enum", False)), decimals, step)
 
 
 @dataclass(frozen=True)
@@ -256,8 +265,9 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
     aggregate query), a Spark source its Spark types (``engine.arrow_schema()``), any source
     left in DuckDB its integer columns stored as floats (``engine.float_stored()``); other
     columns come back in their canonical dtypes. With ``decimals``, float columns record the
-    decimals their values were written with (:func:`written_decimals`; in DuckDB, one more
-    aggregate query).
+    decimals their values were written with (:func:`written_decimals`) and datetime columns
+    the calendar unit their values sit on (:func:`written_step`; in DuckDB, one more aggregate
+    query each).
     """
     frame = raw if raw is not None else data if isinstance(data, pd.DataFrame) else None
     if frame is not None:
@@ -265,6 +275,7 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
         if schema is not None:
             read = _spell_dates(read, frame, schema)
             read = _spell_decimals(read, frame, schema) if decimals else read
+            read = _step_dates(read, frame, schema) if decimals else read
         return Storage(container, read, _dialect(frame.attrs.get(CSV_ATTR)))
     types: dict[str, ColumnType] = {}
     dialect = None
@@ -294,6 +305,8 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
     if decimals and hasattr(engine, "written_decimals"):  # rows left in DuckDB
         for n, k in engine.written_decimals().items():
             types[n] = replace(types.get(n, ColumnType()), decimals=k)
+        for n, unit in engine.written_steps().items():
+            types[n] = replace(types.get(n, ColumnType()), step=unit)
     return Storage(container, types, dialect)
 
 
@@ -340,6 +353,79 @@ def _spell_decimals(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Sch
         if k is not None:
             out[col.name] = replace(out.get(col.name, ColumnType()), decimals=k)
     return out
+
+
+def _step_dates(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema
+                ) -> dict[str, ColumnType]:
+    """Datetime columns with the calendar unit their values sit on (:func:`written_step`)."""
+    out = dict(types)
+    for col in schema.columns:
+        if col.kind is not Kind.DATETIME or col.name not in raw.columns:
+            continue
+        values = raw[col.name]
+        if getattr(getattr(values, "dt", None), "tz", None) is not None:
+            values = values.dt.tz_localize(None)  # the wall time: 1 January in Paris
+        unit = written_step(parse_datetime(values, col.format, col.pivot_year), col.unit)
+        if unit is not None:
+            out[col.name] = replace(out.get(col.name, ColumnType()), step=unit)
+    return out
+
+
+def written_step(values: pd.Series, unit: str | None = None) -> str | None:
+    """The coarsest calendar unit ("year", "month", "day") at whose start ``WRITTEN_SHARE`` of
+    the datetime ``values`` sit (midnight, the 1st of a month, 1 January); None where none
+    does, or where it is "day" and the column holds days anyway (``unit`` "D").
+
+    Synthetic datetimes come back on that unit (:func:`snap_dates`): model years written
+    1970-01-01 ... 1982-01-01 came out of DP models as 1976-07-19, their bins being cut at
+    round numbers of days.
+
+    Privacy: as :func:`written_decimals`, how a column is written; a share decides it.
+
+    >>> written_step(pd.Series(pd.to_datetime(["1970-01-01", "1982-01-01", None])))
+    'year'
+    >>> written_step(pd.Series(pd.to_datetime(["2020-03-01", "2021-11-01"]))), written_step(
+    ...     pd.Series(pd.to_datetime(["2020-03-01 00:00", "2021-11-05 00:00"])), "D")
+    ('month', None)
+    """
+    v = pd.Series(values).dropna()
+    if not len(v) or not pd.api.types.is_datetime64_any_dtype(v.dtype):
+        return None
+    days = v.to_numpy().astype("datetime64[D]")
+    midnight = v.to_numpy() == days.astype(v.to_numpy().dtype)
+    first = midnight & (days == days.astype("datetime64[M]").astype("datetime64[D]"))
+    january = first & (days == days.astype("datetime64[Y]").astype("datetime64[D]"))
+    for name, on in (("year", january), ("month", first), ("day", midnight)):
+        if on.mean() >= WRITTEN_SHARE:
+            return None if name == "day" and unit == "D" else name
+    return None
+
+
+def snap_dates(values: pd.Series, step: str, bounds: tuple | None = None) -> pd.Series:
+    """Datetimes (naive, any resolution) moved to the nearest start of ``step`` (one of
+    :data:`STEPS`) within ``bounds`` (the column's, declared or discovered: the other
+    neighbour where the nearest lies past them); missing values stay missing.
+
+    >>> snap_dates(pd.Series(pd.to_datetime(["1976-07-19", "1972-06-30", None])), "year").tolist()
+    [Timestamp('1977-01-01 00:00:00'), Timestamp('1972-01-01 00:00:00'), NaT]
+    >>> snap_dates(pd.Series(pd.to_datetime(["1982-09-30"])), "year", ("1970-01-01", "1982-12-31")).tolist()
+    [Timestamp('1982-01-01 00:00:00')]
+    """
+    x = values.to_numpy()
+    if not np.issubdtype(x.dtype, np.datetime64):
+        return values
+    code = {"year": "Y", "month": "M", "day": "D"}[step]
+    lo = x.astype(f"datetime64[{code}]")
+    start, end = lo.astype(x.dtype), (lo + 1).astype(x.dtype)
+    up = end - x < x - start
+    if bounds is not None:
+        try:
+            first, last = (pd.Timestamp(b).to_datetime64().astype(x.dtype) for b in bounds)
+            up = (up & (end <= last)) | (start < first)
+        except (ValueError, TypeError, OverflowError):
+            pass  # bounds this resolution cannot hold: the nearest start, as without bounds
+    snapped = np.where(up, end, start)
+    return pd.Series(np.where(np.isnat(x), x, snapped), index=values.index, name=values.name)
 
 
 def written_decimals(values: np.ndarray) -> int | None:
@@ -438,7 +524,11 @@ def _texty(dtype: str | None) -> bool:
 
 
 def _pandas_column(v: pd.Series, col: Column, ct: ColumnType) -> pd.Series:
-    """One sampled column (canonical dtype) in the input's dtype, where its values fit."""
+    """One sampled column (canonical dtype) in the input's dtype, where its values fit; on
+    the calendar unit the input's datetimes sat on (:func:`snap_dates`)."""
+    if ct.step is not None and col.kind is Kind.DATETIME \
+            and pd.api.types.is_datetime64_any_dtype(v.dtype) and getattr(v.dt, "tz", None) is None:
+        v = _snapped(v, ct, col)
     if ct.dtype == "category" or ct.enum:
         return _categorical(v, ct)
     if ct.dtype is None:
@@ -468,6 +558,24 @@ def _pandas_column(v: pd.Series, col: Column, ct: ColumnType) -> pd.Series:
     except (TypeError, ValueError, OverflowError, pa.ArrowException):
         return v
     return v
+
+
+def _snapped(v: pd.Series, ct: ColumnType, col: Column) -> pd.Series:
+    """Naive UTC datetimes on ``ct.step`` (:func:`snap_dates`), in the wall time of the input's
+    time zone where it had one (there without the bounds, which are UTC)."""
+    try:
+        tz = getattr(pd.api.types.pandas_dtype(ct.dtype), "tz", None) if ct.dtype else None
+    except (TypeError, ValueError):
+        tz = None
+    if tz is None:
+        return snap_dates(v, ct.step or "day", col.bounds)
+    try:
+        wall = v.dt.tz_localize("UTC").dt.tz_convert(tz).dt.tz_localize(None)
+        back = snap_dates(wall, ct.step or "day").dt.tz_localize(
+            tz, ambiguous=False, nonexistent="shift_forward")
+        return back.dt.tz_convert("UTC").dt.tz_localize(None)
+    except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        return v
 
 
 def _numpy(dtype: Any) -> bool:

@@ -58,7 +58,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from lookalike._storage import MAX_DECIMALS, WRITTEN_SHARE, WRITTEN_TOLERANCE
+from lookalike._storage import MAX_DECIMALS, STEPS, WRITTEN_SHARE, WRITTEN_TOLERANCE
 from lookalike.errors import (
     ColumnError,
     ColumnMismatchError,
@@ -694,6 +694,30 @@ class DuckDBEngine:
                      if share is not None and share >= WRITTEN_SHARE]
             if found:
                 out[name] = found[0]
+        return out
+
+    def written_steps(self) -> dict[str, str]:
+        """The calendar unit each datetime column's values sit on the start of, as
+        :func:`~lookalike._storage.written_step` reads them in memory. One aggregate query
+        (none without datetime columns)."""
+        cols = [c for c in self.schema if c.kind is Kind.DATETIME]
+        if not cols:
+            return {}
+        shares = []
+        for c in cols:
+            t = stamp_base(c, *self._bases[c.name])
+            midnight = f"{t} = date_trunc('day', {t})"
+            first = f"{midnight} AND day({t}) = 1"
+            for on in (f"{first} AND month({t}) = 1", first, midnight):
+                shares.append(f"avg(CASE WHEN {on} THEN 1.0 ELSE 0.0 END) "
+                              f"FILTER (WHERE {t} IS NOT NULL)")
+        row = self._run(f"SELECT {', '.join(shares)} FROM {self._from}")[0]
+        out = {}
+        for i, c in enumerate(cols):
+            found = [unit for unit, share in zip(STEPS, row[3 * i:3 * i + 3], strict=True)
+                     if share is not None and share >= WRITTEN_SHARE]
+            if found and not (found[0] == "day" and c.unit == "D"):
+                out[c.name] = found[0]
         return out
 
     def _text_columns(self, texts: dict[str, str], why: dict[str, str],
