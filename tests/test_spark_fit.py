@@ -164,11 +164,12 @@ def test_a_dp_fit_on_a_spark_frame_charges_the_ledger_and_knows_the_data(spark, 
             lookalike.fit(frame, "mst", epsilon=0.5, ledger=ledger, dataset="people", seed=0)
     assert ledger.status("people").epsilon_spent == pytest.approx(1.0, rel=1e-6)
     # discovery asks a tree level of every numeric column in one pass, every categorical
-    # column's counts in one: before bind, the conform notes, the noisy row count, the
-    # categories, the tree's levels and the fine histogram (7 numeric and 9 categorical
-    # columns here; one query per column per level made 36)
+    # column's counts in one: before bind, the conform notes, how the input writes its
+    # decimals and dates (outputs look like inputs), the noisy row count, the categories,
+    # the tree's levels and the fine histogram (7 numeric and 9 categorical columns here;
+    # one query per column per level made 36)
     assert len(made) == len(bound) == 1
-    assert bound[0] - made[0] <= 1 + 1 + 1 + _LEVELS + 1
+    assert bound[0] - made[0] <= 1 + 1 + 1 + 1 + _LEVELS + 1
     rows = model.sample(50, seed=1)
     assert list(rows.columns) == list(table.columns)
     # the input's types as Spark holds them: longs, timestamps, text
@@ -235,3 +236,35 @@ def test_synthesize_on_a_spark_frame_gives_a_spark_frame(spark, frame, no_rows):
     assert rows.count() == 250
     counts = {r["sex"]: r["count"] for r in rows.groupBy("sex").count().collect()}
     assert set(counts) <= {"Female", "Male", None} and sum(counts.values()) == 250
+
+
+def test_rows_left_in_spark_keep_their_decimals_and_calendar_unit(spark, tmp_path, no_rows):
+    """Mileages written with one decimal and model years on 1 January came back from a fit in
+    Spark as 35.257170400810914 and 1981-11-03 (the in-memory and DuckDB paths read how the
+    input writes them; Spark did not): one aggregate query now reads both, as in memory."""
+    from lookalike.marginals.spark import SparkEngine
+
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame({"mpg": np.round(rng.uniform(9, 46, 500), 1),
+                       "year": pd.to_datetime([f"{y}-01-01" for y in rng.integers(1970, 1983, 500)]),
+                       "stamp": pd.Timestamp("2021-01-01")
+                       + pd.to_timedelta(rng.integers(0, 700, 500), unit="D"),
+                       "cylinders": rng.choice([4, 6, 8], 500)})
+    df.loc[:2, "stamp"] += pd.Timedelta(hours=9)  # 3 rows of 500 with a time: a "day" column
+    path = tmp_path / "cars.parquet"
+    df.to_parquet(path)
+    frame = spark.read.parquet(str(path))
+    engine = SparkEngine(frame, infer_schema(df))
+    assert (engine.written_decimals(), engine.written_steps()) == (
+        {"mpg": 1}, {"year": "year", "stamp": "day"})
+    ledger = tmp_path / "ledger.sqlite"
+    PrivacyLedger(ledger).set_limit("cars", epsilon=5.0, delta=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = lookalike.fit(frame, "mst", epsilon=1.0, seed=0, ledger=ledger, dataset="cars")
+    rows = model.sample(300, seed=1)
+    assert rows["mpg"].dropna().equals(rows["mpg"].dropna().round(1))
+    years = pd.to_datetime(rows["year"]).dropna()
+    assert len(years) and ((years.dt.month == 1) & (years.dt.day == 1)).all()
+    stamps = pd.to_datetime(rows["stamp"]).dropna()
+    assert len(stamps) and (stamps == stamps.dt.normalize()).all()

@@ -266,8 +266,8 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
     left in DuckDB its integer columns stored as floats (``engine.float_stored()``); other
     columns come back in their canonical dtypes. With ``decimals``, float columns record the
     decimals their values were written with (:func:`written_decimals`) and datetime columns
-    the calendar unit their values sit on (:func:`written_step`; in DuckDB, one more aggregate
-    query each).
+    the calendar unit their values sit on (:func:`written_step`; rows left in DuckDB or Spark:
+    the engine's ``written_decimals`` and ``written_steps``, aggregate queries).
     """
     frame = raw if raw is not None else data if isinstance(data, pd.DataFrame) else None
     if frame is not None:
@@ -302,7 +302,7 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
             ct = types.get(n, ColumnType())
             if ct.dtype is None:
                 types[n] = replace(ct, dtype="float64")
-    if decimals and hasattr(engine, "written_decimals"):  # rows left in DuckDB
+    if decimals and hasattr(engine, "written_decimals"):  # rows left in DuckDB or Spark
         for n, k in engine.written_decimals().items():
             types[n] = replace(types.get(n, ColumnType()), decimals=k)
         for n, unit in engine.written_steps().items():

@@ -195,6 +195,7 @@ class SparkEngine:
                                          if c.kind.modelled])
         self._codes: Any = None
         self._sizes: dict[str, int] = {}
+        self._written_found: tuple[dict[str, int], dict[str, str]] | None = None
 
     # ------------------------------------------------------------------ conformed values
     def _class(self, col: Column) -> str:
@@ -305,6 +306,60 @@ class SparkEngine:
         fields = [f for f in self._frame.schema.fields if f.name in self.schema.names]
         return pa.schema([pa.field(f.name, _arrow_type(f.dataType), nullable=f.nullable)
                           for f in fields])
+
+    def written_decimals(self) -> dict[str, int]:
+        """The decimals each float column's values are written with, as
+        :func:`~lookalike._storage.written_decimals` reads them in memory (columns at a float's
+        full precision left out): with :meth:`written_steps`, one aggregate query."""
+        return self._written()[0]
+
+    def written_steps(self) -> dict[str, str]:
+        """The calendar unit each datetime column's values sit on the start of, as
+        :func:`~lookalike._storage.written_step` reads them in memory: with
+        :meth:`written_decimals`, one aggregate query."""
+        return self._written()[1]
+
+    def _written(self) -> tuple[dict[str, int], dict[str, str]]:
+        from lookalike._storage import MAX_DECIMALS, STEPS, WRITTEN_SHARE, WRITTEN_TOLERANCE
+
+        if self._written_found is not None:
+            return self._written_found
+        F = self._f
+        floats = [c for c in self.schema if c.kind is Kind.FLOAT and self._class(c) != "int"]
+        stamps = [c for c in self.schema
+                  if c.kind is Kind.DATETIME and self._class(c) in ("date", "stamp")]
+        aggs = []
+        for c in floats:
+            d = F.col(_q(c.name)).cast("double")
+            finite = d.isNotNull() & ~F.isnan(d) & (F.abs(d) != F.lit(float("inf")))
+            for k in range(MAX_DECIMALS + 1):
+                scaled = d * F.lit(10.0**k)
+                exact = F.abs(scaled - F.round(scaled)) <= F.lit(WRITTEN_TOLERANCE) * F.greatest(
+                    F.lit(1.0), F.abs(scaled))
+                aggs.append(F.avg(F.when(finite, exact.cast("double"))))
+        for c in stamps:
+            t = F.col(_q(c.name)).cast("timestamp")
+            midnight = F.date_trunc("day", t) == t
+            first = midnight & (F.dayofmonth(t) == 1)
+            for on in (first & (F.month(t) == 1), first, midnight):
+                aggs.append(F.avg(F.when(t.isNotNull(), on.cast("double"))))
+        row = self._fetch(self._frame.agg(*aggs))[0] if aggs else []
+        decimals: dict[str, int] = {}
+        for i, c in enumerate(floats):
+            shares = row[i * (MAX_DECIMALS + 1):(i + 1) * (MAX_DECIMALS + 1)]
+            found = [k for k, share in enumerate(shares) if share is not None and share >= WRITTEN_SHARE]
+            if found:
+                decimals[c.name] = found[0]
+        steps: dict[str, str] = {}
+        base = len(floats) * (MAX_DECIMALS + 1)
+        for i, c in enumerate(stamps):
+            shares = row[base + 3 * i:base + 3 * i + 3]
+            found_steps = [u for u, share in zip(STEPS, shares, strict=True)
+                           if share is not None and share >= WRITTEN_SHARE]
+            if found_steps and not (found_steps[0] == "day" and c.unit == "D"):
+                steps[c.name] = found_steps[0]
+        self._written_found = (decimals, steps)
+        return self._written_found
 
     def fingerprint(self) -> Any:
         """The content fingerprint of the columns the engine reads, computed by Spark
