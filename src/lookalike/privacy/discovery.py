@@ -829,13 +829,12 @@ def _bins_walk(
         if bounds is not None and rho is not None:  # a declared range's ends: see there
             _declared_ends_kept(empty, shaped, fine_counts, sigma_f, tree, share_of, n_top)
         shaped[empty] = 0.0
+        counted = cells3  # the cells the fine histogram counted
         if not integer:
             cells3 = _points(cells3, groups, from_strong, fine_counts, _KEEP * sigma_f)
         leaves3 = [(a, b, float(w)) for (a, b), w in zip(cells3, shaped, strict=True)]
-        bins, members = _bins_from_leaves(leaves3, n_bins, integer)
-        sums = np.array([fine_counts[a:z].sum() for a, z in members])
-        var = np.array([(z - a) * sigma_f**2 for a, z in members], dtype=float)
-        fine = (sums, var)
+        bins, _ = _bins_from_leaves(leaves3, n_bins, integer)
+        fine = _bin_sums(counted, fine_counts, sigma_f, bins)
     else:
         bins, _ = _bins_from_leaves([(a, b, m) for a, b, m, _s, _g in leaves], n_bins, integer)
     info["bins"] = bins.n_bins
@@ -1454,6 +1453,58 @@ def _bins_from_leaves(
     # leaves dropped above (integer cells holding no integer) sit inside no bin's range
     bounds = np.r_[index, len(leaves)]
     return bins, [(int(bounds[a]), int(bounds[z])) for a, z in groups]
+
+
+def _bin_sums(cells: Sequence[_Cell], counts: _Floats, sigma: float, bins: DiscoveredBins
+              ) -> tuple[_Floats, _Floats]:
+    """Each bin's sum of the fine counts of the cells whose values the encoder gives it, and
+    its variance; NaN (no estimate) for a bin that is also given values no counted cell holds.
+
+    The encoder gives a value to the first bin whose upper end is at or above it (below the
+    first bin, to the first; above the last, to the last: ``Bins.assign``). Counted by the
+    bins' own ranges instead, the cells cut before the first bin counted nowhere, those of a
+    gap in the bin below, and values between counted cells (siblings the tree's remainder gave
+    no mass, never counted) nowhere, while the fresh 1-way measurement counts all of them in
+    the bin the encoder gives them: the 1-way counts that combine both, and the evidence of a
+    missing state that sums them (the support rule), were biased. randhie's log deductible
+    (16,152 rows, ε = 1): 1,232 rows short on average, its missing state's evidence 2.7σ off
+    zero, and 2 of 6 aim fits wrote a 0/1 column with 0.3% missing values it does not have.
+    The range beyond the outermost counted cells counts as empty (discovery's top level pruned
+    it). Integer cells that hold no integer count nowhere. A float cell that discovery made a
+    point (a spike) is split between the point's bin and the next: its bins go without (its
+    rows need not all sit at the point: taken whole, randhie's log deductible came out 1,459
+    rows over)."""
+    lo = np.array([a for a, _ in cells], dtype=float)
+    hi = np.array([b for _, b in cells], dtype=float)
+    if bins.integer:  # the integers ceil(lo) ... ceil(hi) - 1
+        first, last = np.ceil(lo), np.ceil(hi) - 1
+        holds = first <= last
+    else:
+        first, last = lo, np.array([np.nextafter(b, -np.inf) if b > a else b
+                                    for a, b in zip(lo, hi, strict=True)])
+        holds = np.ones(len(cells), dtype=bool)
+    first, last, lo, hi = first[holds], last[holds], lo[holds], hi[holds]
+    at = _assign(bins, first)
+    sums = np.bincount(at, weights=counts[holds], minlength=bins.n_bins).astype(float)
+    var = (np.bincount(at, minlength=bins.n_bins) * sigma**2).astype(float)
+    unknown = np.zeros(bins.n_bins, dtype=bool)
+    for a, z in zip(at, _assign(bins, last), strict=True):  # a cell split between bins
+        unknown[a:z + 1] |= z != a
+    # values between two counted cells: the bins the encoder gives them
+    if bins.integer:
+        gap = last[:-1] + 1 < first[1:]
+        below, above = last[:-1][gap] + 1, first[1:][gap] - 1
+    else:
+        gap = hi[:-1] < lo[1:]
+        below, above = hi[:-1][gap], np.nextafter(lo[1:][gap], -np.inf)
+    for a, z in zip(_assign(bins, below), _assign(bins, above), strict=True):
+        unknown[a:z + 1] = True
+    return np.where(unknown, np.nan, sums), np.where(unknown, np.nan, var)
+
+
+def _assign(bins: DiscoveredBins, values: _Floats) -> npt.NDArray[np.intp]:
+    """The bin the encoder gives each value (``Bins.assign``)."""
+    return np.minimum(np.searchsorted(bins.upper, values, side="left"), bins.n_bins - 1)
 
 
 def _piecewise_quantiles(
