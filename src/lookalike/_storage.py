@@ -274,8 +274,7 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
         read = recorded(frame)
         if schema is not None:
             read = _spell_dates(read, frame, schema)
-            read = _spell_decimals(read, frame, schema) if decimals else read
-            read = _step_dates(read, frame, schema) if decimals else read
+            read = _written(read, frame, schema) if decimals else read
         return Storage(container, read, _dialect(frame.attrs.get(CSV_ATTR)))
     types: dict[str, ColumnType] = {}
     dialect = None
@@ -341,33 +340,26 @@ def _spell_dates(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema
     return out
 
 
-def _spell_decimals(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema
-                    ) -> dict[str, ColumnType]:
-    """Float columns with the decimals their values were written with (:func:`written_decimals`)."""
+def _written(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema
+             ) -> dict[str, ColumnType]:
+    """Float columns with the decimals their values were written with
+    (:func:`written_decimals`), datetime columns with the calendar unit their values sit on
+    (:func:`written_step`, in the wall time of a time zone: 1 January in Paris)."""
     out = dict(types)
     for col in schema.columns:
-        if col.kind is not Kind.FLOAT or col.name not in raw.columns:
+        if col.name not in raw.columns:
             continue
-        values = pd.to_numeric(raw[col.name], errors="coerce")
-        k = written_decimals(np.asarray(values, dtype=float))
-        if k is not None:
-            out[col.name] = replace(out.get(col.name, ColumnType()), decimals=k)
-    return out
-
-
-def _step_dates(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema
-                ) -> dict[str, ColumnType]:
-    """Datetime columns with the calendar unit their values sit on (:func:`written_step`)."""
-    out = dict(types)
-    for col in schema.columns:
-        if col.kind is not Kind.DATETIME or col.name not in raw.columns:
-            continue
-        values = raw[col.name]
-        if getattr(getattr(values, "dt", None), "tz", None) is not None:
-            values = values.dt.tz_localize(None)  # the wall time: 1 January in Paris
-        unit = written_step(parse_datetime(values, col.format, col.pivot_year), col.unit)
-        if unit is not None:
-            out[col.name] = replace(out.get(col.name, ColumnType()), step=unit)
+        values, ct = raw[col.name], out.get(col.name, ColumnType())
+        if col.kind is Kind.FLOAT:
+            k = written_decimals(np.asarray(pd.to_numeric(values, errors="coerce"), dtype=float))
+            if k is not None:
+                out[col.name] = replace(ct, decimals=k)
+        elif col.kind is Kind.DATETIME:
+            if getattr(getattr(values, "dt", None), "tz", None) is not None:
+                values = values.dt.tz_localize(None)
+            unit = written_step(parse_datetime(values, col.format, col.pivot_year), col.unit)
+            if unit is not None:
+                out[col.name] = replace(ct, step=unit)
     return out
 
 
