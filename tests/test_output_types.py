@@ -532,3 +532,29 @@ def test_dates_on_a_calendar_unit_stay_on_it_in_their_time_zone(tmp_path):
     y = model.sample(200, seed=1)["year"].dropna()
     assert str(y.dt.tz) == "Europe/Paris"
     assert len(y) and ((y.dt.month == 1) & (y.dt.day == 1) & (y.dt.hour == 0)).all()
+
+
+@pytest.mark.parametrize(("name", "dp"), [("gaussian_copula", False), ("mst", True)])
+def test_written_values_keep_to_their_conditions(tmp_path, name, dp):
+    """Rounded to the input's decimals or moved to its calendar unit after the conditions were
+    met, a mileage drawn under 20 came out as 20.0 and a model year drawn before 1975 as
+    1975-01-01 (28 of 5,000 and 8 of 2,000 rows, gaussian_copula on vega's cars): a value is
+    written on the side of its condition, through sample and sample_to_file."""
+    rng = np.random.default_rng(9)
+    df = pd.DataFrame({"mpg": np.round(rng.uniform(9, 46, N), 1),
+                       "year": pd.to_datetime([f"{y}-01-01" for y in rng.integers(1970, 1983, N)])})
+    model = lookalike.get_synthesizer(name).fit(df, seed=0, **(_dp(tmp_path) if dp else {}))
+    cond = {"mpg": "<20", "year": "<1975-01-01"}
+    for rows in (model.sample(3000, seed=1, conditions=cond),
+                 pd.read_parquet(lookalike.synthesizers.sample_to_file(
+                     model, tmp_path / "rows.parquet", 3000, seed=1, conditions=cond))):
+        assert (rows["mpg"] < 20).all() and rows["mpg"].equals(rows["mpg"].round(1))
+        years = pd.to_datetime(rows["year"])
+        assert (years < "1975-01-01").all() and (years.dt.dayofyear == 1).all()
+    rows = model.sample(3000, seed=1, conditions={"mpg": ">=20"})
+    assert (rows["mpg"] >= 20).all()
+    # a table of per-row conditions: each row on its own condition's side
+    table = pd.DataFrame({"mpg": ["<20", ">20"] * 500, "year": ["<1975-01-01", ""] * 500})
+    rows = model.sample(conditions=table, seed=2)
+    assert (rows["mpg"].iloc[0::2] < 20).all() and (rows["mpg"].iloc[1::2] > 20).all()
+    assert (pd.to_datetime(rows["year"].iloc[0::2]) < "1975-01-01").all()

@@ -24,7 +24,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -418,6 +418,48 @@ def snap_dates(values: pd.Series, step: str, bounds: tuple | None = None) -> pd.
             pass  # bounds this resolution cannot hold: the nearest start, as without bounds
     snapped = np.where(up, end, start)
     return pd.Series(np.where(np.isnat(x), x, snapped), index=values.index, name=values.name)
+
+
+def written_inside(values: pd.Series, col: Column, ct: ColumnType | None,
+                   allowed: Callable[[pd.Series], np.ndarray]) -> pd.Series:
+    """``values`` (canonical dtype) already written as :meth:`Storage.restore` writes them
+    (a float column's decimals, a datetime column's calendar unit) where the nearest written
+    value is not ``allowed`` (a condition of conditional sampling) and the one on the other
+    side is: a mileage of 19.97 asked under 20 is written 19.9, not 20.0; a model year of
+    1974-08-01 asked before 1975 is 1974-01-01, not 1975-01-01. Values whose both written
+    neighbours fall outside stay as drawn (restore then writes the nearest)."""
+    if ct is None or values.isna().all():
+        return values
+    if col.kind is Kind.FLOAT and ct.decimals is not None:
+        x = values.to_numpy(dtype=float)
+        near = np.round(x, ct.decimals)
+        step = 10.0 ** -ct.decimals
+        other = np.round(np.where(near > x, near - step, near + step), ct.decimals)
+        near_s, other_s = pd.Series(near, index=values.index), pd.Series(other, index=values.index)
+    elif (col.kind is Kind.DATETIME and ct.step is not None and getattr(values.dt, "tz", None) is None
+          and not _zoned(ct)):
+        x = values.to_numpy()
+        code = {"year": "Y", "month": "M", "day": "D"}[ct.step]
+        start = x.astype(f"datetime64[{code}]")
+        lo, hi = start.astype(x.dtype), (start + 1).astype(x.dtype)
+        near_s = snap_dates(values, ct.step, col.bounds)
+        other_s = pd.Series(np.where(near_s.to_numpy() == lo, hi, lo), index=values.index)
+    else:
+        return values
+    ok_near, ok_other = allowed(near_s), allowed(other_s)
+    out = values.copy()
+    swap = ~ok_near & ok_other & values.notna().to_numpy()
+    out[swap] = other_s[swap].to_numpy()
+    keep = ok_near & values.notna().to_numpy()
+    out[keep] = near_s[keep].to_numpy()
+    return out
+
+
+def _zoned(ct: ColumnType) -> bool:
+    try:
+        return getattr(pd.api.types.pandas_dtype(ct.dtype), "tz", None) is not None if ct.dtype else False
+    except (TypeError, ValueError):
+        return False
 
 
 def written_decimals(values: np.ndarray) -> int | None:

@@ -21,7 +21,7 @@ import pandas as pd
 
 from lookalike._progress import progress
 from lookalike._rng import Seed, as_rng
-from lookalike._storage import Storage, container_of, input_storage
+from lookalike._storage import Storage, container_of, input_storage, written_inside
 from lookalike._version import __version__
 from lookalike.errors import (
     ConditionError,
@@ -268,11 +268,34 @@ class Synthesizer:
                 modelled = modelled.iloc[order]
             rows = self._assemble(modelled.reset_index(drop=True), rng)
             storage = getattr(self, "storage_", None)
-            return rows if storage is None else storage.restore(rows, self.schema_)
+            if storage is None:
+                return rows
+            return storage.restore(self._written_inside(rows, groups, storage), self.schema_)
         except MemoryError:
             raise ConfigError(
                 f"not enough memory to sample {n:,} rows at once; sample fewer (-n) and append"
             ) from None
+
+    def _written_inside(self, rows: pd.DataFrame, groups: Any, storage: Storage) -> pd.DataFrame:
+        """``rows`` with each range-conditioned value written (decimals, calendar unit) on the
+        side of its condition (:func:`~lookalike._storage.written_inside`): rounded to the
+        nearest, a mileage drawn under 20 came out as 20.0. Groups are (conditions, count,
+        positions) in the order they were drawn."""
+        at = 0
+        for conds, count, where in groups:
+            index = np.arange(at, at + count) if where is None else np.asarray(where)
+            at += count
+            for name, cond in (conds or {}).items():
+                col = self.schema_[name]
+                if cond.values is not None or not col.kind.numeric or name not in rows.columns:
+                    continue
+                part = rows[name].iloc[index]
+                kept = written_inside(part, col, storage.columns.get(name),
+                                      lambda v, c=cond, k=col: c.allows_numbers(to_numbers(v, k)))
+                if not kept.equals(part):
+                    rows = rows.copy()  # (the caller's frame stays as drawn)
+                    rows.iloc[index, rows.columns.get_loc(name)] = kept.to_numpy()
+        return rows
 
     def _draw(self, n: int, rng: np.random.Generator, conds: Conditions) -> pd.DataFrame:
         """``n`` modelled rows meeting ``conds``: the family's own conditioning, or rejection."""
