@@ -558,3 +558,18 @@ def test_written_values_keep_to_their_conditions(tmp_path, name, dp):
     rows = model.sample(conditions=table, seed=2)
     assert (rows["mpg"].iloc[0::2] < 20).all() and (rows["mpg"].iloc[1::2] > 20).all()
     assert (pd.to_datetime(rows["year"].iloc[0::2]) < "1975-01-01").all()
+
+
+def test_zoned_dates_keep_to_their_conditions():
+    """A time zone's calendar unit starts in its wall time (1 January in Paris is 31 December,
+    23:00 UTC): a year asked before 1975 there stays before it once moved to 1 January."""
+    rng = np.random.default_rng(10)
+    years = pd.to_datetime([f"{y}-01-01" for y in rng.integers(1970, 1983, N)])
+    df = pd.DataFrame({"year": years.tz_localize("Europe/Paris"), "n": rng.integers(0, 9, N)})
+    model = lookalike.get_synthesizer("gaussian_copula").fit(df, seed=0)
+    assert model.storage_.columns["year"].step == "year"
+    for cond in ({"year": "<1975-01-01"}, {"year": ">=1975-01-01"}):
+        y = model.sample(2000, seed=1, conditions=cond)["year"]
+        assert (y.dt.month == 1).all() and (y.dt.day == 1).all() and (y.dt.hour == 0).all()
+        assert ((y < pd.Timestamp("1975-01-01", tz="UTC")) if "<" in cond["year"]
+                else (y >= pd.Timestamp("1975-01-01", tz="UTC"))).all()

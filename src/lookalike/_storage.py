@@ -436,14 +436,21 @@ def written_inside(values: pd.Series, col: Column, ct: ColumnType | None,
         step = 10.0 ** -ct.decimals
         other = np.round(np.where(near > x, near - step, near + step), ct.decimals)
         near_s, other_s = pd.Series(near, index=values.index), pd.Series(other, index=values.index)
-    elif (col.kind is Kind.DATETIME and ct.step is not None and getattr(values.dt, "tz", None) is None
-          and not _zoned(ct)):
-        x = values.to_numpy()
+    elif col.kind is Kind.DATETIME and ct.step is not None and getattr(values.dt, "tz", None) is None:
+        tz = _tz_of(ct)  # (a time zone's unit starts in its wall time, as restore moves them)
+        try:
+            wall = values if tz is None else _wall(values, tz)
+        except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
+            return values
+        x = wall.to_numpy()
         code = {"year": "Y", "month": "M", "day": "D"}[ct.step]
         start = x.astype(f"datetime64[{code}]")
         lo, hi = start.astype(x.dtype), (start + 1).astype(x.dtype)
-        near_s = snap_dates(values, ct.step, col.bounds)
-        other_s = pd.Series(np.where(near_s.to_numpy() == lo, hi, lo), index=values.index)
+        near_s = _snapped(values, ct, col)
+        near_wall = (near_s if tz is None else _wall(near_s, tz)).to_numpy()
+        other_s = pd.Series(np.where(near_wall == lo, hi, lo), index=values.index)
+        if tz is not None:
+            other_s = _utc(other_s, tz)
     else:
         return values
     ok_near, ok_other = allowed(near_s), allowed(other_s)
@@ -455,11 +462,23 @@ def written_inside(values: pd.Series, col: Column, ct: ColumnType | None,
     return out
 
 
-def _zoned(ct: ColumnType) -> bool:
+def _tz_of(ct: ColumnType) -> Any:
+    """The time zone of the input's dtype (None: naive, or no datetime dtype)."""
     try:
-        return getattr(pd.api.types.pandas_dtype(ct.dtype), "tz", None) is not None if ct.dtype else False
+        return getattr(pd.api.types.pandas_dtype(ct.dtype), "tz", None) if ct.dtype else None
     except (TypeError, ValueError):
-        return False
+        return None
+
+
+def _wall(v: pd.Series, tz: Any) -> pd.Series:
+    """Naive UTC datetimes as naive wall times of ``tz``."""
+    return v.dt.tz_localize("UTC").dt.tz_convert(tz).dt.tz_localize(None)
+
+
+def _utc(v: pd.Series, tz: Any) -> pd.Series:
+    """Naive wall times of ``tz`` as naive UTC datetimes."""
+    return v.dt.tz_localize(tz, ambiguous=False, nonexistent="shift_forward") \
+        .dt.tz_convert("UTC").dt.tz_localize(None)
 
 
 def written_decimals(values: np.ndarray) -> int | None:
@@ -597,17 +616,11 @@ def _pandas_column(v: pd.Series, col: Column, ct: ColumnType) -> pd.Series:
 def _snapped(v: pd.Series, ct: ColumnType, col: Column) -> pd.Series:
     """Naive UTC datetimes on ``ct.step`` (:func:`snap_dates`), in the wall time of the input's
     time zone where it had one (there without the bounds, which are UTC)."""
-    try:
-        tz = getattr(pd.api.types.pandas_dtype(ct.dtype), "tz", None) if ct.dtype else None
-    except (TypeError, ValueError):
-        tz = None
+    tz = _tz_of(ct)
     if tz is None:
         return snap_dates(v, ct.step or "day", col.bounds)
     try:
-        wall = v.dt.tz_localize("UTC").dt.tz_convert(tz).dt.tz_localize(None)
-        back = snap_dates(wall, ct.step or "day").dt.tz_localize(
-            tz, ambiguous=False, nonexistent="shift_forward")
-        return back.dt.tz_convert("UTC").dt.tz_localize(None)
+        return _utc(snap_dates(_wall(v, tz), ct.step or "day"), tz)
     except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
         return v
 
