@@ -24,7 +24,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -54,6 +54,7 @@ WRITTEN_TOLERANCE = 8 * float(np.finfo(float).eps)
 STEPS = ("year", "month", "day")
 """Calendar units a datetime column's values may all sit on the start of (:func:`written_step`),
 coarsest first."""
+_STEP_CODES = {"year": "Y", "month": "M", "day": "D"}  # their numpy datetime64 units
 _CSV = (".csv", ".tsv", ".txt", ".csv.gz", ".tsv.gz", ".txt.gz")
 _PARQUET = (".parquet", ".pq")
 
@@ -363,6 +364,43 @@ def _written(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema
     return out
 
 
+def decimals_of(shares: Sequence[float | None]) -> int | None:
+    """The fewest decimals whose share of exactly written values (``shares[k]``: k decimals)
+    reaches ``WRITTEN_SHARE``; None where none does. In memory and in every engine."""
+    return next((k for k, share in enumerate(shares)
+                 if share is not None and share >= WRITTEN_SHARE), None)
+
+
+def step_of(shares: Sequence[float | None], unit: str | None = None) -> str | None:
+    """The coarsest of :data:`STEPS` whose share of values at its starts (``shares``, in
+    that order) reaches ``WRITTEN_SHARE``; None where none does, or where it is "day" and the
+    column holds days anyway (``unit`` "D"). In memory and in every engine."""
+    step = next((u for u, share in zip(STEPS, shares, strict=True)
+                 if share is not None and share >= WRITTEN_SHARE), None)
+    return None if step == "day" and unit == "D" else step
+
+
+def written_facts(row: Sequence[float | None], floats: Sequence[Column], stamps: Sequence[Column]
+                  ) -> tuple[dict[str, int], dict[str, str]]:
+    """(decimals per float column, calendar unit per datetime column) from an engine's one
+    aggregate row: per float column, the shares of values written with 0 ... ``MAX_DECIMALS``
+    decimals, then per datetime column, the shares at the starts of :data:`STEPS`; columns
+    with neither left out."""
+    width = MAX_DECIMALS + 1
+    decimals = {c.name: decimals_of(row[i * width:(i + 1) * width]) for i, c in enumerate(floats)}
+    base = len(floats) * width
+    steps = {c.name: step_of(row[base + 3 * i:base + 3 * i + 3], c.unit) for i, c in enumerate(stamps)}
+    return ({n: k for n, k in decimals.items() if k is not None},
+            {n: u for n, u in steps.items() if u is not None})
+
+
+def _starts(x: np.ndarray, step: str) -> tuple[np.ndarray, np.ndarray]:
+    """The start of ``step`` (one of :data:`STEPS`) at or before each datetime of ``x``, and
+    the next one, in ``x``'s resolution."""
+    lo = x.astype(f"datetime64[{_STEP_CODES[step]}]")
+    return lo.astype(x.dtype), (lo + 1).astype(x.dtype)
+
+
 def written_step(values: pd.Series, unit: str | None = None) -> str | None:
     """The coarsest calendar unit ("year", "month", "day") at whose start ``WRITTEN_SHARE`` of
     the datetime ``values`` sit (midnight, the 1st of a month, 1 January); None where none
@@ -383,14 +421,8 @@ def written_step(values: pd.Series, unit: str | None = None) -> str | None:
     v = pd.Series(values).dropna()
     if not len(v) or not pd.api.types.is_datetime64_any_dtype(v.dtype):
         return None
-    days = v.to_numpy().astype("datetime64[D]")
-    midnight = v.to_numpy() == days.astype(v.to_numpy().dtype)
-    first = midnight & (days == days.astype("datetime64[M]").astype("datetime64[D]"))
-    january = first & (days == days.astype("datetime64[Y]").astype("datetime64[D]"))
-    for name, on in (("year", january), ("month", first), ("day", midnight)):
-        if on.mean() >= WRITTEN_SHARE:
-            return None if name == "day" and unit == "D" else name
-    return None
+    x = v.to_numpy()
+    return step_of([float(np.mean(_starts(x, step)[0] == x)) for step in STEPS], unit)
 
 
 def snap_dates(values: pd.Series, step: str, bounds: tuple | None = None) -> pd.Series:
@@ -406,9 +438,7 @@ def snap_dates(values: pd.Series, step: str, bounds: tuple | None = None) -> pd.
     x = values.to_numpy()
     if not np.issubdtype(x.dtype, np.datetime64):
         return values
-    code = {"year": "Y", "month": "M", "day": "D"}[step]
-    lo = x.astype(f"datetime64[{code}]")
-    start, end = lo.astype(x.dtype), (lo + 1).astype(x.dtype)
+    start, end = _starts(x, step)
     up = end - x < x - start
     if bounds is not None:
         try:
@@ -442,10 +472,7 @@ def written_inside(values: pd.Series, col: Column, ct: ColumnType | None,
             wall = values if tz is None else _wall(values, tz)
         except (ValueError, TypeError, OverflowError, pd.errors.OutOfBoundsDatetime):
             return values
-        x = wall.to_numpy()
-        code = {"year": "Y", "month": "M", "day": "D"}[ct.step]
-        start = x.astype(f"datetime64[{code}]")
-        lo, hi = start.astype(x.dtype), (start + 1).astype(x.dtype)
+        lo, hi = _starts(wall.to_numpy(), ct.step)
         near_s = _snapped(values, ct, col)
         near_wall = (near_s if tz is None else _wall(near_s, tz)).to_numpy()
         other_s = pd.Series(np.where(near_wall == lo, hi, lo), index=values.index)
@@ -497,12 +524,12 @@ def written_decimals(values: np.ndarray) -> int | None:
     v = values[np.isfinite(values)]
     if not len(v):
         return None
+    shares = []
     for k in range(MAX_DECIMALS + 1):
         scaled = v * 10.0**k
         exact = np.abs(scaled - np.round(scaled)) <= WRITTEN_TOLERANCE * np.maximum(1.0, np.abs(scaled))
-        if exact.mean() >= WRITTEN_SHARE:
-            return k
-    return None
+        shares.append(float(exact.mean()))
+    return decimals_of(shares)
 
 
 def _pandas_type(dtype: Any) -> ColumnType:

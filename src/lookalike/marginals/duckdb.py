@@ -58,7 +58,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from lookalike._storage import MAX_DECIMALS, STEPS, WRITTEN_SHARE, WRITTEN_TOLERANCE
+from lookalike._storage import MAX_DECIMALS, WRITTEN_TOLERANCE, written_facts
 from lookalike.errors import (
     ColumnError,
     ColumnMismatchError,
@@ -253,6 +253,7 @@ class DuckDBEngine:
         self._run(f"CREATE TEMP VIEW {self._view} AS SELECT {cols} FROM {self._from}")
         self._bound: dict[str, tuple[str, str, int]] | None = None
         self._scales: dict[str, StampScale] | None = None
+        self._written_found: tuple[dict[str, int], dict[str, str]] | None = None
 
     # ------------------------------------------------------------------ source and types
     def _run(self, sql: str, params: list | None = None) -> list[tuple]:
@@ -674,51 +675,39 @@ class DuckDBEngine:
     def written_decimals(self) -> dict[str, int]:
         """The decimals each float column's values are written with, as
         :func:`~lookalike._storage.written_decimals` reads them in memory (columns written at
-        a float's full precision are left out). One aggregate query (none without floats)."""
-        cols = [c.name for c in self.schema if c.kind is Kind.FLOAT]
-        if not cols:
-            return {}
-        tol = WRITTEN_TOLERANCE
-        shares = []
-        for name in cols:
-            x = _ident(name)
-            for k in range(MAX_DECIMALS + 1):
-                scaled = f"({x} * {10.0**k!r})"
-                shares.append(f"avg(CASE WHEN abs({scaled} - round({scaled})) <= {tol!r} * "
-                              f"greatest(1.0, abs({scaled})) THEN 1.0 ELSE 0.0 END) "
-                              f"FILTER (WHERE isfinite({x}))")
-        row = self._run(f"SELECT {', '.join(shares)} FROM {self._view}")[0]
-        out = {}
-        for i, name in enumerate(cols):
-            found = [k for k, share in enumerate(row[i * (MAX_DECIMALS + 1):(i + 1) * (MAX_DECIMALS + 1)])
-                     if share is not None and share >= WRITTEN_SHARE]
-            if found:
-                out[name] = found[0]
-        return out
+        a float's full precision are left out): with :meth:`written_steps`, one aggregate
+        query (none without float or datetime columns)."""
+        return self._written()[0]
 
     def written_steps(self) -> dict[str, str]:
         """The calendar unit each datetime column's values sit on the start of, as
-        :func:`~lookalike._storage.written_step` reads them in memory. One aggregate query
-        (none without datetime columns)."""
-        cols = [c for c in self.schema if c.kind is Kind.DATETIME]
-        if not cols:
-            return {}
-        shares = []
-        for c in cols:
+        :func:`~lookalike._storage.written_step` reads them in memory: with
+        :meth:`written_decimals`, one aggregate query."""
+        return self._written()[1]
+
+    def _written(self) -> tuple[dict[str, int], dict[str, str]]:
+        if self._written_found is not None:
+            return self._written_found
+        floats = [c for c in self.schema if c.kind is Kind.FLOAT]
+        stamps = [c for c in self.schema if c.kind is Kind.DATETIME]
+        tol, aggs = WRITTEN_TOLERANCE, []
+        for c in floats:
+            x = conform_sql(c, *self._bases[c.name])  # the view's value, read from the source
+            for k in range(MAX_DECIMALS + 1):
+                scaled = f"(({x}) * {10.0**k!r})"
+                aggs.append(f"avg(CASE WHEN abs({scaled} - round({scaled})) <= {tol!r} * "
+                            f"greatest(1.0, abs({scaled})) THEN 1.0 ELSE 0.0 END) "
+                            f"FILTER (WHERE isfinite({x}))")
+        for c in stamps:
             t = stamp_base(c, *self._bases[c.name])
             midnight = f"{t} = date_trunc('day', {t})"
             first = f"{midnight} AND day({t}) = 1"
             for on in (f"{first} AND month({t}) = 1", first, midnight):
-                shares.append(f"avg(CASE WHEN {on} THEN 1.0 ELSE 0.0 END) "
-                              f"FILTER (WHERE {t} IS NOT NULL)")
-        row = self._run(f"SELECT {', '.join(shares)} FROM {self._from}")[0]
-        out = {}
-        for i, c in enumerate(cols):
-            found = [unit for unit, share in zip(STEPS, row[3 * i:3 * i + 3], strict=True)
-                     if share is not None and share >= WRITTEN_SHARE]
-            if found and not (found[0] == "day" and c.unit == "D"):
-                out[c.name] = found[0]
-        return out
+                aggs.append(f"avg(CASE WHEN {on} THEN 1.0 ELSE 0.0 END) "
+                            f"FILTER (WHERE {t} IS NOT NULL)")
+        row = self._run(f"SELECT {', '.join(aggs)} FROM {self._from}")[0] if aggs else ()
+        self._written_found = written_facts(row, floats, stamps)
+        return self._written_found
 
     def _text_columns(self, texts: dict[str, str], why: dict[str, str],
                       profile: dict[str, _Profile], n_rows: int) -> dict[str, Column]:

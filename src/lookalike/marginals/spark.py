@@ -320,7 +320,7 @@ class SparkEngine:
         return self._written()[1]
 
     def _written(self) -> tuple[dict[str, int], dict[str, str]]:
-        from lookalike._storage import MAX_DECIMALS, STEPS, WRITTEN_SHARE, WRITTEN_TOLERANCE
+        from lookalike._storage import MAX_DECIMALS, WRITTEN_TOLERANCE, written_facts
 
         if self._written_found is not None:
             return self._written_found
@@ -344,21 +344,7 @@ class SparkEngine:
             for on in (first & (F.month(t) == 1), first, midnight):
                 aggs.append(F.avg(F.when(t.isNotNull(), on.cast("double"))))
         row = self._fetch(self._frame.agg(*aggs))[0] if aggs else []
-        decimals: dict[str, int] = {}
-        for i, c in enumerate(floats):
-            shares = row[i * (MAX_DECIMALS + 1):(i + 1) * (MAX_DECIMALS + 1)]
-            found = [k for k, share in enumerate(shares) if share is not None and share >= WRITTEN_SHARE]
-            if found:
-                decimals[c.name] = found[0]
-        steps: dict[str, str] = {}
-        base = len(floats) * (MAX_DECIMALS + 1)
-        for i, c in enumerate(stamps):
-            shares = row[base + 3 * i:base + 3 * i + 3]
-            found_steps = [u for u, share in zip(STEPS, shares, strict=True)
-                           if share is not None and share >= WRITTEN_SHARE]
-            if found_steps and not (found_steps[0] == "day" and c.unit == "D"):
-                steps[c.name] = found_steps[0]
-        self._written_found = (decimals, steps)
+        self._written_found = written_facts(row, floats, stamps)
         return self._written_found
 
     def fingerprint(self) -> Any:

@@ -1486,12 +1486,14 @@ def _bin_sums(cells: Sequence[_Cell], counts: _Floats, sigma: float, bins: Disco
                                     for a, b in zip(lo, hi, strict=True)])
         holds = np.ones(len(cells), dtype=bool)
     first, last, lo, hi = first[holds], last[holds], lo[holds], hi[holds]
-    at = _assign(bins, first)
+    def assign(values: _Floats) -> npt.NDArray[np.intp]:
+        # the encoder's rule (``Bins.assign``; discovery imports no encoder)
+        return np.minimum(np.searchsorted(bins.upper, values, side="left"), bins.n_bins - 1)
+
+    at = assign(first)
     sums = np.bincount(at, weights=counts[holds], minlength=bins.n_bins).astype(float)
     var = (np.bincount(at, minlength=bins.n_bins) * sigma**2).astype(float)
-    unknown = np.zeros(bins.n_bins, dtype=bool)
-    for a, z in zip(at, _assign(bins, last), strict=True):  # a cell split between bins
-        unknown[a:z + 1] |= z != a
+    split = assign(last) != at  # a cell whose values go to more than one bin
     # values between two counted cells: the bins the encoder gives them
     if bins.integer:
         gap = last[:-1] + 1 < first[1:]
@@ -1499,14 +1501,12 @@ def _bin_sums(cells: Sequence[_Cell], counts: _Floats, sigma: float, bins: Disco
     else:
         gap = hi[:-1] < lo[1:]
         below, above = hi[:-1][gap], np.nextafter(lo[1:][gap], -np.inf)
-    for a, z in zip(_assign(bins, below), _assign(bins, above), strict=True):
-        unknown[a:z + 1] = True
+    # the bins of split cells and of those values have no estimate
+    marks = np.zeros(bins.n_bins + 1, dtype=int)
+    np.add.at(marks, np.r_[at[split], assign(below)], 1)
+    np.add.at(marks, np.r_[assign(last)[split], assign(above)] + 1, -1)
+    unknown = np.cumsum(marks)[:-1] > 0
     return np.where(unknown, np.nan, sums), np.where(unknown, np.nan, var)
-
-
-def _assign(bins: DiscoveredBins, values: _Floats) -> npt.NDArray[np.intp]:
-    """The bin the encoder gives each value (``Bins.assign``)."""
-    return np.minimum(np.searchsorted(bins.upper, values, side="left"), bins.n_bins - 1)
 
 
 def _piecewise_quantiles(

@@ -281,7 +281,7 @@ class Synthesizer:
         side of its condition (:func:`~lookalike._storage.written_inside`): rounded to the
         nearest, a mileage drawn under 20 came out as 20.0. Groups are (conditions, count,
         positions) in the order they were drawn."""
-        at = 0
+        at, copied = 0, False
         for conds, count, where in groups:
             index = np.arange(at, at + count) if where is None else np.asarray(where)
             at += count
@@ -293,7 +293,8 @@ class Synthesizer:
                 kept = written_inside(part, col, storage.columns.get(name),
                                       lambda v, c=cond, k=col: c.allows_numbers(to_numbers(v, k)))
                 if not kept.equals(part):
-                    rows = rows.copy()  # (the caller's frame stays as drawn)
+                    if not copied:  # (the caller's frame stays as drawn)
+                        rows, copied = rows.copy(), True
                     rows.iloc[index, rows.columns.get_loc(name)] = kept.to_numpy()
         return rows
 
