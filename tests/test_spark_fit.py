@@ -268,3 +268,19 @@ def test_rows_left_in_spark_keep_their_decimals_and_calendar_unit(spark, tmp_pat
     assert len(years) and ((years.dt.month == 1) & (years.dt.day == 1)).all()
     stamps = pd.to_datetime(rows["stamp"]).dropna()
     assert len(stamps) and (stamps == stamps.dt.normalize()).all()
+
+
+def test_columns_of_one_value_or_none_are_inferred_as_in_memory(spark, tmp_path):
+    """They were refused; now Spark infers them as ``infer_schema`` does: the constants as any
+    column, the empty column categorical with no category (written back empty)."""
+    from lookalike.marginals.spark import schema_from_spark
+
+    table = pd.DataFrame({"k": range(30), "country": "NZ", "version": 3, "rate": 0.25,
+                          "notes": pd.Series([None] * 30, dtype=object),
+                          "blank": pd.Series([np.nan] * 30)})
+    table.to_parquet(tmp_path / "t.parquet")
+    found = schema_from_spark(spark.read.parquet(str(tmp_path / "t.parquet")))
+    expected = infer_schema(table)
+    assert [(c.name, c.kind, c.nullable) for c in found] == \
+        [(c.name, c.kind, c.nullable) for c in expected]
+    assert [found[n].categories for n in ("notes", "blank")] == [(), ()]

@@ -89,7 +89,8 @@ class NonFiniteError(DataError):
 
 
 class ColumnError(DataError):
-    """A column cannot be modelled as it is (entirely missing, constant, too many categories)."""
+    """A column cannot be modelled as it is (integers beyond 64 bits declared integer, no column left
+    to model, a column the schema names but the table lacks)."""
 
 
 class ColumnMismatchError(DataError):

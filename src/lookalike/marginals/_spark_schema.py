@@ -30,13 +30,12 @@ from lookalike.schema._infer import (
     BOOLEAN_WORDS,
     check_table,
     datetime_unit,
-    entirely_missing,
     is_boolean_text,
     many_values,
     mixed_numbers,
+    no_values,
     number_kind,
     numbers_as_text,
-    single_value,
     text_columns,
 )
 
@@ -77,8 +76,8 @@ def schema_from_spark(frame: Any, *, drop: Iterable[str] = (),
     """The schema of ``frame`` (a PySpark DataFrame) less ``drop``, as ``infer_schema`` would
     infer it from the same rows in memory, by aggregate queries (see the module).
 
-    Column by column, as ``infer_schema`` goes: a column entirely missing, of numbers mixed
-    with text or stored as text, of dates as text, or of one value is refused, with the
+    Column by column, as ``infer_schema`` goes: a column of numbers mixed with text or stored
+    as text, or of dates as text, is refused, with the
     warnings of the columns before it given first. ``fetch`` runs an aggregate query and
     returns its rows (default :func:`~lookalike.marginals.spark.fetch_aggregate`: nothing but
     aggregates leaves Spark).
@@ -107,11 +106,14 @@ class _Inference:
         check_table(n_rows, len(self.classes))
         refusal: LookalikeError | None = None
         names: list[str] = []
+        found: dict[str, Column] = {}
         for name, cls in self.classes.items():
             p = profile[name]
             try:
                 if p["n"] == 0:
-                    raise entirely_missing(name)
+                    found[name] = no_values(name)
+                    names.append(name)
+                    continue
                 if cls == "text" and p["numbers"]:
                     if p["numbers"] == p["n"]:
                         raise numbers_as_text(name)
@@ -123,15 +125,12 @@ class _Inference:
                         f"column {name!r} holds dates as text: convert it to a date or timestamp "
                         f"in Spark first (e.g. to_date({name}, 'M/d/yy')), declare it "
                         "'categorical' in a schema, or use --engine duckdb")
-                if p["single"]:
-                    raise single_value(name, p["low"])
             except LookalikeError as e:
                 refusal = e
                 break
             names.append(name)
         why: dict[str, str] = {}
-        found: dict[str, Column] = {}
-        texts = [n for n in names if self.classes[n] == "text"]
+        texts = [n for n in names if self.classes[n] == "text" and n not in found]
         for name in texts:
             p = profile[name]
             if p["words"] == p["n"] and is_boolean_text(p["word_values"]):
@@ -152,7 +151,7 @@ class _Inference:
         return Schema(tuple(columns), n_rows, "data")
 
     def _profile(self) -> tuple[dict[str, dict], int]:
-        """Every column's counts: values, one value or more, smallest (and largest of numbers),
+        """Every column's counts: values, smallest (and largest of numbers),
         whole numbers, midnight timestamps in one aggregate query over the rows; text columns
         in one more (:meth:`_text_profile`)."""
         aggs, sizes = ["count(1)"], {}
@@ -160,7 +159,7 @@ class _Inference:
             if cls == "text":
                 continue
             x = _q(name)
-            part = [f"count({x})", f"min({x}) = max({x})", f"min({x})"]
+            part = [f"count({x})", f"min({x})"]
             if cls in ("int", "float"):
                 whole = "true" if cls == "int" else f"bool_and({x} = floor({x}))"
                 part += [whole, f"max({x})"]
@@ -177,12 +176,11 @@ class _Inference:
                 continue
             g = got[pos: pos + sizes[name]]
             pos += sizes[name]
-            p: dict[str, Any] = {"n": int(g[0]), "single": bool(g[1]), "low": g[2],
-                                 "numbers": 0, "dates": -1}
+            p: dict[str, Any] = {"n": int(g[0]), "low": g[1], "numbers": 0, "dates": -1}
             if cls in ("int", "float"):
-                p["integral"], p["high"] = bool(g[3]), g[4]
+                p["integral"], p["high"] = bool(g[2]), g[3]
             else:
-                p["midnight"] = bool(g[3]) if cls == "stamp" else False
+                p["midnight"] = bool(g[2]) if cls == "stamp" else False
             if cls in ("date", "stamp") and p["low"] is not None:
                 p["low"] = pd.Timestamp(p["low"])
             out[name] = p
@@ -190,7 +188,7 @@ class _Inference:
 
     def _text_profile(self, names: list[str]) -> dict[str, dict]:
         """The counts of text columns, from their distinct values with each one's count: values,
-        distinct values, one value or more, the smallest, numbers, dates and boolean words
+        distinct values, numbers, dates and boolean words
         (those words as written: a handful at most), up to three text values of a column of
         mostly numbers (for the message), and the values' shortest, longest and mean length.
 
@@ -210,7 +208,7 @@ class _Inference:
         from pyspark.sql import functions as F
 
         per_column = values.groupBy("c").agg(*[F.expr(e) for e in (
-            "sum(CASE WHEN v IS NOT NULL THEN n ELSE 0 END)", "min(v) = max(v)", "min(v)",
+            "sum(CASE WHEN v IS NOT NULL THEN n ELSE 0 END)",
             f"sum(CASE WHEN {number} THEN n ELSE 0 END)", f"sum(CASE WHEN {word} THEN n ELSE 0 END)",
             f"collect_set(CASE WHEN {word} THEN v END)", f"sum(CASE WHEN {date} THEN n ELSE 0 END)",
             f"slice(array_sort(collect_set(CASE WHEN NOT ({number}) THEN v END)), 1, 3)",
@@ -220,9 +218,9 @@ class _Inference:
         for row in self.fetch(per_column):
             g = list(row)
             out[names[int(g[0])]] = {
-                "n": int(g[1]), "single": bool(g[2]), "low": g[3], "numbers": int(g[4]),
-                "words": int(g[5]), "word_values": list(g[6] or ()), "dates": int(g[7]),
-                "texts": list(g[8] or ()), "distinct": int(g[9]), "lengths": g[10:13]}
+                "n": int(g[1]), "numbers": int(g[2]), "words": int(g[3]),
+                "word_values": list(g[4] or ()), "dates": int(g[5]), "texts": list(g[6] or ()),
+                "distinct": int(g[7]), "lengths": g[8:11]}
         return out
 
     def _typed_column(self, name: str, p: dict, n_rows: int) -> Column:

@@ -14,15 +14,16 @@ Without a schema the engine infers one as :func:`~lookalike.schema.infer_schema`
 queries: kinds, formats and units, each column's ``nullable`` (source ``"data"``, as in memory),
 booleans written yes/no, Y/N, t/f or true/false with the words as written (the output spells
 them so), whole numbers as integers and running or key-named ones as identifiers, and the same
-refusals (a column entirely missing, of one value, of numbers mixed with text) and warnings, in
-column order. No categories or bounds: those would be facts read from the private data (DP
-discovery supplies them). Integers beyond int64 stay exact text, as in ``read_table``: unique
-keys become identifiers, the others exact categories or rounded floats, with a warning. Text
+refusals (a column of numbers mixed with text) and warnings, in column order; a column entirely
+missing is categorical with no category, as in memory. No categories or bounds: those would be
+facts read from the private data (DP discovery supplies them). Integers beyond int64 stay exact
+text, as in ``read_table``: unique keys become identifiers, the others exact categories or
+rounded floats, with a warning. Text
 with many distinct values is classified by ``infer_schema``'s rules (keys of one pattern, names
 and e-mails become identifiers regenerated as keys or fakes; free text is excluded with a
 warning): from counts, and a bounded sample of distinct values read to choose the kind. Values
 rather than counts leave DuckDB only there, as a boolean's words (a handful), and as the first
-values (at most five) or the single value of a refused column, for its message; in a typed
+values (at most five) of a refused column, for its message; in a typed
 source's text of numbers only, values of 16 digits or more go through ``infer_schema``'s
 exactness test in Python inside the query, and only a count comes back. ``drop`` leaves
 columns out unread. Dates past 2262 (such as 9999-12-31) count in microseconds, as conform
@@ -98,15 +99,14 @@ from lookalike.schema._infer import (
     _exact_float,
     check_table,
     datetime_unit,
-    entirely_missing,
     inexact_kind,
     is_boolean_text,
     many_values,
     mixed_numbers,
+    no_values,
     non_finite_text,
     number_kind,
     numbers_as_text,
-    single_value,
     text_columns,
 )
 from lookalike.transform.encoder import TableEncoder
@@ -174,7 +174,6 @@ class _Profile:
     """One column as :meth:`DuckDBEngine._profile` counts it."""
 
     n_values: int
-    single: bool = False  # one distinct value (smallest = largest)
     low: Any = None  # the smallest value
     high: Any = None  # the largest (numbers)
     integral: bool = False  # numbers: every value whole
@@ -259,7 +258,7 @@ class DuckDBEngine:
     def _run(self, sql: str, params: list | None = None) -> list[tuple]:
         """Run one statement; data queries are all aggregates (see :meth:`_counts`), but for
         :meth:`_distinct_samples` and the boolean words of :meth:`_profile` in schema inference,
-        and :meth:`_first_row`, :meth:`_first_rows` and a single value for messages."""
+        and :meth:`_first_row` and :meth:`_first_rows` for messages."""
         try:
             return self._con.execute(sql, params).fetchall()
         except duckdb.Error as e:
@@ -360,9 +359,9 @@ class DuckDBEngine:
         ``read_table``'s frame: the same rules (:mod:`lookalike.schema._infer`), applied to
         what aggregate queries count.
 
-        Column by column, as ``infer_schema`` goes: a column entirely missing, of numbers mixed
-        with text (or, in a typed source, all numbers stored as text) or of one value is
-        refused, with the warnings of the columns before it given first; the columns after it
+        Column by column, as ``infer_schema`` goes: a column of numbers mixed with text (or, in
+        a typed source, all numbers stored as text) is refused (one entirely missing is
+        categorical with no category: :func:`~lookalike.schema._infer.no_values`), with the warnings of the columns before it given first; the columns after it
         are not looked at. Then kinds: integers beyond int64 (:meth:`_key_columns`), booleans
         written with a pair of words (kept as written, for the output), dates in text
         (:meth:`_date_columns`), text with many distinct values (:meth:`_text_columns`),
@@ -380,7 +379,9 @@ class DuckDBEngine:
             p = profile[name]
             try:
                 if p.n_values == 0:
-                    raise entirely_missing(name)
+                    found[name] = no_values(name)
+                    names.append(name)
+                    continue
                 if cls == "text" and hint != "wide" and p.numbers:
                     if p.numbers == p.n_values:  # a typed source's text: all numbers
                         self._numeric_text(name, bases, n_rows, found, why)
@@ -388,8 +389,6 @@ class DuckDBEngine:
                         raise mixed_numbers(name, p.numbers / p.n_values, self._first_rows(
                             f"{x} IS NOT NULL AND NOT regexp_full_match({x}, {_text(_NUMBER_RE)})",
                             x, 3))
-                if p.single:
-                    raise single_value(name, self._shown(p.low, bases[name]))
             except LookalikeError as e:
                 refusal = e
                 break
@@ -442,7 +441,7 @@ class DuckDBEngine:
             c = cols[name]
             part = [f"count({c})"]
             if cls != "other":
-                part += [f"min({c}) = max({c})", f"min({c})"]
+                part.append(f"min({c})")
             if cls in ("int", "float"):
                 part += [f"bool_and({c} = trunc({c}))" if cls == "float" else "true", f"max({c})"]
             elif cls == "stamp":
@@ -456,18 +455,18 @@ class DuckDBEngine:
             pos += sizes[name]
             p = _Profile(n_values=int(got[0]))
             if cls != "other":
-                p.single, p.low = bool(got[1]), got[2]
+                p.low = got[1]
             if cls in ("int", "float"):
-                p.integral, p.high = bool(got[3]), got[4]
+                p.integral, p.high = bool(got[2]), got[3]
             elif cls == "stamp":
-                p.midnight = bool(got[3])
+                p.midnight = bool(got[2])
             out[name] = p
         out |= self._text_profile({n: bases[n][0] for n in texts})
         return {n: out[n] for n in bases}, n_rows
 
     def _text_profile(self, texts: dict[str, str]) -> dict[str, _Profile]:
         """The profile of text columns (text SQL by name), from their distinct values with each
-        one's count: values, one value or more, the smallest, numbers, boolean words (as
+        one's count: values, numbers, boolean words (as
         written), distinct values, and the values' shortest, longest and mean length.
 
         One query: each column's values counted (``GROUP BY GROUPING SETS``, one set per
@@ -493,7 +492,7 @@ class DuckDBEngine:
                   f"FROM {self._from}) GROUP BY GROUPING SETS ({sets})) WHERE CASE g {value} "
                   "END IS NOT NULL")
         found = self._run(
-            f"SELECT c, sum(n), min(v) = max(v), min(v), sum(n) FILTER (WHERE {number}), "
+            f"SELECT c, sum(n), sum(n) FILTER (WHERE {number}), "
             f"sum(n) FILTER (WHERE {word}), list(v) FILTER (WHERE {word}), count(*), "
             f"min(length(v)), max(length(v)), sum(n * length(v)) / sum(n), sum(n) FILTER "
             f"(WHERE regexp_full_match(v, {_text(_DATE_LIKE.pattern.strip('^$'))})) "
@@ -503,9 +502,9 @@ class DuckDBEngine:
         for name, ref in refs.items():  # a column without a value has no row: n_values 0
             g = by_ref.get(ref)
             out[name] = _Profile(n_values=0) if g is None else _Profile(
-                n_values=int(g[0]), single=bool(g[1]), low=g[2], numbers=int(g[3] or 0),
-                words=int(g[4] or 0), word_values=list(g[5] or ()), distinct=int(g[6]),
-                lengths=tuple(g[7:10]), dates=int(g[10] or 0))
+                n_values=int(g[0]), numbers=int(g[1] or 0), words=int(g[2] or 0),
+                word_values=list(g[3] or ()), distinct=int(g[4]), lengths=tuple(g[5:8]),
+                dates=int(g[8] or 0))
         return out
 
     def _typed_column(self, name: str, base: tuple[str, str, str | None], p: _Profile,
@@ -532,14 +531,6 @@ class DuckDBEngine:
     def _distinct(self, x: str) -> int:
         """How many distinct values the column (SQL ``x``) holds: one aggregate query."""
         return int(self._run(f"SELECT count(DISTINCT {x}) FROM {self._from}")[0][0])
-
-    def _shown(self, value: Any, base: tuple[str, str, str | None]) -> Any:
-        """A value as ``read_table`` holds it (dates as Timestamps), for a message."""
-        if base[1] in ("date", "stamp") and value is not None:
-            return pd.Timestamp(value)
-        if base[2] == "wide" and not self._csv:
-            return int(value)  # an unsigned or huge integer type: a number in pandas
-        return value
 
     def _numeric_text(self, name: str, bases: dict[str, tuple[str, str, str | None]],
                       n_rows: int, found: dict[str, Column], why: dict[str, str]) -> None:

@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from lookalike.errors import (
-    ColumnError,
     ColumnMismatchError,
     EmptyDataError,
     MixedTypesError,
@@ -142,9 +141,9 @@ def infer_schema(
     kind (format ``"fake:<provider>"``); free text and anything else is excluded as text, with
     a warning that names the column and how to declare it. Numbers that no numeric dtype holds
     exactly are identifiers (unique keys), exact categories (few values) or floats, with a
-    warning. Raises a
-    :class:`ColumnError` only for columns with nothing to model (entirely missing, constant),
-    naming the fix.
+    warning. A column of one value is modelled as any other (its output holds that value); a
+    column entirely missing is categorical with no category, written back entirely missing
+    (:func:`no_values`): no column is refused for what it holds.
     """
     if not isinstance(data, pd.DataFrame):
         raise SchemaError(f"infer_schema needs a pandas DataFrame, got {type(data).__name__}")
@@ -173,9 +172,8 @@ def _infer_column(name: str, s: pd.Series, given: Column | None, limit: int) -> 
         if kind is Kind.TEXT:
             warnings.warn(_free_text(name), stacklevel=3)
     else:
-        if len(nonnull) == 0:
-            raise entirely_missing(name)
-        kind, why, fmt = _infer_kind(name, s, nonnull, limit)
+        kind, why, fmt = (Kind.CATEGORICAL, "", None) if len(nonnull) == 0 else \
+            _infer_kind(name, s, nonnull, limit)
         if why:
             warnings.warn(why, stacklevel=3)
     facts: dict[str, Any] = {"kind": kind, "nullable": nullable}
@@ -232,8 +230,6 @@ def _infer_kind(
                            values.min(), values.max())
     else:
         kind, why, fmt = _infer_text_kind(name, s, nonnull, n_distinct, limit)
-    if n_distinct == 1:
-        raise single_value(name, nonnull.iloc[0])
     return kind, why, fmt
 
 
@@ -252,25 +248,12 @@ def check_table(n_rows: int, n_columns: int) -> None:
         )
 
 
-def entirely_missing(name: str) -> ColumnError:
-    """The refusal of a column with no value at all."""
-    return ColumnError(f"column {name!r} is entirely missing: there is nothing to model; "
-                       f"drop it (CLI: --drop {name!r})")
-
-
-def single_value(name: str, value: Any) -> ColumnError:
-    """The refusal of a column holding one value in every row (missing values aside).
-
-    ``value`` is shown as Python writes it (a NumPy scalar as the plain number it holds), so
-    that a DataFrame and a DuckDB source word it alike.
-    """
-    if isinstance(value, np.generic):
-        value = value.item()
-    return ColumnError(
-        f"column {name!r} holds the single value {value!r} in every row: it carries no "
-        f"information to model; drop it (CLI: --drop {name!r}) or declare its kind and "
-        "domain in a schema"
-    )
+def no_values(name: str) -> Column:
+    """A column with no value at all, as inferred: categorical with no category (its nullable
+    flag set by the caller), so that every synthesizer writes it back entirely missing. Under DP
+    its missing state is measured as any column's: no category is released."""
+    return Column(name, Kind.CATEGORICAL, categories=(),
+                  sources={"kind": "data", "categories": "data"})
 
 
 def number_kind(name: str, n_rows: int, n_distinct: Callable[[], int], integral: bool,
