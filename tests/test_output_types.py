@@ -222,6 +222,35 @@ def test_cli_writes_dates_in_the_inputs_spelling(cli, dated_csv, tmp_path, optio
     assert schema.field("score").type == pa.int64()
 
 
+@pytest.mark.parametrize("options", [[], ["-s", "mst", "--epsilon", "1"],
+                                     ["-s", "mst", "--epsilon", "1", "-p", "engine=duckdb"]],
+                         ids=["cart", "mst-dp", "mst-dp-duckdb"])
+def test_a_parquet_inputs_text_dates_stay_text_in_a_parquet_output(cli, dated_csv, tmp_path,
+                                                                   options):
+    """A Parquet column of dates stored as text ("4/18/47") came back as ``date32``: a CSV's
+    text becomes dates (a CSV has no types), but a typed input's text is kept as text, in its
+    spelling, by synth, sample and sample_to_file (in memory and from DuckDB)."""
+    source = tmp_path / "people.parquet"
+    pd.read_csv(dated_csv, dtype={"dob": str, "visit": str}).astype({"score": "Int64"}) \
+        .to_parquet(source)
+    dp = []
+    if "--epsilon" in options:
+        dp = ["--ledger", tmp_path / "l.sqlite", "--dataset", "people"]
+        PrivacyLedger(tmp_path / "l.sqlite").set_limit("people", epsilon=3.0, delta=1e-6)
+    out, model = tmp_path / "out.parquet", tmp_path / "m.lookalike"
+    result = cli("synth", source, "-o", out, "--model-out", model, "--seed", 0, *options, *dp)
+    assert result.exit_code == 0, result.output
+    sampled = tmp_path / "sampled.parquet"
+    assert cli("sample", model, "-n", 200, "-o", sampled, "--seed", 1).exit_code == 0
+    bulk = tmp_path / "bulk.parquet"
+    lookalike.sample_to_file(lookalike.load_synthesizer(model), bulk, 300, seed=2, chunk_rows=100)
+    for path in (out, sampled, bulk):
+        schema = pq.read_schema(path)
+        assert pa.types.is_string(schema.field("dob").type) or \
+            pa.types.is_large_string(schema.field("dob").type), (path.name, schema)
+        _check_spelling(pd.read_parquet(path).astype("string"), bool(dp))
+
+
 def _as_text(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.astype("string")
 

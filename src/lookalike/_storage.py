@@ -36,9 +36,13 @@ import pyarrow as pa
 from lookalike.schema import Column, Kind, Schema
 from lookalike.schema._datetimes import format_dates, parse_datetime, spelled_format
 
-__all__ = ["ATTR", "CSV_ATTR", "ColumnType", "Storage", "container_of", "input_storage", "recorded"]
+__all__ = ["ATTR", "CSV_ATTR", "TEXT_DATES_ATTR", "ColumnType", "Storage", "container_of",
+           "input_storage", "recorded"]
 
 CSV_ATTR = "lookalike.csv"
+TEXT_DATES_ATTR = "lookalike.text_dates"
+"""The frame attribute naming the date columns a typed source held as text (see
+:func:`held_as_text`): a Parquet output keeps them text."""
 """Key of ``DataFrame.attrs`` recording a CSV input's decimal comma and delimiter (JSON);
 :mod:`lookalike.io` writes and reads it."""
 ATTR = "lookalike.storage"
@@ -182,6 +186,9 @@ class Storage:
         if self.container == "pandas":
             if self.csv is not None:  # write_table writes it as the input was written
                 df.attrs[CSV_ATTR] = json.dumps(dict(self.csv))
+            texts = [n for n in df.columns if held_as_text(self.columns.get(n))]
+            if texts:  # and a Parquet output keeps these text, as the input held them
+                df.attrs[TEXT_DATES_ATTR] = json.dumps(texts)
             return df
         table = _arrow_table(df, self.columns)
         if self.container == "arrow":
@@ -192,6 +199,13 @@ class Storage:
         enums = {n: pl.Enum([str(c) for c in self.columns[n].categories or ()])
                  for n in df.columns if n in self.columns and self.columns[n].enum}
         return result.cast(enums) if enums else result
+
+
+def held_as_text(ct: ColumnType | None) -> bool:
+    """Whether a typed source (Parquet, Arrow, polars, DuckDB) held this date column as text:
+    then a Parquet output writes it as text in its spelling, as the input did, rather than as
+    the dates a CSV input's text becomes (a CSV has no types to keep)."""
+    return ct is not None and ct.spelling is not None and ct.arrow is not None
 
 
 # ---------------------------------------------------------------------- reading the input
@@ -262,7 +276,7 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
     """The storage of a fit's input: ``raw`` (the rows as read, when in memory) or ``data``.
 
     Rows left in an engine: a DataFrame gives its dtypes, a Parquet file its Arrow schema (its
-    footer only), a CSV file its text dates' spelling (``engine.date_spellings()``, one
+    footer only; and its text dates' spelling), a CSV file its text dates' spelling (``engine.date_spellings()``, one
     aggregate query), a Spark source its Spark types (``engine.arrow_schema()``), any source
     left in DuckDB its integer columns stored as floats (``engine.float_stored()``); other
     columns come back in their canonical dtypes. With ``decimals``, float columns record the
@@ -292,6 +306,9 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
                 types = arrow_types(pq.read_schema(data).empty_table())
             except (pa.ArrowException, OSError):
                 types = {}
+            if engine is not None and hasattr(engine, "date_spellings"):  # its text dates
+                types |= {n: replace(types[n], spelling=fmt)
+                          for n, fmt in engine.date_spellings().items() if n in types}
         elif name.endswith(_CSV) and engine is not None and hasattr(engine, "date_spellings"):
             types = {n: ColumnType("object", spelling=fmt)
                      for n, fmt in engine.date_spellings().items()}

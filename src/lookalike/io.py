@@ -45,7 +45,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lookalike._files import atomic_output
-from lookalike._storage import ATTR, CSV_ATTR, arrow_types, pandas_types, record
+from lookalike._storage import ATTR, CSV_ATTR, TEXT_DATES_ATTR, arrow_types, pandas_types, record
 from lookalike.errors import (
     ConfigError,
     DataError,
@@ -776,7 +776,8 @@ def write_table(
     given (outputs look like inputs). Parquet keeps logical types: integer widths, ``date32`` vs
     timestamps, time zones, dictionaries (categoricals); with the table's ``schema`` (a
     :class:`~lookalike.schema.Schema`), text dates (a CSV input's, in its spelling) are stored
-    as dates (``date32`` for a column of days) or timestamps, parsed in the schema's format.
+    as dates (``date32`` for a column of days) or timestamps, parsed in the schema's format;
+    the text dates of a typed input (a Parquet string column) stay text.
     A table too large for memory is written in parts with :func:`table_writer`.
 
     >>> import tempfile
@@ -1111,14 +1112,17 @@ def _iso(s: pd.Series, least: int = 0) -> tuple[pd.Series, int]:
 
 def _typed_dates(df: pd.DataFrame | pa.Table, schema: Any) -> pd.DataFrame | pa.Table:
     """``df`` with its text datetime columns parsed in the schema's format (all values must
-    parse, else a column stays text): days as ``date32``, other datetimes as timestamps."""
+    parse, else a column stays text): days as ``date32``, other datetimes as timestamps. Columns
+    a typed source held as text (a Parquet string column of dates; named in the frame's
+    ``TEXT_DATES_ATTR`` by ``sample``) stay text, as the input held them."""
     from lookalike.schema import Kind, parse_datetime
 
     if isinstance(df, pa.Table):
         return df
+    kept = set(json.loads(df.attrs.get(TEXT_DATES_ATTR) or "[]"))
     out = df.copy(deep=False)
     for col in schema.columns:
-        if col.kind is not Kind.DATETIME or col.name not in out.columns:
+        if col.kind is not Kind.DATETIME or col.name not in out.columns or col.name in kept:
             continue
         s = out[col.name]
         if not (pd.api.types.is_object_dtype(s.dtype) or pd.api.types.is_string_dtype(s.dtype)):

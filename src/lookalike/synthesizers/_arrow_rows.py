@@ -35,7 +35,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from lookalike._storage import CSV_ATTR, ColumnType, _arrow_table, _pandas_column, as_input_arrow
+from lookalike._storage import (
+    CSV_ATTR,
+    ColumnType,
+    _arrow_table,
+    _pandas_column,
+    as_input_arrow,
+    held_as_text,
+)
 from lookalike.schema import Column, Kind
 from lookalike.transform.encoder import ColumnCodec
 from lookalike.transform.identifiers import fresh_identifiers, integer_identifiers
@@ -149,14 +156,15 @@ def _restore(col: Column, ct: ColumnType | None, values: pd.Series) -> pd.Series
 
 def _as_arrow(col: Column, restored: pd.Series, arrow: bool, types: dict) -> tuple[Any, pd.Series]:
     """A restored column as ``arrow_output`` makes it (a pandas container: text dates parsed,
-    then ``from_pandas``; an Arrow one: the input's Arrow type), with its empty dtype."""
+    unless a typed source held them as text, then ``from_pandas``; an Arrow one: the input's
+    Arrow type), with its empty dtype."""
     from lookalike.io import _parquet_table, _typed_dates
     from lookalike.schema import Schema
 
     frame = pd.DataFrame({col.name: restored})
     if arrow:
         return _arrow_table(frame, types).column(0), restored.iloc[:0]
-    typed = _typed_dates(frame, Schema((col,)))
+    typed = frame if held_as_text(types.get(col.name)) else _typed_dates(frame, Schema((col,)))
     return _parquet_table(typed).column(0), typed[col.name].iloc[:0]
 
 
