@@ -4,7 +4,10 @@ Each column is mapped to a standard-normal score through its empirical distribut
 (categories and the missing state take intervals of it, ties are broken at random); the
 correlation matrix of the scores is the copula. Sampling draws correlated normal scores and maps
 them back through each column's empirical quantiles, so every 1-way distribution is kept and
-pairwise monotone associations are approximated. Reads the data without DP.
+pairwise monotone associations are approximated. An integer column of codes (a race coded 1, 2,
+3, 5, 9; :func:`~lookalike.transform.codes.integer_codes`) maps back through its step function
+instead of interpolated quantiles: it keeps its own values (compas' decile score gained 0 between
+its -1 and 1). Reads the data without DP.
 
 Categories are ordered along the first principal direction of the other columns' scores, so
 that the latent order of a nominal column follows its strongest association.
@@ -24,6 +27,7 @@ from scipy.special import ndtr, ndtri
 from lookalike.errors import ConfigError
 from lookalike.schema import Kind
 from lookalike.synthesizers.base import Conditions, Synthesizer, register
+from lookalike.transform.codes import integer_codes
 from lookalike.transform.encoder import from_numbers, to_numbers
 
 __all__ = ["GaussianCopulaSynthesizer"]
@@ -83,8 +87,12 @@ class GaussianCopulaSynthesizer(Synthesizer):
                 missing = np.isnan(values)
                 p_miss = float(missing.mean())
                 finite = np.sort(values[~missing])
-                qs = np.quantile(finite, np.linspace(0, 1, self.n_quantiles))
-                self.arrays_[f"q.{j}"] = qs
+                codes = integer_codes(finite) if col.kind is Kind.INTEGER else None
+                if codes is None:
+                    self.arrays_[f"q.{j}"] = np.quantile(finite, np.linspace(0, 1, self.n_quantiles))
+                else:  # its step function: each code and the share of values up to it
+                    self.arrays_[f"v.{j}"] = codes
+                    self.arrays_[f"c.{j}"] = np.searchsorted(finite, codes, side="right") / len(finite)
                 # mid-rank ECDF with random tie-breaking, missing mass at the bottom
                 u = np.empty(len(values))
                 u[missing] = rng.random(int(missing.sum())) * p_miss
@@ -130,10 +138,14 @@ class GaussianCopulaSynthesizer(Synthesizer):
         out = {}
         for j, (col, m) in enumerate(zip(cols, self.margins_, strict=True)):
             if m["kind"] == "numeric":
-                qs = self.arrays_[f"q.{j}"]
                 p = m["p_missing"]
                 v = np.clip((u[:, j] - p) / max(1 - p, _EPS), 0, 1)
-                values = np.interp(v * (len(qs) - 1), np.arange(len(qs)), qs)
+                if f"v.{j}" in self.arrays_:  # codes
+                    codes, cum = self.arrays_[f"v.{j}"], self.arrays_[f"c.{j}"]
+                    values = codes[np.minimum(np.searchsorted(cum, v), len(codes) - 1)]
+                else:
+                    qs = self.arrays_[f"q.{j}"]
+                    values = np.interp(v * (len(qs) - 1), np.arange(len(qs)), qs)
                 values[u[:, j] < p] = np.nan
                 out[col.name] = from_numbers(values, col)
             else:

@@ -452,6 +452,8 @@ class NeuralSynthesizer(Synthesizer):
             if codec.bins is not None:
                 name = codec.column.name
                 frame[name] = calibrate_values(frame[name], codec, targets[j], rng, order=expected.get(name))
+                if name in self.encoder_.codes:  # onto the codes their bins count them as
+                    frame[name] = codec.within(frame[name])
         return self._within_domain(frame)
 
     def _within_support(self, x: np.ndarray) -> np.ndarray:
@@ -490,11 +492,13 @@ class NeuralSynthesizer(Synthesizer):
         between the steps, 34% with two modes a column), and calibration moves only values whose
         bin is wrong. Post-processing onto released bin
         edges: no privacy cost; the bin of every value, hence calibration's quotas, is kept.
-        Non-DP fits (no ``domain_``) keep the range of their data.
+        Non-DP fits (no ``domain_``) keep the range of their data, and the values of an integer
+        column of codes (:meth:`NeuralEncoder.on_codes <lookalike.synthesizers.neural._encoding.
+        NeuralEncoder.on_codes>`).
         """
         domain = getattr(self, "domain_", None)
         if domain is None:
-            return frame
+            return self.encoder_.on_codes(frame)
         for codec in domain.codecs:
             if codec.bins is not None:
                 frame[codec.column.name] = codec.within(frame[codec.column.name])

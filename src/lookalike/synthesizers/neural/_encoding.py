@@ -14,13 +14,14 @@ DP releases), so a DP model's encoding costs nothing beyond discovery.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from lookalike.schema import Kind, Schema
 from lookalike.synthesizers._domain import EncodedDomain
+from lookalike.transform.codes import integer_codes, nearest_code
 from lookalike.transform.encoder import ColumnCodec, from_numbers, to_numbers
 from lookalike.transform.normalizer import ModeNormalizer, fit_modes, modes_from_bins
 
@@ -40,19 +41,23 @@ class Span:
 
 @dataclass(frozen=True, eq=False)
 class NeuralEncoder:
-    """Per modelled column a category codec or a mode normaliser, and the spans they fill."""
+    """Per modelled column a category codec or a mode normaliser, and the spans they fill;
+    ``codes``: the values a non-DP model keeps an integer column of codes on
+    (:func:`~lookalike.transform.codes.integer_codes`, read from the data by :meth:`fit` only)."""
 
     codecs: dict[str, ColumnCodec]
     normalizers: dict[str, ModeNormalizer]
     nullable: dict[str, bool]
     schema: Schema
+    codes: dict[str, np.ndarray] = field(default_factory=dict)
 
     # ---------------------------------------------------------------- construction
     @classmethod
     def fit(cls, data: pd.DataFrame, schema: Schema, *, max_modes: int = 10, seed=None) -> NeuralEncoder:
-        """Categories from the schema, modes fitted to the data: reads private values (non-DP)."""
+        """Categories from the schema, modes (and integer codes) fitted to the data: reads
+        private values (non-DP)."""
         rng = np.random.default_rng(seed)
-        codecs, norms, nullable = {}, {}, {}
+        codecs, norms, nullable, codes = {}, {}, {}, {}
         for col in schema.modelled:
             if col.kind is Kind.BOOLEAN:
                 codecs[col.name] = ColumnCodec(col, (False, True), None, col.nullable)
@@ -62,7 +67,10 @@ class NeuralEncoder:
                 values = to_numbers(data[col.name], col)
                 norms[col.name] = fit_modes(values, max_modes=max_modes, seed=rng)
                 nullable[col.name] = bool(col.nullable)
-        return cls(codecs, norms, nullable, schema)
+                held = integer_codes(values) if col.kind is Kind.INTEGER else None
+                if held is not None:
+                    codes[col.name] = held
+        return cls(codecs, norms, nullable, schema, codes)
 
     @classmethod
     def from_domain(cls, found: EncodedDomain, *, max_modes: int = 10, seed=None) -> NeuralEncoder:
@@ -178,6 +186,15 @@ class NeuralEncoder:
             out[span.column] = (p * each).sum(axis=1)
         return out
 
+    def on_codes(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` (decoded rows) with each integer column of codes moved to its nearest code:
+        the modes' spread and TVAE's output noise wrote the integers between them (ctgan on a
+        race coded 1, 2, 3, 5, 9 wrote 4, 6, 7 and 8; cars' cylinders gained a 7)."""
+        for name, held in self.codes.items():
+            values = nearest_code(to_numbers(frame[name], self.schema[name]), held)
+            frame[name] = from_numbers(values, self.schema[name]).set_axis(frame.index)
+        return frame
+
     # ---------------------------------------------------------------- state
     def to_state(self, prefix: str = "nenc") -> tuple[dict, dict[str, np.ndarray]]:
         meta: dict = {"columns": []}
@@ -190,7 +207,10 @@ class NeuralEncoder:
             else:
                 m, a = self.normalizers[name].to_state(p)
                 meta["columns"].append({"kind": "modes", "column": name, "modes": m,
-                                        "nullable": self.nullable[name]})
+                                        "nullable": self.nullable[name],
+                                        "codes": name in self.codes})
+                if name in self.codes:
+                    a = {**a, f"{p}.codes": self.codes[name]}
             arrays.update(a)
         return meta, arrays
 
@@ -201,7 +221,7 @@ class NeuralEncoder:
 
         A damaged state raises ``ValueError`` naming the column (the model loader adds the file).
         """
-        codecs, norms, nullable = {}, {}, {}
+        codecs, norms, nullable, codes = {}, {}, {}, {}
         names = []
         for j, entry in enumerate(meta["columns"]):
             p = f"{prefix}.{j}"
@@ -219,10 +239,16 @@ class NeuralEncoder:
                     raise ValueError(f"column {column.name!r}: nullable must be true or false")
                 norms[column.name] = ModeNormalizer.from_state(entry["modes"], arrays, p)
                 nullable[column.name] = entry["nullable"]
+                if entry.get("codes"):  # (absent from files saved before codes were kept)
+                    held = np.asarray(arrays.get(f"{p}.codes", ()), dtype=float)
+                    if held.ndim != 1 or len(held) < 2 or not (np.diff(held) > 0).all():
+                        raise ValueError(f"column {column.name!r}: its codes must be two or more "
+                                         "increasing numbers")
+                    codes[column.name] = held
                 names.append(column.name)
             else:
                 raise ValueError(f"encoding {p!r} has unknown kind {entry['kind']!r}")
         expected = [c.name for c in schema.modelled]
         if names != expected:
             raise ValueError(f"the neural encoding covers columns {names}, but the schema models {expected}")
-        return cls(codecs, norms, nullable, schema)
+        return cls(codecs, norms, nullable, schema, codes)

@@ -1,0 +1,54 @@
+"""Integer columns that hold codes, and keeping a non-DP model's output on them.
+
+A race coded 1, 2, 3, 5, 9, a school year 9-20 without 10 or 11, a score in steps of 10: a model
+that decodes numbers as a continuum (the copula's interpolated quantiles, the neural models'
+Gaussian modes) and rounds writes the integers between the codes, values the data never has
+(compas' decile score 0 between its -1 and 1; fair's education 10, 11, 15 beside 9, 12, 14, 16).
+A non-DP model reads the data, so it can keep each column's codes and write only those.
+
+DP models never use this: their codes are the bins discovery released (a bin of one integer).
+Reading the codes here is reading private values, as a non-DP fit does anyway.
+
+>>> codes = integer_codes(np.array([1.0, 2, 3, 5, 9, 9, np.nan]))
+>>> codes.tolist()
+[1.0, 2.0, 3.0, 5.0, 9.0]
+>>> nearest_code(np.array([4.2, 7.5, np.nan, 12.0]), codes).tolist()
+[5.0, 9.0, nan, 9.0]
+>>> integer_codes(np.array([0.0, 1, 2, 3])) is None  # every integer of its range: no gap
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = ["CODE_LIMIT", "integer_codes", "nearest_code"]
+
+CODE_LIMIT = 50
+"""The most distinct values an integer column of codes has. Codes, scores and small counts have
+few values, each shared by many rows; a column with more (incomes, amounts) is a measurement,
+for which values between the observed ones are what a model should write (keeping it on its
+observed values would copy each row's own value)."""
+
+
+def integer_codes(values: npt.NDArray[np.floating]) -> npt.NDArray[np.floating] | None:
+    """The sorted distinct values of an integer column (floats, NaN for missing) when they are
+    codes: at most :data:`CODE_LIMIT` of them, leaving some integer of their range unheld. None
+    otherwise: without a gap, rounding inside the column's range already writes values the data
+    has."""
+    held = np.unique(values[~np.isnan(values)])
+    if not 0 < len(held) <= CODE_LIMIT or held[-1] - held[0] + 1 == len(held):
+        return None
+    return held
+
+
+def nearest_code(values: npt.NDArray[np.floating],
+                 codes: npt.NDArray[np.floating]) -> npt.NDArray[np.floating]:
+    """Each value moved to the nearest of ``codes`` (sorted, two or more, as
+    :func:`integer_codes` gives them; the lower one on a tie); a missing value stays missing."""
+    values = np.asarray(values, dtype=float)
+    right = np.clip(np.searchsorted(codes, values), 1, len(codes) - 1)
+    lower, upper = codes[right - 1], codes[right]
+    out = np.where(values - lower <= upper - values, lower, upper)
+    return np.where(np.isnan(values), np.nan, out)
