@@ -1013,7 +1013,7 @@ def _print_dp_plan(model, request, data: Any, schema: Any) -> tuple[Any, bool]:
     if not request.dp:
         return schema, False
     from lookalike.schema import as_schema
-    from lookalike.synthesizers.dp_plan import plan_dp_fit
+    from lookalike.synthesizers.dp_plan import check_discoverable, plan_dp_fit
 
     if isinstance(data, pd.DataFrame):
         schema = resolve_schema(data, schema)
@@ -1022,6 +1022,9 @@ def _print_dp_plan(model, request, data: Any, schema: Any) -> tuple[Any, bool]:
         n_rows = as_schema(schema).n_rows if schema is not None else None
     plan = plan_dp_fit(model, as_schema(schema), epsilon=request.epsilon, delta=request.delta,
                        n_rows=n_rows)
+    if n_rows:  # a table too small to discover anything: the refusal alone, before the plan
+        check_discoverable(model, as_schema(schema), epsilon=float(request.epsilon or 0.0),
+                           delta=request.delta, n_rows=n_rows)
     for line in plan.summary():
         out.print(line, markup=False, highlight=False)
     for message in plan.warnings:

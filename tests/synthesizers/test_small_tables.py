@@ -224,3 +224,45 @@ def test_exact_fits_write_no_missing_value_no_row_holds(name, clinic):
     Now none: the rule drops exactly the codes no row holds."""
     model = lookalike.get_synthesizer(name).fit(clinic, seed=0)
     assert not model.sample(30_000, seed=1).isna().any().any()
+
+
+@pytest.mark.parametrize("name", [*DP_FAMILIES, "dptvae"])
+def test_a_table_too_small_to_discover_anything_is_refused_before_any_charge(name, clinic,
+                                                                             tmp_path):
+    """60 rows at ε = 1: a range must hold more rows than the table has, so a fit could only
+    write noise (scikit-learn's wine, 178 rows: colour intensities near -4e14). Refused, naming
+    the columns and the fixes, with nothing registered or spent; declared bounds and
+    categories, or a larger ε, let the same table fit."""
+    from lookalike.errors import ConfigError
+    from lookalike.privacy.ledger import PrivacyLedger
+
+    tiny = clinic.head(60)
+    ledger = PrivacyLedger(tmp_path / "l.sqlite")
+    ledger.set_limit("tiny", epsilon=100.0, delta=1e-6)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(ConfigError, match=r"60 rows: too few for epsilon=1 to discover "
+                           r"anything about 7 of its columns: .*'days'.*Nothing was spent"):
+            lookalike.get_synthesizer(name).fit(tiny, epsilon=1.0, delta=1e-6, ledger=ledger,
+                                                dataset="tiny", seed=0)
+        status = ledger.status("tiny")
+        assert status.rho_spent == 0.0 and status.fingerprint is None
+        schema = lookalike.infer_schema(tiny)
+        for col in schema.columns:  # public facts here: the clinic's published code book
+            fact = {"bounds": col.bounds} if col.bounds is not None else {"categories": col.categories}
+            schema = schema.with_column(col.replace("declared", **fact))
+        lookalike.get_synthesizer(name).fit(tiny, schema=schema, epsilon=1.0, delta=1e-6,
+                                            ledger=ledger, dataset="tiny", seed=0)
+        lookalike.get_synthesizer(name).fit(tiny, epsilon=30.0, delta=1e-6, ledger=ledger,
+                                            dataset="tiny", seed=0)
+
+
+def test_the_cli_refuses_it_with_one_error_line_and_no_output(clinic, tmp_path, cli,
+                                                              one_error_line):
+    path = tmp_path / "tiny.csv"
+    clinic.head(60).to_csv(path, index=False)
+    result = cli("synth", path, "-o", tmp_path / "out.csv", "-s", "aim", "--epsilon", "1",
+                 "--ledger", tmp_path / "l.sqlite")
+    assert "too few for epsilon=1 to discover anything" in one_error_line(result)
+    assert not (tmp_path / "out.csv").exists()
+    assert "no privacy budget" in cli("budget", "tiny", "--ledger", tmp_path / "l.sqlite").output

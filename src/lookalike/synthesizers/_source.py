@@ -45,7 +45,9 @@ class Source:
         return cls(engine.schema, None, engine, engine.conform_notes())
 
     def n_rows(self) -> int:
-        """The exact row count (private in DP fits: used only by non-DP fits)."""
+        """The exact row count (private in DP fits: used by non-DP fits, and by a DP fit only
+        to refuse a table too small for its ε before anything is spent, a message to the
+        data holder as the CLI's plan is; never in a model)."""
         if self.frame is not None:
             return len(self.frame)
         return int(self.engine.n_rows())

@@ -161,6 +161,11 @@ class Synthesizer:
         rng = as_rng(seed)
         start = time.perf_counter()
         source = self._open(data, schema)
+        if request.dp:  # nothing can be learnt about a column: refused before any charge
+            from lookalike.synthesizers.dp_plan import check_discoverable
+
+            check_discoverable(self, source.schema, epsilon=float(request.epsilon or 0.0),
+                               delta=request.delta, n_rows=source.n_rows())
         for note in source.notes:  # clipped values, unknown categories: never silent
             warnings.warn(note, stacklevel=3)
         storage = input_storage(data, source.raw, container or container_of(data),
