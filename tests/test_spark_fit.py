@@ -165,12 +165,12 @@ def test_a_dp_fit_on_a_spark_frame_charges_the_ledger_and_knows_the_data(spark, 
     assert ledger.status("people").epsilon_spent == pytest.approx(1.0, rel=1e-6)
     # discovery asks a tree level of every numeric column in one pass, every categorical
     # column's counts in one: before bind, the conform notes, how the input writes its
-    # decimals and dates (outputs look like inputs), the exact row count (whether the table
-    # is large enough to discover anything: refused before any charge if not), the noisy row
-    # count, the categories, the tree's levels and the fine histogram (7 numeric and 9
-    # categorical columns here; one query per column per level made 36)
+    # decimals and dates (outputs look like inputs), the row count (counted once: exact, for
+    # whether the table is large enough to discover anything, then with noise), the
+    # categories, the tree's levels and the fine histogram (7 numeric and 9 categorical
+    # columns here; one query per column per level made 36)
     assert len(made) == len(bound) == 1
-    assert bound[0] - made[0] <= 1 + 1 + 1 + 1 + 1 + _LEVELS + 1
+    assert bound[0] - made[0] <= 1 + 1 + 1 + 1 + _LEVELS + 1
     rows = model.sample(50, seed=1)
     assert list(rows.columns) == list(table.columns)
     # the input's types as Spark holds them: longs, timestamps, text

@@ -1052,10 +1052,29 @@ def _write_csv_part(df: pd.DataFrame, handle: io.TextIOWrapper, *, sep: str, dec
                                  index=out.index, dtype=object)
         elif pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col], iso[col] = _iso(out[col], iso.get(col, 0))
+        elif pd.api.types.is_float_dtype(out[col].dtype):
+            out[col] = _positional(out[col], decimal)
     if encoding.replace("_", "-").lower() not in ("utf-8", "utf8", "utf-8-sig", "utf-16", "utf-32"):
         _check_encodable(out, encoding)
     out.to_csv(handle, sep=sep, index=False, header=header, na_rep="", lineterminator="\n",
                decimal=decimal)
+
+
+def _positional(s: pd.Series, decimal: str) -> pd.Series:
+    """A float column as CSV text writes it, but for values Python would write with an
+    exponent (``7.9e-05``, ``1e+16``): those are written out in full (``0.000079``), as a
+    table of decimals is. A model decodes near-zero values that the input never held and
+    never wrote so (scikit-learn's breast cancer: 0.2-0.4% of a column). Returns ``s`` itself
+    when no value needs it."""
+    values = s.to_numpy(dtype=float, na_value=np.nan)
+    finite = values[~np.isnan(values)]
+    nonzero = np.abs(finite[finite != 0])
+    if not len(nonzero) or (nonzero.min() >= 1e-4 and nonzero.max() < 1e16):
+        return s
+    text = [None if np.isnan(v) else np.format_float_positional(v, trim="0") for v in values]
+    if decimal != ".":
+        text = [t if t is None else t.replace(".", decimal) for t in text]
+    return pd.Series(text, index=s.index, dtype=object)
 
 
 def _check_encodable(df: pd.DataFrame, encoding: str) -> None:

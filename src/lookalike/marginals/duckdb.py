@@ -822,8 +822,11 @@ class DuckDBEngine:
         return query if sql else self._run(query)
 
     def n_rows(self) -> int:
-        """The exact number of rows (an aggregate; private in DP fits)."""
-        return int(self._run(f"SELECT count(*) FROM {self._view}")[0][0])
+        """The exact number of rows (an aggregate, run once: a CSV's count is a pass over the
+        file; private in DP fits)."""
+        if getattr(self, "_counted", None) is None:
+            self._counted = int(self._run(f"SELECT count(*) FROM {self._view}")[0][0])
+        return self._counted
 
     def missing_counts(self) -> dict[str, int]:
         """Missing values of each column of the schema, as conformed (what ``inspect``

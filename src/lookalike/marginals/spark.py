@@ -370,8 +370,10 @@ class SparkEngine:
 
     # ------------------------------------------------------------------ queries
     def n_rows(self) -> int:
-        """The exact row count (private)."""
-        return int(self._fetch(self._frame.agg(self._f.count(self._f.lit(1))))[0][0])
+        """The exact row count (one aggregate, run once; private)."""
+        if getattr(self, "_counted", None) is None:
+            self._counted = int(self._fetch(self._frame.agg(self._f.count(self._f.lit(1))))[0][0])
+        return self._counted
 
     def missing_counts(self) -> dict[str, int]:
         """Missing values of each column of the schema, as conformed where modelled (what
