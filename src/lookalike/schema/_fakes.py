@@ -157,7 +157,10 @@ def _is_company(v: str) -> bool:
 
 def _name_words(v: str) -> tuple[tuple[str, ...], int] | None:
     """The words of ``v`` (initials, particles and titles left out), given name first, and how
-    many names and initials it has, when ``v`` is shaped like a person's name; else None.
+    many names it has with the initials before its first one, when ``v`` is shaped like a
+    person's name; else None. Initials after a name (a middle initial) add nothing: a column
+    of given names written "Cesar A.", "Kevin J." (LA riots' first names) is one of given
+    names, not of full names, while "J. Smith" has two.
 
     A comma marks "Family, Given"; 1 to 4 names or initials, each capitalised.
     """
@@ -165,7 +168,7 @@ def _name_words(v: str) -> tuple[tuple[str, ...], int] | None:
         return None
     family, _, given = v.partition(",")
     words: list[str] = []
-    initials = 0
+    initials = leading = 0
     for token in given.split() + family.split():
         if token.strip(".").lower() in _TITLES or "." in token.strip(".") or token in _PARTICLES:
             continue  # titles, degrees (B.Sc., Dipl.-Ing.) and particles (van der)
@@ -173,11 +176,12 @@ def _name_words(v: str) -> tuple[tuple[str, ...], int] | None:
             return None
         if len(token.rstrip(".")) == 1:
             initials += 1
+            leading += not words
         else:
             words.append(token)
     if not words or not 1 <= len(words) + initials <= 4:
         return None
-    return tuple(words), len(words) + initials
+    return tuple(words), len(words) + leading
 
 
 def _capitalised(token: str) -> bool:
