@@ -4,10 +4,10 @@ Each column is mapped to a standard-normal score through its empirical distribut
 (categories and the missing state take intervals of it, ties are broken at random); the
 correlation matrix of the scores is the copula. Sampling draws correlated normal scores and maps
 them back through each column's empirical quantiles, so every 1-way distribution is kept and
-pairwise monotone associations are approximated. An integer column of codes (a race coded 1, 2,
-3, 5, 9; :func:`~lookalike.transform.codes.integer_codes`) maps back through its step function
-instead of interpolated quantiles: it keeps its own values (compas' decile score gained 0 between
-its -1 and 1). Reads the data without DP.
+pairwise monotone associations are approximated. A numeric column of codes (a race coded 1, 2,
+3, 5, 9, a sex stored as ±0.0507; :func:`~lookalike.transform.codes.column_codes`) maps back
+through its step function instead of interpolated quantiles: it keeps its own values (compas'
+decile score gained 0 between its -1 and 1). Reads the data without DP.
 
 Categories are ordered along the first principal direction of the other columns' scores, so
 that the latent order of a nominal column follows its strongest association.
@@ -27,7 +27,7 @@ from scipy.special import ndtr, ndtri
 from lookalike.errors import ConfigError
 from lookalike.schema import Kind
 from lookalike.synthesizers.base import Conditions, Synthesizer, register
-from lookalike.transform.codes import integer_codes
+from lookalike.transform.codes import column_codes
 from lookalike.transform.encoder import from_numbers, to_numbers
 
 __all__ = ["GaussianCopulaSynthesizer"]
@@ -87,7 +87,7 @@ class GaussianCopulaSynthesizer(Synthesizer):
                 missing = np.isnan(values)
                 p_miss = float(missing.mean())
                 finite = np.sort(values[~missing])
-                codes = integer_codes(finite) if col.kind is Kind.INTEGER else None
+                codes = column_codes(finite, col)
                 if codes is None:
                     self.arrays_[f"q.{j}"] = np.quantile(finite, np.linspace(0, 1, self.n_quantiles))
                 else:  # its step function: each code and the share of values up to it

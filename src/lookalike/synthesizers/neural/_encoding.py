@@ -21,7 +21,7 @@ import pandas as pd
 
 from lookalike.schema import Kind, Schema
 from lookalike.synthesizers._domain import EncodedDomain
-from lookalike.transform.codes import integer_codes, nearest_code
+from lookalike.transform.codes import column_codes, nearest_code
 from lookalike.transform.encoder import ColumnCodec, from_numbers, to_numbers
 from lookalike.transform.normalizer import ModeNormalizer, fit_modes, modes_from_bins
 
@@ -42,8 +42,8 @@ class Span:
 @dataclass(frozen=True, eq=False)
 class NeuralEncoder:
     """Per modelled column a category codec or a mode normaliser, and the spans they fill;
-    ``codes``: the values a non-DP model keeps an integer column of codes on
-    (:func:`~lookalike.transform.codes.integer_codes`, read from the data by :meth:`fit` only)."""
+    ``codes``: the values a non-DP model keeps a numeric column of codes on
+    (:func:`~lookalike.transform.codes.column_codes`, read from the data by :meth:`fit` only)."""
 
     codecs: dict[str, ColumnCodec]
     normalizers: dict[str, ModeNormalizer]
@@ -67,7 +67,7 @@ class NeuralEncoder:
                 values = to_numbers(data[col.name], col)
                 norms[col.name] = fit_modes(values, max_modes=max_modes, seed=rng)
                 nullable[col.name] = bool(col.nullable)
-                held = integer_codes(values) if col.kind is Kind.INTEGER else None
+                held = column_codes(values, col)
                 if held is not None:
                     codes[col.name] = held
         return cls(codecs, norms, nullable, schema, codes)
@@ -187,7 +187,7 @@ class NeuralEncoder:
         return out
 
     def on_codes(self, frame: pd.DataFrame) -> pd.DataFrame:
-        """``frame`` (decoded rows) with each integer column of codes moved to its nearest code:
+        """``frame`` (decoded rows) with each numeric column of codes moved to its nearest code:
         the modes' spread and TVAE's output noise wrote the integers between them (ctgan on a
         race coded 1, 2, 3, 5, 9 wrote 4, 6, 7 and 8; cars' cylinders gained a 7)."""
         for name, held in self.codes.items():
