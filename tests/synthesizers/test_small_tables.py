@@ -282,10 +282,10 @@ def test_other_comes_back_when_its_sum_with_the_missing_state_stands_out(name, a
     sum clears 4σ and "other"'s own evidence leads, "other" is sampled; the missing state never
     comes back this way. Before, workclass came out 'Private' alone in 6 of 12 aim fits of an
     Adult sample this size (its 26% minority lost). Per fit: the sum's evidence lies within 4σ
-    of the truth (a miss has probability 6·10⁻⁵), its σ under either part's (aim: about half,
-    through the complement of the kept categories, which discovery's threshold release counts
-    with most of the 1-way budget; mst: 0.9, its 2-ways hold the parts too), and the support
-    follows the rule."""
+    of the truth (a miss has probability 6·10⁻⁵) and the support follows the rule. (The sum's σ
+    is about half either part's under aim, through the complement of the kept categories, which
+    discovery's threshold release counts with most of the 1-way budget; under mst, whose 2-ways
+    hold the parts too, 0.9-1.05 of it.)"""
     from lookalike.synthesizers._domain import SUPPORT_Z
 
     for seed in range(3):
@@ -300,7 +300,6 @@ def test_other_comes_back_when_its_sum_with_the_missing_state_stands_out(name, a
         (o, so), (m, sm) = (model._code_evidence("workclass", c) for c in (other, missing))
         total, st = model._code_evidence("workclass", [other, missing])
         assert abs(total - truth) < 4 * st, (name, seed, total, truth, st)
-        assert st < min(so, sm), (name, seed, st, so, sm)
         support = model.support_.get("workclass")
         other_sampled = support is None or support[other] > 0
         alone = o >= SUPPORT_Z * so
@@ -308,3 +307,35 @@ def test_other_comes_back_when_its_sum_with_the_missing_state_stands_out(name, a
         assert other_sampled == (alone or by_sum), (name, seed, (o, so), (m, sm), (total, st))
         if support is not None and not m >= SUPPORT_Z * sm:
             assert support[missing] == 0, (name, seed)
+
+
+@pytest.mark.parametrize("name", ["mst", "privbayes", "dptvae"])
+def test_a_column_with_no_category_discovered_is_not_written_missing(name):
+    """150 rows, a site of ten categories of about 15 rows each: at ε = 1 discovery keeps none,
+    so the column's only codes are "other" and missing, both doubtful. When neither cleared 4σ
+    alone, the sampler kept both, and the column came out partly missing though it has no
+    missing value (up to 28% in 4 of 8 privbayes fits, 24% in 1 of 8 mst fits, 55% in 2 of 6
+    dptvae fits; vd_barley's variety likewise). The rows are in one of them: the code whose evidence stands out most
+    stays. Missing wins only if its noise outruns the whole column's count (2 of 100 fits at
+    most, from the evidence's σ), so one fit of six is allowed it."""
+    from lookalike.synthesizers._domain import doubtful_codes
+
+    rng = np.random.default_rng(0)
+    n = 150
+    table = pd.DataFrame({"site": rng.choice([f"Site {c}" for c in "ABCDEFGHIJ"], n),
+                          "yield": np.round(rng.normal(35, 8, n), 1),
+                          "kind": rng.choice(["x", "y"], n, p=[0.6, 0.4])})
+    written_missing = 0
+    for seed in range(6):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            params = {"epochs": 2} if name == "dptvae" else {}
+            model = lookalike.get_synthesizer(name, **params).fit(table, epsilon=1.0, seed=seed)
+        codecs = model.domain_.codecs if name == "dptvae" else model.encoder_.codecs
+        codec = {c.column.name: c for c in codecs}["site"]
+        codes = doubtful_codes(codec)
+        assert sorted(codes) == list(range(codec.size)), codec.categories  # nothing kept
+        support = model.support_.get("site")
+        assert support is not None and (support > 0).sum() == 1, (name, seed, support)
+        written_missing += int(model.sample(n, seed=seed)["site"].isna().any())
+    assert written_missing <= 1, (name, written_missing)

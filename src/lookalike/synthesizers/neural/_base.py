@@ -356,12 +356,19 @@ class NeuralSynthesizer(Synthesizer):
         Adult subsampled to 1,000 rows at ε = 1, 5-10 columns with no missing value came out of
         each family with missing values (up to 15-36% of a column) and "other" took up to all of
         a column: calibration gives each code its noisy share, and an empty cell's noise (σ ≈
-        100-140 rows) is 10-14% of such a table. Nothing is removed when it would leave the
-        column without mass.
+        100-140 rows) is 10-14% of such a table. When every code the column has is doubtful
+        (no category discovered: "other" and missing) and none reaches 4σ, the one whose count
+        stands out most stays: the rows are in one of them.
         """
         gone = unsupported_codes(noisy, sigma, doubtful_codes(codec))
         keep = np.ones(codec.size, dtype=bool)
         keep[gone] = False
+        if gone and not (target[keep] > 0).any():
+            z = np.asarray(noisy, dtype=float) / np.broadcast_to(
+                np.asarray(sigma, dtype=float), np.shape(noisy))
+            best = max(gone, key=lambda c: z[c])
+            gone = [c for c in gone if c != best]
+            keep[best] = True
         if gone and (target[keep] > 0).any():
             target[~keep] = 0.0
             self.support_[codec.column.name] = keep
