@@ -1182,17 +1182,13 @@ def _parquet_table(df: pd.DataFrame | pa.Table) -> pa.Table:
     frame.attrs = {k: v for k, v in df.attrs.items() if k != ATTR}  # lookalike's own record
     try:
         table = pa.Table.from_pandas(frame, preserve_index=False)
+        if any(pa.types.is_null(t) for t in table.schema.types):
+            # an object column holding no value (a text column left empty) comes out of
+            # Arrow's null type, which Spark cannot read: text, as the input's was
+            schema = pa.schema([f.with_type(pa.string()) if pa.types.is_null(f.type) else f
+                                for f in table.schema], metadata=table.schema.metadata)
+            table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
     except (pa.ArrowException, TypeError) as e:
         raise DataError(f"cannot write the DataFrame as Parquet: {e}; convert mixed-type "
                         "columns to text first, e.g. df[col] = df[col].astype(str)") from e
-    return _no_null_type(table)
-
-
-def _no_null_type(table: pa.Table) -> pa.Table:
-    """``table`` with each column of Arrow's null type (what pandas gives an object column that
-    holds no value: a text column left empty) as text: Spark cannot read a Parquet column of
-    that type, and the input's empty text column was text."""
-    for i, f in enumerate(table.schema):
-        if pa.types.is_null(f.type):
-            table = table.set_column(i, f.with_type(pa.string()), table.column(i).cast(pa.string()))
     return table

@@ -209,8 +209,8 @@ def _labels(col: Column, ct: ColumnType | None, arrow: bool, j: int,
         codes = values[j]
         present = bool((codes < codec.n_values).any())
         kind, empty = probes[0] if present else probes[1]
-        if pa.types.is_null(kind):
-            arr = pa.nulls(n)
+        if pa.types.is_null(kind):  # a text column without a value: text, as arrow_output
+            arr = pa.nulls(n, pa.string())
         else:
             arr = pc.take(labels, pa.array(codes))
             if arr.type != kind:
