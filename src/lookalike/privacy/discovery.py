@@ -71,7 +71,7 @@ from lookalike.schema import Column, Kind, Schema
 __all__ = ["OTHER", "BatchCounts", "ColumnDomain", "Counts", "DiscoveredBins", "DiscoveredDomain",
            "DiscoveryBudget", "SmallTableWarning", "adaptive_share", "category_threshold",
            "column_budget", "discover_domain", "discovery_columns", "range_threshold",
-           "small_table_message", "threshold_release"]
+           "small_table_message", "surely_found", "threshold_release"]
 
 OTHER = "other"
 _LEVELS = 4  # sign × decade, leading digit, 2nd digit, 3rd digit
@@ -100,6 +100,7 @@ SHARE_RANGE = (0.1, 0.5)
 COUNT_SHARE = 0.01
 NOISE_TARGET = 0.01  # discovery noise σ per column, as a share of the rows
 SMALL_SHARE = 0.05  # warn when discovery cannot keep what holds this share of the rows
+SURE_Z = 2.0  # a count this many σ past its threshold is found in 49 fits of 50 (surely_found)
 
 _Floats = npt.NDArray[np.float64]
 _Cell = tuple[float, float]
@@ -285,6 +286,22 @@ def range_threshold(rho_col: float) -> float:
     """About how many rows a top-level range of a numeric column must hold for discovery to
     find it (``_PRUNE`` σ of the top level's noise) with ``rho_col``: budget only, no data."""
     return _PRUNE / math.sqrt(2 * rho_col * _LEVEL_SHARE[0])
+
+
+def surely_found(rho_col: float, delta_col: float = 0.0, one: float = 0.0, *,
+                 categories: bool) -> float:
+    """About how many rows a category (``categories``: with ``delta_col`` and the borrowed
+    ``one``) or a top-level range must hold for discovery to find it in 49 fits of 50: its
+    threshold (:func:`category_threshold`, :func:`range_threshold`) and 2σ of the noise on its
+    count. At the threshold itself it is found in about half the fits. Budget only, no data.
+
+    >>> round(surely_found(0.001, categories=False) / range_threshold(0.001), 2)  # 1 + 2/4.5
+    1.44
+    """
+    if categories:
+        sigma = 1.0 / math.sqrt(2 * (rho_col + THRESHOLD_SHARE * one))
+        return category_threshold(rho_col, delta_col, one) + SURE_Z * sigma
+    return range_threshold(rho_col) + SURE_Z / math.sqrt(2 * rho_col * _LEVEL_SHARE[0])
 
 
 def small_table_message(cats: Sequence[str], nums: Sequence[str], rho_col: float,
