@@ -144,6 +144,25 @@ def test_inspect_plan_options_fail_early(cli, people_csv, tmp_path, one_error_li
     assert loose.exit_code == 0 and "epsilon=50 provides little protection" in loose.stderr
 
 
+def test_inspect_says_when_a_dp_fit_would_be_refused(cli, tmp_path):
+    """The refusal of a table too small for the ε asked (synth and fit give it before
+    anything is spent) is in the plan of ``inspect`` too, word for word; a table that fits
+    gets none."""
+    small = tmp_path / "small.csv"
+    people(120).to_csv(small, index=False)  # a range needs 101 rows, 146 to be found surely
+    said = cli("inspect", small, "-s", "mst", "-o", tmp_path / "s.json")
+    assert said.exit_code == 0, said.output
+    flat = " ".join(said.stderr.split())
+    assert "a DP fit as planned would be refused: the table has 120 rows" in flat
+    refused = cli("synth", small, "-o", tmp_path / "out.csv", "-s", "mst", "--epsilon", 1,
+                  "--ledger", tmp_path / "ledger.sqlite")
+    assert refused.exit_code != 0
+    reason = " ".join(refused.output.split()).split("error: ", 1)[1]
+    assert reason.split(". Nothing was spent")[0] in flat
+    fine = cli("inspect", small, "-s", "mst", "--epsilon", 30, "-o", tmp_path / "t.json")
+    assert fine.exit_code == 0 and "would be refused" not in fine.stderr
+
+
 # ----------------------------------------------------------------------------- synth / fit
 
 

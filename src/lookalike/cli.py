@@ -376,7 +376,7 @@ def inspect(
 
     def body() -> None:
         from lookalike.privacy.budget import privacy_request
-        from lookalike.synthesizers.dp_plan import plan_dp_fit
+        from lookalike.synthesizers.dp_plan import check_discoverable, plan_dp_fit
 
         model = get_synthesizer(synthesizer, **_parse_pairs(param, "--param"))
         if not model.supports_dp:
@@ -415,6 +415,10 @@ def inspect(
                   "every fact it states counts as declared", highlight=False)
         for message in plan.warnings:
             _warn_now(message)
+        try:  # what synth and fit would say before spending anything
+            check_discoverable(model, refined, epsilon=plan.epsilon, delta=delta, n_rows=n_rows)
+        except ConfigError as refusal:
+            _warn_now(f"a DP fit as planned would be refused: {refusal}")
         refined.save(target, overwrite=overwrite)
         out.print(f"schema written to [bold]{_q(target)}[/] (edit it, then pass it with --schema)")
 
