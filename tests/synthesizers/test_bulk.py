@@ -111,8 +111,9 @@ def test_arrow_rows_are_the_table_of_sample(mst, tmp_path):
               lookalike.get_synthesizer("independent").fit(arrow, seed=0),
               lookalike.get_synthesizer("independent").fit(
                   lookalike.read_table(csv, decimal=","), seed=0),
-              quiet(lookalike.get_synthesizer("privbayes").fit, frame, epsilon=1.0, seed=0),
-              quiet(lookalike.get_synthesizer("mst").fit, arrow, epsilon=1.0, seed=0)]
+              # ε = 2: at ε = 1 these 300 rows are too few to find the ranges surely (refused)
+              quiet(lookalike.get_synthesizer("privbayes").fit, frame, epsilon=2.0, seed=0),
+              quiet(lookalike.get_synthesizer("mst").fit, arrow, epsilon=2.0, seed=0)]
     models.append(load_synthesizer(models[3].save(tmp_path / "csv.lookalike")))
     assert models[3].storage_.csv == {"decimal": ",", "delimiter": ";"}
     for model in models:
