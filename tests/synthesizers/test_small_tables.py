@@ -332,9 +332,12 @@ def test_a_column_with_no_category_discovered_is_not_written_missing(name):
     so the column's only codes are "other" and missing, both doubtful. When neither cleared 4σ
     alone, the sampler kept both, and the column came out partly missing though it has no
     missing value (up to 28% in 4 of 8 privbayes fits, 24% in 1 of 8 mst fits, 55% in 2 of 6
-    dptvae fits; vd_barley's variety likewise). The rows are in one of them: the code whose evidence stands out most
-    stays. Missing wins only if its noise outruns the whole column's count (2 of 100 fits at
-    most, from the evidence's σ), so one fit of six is allowed it."""
+    dptvae fits; vd_barley's variety likewise). The rows are in one of them: the code whose
+    evidence stands out most stays. Missing wins only where its noise outruns the whole
+    column's count: for the marginal models, whose evidence adds the table's total, rarely
+    (none in over 100 fits), so one fit of six is allowed it; for dptvae, whose calibration
+    counts carry σ ≈ 63 here (150 rows: z ≈ 2.4), about 1 fit in 20 (Φ(-150 / (63·√2))), so
+    two of six are (three or more: 0.2%)."""
     from lookalike.synthesizers._domain import doubtful_codes
 
     rng = np.random.default_rng(0)
@@ -355,4 +358,4 @@ def test_a_column_with_no_category_discovered_is_not_written_missing(name):
         support = model.support_.get("site")
         assert support is not None and (support > 0).sum() == 1, (name, seed, support)
         written_missing += int(model.sample(n, seed=seed)["site"].isna().any())
-    assert written_missing <= 1, (name, written_missing)
+    assert written_missing <= (2 if name == "dptvae" else 1), (name, written_missing)
