@@ -223,7 +223,7 @@ class MarginalSynthesizer(Synthesizer):
             # no category was discovered: the column's rows are in "other" or missing, and the
             # sampler cannot drop both (it kept both, and vd_barley's variety, 120 rows with no
             # missing value, came out 3.4% missing in an mst fit): the stronger one stays
-            best = max(gone, key=lambda c: counts[c] / sd[c])
+            best = _strongest(gone, counts, sd)
             return [c for c in gone if c != best]
         if codec.fallback in gone and len(gone) == len(doubtful) > 1:
             return self._other_kept(name, codec.fallback, gone, counts, sd)
@@ -253,7 +253,7 @@ class MarginalSynthesizer(Synthesizer):
         factor = max(self._tail_factor(name, c) for c in gone)
         if total < SUPPORT_Z * total_sd * factor:
             return gone
-        if max(gone, key=lambda c: counts[c] / sd[c]) != other:
+        if _strongest(gone, counts, sd) != other:
             return gone
         return [c for c in gone if c != other]
 
@@ -323,7 +323,7 @@ class MarginalSynthesizer(Synthesizer):
             value, var = _combine(pieces)
             return value, math.sqrt(var)
         measured = [m for m in measured if len(m.attrs) > 1]
-        cells = [code] if isinstance(code, (int, np.integer)) else list(code)
+        cells = _as_codes(code)
         held = float(ones[name].values[cells].sum())
         pieces = [(held, float(var1[cells].sum())), *_summed(measured, name, code)]
         totals = [(float(ones[k].values.sum()), float(v.sum()))
@@ -536,18 +536,25 @@ def _summed(measured, name: str, code: int | Sequence[int]) -> list[tuple[float,
     """(count, variance) of one code (or the sum of several) from each measurement that holds
     the column with each of them in a cell of its own: their cells summed over the other
     attributes (variance: their number × σ²)."""
-    codes = [code] if isinstance(code, (int, np.integer)) else list(code)
-    found: dict[int, list[tuple[Measurement, int, list[int], int]]] = {}
-    for c in codes:
-        for m, axis, cell, n in holding(measured, name, c):
-            found.setdefault(id(m), []).append((m, axis, [cell], n))
+    codes = _as_codes(code)
     out = []
-    for parts in found.values():
-        if len(parts) == len(codes) and len({p[2][0] for p in parts}) == len(codes):
-            m, axis, _, n = parts[0]
-            cells = [p[2][0] for p in parts]
-            out.append((float(np.take(m.values, cells, axis=axis).sum()), len(cells) * n * m.sigma**2))
+    for m in measured:
+        cells = [m.cell(name, c) for c in codes] if name in m.attrs else [None]
+        if None in cells or len(set(cells)) < len(cells):
+            continue
+        axis = m.attrs.index(name)
+        n = m.values.size // m.values.shape[axis]
+        out.append((float(np.take(m.values, cells, axis=axis).sum()), len(cells) * n * m.sigma**2))
     return out
+
+
+def _as_codes(code: int | Sequence[int]) -> list[int]:
+    return [int(code)] if isinstance(code, (int, np.integer)) else [int(c) for c in code]
+
+
+def _strongest(codes: Sequence[int], counts: np.ndarray, sd: np.ndarray) -> int:
+    """The code whose count stands out most from its noise (its z-score)."""
+    return max(codes, key=lambda c: counts[c] / sd[c])
 
 
 def _combine(pieces: list[tuple[float, float]]) -> tuple[float, float]:

@@ -217,9 +217,10 @@ def check_discoverable(model: Any, schema: Schema, *, epsilon: float, delta: flo
     raise ConfigError(
         f"the table has {n_rows:,} rows: too few for epsilon={plan.epsilon:g} "
         f"to discover anything reliably about {len(hopeless)} of its columns: "
-        + "; ".join(needs) + ". What a fit wrote there would often be noise. Declare their categories or bounds in a "
-        "schema (public facts only; `lookalike inspect DATA -o schema.json` writes one to edit, "
-        "then --schema), leave them out (--drop), or raise epsilon. Nothing was spent.")
+        + "; ".join(needs) + ". What a fit wrote there would often be noise. Declare their "
+        "categories or bounds in a schema (public facts only; `lookalike inspect DATA -o "
+        "schema.json` writes one to edit, then --schema), leave them out (--drop), or raise "
+        "epsilon. Nothing was spent.")
 
 
 def _surely(plan: ColumnPlan, sure: dict[str, float]) -> ColumnPlan:
