@@ -23,10 +23,11 @@ import pandas as pd
 import pytest
 
 import lookalike
+from lookalike.errors import SchemaError
 from lookalike.privacy.budget import plan_budget
 from lookalike.privacy.discovery import _PRUNE, SmallTableWarning
 from lookalike.privacy.ledger import PrivacyLedger
-from lookalike.schema import Schema, resolve_schema
+from lookalike.schema import Column, Kind, Schema, resolve_schema
 
 N = 400
 CITIES = ["Lima", "Oslo", "Rome", "Pune"]
@@ -132,6 +133,49 @@ def test_inspect_plan_says_what_declaring_changes(cli, people_csv, tmp_path):
     assert f"this plan is for a DP fit given --schema {old}" in text
     model = lookalike.fit(people(), "mst", schema=old, epsilon=1.0, seed=0)
     assert round(_PRUNE * model.discovery_["age"]["sigma"]) == promised
+
+
+def test_codes_declared_categorical_as_json_numbers(cli, tmp_path):
+    """The plan's advice for a column of codes, followed as a user writes it: the kind made
+    categorical and the categories as JSON numbers. They match the column's integers (before,
+    no value matched the number 3 and every row read as missing), and every synthesizer writes
+    the codes back as integers, only the declared ones."""
+    rng = np.random.default_rng(1)
+    data = people().assign(grade=rng.choice([1, 2, 4], N, p=[0.5, 0.3, 0.2]))
+    path = tmp_path / "grades.csv"
+    data.to_csv(path, index=False)
+    plan = cli("inspect", path, "-o", tmp_path / "s.json")
+    assert "for codes, declaring the column categorical with its categories" in " ".join(
+        plan.output.split())
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({"columns": [
+        {"name": "grade", "kind": "categorical", "categories": [1, 2, 3, 4]}]}))
+    refined = cli("inspect", path, "--schema", old, "-o", tmp_path / "r.json")
+    assert refined.exit_code == 0, refined.output
+    assert Schema.load(tmp_path / "r.json")["grade"].categories == ("1", "2", "3", "4")
+    for i, (name, engine) in enumerate((("mst", "numpy"), ("mst", "duckdb"), ("gaussian_copula", ""))):
+        out = tmp_path / f"{i}.csv"
+        dp = ["--epsilon", "1", "--dataset", "grades", "--ledger", tmp_path / f"{i}.sqlite"]
+        options = [*dp, "--engine", engine] if name == "mst" else []
+        result = cli("synth", path, "-s", name, "--schema", old, "-o", out, "--seed", "0", *options)
+        assert result.exit_code == 0, result.output
+        grade = pd.read_csv(out)["grade"]
+        assert grade.dtype == np.int64 and set(grade) <= {1, 2, 3, 4}, (name, engine)
+        assert {1, 2} <= set(grade), (name, engine)  # the codes of 30% and 50% of the rows
+
+
+def test_numeric_categories_match_values_of_any_spelling():
+    declared = Schema.from_dict({"columns": [{"name": "code", "kind": "categorical",
+                                              "categories": [3, 4.0, "x"]}]})
+    assert declared["code"].categories == ("3", "4", "x")
+    api = Schema((Column("code", Kind.CATEGORICAL, categories=(3, 4, "x")),))
+    for data in ([3, 4, 3], [3.0, 4.0, 3.0], ["3", "4", "3"]):
+        for schema in (declared, api):
+            out = schema.conform(pd.DataFrame({"code": data}))
+            assert out["code"].tolist() == ["3", "4", "3"], data
+    with pytest.raises(SchemaError, match=r"without repeats \(repeated: \['3'\]\)"):
+        Schema.from_dict({"columns": [{"name": "code", "kind": "categorical",
+                                       "categories": [3, 3.0]}]})
 
 
 def test_inspect_plan_options_fail_early(cli, people_csv, tmp_path, one_error_line):

@@ -25,7 +25,7 @@ import pandas as pd
 
 from lookalike.query._sql import Key
 from lookalike.schema import Column, Kind, Schema
-from lookalike.schema._conform import _category_text as _text  # a category as text: 1.0 is "1"
+from lookalike.schema._columns import category_text as _text  # a category as text: 1.0 is "1"
 
 __all__ = ["KeySpelling"]
 

@@ -18,6 +18,16 @@ MIN_ROWS = 10
 _FACTS = ("kind", "nullable", "categories", "bounds", "format", "unit", "pivot_year")
 
 
+def category_text(value: Any) -> str:
+    """The text a categorical value is known by: a whole float as its integer (``3.0`` → "3"),
+    anything else as ``str``. Categories and values are matched by it, so a category declared
+    as the number 3 (JSON ``"categories": [3, 4, 6]``) matches the integer 3, the float 3.0 and
+    the text "3" of the data."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 class Kind(StrEnum):
     """What a column holds, and so how it is modelled."""
 
@@ -58,6 +68,12 @@ class Column:
     unit: str | None = None
     pivot_year: int | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=True)
+
+    def __post_init__(self) -> None:
+        if self.kind is Kind.CATEGORICAL and self.categories is not None:
+            # categories are matched as text (see category_text); numbers declared for codes
+            # take the spelling their values get, or no value would ever match them
+            object.__setattr__(self, "categories", tuple(category_text(c) for c in self.categories))
 
     def source(self, fact: str) -> str | None:
         """Where ``fact`` came from: "declared", "data", a DP release, or None if unset."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -14,7 +14,7 @@ from lookalike.errors import (
     NonFiniteError,
     SchemaError,
 )
-from lookalike.schema._columns import Column, Kind
+from lookalike.schema._columns import Column, Kind, category_text
 from lookalike.schema._datetimes import datetime_to_number, number_to_datetime, parse_datetime
 
 if TYPE_CHECKING:
@@ -106,7 +106,7 @@ def _conform_column(s: pd.Series, col: Column, notes: list[str]) -> pd.Series:
         _check_unknown(s, mapped.isna() & s.notna(), col, notes)
         return mapped.astype("boolean")
     if kind is Kind.CATEGORICAL:
-        text = s.map(lambda v: None if pd.isna(v) else _category_text(v)).astype(object)
+        text = s.map(lambda v: None if pd.isna(v) else category_text(v)).astype(object)
         if col.categories is not None:
             known = set(col.categories)
             unknown = text.notna() & ~text.isin(known)
@@ -116,12 +116,6 @@ def _conform_column(s: pd.Series, col: Column, notes: list[str]) -> pd.Series:
         return text
     # identifiers and text travel as strings or integers, untouched
     return s
-
-
-def _category_text(v: Any) -> str:
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
 
 
 def _clip(values: np.ndarray, col: Column, notes: list[str]) -> np.ndarray:

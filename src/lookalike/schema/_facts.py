@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from lookalike.errors import SchemaError
-from lookalike.schema._columns import Kind
+from lookalike.schema._columns import Kind, category_text
 from lookalike.schema._fakes import FAKE_PROVIDERS, fake_provider
 
 _KINDS = [k.value for k in Kind]
@@ -79,7 +79,7 @@ def _categories(name: str, kind: Kind, value: Any) -> tuple:
            if not isinstance(v, _SCALAR) or (isinstance(v, float) and not math.isfinite(v))]
     if bad:
         _fail(name, "categories", value, f"a list of texts or numbers (not {bad[0]!r})")
-    seen = [str(v) for v in value]
+    seen = [category_text(v) for v in value]  # 3 and 3.0 are one category (as values are)
     twice = sorted({v for v in seen if seen.count(v) > 1})
     if twice:
         _fail(name, "categories", value, f"a list without repeats (repeated: {twice})")
