@@ -286,3 +286,22 @@ def test_columns_of_one_value_or_none_are_inferred_as_in_memory(spark, tmp_path)
     assert [(c.name, c.kind, c.nullable) for c in found] == \
         [(c.name, c.kind, c.nullable) for c in expected]
     assert [found[n].categories for n in ("notes", "blank")] == [(), ()]
+
+
+def test_codes_with_leading_zeros_are_inferred_as_in_memory(spark, tmp_path):
+    """Text codes with leading zeros (postal codes, hours, unique account numbers) were refused
+    by Spark as numbers stored as text; they are categories and identifiers, as in memory.
+    (Spark's own CSV reader types 02134 as the number 2134 before lookalike sees it: give such
+    a file as Parquet, or --engine duckdb, which reads it as read_table does.)"""
+    from lookalike.marginals.spark import schema_from_spark
+
+    rng = np.random.default_rng(5)
+    table = pd.DataFrame({"postcode": rng.choice(["02134", "00501", "10001"], 40),
+                          "hour": [f"{h:02d}" for h in rng.integers(0, 24, 40)],
+                          "account": [f"{v:06d}" for v in range(40)], "k": range(40)})
+    table.to_parquet(tmp_path / "t.parquet")
+    found = schema_from_spark(spark.read.parquet(str(tmp_path / "t.parquet")))
+    expected = infer_schema(table)
+    assert [(c.name, c.kind, c.nullable, c.format) for c in found] == \
+        [(c.name, c.kind, c.nullable, c.format) for c in expected]
+    assert [c.kind.value for c in found][:3] == ["categorical", "categorical", "identifier"]

@@ -58,6 +58,7 @@ from lookalike.errors import (
     SourceReadError,
     UnknownFormatError,
 )
+from lookalike.schema._infer import ZERO_PADDED
 
 __all__ = ["CSV_ATTR", "DECIMAL_COMMA", "SUPPORTED_INPUTS", "SUPPORTED_OUTPUTS", "CsvFile",
            "TableWriter", "arrow_output", "check_decimal", "decimal_comma_warning", "read_table", "table_writer",
@@ -371,7 +372,8 @@ def _check_text(data: bytes, path: Path) -> None:
 def _type_text(col: pa.ChunkedArray, decimal: str = ".") -> pa.Array:
     """Strip a text column, mark NA tokens null, and cast to int64 or float64 if all values fit.
 
-    Integers beyond the 64-bit range stay text, exactly as written: a float would round them.
+    Integers beyond the 64-bit range stay text, exactly as written: a float would round them;
+    so does a column with a whole number written with a leading zero (``ZERO_PADDED``: codes).
     With ``decimal=","`` a float is written 96,87; a value with a "." (96.87, 1.234,5) is
     then not a number, and its column stays text (as DuckDB's reader has it, ``marginals``).
     """
@@ -384,6 +386,8 @@ def _type_text(col: pa.ChunkedArray, decimal: str = ".") -> pa.Array:
     signed = arr
     if pc.any(pc.starts_with(present, "+")).as_py():
         signed = pc.replace_substring_regex(arr, r"^\+", "")  # Arrow's int cast rejects "+5"
+    if pc.any(pc.match_substring_regex(present, f"^{ZERO_PADDED}$")).as_py():
+        return arr  # codes with leading zeros (02134): their spelling is kept, as text
     head = signed.drop_null().slice(0, 1000)  # failed casts are slow: probe a few values first
     try:
         pc.cast(head, pa.int64())

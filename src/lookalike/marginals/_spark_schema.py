@@ -28,6 +28,7 @@ from lookalike.schema._fakes import SAMPLE as FAKE_SAMPLE
 from lookalike.schema._formats import _boolean_tokens
 from lookalike.schema._infer import (
     BOOLEAN_WORDS,
+    ZERO_PADDED,
     check_table,
     datetime_unit,
     is_boolean_text,
@@ -114,7 +115,7 @@ class _Inference:
                     found[name] = no_values(name)
                     names.append(name)
                     continue
-                if cls == "text" and p["numbers"]:
+                if cls == "text" and p["numbers"] and not (p["numbers"] == p["n"] and p["padded"]):
                     if p["numbers"] == p["n"]:
                         raise numbers_as_text(name)
                     if p["numbers"] >= 0.5 * p["n"]:
@@ -213,14 +214,15 @@ class _Inference:
             f"collect_set(CASE WHEN {word} THEN v END)", f"sum(CASE WHEN {date} THEN n ELSE 0 END)",
             f"slice(array_sort(collect_set(CASE WHEN NOT ({number}) THEN v END)), 1, 3)",
             "count(v)", "min(length(v))", "max(length(v))",
-            "sum(n * length(v)) / sum(CASE WHEN v IS NOT NULL THEN n END)")])
+            "sum(n * length(v)) / sum(CASE WHEN v IS NOT NULL THEN n END)",
+            f"count(CASE WHEN v RLIKE {_lit('^' + ZERO_PADDED + '$')} THEN 1 END)")])
         out = {}
         for row in self.fetch(per_column):
             g = list(row)
             out[names[int(g[0])]] = {
                 "n": int(g[1]), "numbers": int(g[2]), "words": int(g[3]),
                 "word_values": list(g[4] or ()), "dates": int(g[5]), "texts": list(g[6] or ()),
-                "distinct": int(g[7]), "lengths": g[8:11]}
+                "distinct": int(g[7]), "lengths": g[8:11], "padded": bool(g[11])}
         return out
 
     def _typed_column(self, name: str, p: dict, n_rows: int) -> Column:

@@ -96,6 +96,7 @@ from lookalike.schema._formats import _boolean_tokens
 from lookalike.schema._infer import (
     _ID_NAME,
     BOOLEAN_WORDS,
+    ZERO_PADDED,
     _exact_float,
     check_table,
     datetime_unit,
@@ -136,6 +137,7 @@ _STAMP_RE = _DATE_RE + r"[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
 # integer column with a value beyond int64 stays text, as in read_table).
 _CLASS_MASK = (
     "CASE WHEN $t IS NULL THEN NULL"
+    f" WHEN regexp_full_match($t, '{ZERO_PADDED}') THEN 0"
     f" WHEN regexp_full_match($t, '{_INT_RE}') THEN"
     " CASE WHEN TRY_CAST($t AS BIGINT) IS NULL THEN 66 ELSE 67 END"
     f" WHEN regexp_full_match($n, '{_FLOAT_RE}') THEN 2"
@@ -146,7 +148,8 @@ _CLASS_MASK = (
     f" WHEN regexp_full_match($t, {_text(_DATE_LIKE.pattern.strip('^$'))}) THEN 128"
     f" WHEN regexp_full_match($t, {_text(DECIMAL_COMMA.strip('^$'))}) THEN 256 ELSE 0 END"
 )
-# Bit 256: a number written with a decimal comma (96,87), read as text without decimal=",";
+# A whole number with a leading zero (02134) is text (0) and makes its column text: codes whose
+# spelling is kept (read_table's rule). Bit 256: a number written with a decimal comma (96,87), read as text without decimal=",";
 # an integer counts too (bit 256 added to its code when the decimal is "."), so that a column
 # of 96,87 and 12 is found. With decimal=",", $n swaps "," and "." in the value: 96,87 passes
 # the float pattern, 96.87 no longer does (read_table's rule, io._type_text).
@@ -538,7 +541,8 @@ class DuckDBEngine:
         takes it: refused if some are infinite; integers beyond int64 go on as exact text
         (marked "wide" in ``bases``, for :meth:`_key_columns`); decimals a float does not
         hold exactly become exact categories or rounded floats, with a warning (in ``found``
-        and ``why``); anything else is refused as numbers stored as text.
+        and ``why``); a column with a whole number written with a leading zero stays text
+        (codes); anything else is refused as numbers stored as text.
 
         Aggregate queries; a value with 16 digits or more, or an exponent, is checked for
         exactness by the test ``infer_schema`` uses, in Python, called by DuckDB on such
@@ -548,10 +552,14 @@ class DuckDBEngine:
         number = f"TRY_CAST({x} AS DOUBLE)"
         integer = f"regexp_full_match({x}, {_text(_INT_RE)})"
         long = f"(length(regexp_replace({x}, '[^0-9]', '', 'g')) >= 16 OR {x} ILIKE '%e%')"
-        (infinite, integers, wide, distinct, longs), = [r[1:] for r in self._run(
+        padded = f"regexp_full_match({x}, {_text(ZERO_PADDED)})"
+        (infinite, integers, wide, distinct, longs, codes), = [r[1:] for r in self._run(
             f"SELECT count(*), count(*) FILTER (WHERE NOT isfinite({number})), bool_and({integer}), "
             f"count(*) FILTER (WHERE {integer} AND TRY_CAST({x} AS BIGINT) IS NULL), "
-            f"count(DISTINCT {x}), count(*) FILTER (WHERE {long}) FROM {self._from}")]
+            f"count(DISTINCT {x}), count(*) FILTER (WHERE {long}), bool_or({padded}) "
+            f"FROM {self._from}")]
+        if codes:
+            return  # codes with leading zeros (02134): text, as infer_schema keeps them
         if infinite:
             rows = [r for r, _ in self._first_rows(f"NOT isfinite({number})", x, 5)]
             raise non_finite_text(name, rows)

@@ -326,6 +326,8 @@ def _infer_text_kind(
     text = nonnull.astype(str)
     numeric = pd.to_numeric(text, errors="coerce")
     share = float(numeric.notna().mean())
+    if share == 1.0 and zero_padded(text):
+        share = 0.0  # codes with leading zeros: text, classified as any text is (below)
     if share == 1.0:
         finite = np.isfinite(numeric.to_numpy(dtype=float))
         if not finite.all():
@@ -484,6 +486,15 @@ def _py(v: Any, kind: Kind) -> Any:
 
 # -------------------------------------------------------------------- numbers no dtype holds
 _INTEGER = re.compile(r"^[+-]?[0-9]+$")
+ZERO_PADDED = r"0[0-9]+"
+"""A whole number written with a leading zero (02134, 007, 00): a column holding one is codes
+whose zeros are part of their spelling (postal codes, account numbers, "08" of an hour), read
+and kept as text by every reader and engine, never as numbers that would write 2134."""
+
+
+def zero_padded(text: pd.Series) -> bool:
+    """Whether some value of the text column is a whole number with a leading zero."""
+    return bool(text.str.fullmatch(ZERO_PADDED).any())
 _INT64 = (-(2**63), 2**63 - 1)
 
 
