@@ -386,3 +386,23 @@ def test_write_report_checks_every_path_before_evaluating(fitted, real, tmp_path
         _write_report(real, rows, None, None, tmp_path / "r.html", False, model=model)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.release.json"]
     assert (tmp_path / "r.release.json").read_text() == "keep me"
+
+
+def test_sheet_reads_text_dates_in_their_own_format(tmp_path):
+    """Synthetic dates written as the input wrote them (16.11.2020) are summarised in that
+    format. Before, the sheet guessed the format from the first value: 01.02.2021 first made it
+    month-first, and every later date past the 12th of a month read as nothing."""
+    rng = np.random.default_rng(0)
+    days = pd.to_datetime("2020-01-01") + pd.to_timedelta(rng.integers(0, 700, 2000), "D")
+    real = pd.DataFrame({"visit": days.strftime("%d.%m.%Y"), "n": rng.integers(0, 9, 2000)})
+    model = lookalike.fit(real, "mst", seed=0, epsilon=1.0, ledger=tmp_path / "l.sqlite",
+                          dataset="visits", register=True)
+    rows = model.sample(300, seed=1)
+    parsed = pd.to_datetime(rows["visit"], format="%d.%m.%Y")
+    rows = rows.iloc[np.argsort(~(parsed.dt.day <= 12).to_numpy(), kind="stable")]  # one first
+    assert pd.to_datetime(rows["visit"].iloc[0], format="%d.%m.%Y").day <= 12
+    sheet = build_release_sheet(model, rows).to_dict()
+    visit = next(c for c in sheet["synthetic"]["columns"] if c["name"] == "visit")
+    assert (visit["min"], visit["max"]) == (parsed.min().isoformat(), parsed.max().isoformat())
+    assert visit["hist"]["synthetic"] == pytest.approx(
+        np.histogram(parsed.astype("int64"), bins=len(visit["hist"]["synthetic"]))[0] / 300)

@@ -28,6 +28,8 @@ from lookalike.report._document import Document
 from lookalike.report._privacy import privacy_dict
 from lookalike.report._provenance import versions
 from lookalike.report._summary import fmt_eps
+from lookalike.schema import Column
+from lookalike.schema._datetimes import parse_datetime
 
 __all__ = ["SHAREABLE", "ReleaseSheet", "build_release_sheet", "report_paths"]
 
@@ -166,7 +168,8 @@ def build_release_sheet(
         domain=domain,
         synthetic={
             "n_rows": len(synthetic),
-            "columns": [_summary(synthetic[c], kinds[c]) for c in synthetic.columns],
+            "columns": [_summary(synthetic[c], kinds[c], model.schema_[str(c)])
+                        for c in synthetic.columns],
         },
         provenance={
             "versions": versions(),
@@ -294,8 +297,10 @@ def _domain(schema: Mapping, privacy: Mapping) -> dict:
     )
 
 
-def _summary(values: pd.Series, kind: str) -> dict:
-    """One synthetic column: missing share and a kind-wise summary with a histogram."""
+def _summary(values: pd.Series, kind: str, column: Column) -> dict:
+    """One synthetic column: missing share and a kind-wise summary with a histogram; dates
+    written as text are read in the column's own format (guessed, 01.02.2021 beside
+    16.11.2020 read as January 2 or as nothing, by whichever value came first)."""
     out: dict[str, Any] = {
         "name": str(values.name),
         "kind": kind,
@@ -305,7 +310,7 @@ def _summary(values: pd.Series, kind: str) -> dict:
     if kind in _NUMERIC:
         out.update(_numeric(pd.to_numeric(present, errors="coerce").dropna().to_numpy(float)))
     elif kind == "datetime":
-        out.update(_dates(pd.to_datetime(present, errors="coerce").dropna()))
+        out.update(_dates(parse_datetime(present, column.format, column.pivot_year).dropna()))
     elif kind in _CATEGORICAL:
         out.update(_categories(present.astype(str)))
     else:  # identifiers and text are fakes: their values say nothing, show only how many
