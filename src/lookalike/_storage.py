@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 
 from lookalike.schema import Column, Kind, Schema
+from lookalike.schema._columns import category_text
 from lookalike.schema._datetimes import format_dates, parse_datetime, spelled_format
 
 __all__ = ["ATTR", "CSV_ATTR", "TEXT_DATES_ATTR", "ColumnType", "Storage", "container_of",
@@ -594,13 +595,6 @@ def _jsonable(values: Any) -> tuple | None:
     return tuple(values) if all(map(_scalar, values)) else None
 
 
-def _key(v: Any) -> str:
-    """A category as the text ``Schema.conform`` makes of it (2.0 -> "2")."""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v)
-
-
 def _model_categories(ct: ColumnType, col: Column) -> ColumnType:
     """``ct`` with the model's categories of ``col`` (none when it has none), in ``ct``'s order."""
     arrow = ct.arrow
@@ -608,9 +602,9 @@ def _model_categories(ct: ColumnType, col: Column) -> ColumnType:
         arrow = re.sub(r"indices=\w+", "indices=int32", arrow)
     if col.kind not in (Kind.CATEGORICAL, Kind.BOOLEAN) or not col.categories:
         return replace(ct, categories=None, arrow=arrow)
-    model = [_key(c) for c in col.categories]
-    listed = [c for c in ct.categories or () if _key(c) in set(model)]
-    seen = {_key(c) for c in listed}
+    model = [category_text(c) for c in col.categories]
+    listed = [c for c in ct.categories or () if category_text(c) in set(model)]
+    seen = {category_text(c) for c in listed}
     return replace(ct, arrow=arrow, categories=tuple(listed + [c for c in model if c not in seen]))
 
 
@@ -727,10 +721,10 @@ def _categorical(v: pd.Series, ct: ColumnType) -> pd.Series:
     """A pandas categorical with ``ct``'s categories and order; a sampled value it does not
     list (a DP model's "other") is added after them."""
     cats = list(ct.categories or ())
-    lookup = {_key(c): c for c in cats}
+    lookup = {category_text(c): c for c in cats}
     values = v.astype(object).where(v.notna(), None)
-    seen = {x: lookup.get(_key(x), x) for x in pd.unique(values.dropna())}
-    extra = sorted({x for x in seen.values() if _key(x) not in lookup}, key=_key)
+    seen = {x: lookup.get(category_text(x), x) for x in pd.unique(values.dropna())}
+    extra = sorted({x for x in seen.values() if category_text(x) not in lookup}, key=category_text)
     dtype = pd.CategoricalDtype(cats + extra, ordered=ct.ordered)
     return pd.Series(pd.Categorical(values.map(seen), dtype=dtype), index=v.index)
 
