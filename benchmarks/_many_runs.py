@@ -18,6 +18,12 @@ given epsilon, delta default, charged to a throwaway ledger); the peers run in t
 * ``aim+bounds`` and ``mst+bounds``: lookalike's aim and mst given the same favour, the real
   range of each of those columns declared as its bounds (a public fact: no discovery budget),
   so that the comparison with OpenDP holds the information equal.
+* ``aim+domain``: lookalike's aim given DataSynthesizer's favour. DataSynthesizer reads every
+  column's domain from the private rows, without noise (``AbstractAttribute.infer_domain``:
+  the categories of the key columns, the minimum and maximum of the others), and spends its ε on
+  the conditional distributions alone. Here the same facts are declared: the categories of
+  the key columns (codes declared categorical with their values; yes/no columns need none),
+  the real range of the cut columns and of dates.
 * SDV 1.x GaussianCopula, CTGAN and TVAE with their defaults (300 epochs) on CPU.
 """
 
@@ -65,11 +71,17 @@ if spec.get("fit_rows") and spec["fit_rows"] < n:  # neural cap: a seeded subsam
     info["fit_rows"] = spec["fit_rows"]
 model = lookalike.get_synthesizer({name!r}, **{params!r})
 kw = {{}}
-if spec.get("declare_bounds"):  # the peers' favour: real ranges of cut columns, declared
+if spec.get("declare"):  # a peer's favour, declared: see the module doc
+    from lookalike.schema import Kind
     schema = lookalike.infer_schema(train)
     for c in spec["columns"]:
-        if c["role"] == "cut":
-            schema = schema.with_column(schema[c["name"]].replace("declared", bounds=schema[c["name"]].bounds))
+        col = schema[c["name"]]
+        if c["role"] == "cut" or (col.kind is Kind.DATETIME and spec["declare"] == "domain"):
+            schema = schema.with_column(col.replace("declared", bounds=col.bounds))
+        elif spec["declare"] == "domain" and col.kind is not Kind.BOOLEAN:
+            values = train[c["name"]].dropna()
+            cats = col.categories if col.kind is Kind.CATEGORICAL else tuple(values.unique())
+            schema = schema.with_column(col.replace("declared", kind=Kind.CATEGORICAL, categories=cats))
     kw["schema"] = schema
 if epsilon is not None:
     ledger = PrivacyLedger(os.path.join(tempfile.mkdtemp(), "ledger.sqlite"))
