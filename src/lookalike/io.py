@@ -35,7 +35,7 @@ import json
 import os
 import warnings
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -283,7 +283,14 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
     if tbl.num_rows < 2:
         raise EmptyDataError(f"{path} has a header ({n} columns) but no data rows")
     tbl = tbl.slice(1)
-    typed = [_type_text(c, decimal) for c in tbl.columns]
+    typed, placeholders = [], {}
+    for name, col in zip(header, tbl.columns, strict=True):
+        arr = _type_text(col, decimal)
+        if _is_text(arr) and (found := _numbers_with_placeholders(col, decimal)) is not None:
+            arr, placeholders[name] = found
+        typed.append(arr)
+    if placeholders:
+        warnings.warn(placeholder_warning(str(path), placeholders), stacklevel=5)
     if decimal == ".":
         _warn_decimal_comma(header, typed, path)
     else:
@@ -292,6 +299,44 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
     if decimal != ".":  # outputs look like inputs: write_table keeps the decimal comma
         df.attrs[CSV_ATTR] = json.dumps({"delimiter": delim, "decimal": decimal})
     return df
+
+
+PLACEHOLDER = r"[?.*-]{1,3}|[–—]"
+"""A value that stands for a missing number in a column of numbers: ``?`` (UCI files), ``.``
+(SAS and Stata exports), ``-`` or ``--`` (spreadsheets), ``*``. Among numbers such a value is
+read as missing, with a warning (:func:`placeholder_warning`); in a column of text it is a value
+like any other."""
+
+
+def _is_text(arr: pa.Array) -> bool:
+    return pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)
+
+
+def _numbers_with_placeholders(col: pa.ChunkedArray, decimal: str
+                               ) -> tuple[pa.Array, tuple[int, list[str]]] | None:
+    """``col`` typed as numbers with its placeholders (``PLACEHOLDER``) missing, and (how many
+    values were placeholders, which ones), where every other value is a number; else None."""
+    arr = pc.utf8_trim_whitespace(col.combine_chunks())
+    marked = pc.match_substring_regex(arr, f"^({PLACEHOLDER})$")
+    count = pc.sum(marked).as_py() or 0
+    if not count or count == len(arr) - arr.null_count:
+        return None
+    typed = _type_text(pa.chunked_array([pc.if_else(marked, pa.scalar(None, arr.type), arr)]),
+                       decimal)
+    if _is_text(typed):
+        return None
+    tokens = sorted(set(pc.filter(arr, marked).to_pylist()))
+    return typed, (int(count), tokens)
+
+
+def placeholder_warning(where: str, found: Mapping[str, tuple[int, list[str]]]) -> str:
+    """The warning for columns of numbers whose placeholders (``?``, ``.``, ``-``) were read as
+    missing values (both readers)."""
+    parts = [f"{name!r} ({count} of {', '.join(repr(t) for t in tokens)})"
+             for name, (count, tokens) in found.items()]
+    return (f"{where}: placeholders among numbers read as missing values in column"
+            f"{'s' if len(parts) > 1 else ''} {', '.join(parts)}; the synthetic rows write "
+            "missing values as empty fields")
 
 
 #: a number written with a decimal comma (96,87; -0,5; ,5; 12), what ``decimal=","`` reads

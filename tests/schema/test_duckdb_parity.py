@@ -345,3 +345,43 @@ def test_codes_with_leading_zeros_keep_their_spelling(tmp_path, form):
         if name == "cart":  # every value of a plain fit, zeros included
             assert set(back["postcode"]) == set(frame["postcode"])
             assert set(back["hour"]) <= set(frame["hour"]) and "00" in set(back["hour"])
+
+
+def test_placeholders_among_numbers_are_missing_values(tmp_path):
+    """A CSV column of numbers with ``?`` (UCI), ``.`` (SAS, Stata) or ``-`` (spreadsheets) for
+    its missing values was refused as numbers mixed with text; the placeholders are read as
+    missing values, with one warning naming each column, how many and which, by read_table and
+    the DuckDB engine alike. In a column of text, or one of placeholders alone, they are values."""
+    rng = np.random.default_rng(6)
+    n = 400
+    frame = pd.DataFrame({
+        "nuclei": [("?" if rng.random() < 0.05 else str(v)) for v in rng.integers(1, 11, n)],
+        "score": [("." if rng.random() < 0.1 else f"{v:.2f}") for v in rng.normal(50, 9, n)],
+        "debt": [("-" if i % 10 == 0 else "--" if i % 10 == 5 else str(v))
+                 for i, v in enumerate(rng.integers(0, 500, n))],
+        "answer": rng.choice(["yes", "no", "?"], n),
+        "blank": ["?"] * n,
+    })
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    want, want_warned = caught(lambda: infer_schema(lookalike.read_table(path)))
+    got, got_warned = caught(duck_schema, path)
+    assert isinstance(want, Schema), want
+    assert (facts(got), got_warned) == (facts(want), want_warned)
+    read = lookalike.read_table(path)
+    assert [read[c].isna().sum() for c in ("nuclei", "score", "debt")] == \
+        [(frame[c] == t).sum() + (frame[c] == "--").sum() * (c == "debt")
+         for c, t in (("nuclei", "?"), ("score", "."), ("debt", "-"))]
+    assert (str(read["nuclei"].dtype), str(read["score"].dtype)) == ("Int64", "float64")
+    assert [want[c].kind for c in frame] == [Kind.INTEGER, Kind.FLOAT, Kind.INTEGER,
+                                             Kind.CATEGORICAL, Kind.CATEGORICAL]
+    assert want_warned == [
+        f"{path}: placeholders among numbers read as missing values in columns 'nuclei' "
+        f"({(frame.nuclei == '?').sum()} of '?'), 'score' ({(frame.score == '.').sum()} of '.'), "
+        "'debt' (80 of '-', '--'); the synthetic rows write missing values as empty fields"]
+    assert set(read["answer"]) == {"yes", "no", "?"} and set(read["blank"]) == {"?"}
+    for engine in ("duckdb", "numpy"):
+        rows = lookalike.fit(path, "mst", engine=engine, seed=0, epsilon=1.0, dataset="t",
+                             ledger=tmp_path / f"{engine}.sqlite", register=True).sample(n, seed=1)
+        assert pd.to_numeric(rows["score"]).notna().any(), engine  # numbers, not text
+        assert not rows["debt"].isin(["-", "--"]).any(), engine

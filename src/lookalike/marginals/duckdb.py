@@ -70,7 +70,14 @@ from lookalike.errors import (
     SourceNotFoundError,
     UnknownFormatError,
 )
-from lookalike.io import DECIMAL_COMMA, NA_TOKENS, check_decimal, decimal_comma_warning
+from lookalike.io import (
+    DECIMAL_COMMA,
+    NA_TOKENS,
+    PLACEHOLDER,
+    check_decimal,
+    decimal_comma_warning,
+    placeholder_warning,
+)
 from lookalike.marginals._duckdb_sql import (
     INT64_LIMIT,
     StampScale,
@@ -135,8 +142,13 @@ _STAMP_RE = _DATE_RE + r"[ T][0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?"
 # timestamp, 32 true/false, 64 an integer of any size, 128 a date in another format (4/18/47,
 # found in DuckDBEngine._date_columns); bit_and over a column says what all its values are (an
 # integer column with a value beyond int64 stays text, as in read_table).
+_PLACEHOLDER_BIT = 512
+#: a placeholder (``?``, ``.``, ``-``) has every number bit, so that it leaves a column of numbers
+#: numbers, and bit 512, so that a column of nothing else stays text (read_table's rule)
+_PLACEHOLDER_CLASS = 1 | 2 | 64 | 256 | _PLACEHOLDER_BIT
 _CLASS_MASK = (
     "CASE WHEN $t IS NULL THEN NULL"
+    f" WHEN regexp_full_match($t, {_text(PLACEHOLDER)}) THEN {_PLACEHOLDER_CLASS}"
     f" WHEN regexp_full_match($t, '{ZERO_PADDED}') THEN 0"
     f" WHEN regexp_full_match($t, '{_INT_RE}') THEN"
     " CASE WHEN TRY_CAST($t AS BIGINT) IS NULL THEN 66 ELSE 67 END"
@@ -335,8 +347,14 @@ class DuckDBEngine:
         flags = self._run(f"SELECT {aggs} FROM (SELECT {masks} FROM {self._from})")[0]
         bases: dict[str, tuple[str, str, str | None]] = {}
         commas: list[str] = []
+        placeholders: dict[str, str] = {}
         for name, t, all_of, any_of in zip(names, texts, flags[::2], flags[1::2], strict=True):
             all_of = 0 if all_of is None else all_of  # an empty column: text
+            if all_of & _PLACEHOLDER_BIT:  # nothing but placeholders: text, as they are
+                all_of = 0
+            elif all_of and any_of & _PLACEHOLDER_BIT:  # numbers: the placeholders missing
+                placeholders[name] = t
+                t = f"CASE WHEN regexp_full_match({t}, {_text(PLACEHOLDER)}) THEN NULL ELSE {t} END"
             if all_of & 2 and any_of & 4:
                 raise NonFiniteError(f"column {name!r} in {self.label} has NaN or infinite values; "
                                      "write missing values as empty fields and replace them")
@@ -353,9 +371,23 @@ class DuckDBEngine:
                 hint = next((h for bit, h in ((8, "date"), (16, "stamp"), (32, "bool"),
                                               (128, "datelike")) if all_of & bit), None)
                 bases[name] = (t, "text", hint)
+        if placeholders:
+            warnings.warn(placeholder_warning(self.label, self._placeholders(placeholders)),
+                          stacklevel=4)
         if commas:
             warnings.warn(decimal_comma_warning(self.label, commas), stacklevel=4)
         return bases
+
+    def _placeholders(self, texts: Mapping[str, str]) -> dict[str, tuple[int, list[str]]]:
+        """Per column of numbers (SQL text ``texts``), how many of its values are placeholders
+        and which: one aggregate query, for the warning."""
+        tests = [f"regexp_full_match({t}, {_text(PLACEHOLDER)})" for t in texts.values()]
+        aggs = ", ".join(f"count(*) FILTER (WHERE {test}), "
+                         f"list(DISTINCT {t} ORDER BY {t}) FILTER (WHERE {test})"
+                         for t, test in zip(texts.values(), tests, strict=True))
+        row = self._run(f"SELECT {aggs} FROM {self._from}")[0]
+        return {name: (int(row[2 * i]), list(row[2 * i + 1]))
+                for i, name in enumerate(texts)}
 
     def _schema_of(self, bases: dict[str, tuple[str, str, str | None]]) -> Schema:
         """The schema of a source given without one, as ``infer_schema`` infers it from
