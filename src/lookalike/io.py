@@ -335,8 +335,7 @@ def placeholder_warning(where: str, found: Mapping[str, tuple[int, list[str]]]) 
     parts = [f"{name!r} ({count} of {', '.join(repr(t) for t in tokens)})"
              for name, (count, tokens) in found.items()]
     return (f"{where}: placeholders among numbers read as missing values in column"
-            f"{'s' if len(parts) > 1 else ''} {', '.join(parts)}; the synthetic rows write "
-            "missing values as empty fields")
+            f"{'s' if len(parts) > 1 else ''} {', '.join(parts)}")
 
 
 #: a number written with a decimal comma (96,87; -0,5; ,5; 12), what ``decimal=","`` reads
