@@ -10,6 +10,7 @@ otherwise, and they read back as written.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from pathlib import Path
 
@@ -205,3 +206,49 @@ def test_evaluate_and_audit_read_every_table_with_the_decimal_comma(tmp_path, cl
                  "--decimal", ",", "--delimiter", ";")
     assert result.exit_code == 0, result.output
     assert "decimal comma" not in result.output
+
+
+def _fixed_csv(path: Path, decimal: str = ".", sep: str = ",") -> Path:
+    """Prices written with two decimals always ("12.50", as a spreadsheet or a database
+    exports money) beside weights written with as few as each needs (12.5, 3.25)."""
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({
+        "price": [f"{v:.2f}".replace(".", decimal) for v in rng.uniform(1, 200, N)],
+        "weight": [repr(float(v)).replace(".", decimal) for v in np.round(rng.gamma(4, 2, N), 2)],
+        "units": rng.integers(0, 5, N),
+    })
+    frame.to_csv(path, sep=sep, index=False)
+    assert frame["price"].str.endswith("0").sum() > N * 0.05  # some written zeros
+    return path
+
+
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_fixed_decimals_are_written_as_the_input_wrote_them(tmp_path, cli, decimal):
+    """A column written with two decimals always comes back so ("12.50", not "12.5"), with
+    the input's decimal mark, from every path that writes a CSV: a plain fit written at once,
+    mst with the rows in memory and in DuckDB (the same bytes), and a saved model sampled in
+    chunks; a column written with as few decimals as each value needs stays so."""
+    sep = ";" if decimal == "," else ","
+    path = _fixed_csv(tmp_path / "in.csv", decimal, sep)
+    read = ["--decimal", decimal]
+    two = rf"-?[0-9]+{re.escape(decimal)}[0-9]{{2}}"
+    outputs = {}
+    for name, options in (("cart", []), ("numpy", ["-s", "mst", "-p", "engine=numpy"]),
+                          ("duckdb", ["-s", "mst", "-p", "engine=duckdb"])):
+        out = tmp_path / f"{name}.csv"
+        model = tmp_path / f"{name}.lookalike"
+        result = cli("synth", path, "-o", out, *options, "--seed", "0", *read,
+                     "--model-out", model)
+        assert result.exit_code == 0, result.output
+        outputs[name] = out.read_bytes()
+        sampled = tmp_path / f"{name}_sampled.csv"
+        result = cli("sample", model, "-n", "500", "-o", sampled, "--seed", "1",
+                     "--chunk-rows", "100")
+        assert result.exit_code == 0, result.output
+        for written in (out, sampled):
+            rows = pd.read_csv(written, sep=sep, dtype=str, keep_default_na=False)
+            assert rows["price"].str.fullmatch(two).all(), (name, written.name)
+            assert rows["price"].str.endswith("0").any(), (name, written.name)
+            fraction = rows["weight"].str.split(re.escape(decimal), regex=True).str[1]
+            assert not (fraction.str.len().gt(1) & fraction.str.endswith("0")).any(), name
+    assert outputs["numpy"] == outputs["duckdb"]

@@ -37,7 +37,7 @@ from lookalike.schema import Column, Kind, Schema
 from lookalike.schema._columns import category_text
 from lookalike.schema._datetimes import format_dates, parse_datetime, spelled_format
 
-__all__ = ["ATTR", "CSV_ATTR", "TEXT_DATES_ATTR", "ColumnType", "Storage", "container_of",
+__all__ = ["ATTR", "CSV_ATTR", "FIXED_ATTR", "TEXT_DATES_ATTR", "ColumnType", "Storage", "container_of",
            "input_storage", "recorded"]
 
 CSV_ATTR = "lookalike.csv"
@@ -46,6 +46,13 @@ TEXT_DATES_ATTR = "lookalike.text_dates"
 :func:`held_as_text`): a Parquet output keeps them text."""
 """Key of ``DataFrame.attrs`` recording a CSV input's decimal comma and delimiter (JSON);
 :mod:`lookalike.io` writes and reads it."""
+FIXED_ATTR = "lookalike.fixed_decimals"
+"""Key of ``DataFrame.attrs`` naming the float columns a CSV file wrote with a fixed number of
+decimals, trailing zeros included ("12.50"), with that number (JSON ``{column: decimals}``):
+:func:`lookalike.read_table` records it, synthetic rows carry it, CSV outputs write it."""
+FIXED_ZEROS = 0.01
+"""Share of a column's values that must end in a written zero ("12.50") for its decimals to
+count as fixed: a writer that trims zeros never writes one."""
 ATTR = "lookalike.storage"
 """Key of ``DataFrame.attrs`` under which :func:`lookalike.read_table` records the input's types."""
 
@@ -74,9 +81,10 @@ class ColumnType:
     ``categories``: a categorical dtype's order flag and categories (see the module's privacy
     note). ``spelling``: the strftime pattern text dates were written in. ``enum``: a polars
     ``Enum``. ``decimals``: the decimals a float column's values were written with
-    (:func:`written_decimals`; None: as many as a float holds). ``step``: the calendar unit
-    whose starts a datetime column's values sit on ("year", "month", "day";
-    :func:`written_step`; None: any instant).
+    (:func:`written_decimals`; None: as many as a float holds). ``fixed``: the decimals a CSV
+    file wrote every value of a float column with, trailing zeros included (:func:`fixed_of`;
+    None: as few as each value needs). ``step``: the calendar unit whose starts a datetime
+    column's values sit on ("year", "month", "day"; :func:`written_step`; None: any instant).
     """
 
     dtype: str | None = None
@@ -87,6 +95,7 @@ class ColumnType:
     enum: bool = False
     decimals: int | None = None
     step: str | None = None
+    fixed: int | None = None
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in asdict(self).items() if v is not None and v is not False}
@@ -98,7 +107,7 @@ class ColumnType:
     def from_dict(cls, d: Mapping) -> ColumnType:
         """Read back :meth:`to_dict`; a damaged entry raises ValueError or TypeError."""
         unknown = set(d) - {"dtype", "arrow", "ordered", "categories", "spelling", "enum",
-                            "decimals", "step"}
+                            "decimals", "step", "fixed"}
         if unknown:
             raise ValueError(f"unknown storage fields {sorted(unknown)}")
         cats = d.get("categories")
@@ -107,15 +116,16 @@ class ColumnType:
         for key in ("dtype", "arrow", "spelling"):
             if d.get(key) is not None and not isinstance(d[key], str):
                 raise TypeError(f"storage {key} must be a text, got {d[key]!r}")
-        decimals = d.get("decimals")
-        if decimals is not None and (type(decimals) is not int or not 0 <= decimals <= MAX_DECIMALS):
-            raise ValueError(f"storage decimals must be an integer 0-{MAX_DECIMALS}, got {decimals!r}")
+        decimals, fixed = d.get("decimals"), d.get("fixed")
+        for key, k in (("decimals", decimals), ("fixed", fixed)):
+            if k is not None and (type(k) is not int or not 0 <= k <= MAX_DECIMALS):
+                raise ValueError(f"storage {key} must be an integer 0-{MAX_DECIMALS}, got {k!r}")
         step = d.get("step")
         if step is not None and step not in STEPS:
             raise ValueError(f"storage step must be one of {STEPS}, got {step!r}")
         return cls(d.get("dtype"), d.get("arrow"), bool(d.get("ordered", False)),
                    None if cats is None else tuple(cats), d.get("spelling"),
-                   bool(d.get("enum", False)), decimals, step)
+                   bool(d.get("enum", False)), decimals, step, fixed)
 
 
 @dataclass(frozen=True)
@@ -173,6 +183,11 @@ class Storage:
             kept[col.name] = ct
         return replace(self, columns=kept)
 
+    def fixed(self, schema: Schema) -> dict[str, int]:
+        """The float columns of ``schema`` a CSV input wrote with fixed decimals, and how many."""
+        return {n: ct.fixed for n, ct in self.columns.items()
+                if ct.fixed is not None and n in schema and schema[n].kind is Kind.FLOAT}
+
     def restore(self, frame: pd.DataFrame, schema: Schema) -> Any:
         """``frame`` (a sample in canonical dtypes) stored as the input was: a pandas frame, an
         Arrow table or a polars frame, each column in its input dtype where its values fit it
@@ -187,6 +202,8 @@ class Storage:
         if self.container == "pandas":
             if self.csv is not None:  # write_table writes it as the input was written
                 df.attrs[CSV_ATTR] = json.dumps(dict(self.csv))
+            if fixed := self.fixed(schema):  # and its fixed decimals
+                df.attrs[FIXED_ATTR] = json.dumps(fixed)
             texts = [n for n in df.columns if held_as_text(self.columns.get(n))]
             if texts:  # and a Parquet output keeps these text, as the input held them
                 df.attrs[TEXT_DATES_ATTR] = json.dumps(texts)
@@ -313,6 +330,8 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
         elif name.endswith(_CSV) and engine is not None and hasattr(engine, "date_spellings"):
             types = {n: ColumnType("object", spelling=fmt)
                      for n, fmt in engine.date_spellings().items()}
+            if decimals and hasattr(engine, "fixed_decimals"):  # "12.50": its fixed decimals
+                types |= {n: ColumnType(fixed=k) for n, k in engine.fixed_decimals().items()}
             if dialect is not None and getattr(engine, "delimiter", None):
                 dialect = {**dialect, "delimiter": engine.delimiter}
     if hasattr(engine, "float_stored"):  # rows left in DuckDB: whole numbers stored as floats
@@ -363,8 +382,10 @@ def _written(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema
              ) -> dict[str, ColumnType]:
     """Float columns with the decimals their values were written with
     (:func:`written_decimals`), datetime columns with the calendar unit their values sit on
-    (:func:`written_step`, in the wall time of a time zone: 1 January in Paris)."""
+    (:func:`written_step`, in the wall time of a time zone: 1 January in Paris); float
+    columns of a CSV file with the fixed decimals it wrote them with (``FIXED_ATTR``)."""
     out = dict(types)
+    fixed = _fixed_attr(raw.attrs.get(FIXED_ATTR))
     for col in schema.columns:
         if col.name not in raw.columns:
             continue
@@ -372,7 +393,7 @@ def _written(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema
         if col.kind is Kind.FLOAT:
             k = written_decimals(np.asarray(pd.to_numeric(values, errors="coerce"), dtype=float))
             if k is not None:
-                out[col.name] = replace(ct, decimals=k)
+                out[col.name] = replace(ct, decimals=k, fixed=fixed.get(col.name))
         elif col.kind is Kind.DATETIME:
             if getattr(getattr(values, "dt", None), "tz", None) is not None:
                 values = values.dt.tz_localize(None)
@@ -380,6 +401,33 @@ def _written(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema
             if unit is not None:
                 out[col.name] = replace(ct, step=unit)
     return out
+
+
+def _fixed_attr(text: Any) -> dict[str, int]:
+    """``FIXED_ATTR`` as recorded ({} when absent or unreadable)."""
+    try:
+        d = json.loads(text) if isinstance(text, str) else {}
+    except ValueError:
+        return {}
+    return {str(n): k for n, k in d.items() if type(k) is int and 0 < k <= MAX_DECIMALS} \
+        if isinstance(d, Mapping) else {}
+
+
+def fixed_of(n: int, exact: Sequence[int], zeros: Sequence[int]) -> int | None:
+    """The decimals (1 to ``MAX_DECIMALS``) a CSV wrote a float column with, trailing zeros
+    included, or None: ``exact[k - 1]`` of its ``n`` written values have exactly k digits after
+    the point, ``zeros[k - 1]`` of those end in 0. Fixed where ``WRITTEN_SHARE`` of the values
+    have k digits and ``FIXED_ZEROS`` end in a zero. In memory and in every engine.
+
+    Privacy: as :func:`written_decimals`, how the file writes numbers; shares decide it.
+
+    >>> fixed_of(100, [0, 100, 0, 0, 0, 0], [0, 9, 0, 0, 0, 0]), fixed_of(100, [60, 40, 0, 0, 0, 0], [0, 0, 0, 0, 0, 0])
+    (2, None)
+    """
+    if n <= 0:
+        return None
+    return next((k + 1 for k, (e, z) in enumerate(zip(exact, zeros, strict=True))
+                 if e >= WRITTEN_SHARE * n and z >= FIXED_ZEROS * n), None)
 
 
 def decimals_of(shares: Sequence[float | None]) -> int | None:

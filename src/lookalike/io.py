@@ -33,6 +33,7 @@ import gzip
 import io
 import json
 import os
+import re
 import warnings
 import zlib
 from collections.abc import Iterator, Mapping
@@ -45,7 +46,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lookalike._files import atomic_output
-from lookalike._storage import ATTR, CSV_ATTR, TEXT_DATES_ATTR, arrow_types, pandas_types, record
+from lookalike._storage import (
+    ATTR,
+    CSV_ATTR,
+    FIXED_ATTR,
+    MAX_DECIMALS,
+    TEXT_DATES_ATTR,
+    _fixed_attr,
+    arrow_types,
+    fixed_of,
+    pandas_types,
+    record,
+)
 from lookalike.errors import (
     ConfigError,
     DataError,
@@ -283,11 +295,13 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
     if tbl.num_rows < 2:
         raise EmptyDataError(f"{path} has a header ({n} columns) but no data rows")
     tbl = tbl.slice(1)
-    typed, placeholders = [], {}
+    typed, placeholders, fixed = [], {}, {}
     for name, col in zip(header, tbl.columns, strict=True):
         arr = _type_text(col, decimal)
         if _is_text(arr) and (found := _numbers_with_placeholders(col, decimal)) is not None:
             arr, placeholders[name] = found
+        if pa.types.is_floating(arr.type) and (k := _fixed_decimals(col, arr, decimal)):
+            fixed[name] = k
         typed.append(arr)
     if placeholders:
         warnings.warn(placeholder_warning(str(path), placeholders), stacklevel=5)
@@ -298,7 +312,21 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
     df = _canonicalize(pa.table(typed, names=header), str(path), nan_is_missing=False)
     if decimal != ".":  # outputs look like inputs: write_table keeps the decimal comma
         df.attrs[CSV_ATTR] = json.dumps({"delimiter": delim, "decimal": decimal})
+    if fixed:  # and the fixed decimals of money and measures (12.50)
+        df.attrs[FIXED_ATTR] = json.dumps(fixed)
     return df
+
+
+def _fixed_decimals(col: pa.ChunkedArray, typed: pa.Array, decimal: str) -> int | None:
+    """The decimals the text ``col`` (read as the floats ``typed``) writes every value with,
+    trailing zeros included (``_storage.fixed_of``), or None."""
+    text = pc.filter(pc.utf8_trim_whitespace(col.combine_chunks()), typed.is_valid())
+    sep = re.escape(decimal)
+    exact = [pc.sum(pc.match_substring_regex(text, f"{sep}[0-9]{{{k}}}$")).as_py() or 0
+             for k in range(1, MAX_DECIMALS + 1)]
+    zeros = [pc.sum(pc.match_substring_regex(text, f"{sep}[0-9]{{{k - 1}}}0$")).as_py() or 0
+             for k in range(1, MAX_DECIMALS + 1)]
+    return fixed_of(len(text), exact, zeros)
 
 
 PLACEHOLDER = r"[?.*-]{1,3}|[–—]"
@@ -1092,6 +1120,7 @@ def _write_csv_part(df: pd.DataFrame, handle: io.TextIOWrapper, *, sep: str, dec
     per datetime column, the least ISO form (:func:`_iso`) to write it in, and is updated."""
     out = df.copy(deep=False)
     out.columns = [str(c) for c in df.columns]
+    fixed = _fixed_attr(df.attrs.get(FIXED_ATTR))  # the input's fixed decimals (12.50)
     for col in out.columns:
         if isinstance(out[col].dtype, pd.ArrowDtype) and pa.types.is_temporal(
                 out[col].dtype.pyarrow_dtype):  # dates, times: ISO text, missing as empty
@@ -1101,11 +1130,22 @@ def _write_csv_part(df: pd.DataFrame, handle: io.TextIOWrapper, *, sep: str, dec
         elif pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col], iso[col] = _iso(out[col], iso.get(col, 0))
         elif pd.api.types.is_float_dtype(out[col].dtype):
-            out[col] = _positional(out[col], decimal)
+            k = fixed.get(col)
+            out[col] = _positional(out[col], decimal) if k is None else _fixed(out[col], k, decimal)
     if encoding.replace("_", "-").lower() not in ("utf-8", "utf8", "utf-8-sig", "utf-16", "utf-32"):
         _check_encodable(out, encoding)
     out.to_csv(handle, sep=sep, index=False, header=header, na_rep="", lineterminator="\n",
                decimal=decimal)
+
+
+def _fixed(s: pd.Series, k: int, decimal: str) -> pd.Series:
+    """A float column written with ``k`` decimals, trailing zeros included (as its CSV input
+    wrote it: "12.50", not "12.5"); missing values empty."""
+    values = s.to_numpy(dtype=float, na_value=np.nan)
+    text = [None if np.isnan(v) else f"{v:.{k}f}" for v in values]
+    if decimal != ".":
+        text = [t if t is None else t.replace(".", decimal) for t in text]
+    return pd.Series(text, index=s.index, dtype=object)
 
 
 def _positional(s: pd.Series, decimal: str) -> pd.Series:

@@ -59,7 +59,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from lookalike._storage import MAX_DECIMALS, WRITTEN_TOLERANCE, written_facts
+from lookalike._storage import MAX_DECIMALS, WRITTEN_TOLERANCE, fixed_of, written_facts
 from lookalike.errors import (
     ColumnError,
     ColumnMismatchError,
@@ -696,6 +696,35 @@ class DuckDBEngine:
             if one_digit and not zero_led:
                 unpadded[name].add(letter)
         return {n: unpadded_format(fmt, unpadded[n]) for n, (fmt, _) in cols.items()}
+
+    def fixed_decimals(self) -> dict[str, int]:
+        """The float columns of a CSV file written with a fixed number of decimals, trailing
+        zeros included ("12.50"), and that number, as :func:`lookalike.read_table` reads them
+        (:func:`~lookalike._storage.fixed_of`): one aggregate query over the text (none
+        without float columns)."""
+        floats = [c.name for c in self.schema
+                  if c.kind is Kind.FLOAT and self._bases[c.name][1] == "float"]
+        if not floats:
+            return {}
+        sep = re.escape(self._decimal)
+        aggs = []
+        for name in floats:
+            x, valid = f"trim({_ident(name)}, {_text(_WS)})", f"{self._bases[name][0]} IS NOT NULL"
+            aggs.append(f"count(*) FILTER (WHERE {valid})")
+            for k in range(1, MAX_DECIMALS + 1):
+                aggs.append(f"count(*) FILTER (WHERE {valid} AND "
+                            f"regexp_matches({x}, {_text(sep + '[0-9]{' + str(k) + '}$')}))")
+                aggs.append(f"count(*) FILTER (WHERE {valid} AND "
+                            f"regexp_matches({x}, {_text(sep + '[0-9]{' + str(k - 1) + '}0$')}))")
+        row = self._run(f"SELECT {', '.join(aggs)} FROM {self._from}")[0]
+        out: dict[str, int] = {}
+        width = 1 + 2 * MAX_DECIMALS
+        for i, name in enumerate(floats):
+            part = row[i * width:(i + 1) * width]
+            fixed = fixed_of(int(part[0]), [int(v) for v in part[1::2]], [int(v) for v in part[2::2]])
+            if fixed is not None:
+                out[name] = fixed
+        return out
 
     def float_stored(self) -> list[str]:
         """Integer columns the source stores as floats (a CSV's "1.0", a DOUBLE column):

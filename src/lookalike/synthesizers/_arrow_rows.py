@@ -27,6 +27,7 @@ where it cannot promise the same table (a polars container, a family without
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,6 +38,7 @@ import pyarrow.compute as pc
 
 from lookalike._storage import (
     CSV_ATTR,
+    FIXED_ATTR,
     ColumnType,
     _arrow_table,
     _pandas_column,
@@ -103,6 +105,8 @@ class ArrowRows:
                 step = None
             steps.append((col.name, step or _restored(model, col, ct, arrow, j, codec, types)))
         attrs = {} if storage is None or storage.csv is None else {CSV_ATTR: _csv_attr(storage)}
+        if storage is not None and (fixed := storage.fixed(model.schema_)):
+            attrs[FIXED_ATTR] = json.dumps(fixed)  # a CSV input's fixed decimals (12.50)
         # one row drawn here builds what the family derives on its first draw (a junction
         # tree's samplers, alias tables), once, before threads draw
         model._draw_columns(1, np.random.default_rng(0))
