@@ -351,7 +351,7 @@ def _numbers_with_placeholders(col: pa.ChunkedArray, decimal: str
         return None
     typed = _type_text(pa.chunked_array([pc.if_else(marked, pa.scalar(None, arr.type), arr)]),
                        decimal)
-    if _is_text(typed):
+    if not (pa.types.is_integer(typed.type) or pa.types.is_floating(typed.type)):
         return None
     tokens = sorted(set(pc.filter(arr, marked).to_pylist()))
     return typed, (int(count), tokens)
@@ -467,6 +467,8 @@ def _type_text(col: pa.ChunkedArray, decimal: str = ".") -> pa.Array:
     except pa.ArrowInvalid:
         if pc.all(pc.match_substring_regex(signed.drop_null(), r"^-?[0-9]+$")).as_py():
             return arr  # integers, some beyond int64: kept exactly as text
+    if (stamps := _iso_stamps(arr, present)) is not None:
+        return stamps
     if decimal != ".":
         if pc.any(pc.match_substring(present, ".")).as_py():
             return arr
@@ -477,6 +479,30 @@ def _type_text(col: pa.ChunkedArray, decimal: str = ".") -> pa.Array:
         return pc.cast(signed, pa.float64())
     except pa.ArrowInvalid:
         return arr
+
+
+ISO_STAMP = (r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?"
+             r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?")
+"""An ISO 8601 timestamp, with its fraction of a second and UTC offset where written."""
+ISO_EXACT = r"(\.[0-9]{1,9}|Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
+"""The end of an ISO timestamp that a date format does not read: a fraction of a second
+(``05:00:00.123``) or a UTC offset (``+01:00``, ``Z``)."""
+
+
+def _iso_stamps(arr: pa.Array, present: pa.Array) -> pa.Array | None:
+    """A text column of ISO 8601 timestamps with fractions of a second or UTC offsets
+    (``2021-03-01T05:00:00.123+01:00``) as timestamps, in UTC where offsets are written (the
+    canonical form: time zones become UTC); None for any other column. Plain timestamps
+    (``2021-03-01 05:00:00``) stay text, read later as dates in their spelling."""
+    if not len(present) or not pc.all(pc.match_substring_regex(present, f"^{ISO_STAMP}$")).as_py() \
+            or not pc.any(pc.match_substring_regex(present, ISO_EXACT)).as_py():
+        return None
+    values = pd.Series(arr.to_pylist(), dtype=object)
+    try:
+        stamps = pd.to_datetime(values, format="ISO8601", utc=True)
+    except (ValueError, OverflowError):
+        return None
+    return pa.array(stamps.dt.tz_localize(None), type=pa.timestamp("ns"))
 
 
 def _decode(data: bytes, path: Path, encoding: str | None) -> str:

@@ -385,3 +385,51 @@ def test_placeholders_among_numbers_are_missing_values(tmp_path):
                              ledger=tmp_path / f"{engine}.sqlite", register=True).sample(n, seed=1)
         assert pd.to_numeric(rows["score"]).notna().any(), engine  # numbers, not text
         assert not rows["debt"].isin(["-", "--"]).any(), engine
+
+
+def test_iso_timestamps_with_offsets_or_fractions_are_timestamps(tmp_path, cli):
+    """ISO 8601 timestamps with a UTC offset (``2021-03-01T05:00:00+01:00``, ``...Z``) or a
+    fraction of a second (``05:00:00.250``) were no date format lookalike read: unique, they
+    became identifiers, regenerated as strings such as ``2535-23-36W43:45:33+08:94``. They are
+    read as timestamps, in UTC where an offset is written (time zones become UTC, as for any
+    input), by read_table and the DuckDB engine alike; plain ISO timestamps stay dates in their
+    own spelling."""
+    n = 400
+    local = pd.date_range("2021-03-20", periods=n, freq="3h", tz="Europe/Berlin")  # across DST
+    frame = pd.DataFrame({
+        "t_off": [t.isoformat() for t in local],
+        "t_z": local.tz_convert("UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "t_frac": (local.tz_localize(None) + pd.to_timedelta(np.arange(n) % 4 * 250, "ms"))
+        .strftime("%Y-%m-%d %H:%M:%S.%f").str[:-3],
+        "t_plain": local.strftime("%Y-%m-%dT%H:%M:%S"),
+        "age": np.random.default_rng(7).integers(18, 90, n),
+    })
+    path = tmp_path / "t.csv"
+    frame.to_csv(path, index=False)
+    read = lookalike.read_table(path)
+    utc = local.tz_convert("UTC").tz_localize(None)
+    assert (read["t_off"] == utc).all() and (read["t_z"] == utc).all()
+    assert (read["t_frac"] == pd.to_datetime(frame["t_frac"])).all()
+    assert read["t_plain"].dtype == object  # text dates, kept in their spelling
+    want, want_warned = caught(lambda: infer_schema(read))
+    got, got_warned = caught(duck_schema, path)
+    assert (facts(got), got_warned) == (facts(want), want_warned)
+    assert [want[c].kind for c in frame][:4] == [Kind.DATETIME] * 4
+    assert want["t_plain"].format == "%Y-%m-%dT%H:%M:%S" and want["t_off"].format is None
+    outputs = []
+    for engine in ("numpy", "duckdb"):  # a plain mst fit: the same rows from both engines
+        out = tmp_path / f"{engine}.csv"
+        result = cli("synth", path, "-o", out, "-s", "mst", "-p", f"engine={engine}",
+                     "-p", "iters=50", "--seed", "0")
+        assert result.exit_code == 0, result.output
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+    out = tmp_path / "cart.csv"
+    assert cli("synth", path, "-o", out, "--seed", "0").exit_code == 0
+    rows = pd.read_csv(out)
+    second = pd.Timedelta("1s")  # (lookalike models datetimes to the second)
+    for name in ("t_off", "t_z", "t_frac"):  # timestamps, in the real ones' range (UTC)
+        stamps, real = pd.to_datetime(rows[name], format="ISO8601"), read[name]
+        assert stamps.notna().all() and real.min() - second <= stamps.min() <= stamps.max() \
+            <= real.max() + second, name
+    assert rows["t_plain"].str.fullmatch(r"[0-9-]{10}T[0-9:]{8}").all()

@@ -72,6 +72,8 @@ from lookalike.errors import (
 )
 from lookalike.io import (
     DECIMAL_COMMA,
+    ISO_EXACT,
+    ISO_STAMP,
     NA_TOKENS,
     PLACEHOLDER,
     check_decimal,
@@ -146,9 +148,18 @@ _PLACEHOLDER_BIT = 512
 #: a placeholder (``?``, ``.``, ``-``) has every number bit, so that it leaves a column of numbers
 #: numbers, and bit 512, so that a column of nothing else stays text (read_table's rule)
 _PLACEHOLDER_CLASS = 1 | 2 | 64 | 256 | _PLACEHOLDER_BIT
+_ISO_BIT, _ISO_EXACT_BIT = 1024, 2048
+#: an ISO timestamp with seconds (also a timestamp, 16); with a fraction of a second or a UTC
+#: offset, bit 2048 too: a column of ISO timestamps with one of those is read as timestamps,
+#: in UTC (read_table's rule, io._iso_stamps)
+_ISO_CLASS = (f"CASE WHEN regexp_matches($t, {_text(ISO_EXACT)}) "
+              f"THEN {16 | _ISO_BIT | _ISO_EXACT_BIT} ELSE {16 | _ISO_BIT} END")
+_ZONE = r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)$"
 _CLASS_MASK = (
     "CASE WHEN $t IS NULL THEN NULL"
     f" WHEN regexp_full_match($t, {_text(PLACEHOLDER)}) THEN {_PLACEHOLDER_CLASS}"
+    f" WHEN regexp_full_match($t, {_text(ISO_STAMP)}) AND TRY_CAST($t AS TIMESTAMPTZ) IS NOT NULL"
+    f" THEN {_ISO_CLASS}"
     f" WHEN regexp_full_match($t, '{ZERO_PADDED}') THEN 0"
     f" WHEN regexp_full_match($t, '{_INT_RE}') THEN"
     " CASE WHEN TRY_CAST($t AS BIGINT) IS NULL THEN 66 ELSE 67 END"
@@ -350,6 +361,11 @@ class DuckDBEngine:
         placeholders: dict[str, str] = {}
         for name, t, all_of, any_of in zip(names, texts, flags[::2], flags[1::2], strict=True):
             all_of = 0 if all_of is None else all_of  # an empty column: text
+            if all_of & _ISO_BIT and any_of & _ISO_EXACT_BIT:  # ISO timestamps, in UTC
+                bases[name] = (f"CASE WHEN regexp_matches({t}, {_text(_ZONE)}) THEN "
+                               f"timezone('UTC', CAST({t} AS TIMESTAMPTZ)) "
+                               f"ELSE CAST({t} AS TIMESTAMP) END", "stamp", None)
+                continue
             if all_of & _PLACEHOLDER_BIT:  # nothing but placeholders: text, as they are
                 all_of = 0
             elif all_of and any_of & _PLACEHOLDER_BIT:  # numbers: the placeholders missing
