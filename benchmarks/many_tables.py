@@ -453,6 +453,8 @@ def _print(name: str, info: dict) -> None:
 
 
 def _save(doc: dict, path: Path) -> None:
+    # a table skipped by one run (../shared absent) and measured by another is not skipped
+    doc["skipped"] = [s for s in doc.get("skipped", []) if s.split(":")[0] not in doc["tables"]]
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(json.dumps(doc, indent=1, default=str))
@@ -601,7 +603,10 @@ def markdown(doc: dict) -> str:
         "(0.5: indistinguishable); validity: columns with values outside the real domain "
         "(max share), columns with spurious missing values above 0.1% (max excess), columns "
         "collapsed to one value, real categories of 1% or more lost, two-valued columns that "
-        "lost a value.",
+        "lost a value. Rows marked 'declared' give lookalike what a peer reads from the real "
+        "rows without noise, as public facts: the OpenDP peers the range of each many-valued "
+        "numeric column ('the peers' bounds'), DataSynthesizer every column's categories or "
+        "range ('DataSynthesizer's domain').",
         "",
     ]
     if doc["skipped"]:
