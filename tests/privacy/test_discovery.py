@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from seeded_noise import seeded_noise
 
+import lookalike
 from lookalike.errors import ConfigError
 from lookalike.marginals import NumpyEngine
 from lookalike.privacy.discovery import OTHER, discover_domain
@@ -864,3 +865,23 @@ def test_bin_estimates_count_what_the_encoder_gives_each_bin(monkeypatch):
                   / math.sqrt(var[:bins.n_bins][known].sum()))
     # 40 draws of a standard normal: their mean lies within ±0.6 but 1 time in 10^4
     assert abs(np.mean(zs)) < 0.6, np.mean(zs)
+
+
+@pytest.mark.parametrize("name", ["mst", "aim", "privbayes"])
+def test_a_fit_without_dp_bins_a_short_span_of_dates_finely(name):
+    """Without DP the counts are exact and free, so the tree goes on into heavy cells: 50 days
+    of dates (about 18,700 days since 1970) were one bin of 100 days, and timestamps in seconds
+    two bins of 116 days, so the synthetic rows spread over months around the real ones."""
+    rng = np.random.default_rng(0)
+    n = 2000
+    stamps = pd.Timestamp("2021-03-20") + pd.to_timedelta(rng.uniform(0, 50 * 86400, n), "s")
+    frame = pd.DataFrame({"when": stamps.round("s"), "day": stamps.normalize(),
+                          "age": rng.integers(18, 90, n)})
+    model = lookalike.fit(frame, name, seed=0)
+    bins = {c.column.name: c.bins.n_bins for c in model.encoder_.codecs if c.bins is not None}
+    assert bins["when"] >= 16 and bins["day"] >= 16, bins
+    rows = model.sample(n, seed=1)
+    for col in ("when", "day"):  # days, not months, around the real range: an edge cell
+        near = pd.Timedelta("3D")  # holding a few rows is not split (10^5 s, 1.2 days)
+        assert frame[col].min() - near <= rows[col].min() <= rows[col].max() <= \
+            frame[col].max() + near, col

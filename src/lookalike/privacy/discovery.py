@@ -75,6 +75,10 @@ __all__ = ["OTHER", "BatchCounts", "ColumnDomain", "Counts", "DiscoveredBins", "
 
 OTHER = "other"
 _LEVELS = 4  # sign × decade, leading digit, 2nd digit, 3rd digit
+#: a fit without DP (exact counts, nothing spent) goes this many levels further down the tree,
+#: into the cells holding more than a quarter of a bin's share of the rows: dates of 50 days
+#: (18,700 days since 1970) were one bin of 100 days, timestamps in seconds one of 116 days
+_EXACT_LEVELS = 4
 _LEVEL_SHARE = (0.4, 0.2, 0.2, 0.2)  # the top level decides which ranges exist: it gets most
 _DECADES = range(-6, 16)  # 1e-6 … 1e16; beyond sits in the outermost cells
 _PRUNE = 4.5  # a top-level cell counts only above this many σ (45 cells: ~1e-4 false alarms)
@@ -442,7 +446,8 @@ def _lockstep(counts: Counts, walks: Mapping[str, _Walk]) -> dict[str, Any]:
     Which cells a walk counts next depends only on its own column's released counts, so the
     order in which the queries go to the engine changes nothing that is released or what it
     costs (each column's ρ per level and noise scale are its own); the rounds are the tree's
-    levels plus the fine histogram: at most ``_LEVELS + 1`` engine calls however many columns.
+    levels plus the fine histogram: at most ``_LEVELS + 1`` engine calls however many columns
+    (``_LEVELS + _EXACT_LEVELS`` without DP).
     """
     results: dict[str, Any] = {}
     asked: dict[str, list[float]] = {}
@@ -728,11 +733,12 @@ def _bins_walk(
     leaf_sd: list[float] = []
     parents = 0
     unlocated: list[int] = []  # nodes none of whose children stood out: see _empty
-    for _level in range(1, _LEVELS):
+    heavy = n_top / (4 * n_bins)  # (exact counts only: see _EXACT_LEVELS)
+    for _level in range(1, _LEVELS if rho is not None else _LEVELS + _EXACT_LEVELS):
         split = []
         for lo, hi, m, g, sd in frontier:
             kids = _children(lo, hi, integer)
-            if kids:
+            if kids and (_level < _LEVELS or m > heavy):
                 split.append((kids, m, sd))
             else:
                 leaves.append((lo, hi, m, True, g))
