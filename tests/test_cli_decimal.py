@@ -252,3 +252,65 @@ def test_fixed_decimals_are_written_as_the_input_wrote_them(tmp_path, cli, decim
             fraction = rows["weight"].str.split(re.escape(decimal), regex=True).str[1]
             assert not (fraction.str.len().gt(1) & fraction.str.endswith("0")).any(), name
     assert outputs["numpy"] == outputs["duckdb"]
+
+
+def _formatted_csv(path: Path, decimal: str) -> Path:
+    """Prices with a currency sign and thousands separators, rates with a percent sign, and
+    counts with separators only (up to millions: 1,234,567), as spreadsheets export them; with
+    a decimal comma, "1.234,50 €"."""
+    rng = np.random.default_rng(5)
+    group, sep = ("," if decimal == "." else "."), (";" if decimal == "," else ",")
+
+    def spelled(v: float, k: int) -> str:
+        return f"{v:,.{k}f}".translate(str.maketrans({",": group, ".": decimal}))
+
+    price = rng.lognormal(6, 1.5, N) * rng.choice([1, -1], N, p=[0.9, 0.1])
+    sign, prefix, suffix = ("-", "$", "") if decimal == "." else ("-", "", " €")
+    frame = pd.DataFrame({
+        "price": [(sign if v < 0 else "") + prefix + spelled(abs(v), 2) + suffix for v in price],
+        "rate": [spelled(v, 1) + "%" for v in rng.uniform(0, 100, N)],
+        "visits": [spelled(v, 0) for v in rng.lognormal(10, 2, N).round()],
+        "units": rng.integers(0, 5, N),
+    })
+    frame.to_csv(path, sep=sep, index=False)
+    return path
+
+
+@pytest.mark.parametrize("decimal", [".", ","])
+def test_formatted_numbers_are_numbers_written_back_in_their_format(tmp_path, cli, decimal):
+    """Numbers written with a currency or percent sign or thousands separators ($1,234.50,
+    12.5%, 1.234,50 €, 1,234,567) were text, excluded as free text; they are numbers, read
+    alike in memory and by DuckDB, and every path that writes a CSV writes them in their
+    format. Separators alone where they could be a decimal comma (4,321) stay text."""
+    import pyarrow as pa
+
+    from lookalike.io import formatted_numbers
+
+    assert formatted_numbers(pa.array(["4,321", "5,678"]), ".") is None
+    sep = ";" if decimal == "," else ","
+    path = _formatted_csv(tmp_path / "in.csv", decimal)
+    read = read_table(path, decimal=decimal)
+    assert [str(read[c].dtype) for c in ("price", "rate", "visits")] == ["float64", "float64",
+                                                                         "Int64"]
+    assert (read["price"] < 0).any() and read["price"].abs().max() > 1000
+    money = (r"-?\$[0-9]{1,3}(,[0-9]{3})*\.[0-9]{2}" if decimal == "."
+             else r"-?[0-9]{1,3}(\.[0-9]{3})*,[0-9]{2} €")
+    rate = rf"[0-9]+{re.escape(decimal)}[0-9]%"
+    visits = rf"[0-9]{{1,3}}({re.escape('.' if decimal == ',' else ',')}[0-9]{{3}})*"
+    outputs = {}
+    for name, options in (("cart", []), ("numpy", ["-s", "mst", "-p", "engine=numpy"]),
+                          ("duckdb", ["-s", "mst", "-p", "engine=duckdb"])):
+        out, model = tmp_path / f"{name}.csv", tmp_path / f"{name}.lookalike"
+        result = cli("synth", path, "-o", out, *options, "--seed", "0", "--decimal", decimal,
+                     "--model-out", model)
+        assert result.exit_code == 0, result.output
+        outputs[name] = out.read_bytes()
+        sampled = tmp_path / f"{name}_sampled.csv"
+        assert cli("sample", model, "-n", "300", "-o", sampled, "--seed", "1",
+                   "--chunk-rows", "100").exit_code == 0
+        for written in (out, sampled):
+            rows = pd.read_csv(written, sep=sep, dtype=str, keep_default_na=False)
+            assert rows["price"].str.fullmatch(money).all(), (name, rows["price"].head(3))
+            assert rows["rate"].str.fullmatch(rate).all(), (name, rows["rate"].head(3))
+            assert rows["visits"].str.fullmatch(visits).all(), (name, rows["visits"].head(3))
+    assert outputs["numpy"] == outputs["duckdb"]

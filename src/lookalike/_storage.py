@@ -37,7 +37,7 @@ from lookalike.schema import Column, Kind, Schema
 from lookalike.schema._columns import category_text
 from lookalike.schema._datetimes import format_dates, parse_datetime, spelled_format
 
-__all__ = ["ATTR", "CSV_ATTR", "FIXED_ATTR", "TEXT_DATES_ATTR", "ColumnType", "Storage", "container_of",
+__all__ = ["ATTR", "CSV_ATTR", "FIXED_ATTR", "NUMBERS_ATTR", "TEXT_DATES_ATTR", "ColumnType", "Storage", "container_of",
            "input_storage", "recorded"]
 
 CSV_ATTR = "lookalike.csv"
@@ -50,6 +50,10 @@ FIXED_ATTR = "lookalike.fixed_decimals"
 """Key of ``DataFrame.attrs`` naming the float columns a CSV file wrote with a fixed number of
 decimals, trailing zeros included ("12.50"), with that number (JSON ``{column: decimals}``):
 :func:`lookalike.read_table` records it, synthetic rows carry it, CSV outputs write it."""
+NUMBERS_ATTR = "lookalike.number_formats"
+"""Key of ``DataFrame.attrs`` recording how a CSV file wrote formatted numbers (JSON ``{column:
+{"prefix": "$", "suffix": "", "group": true, "sign": "before"}}``: ``$1,234.50``), so that CSV
+outputs write them the same way."""
 FIXED_ZEROS = 0.01
 """Share of a column's values that must end in a written zero ("12.50") for its decimals to
 count as fixed: a writer that trims zeros never writes one."""
@@ -85,6 +89,8 @@ class ColumnType:
     file wrote every value of a float column with, trailing zeros included (:func:`fixed_of`;
     None: as few as each value needs). ``step``: the calendar unit whose starts a datetime
     column's values sit on ("year", "month", "day"; :func:`written_step`; None: any instant).
+    ``number``: how a CSV file wrote a column of formatted numbers (``NUMBERS_ATTR``'s entry
+    as JSON text: currency or percent sign, thousands separators, sign place).
     """
 
     dtype: str | None = None
@@ -96,6 +102,7 @@ class ColumnType:
     decimals: int | None = None
     step: str | None = None
     fixed: int | None = None
+    number: str | None = None
 
     def to_dict(self) -> dict:
         d = {k: v for k, v in asdict(self).items() if v is not None and v is not False}
@@ -107,12 +114,14 @@ class ColumnType:
     def from_dict(cls, d: Mapping) -> ColumnType:
         """Read back :meth:`to_dict`; a damaged entry raises ValueError or TypeError."""
         unknown = set(d) - {"dtype", "arrow", "ordered", "categories", "spelling", "enum",
-                            "decimals", "step", "fixed"}
+                            "decimals", "step", "fixed", "number"}
         if unknown:
             raise ValueError(f"unknown storage fields {sorted(unknown)}")
         cats = d.get("categories")
         if cats is not None and (not isinstance(cats, list) or not all(map(_scalar, cats))):
             raise ValueError(f"storage categories must be a list of texts or numbers, got {cats!r}")
+        if d.get("number") is not None and not _number_format(d["number"]):
+            raise ValueError(f"storage number must be a number format, got {d['number']!r}")
         for key in ("dtype", "arrow", "spelling"):
             if d.get(key) is not None and not isinstance(d[key], str):
                 raise TypeError(f"storage {key} must be a text, got {d[key]!r}")
@@ -125,7 +134,7 @@ class ColumnType:
             raise ValueError(f"storage step must be one of {STEPS}, got {step!r}")
         return cls(d.get("dtype"), d.get("arrow"), bool(d.get("ordered", False)),
                    None if cats is None else tuple(cats), d.get("spelling"),
-                   bool(d.get("enum", False)), decimals, step, fixed)
+                   bool(d.get("enum", False)), decimals, step, fixed, d.get("number"))
 
 
 @dataclass(frozen=True)
@@ -183,6 +192,11 @@ class Storage:
             kept[col.name] = ct
         return replace(self, columns=kept)
 
+    def numbers(self, schema: Schema) -> dict[str, dict]:
+        """The numeric columns of ``schema`` a CSV input wrote as formatted numbers, and how."""
+        return {n: _number_format(ct.number) for n, ct in self.columns.items()
+                if ct.number is not None and n in schema and schema[n].kind in (Kind.INTEGER, Kind.FLOAT)}
+
     def fixed(self, schema: Schema) -> dict[str, int]:
         """The float columns of ``schema`` a CSV input wrote with fixed decimals, and how many."""
         return {n: ct.fixed for n, ct in self.columns.items()
@@ -204,6 +218,8 @@ class Storage:
                 df.attrs[CSV_ATTR] = json.dumps(dict(self.csv))
             if fixed := self.fixed(schema):  # and its fixed decimals
                 df.attrs[FIXED_ATTR] = json.dumps(fixed)
+            if numbers := self.numbers(schema):  # and its formatted numbers
+                df.attrs[NUMBERS_ATTR] = json.dumps(numbers)
             texts = [n for n in df.columns if held_as_text(self.columns.get(n))]
             if texts:  # and a Parquet output keeps these text, as the input held them
                 df.attrs[TEXT_DATES_ATTR] = json.dumps(texts)
@@ -308,6 +324,8 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
         if schema is not None:
             read = _spell_dates(read, frame, schema)
             read = _written(read, frame, schema) if decimals else read
+        for n, f in numbers_attr(frame.attrs.get(NUMBERS_ATTR)).items():  # $1,234.50
+            read[n] = replace(read.get(n, ColumnType()), number=json.dumps(f))
         return Storage(container, read, _dialect(frame.attrs.get(CSV_ATTR)))
     types: dict[str, ColumnType] = {}
     dialect = None
@@ -332,6 +350,9 @@ def input_storage(data: Any, raw: pd.DataFrame | None, container: str, *,
                      for n, fmt in engine.date_spellings().items()}
             if decimals and hasattr(engine, "fixed_decimals"):  # "12.50": its fixed decimals
                 types |= {n: ColumnType(fixed=k) for n, k in engine.fixed_decimals().items()}
+            if hasattr(engine, "number_formats"):  # "$1,234.50": its formatted numbers
+                for n, f in engine.number_formats().items():
+                    types[n] = replace(types.get(n, ColumnType()), number=json.dumps(f))
             if dialect is not None and getattr(engine, "delimiter", None):
                 dialect = {**dialect, "delimiter": engine.delimiter}
     if hasattr(engine, "float_stored"):  # rows left in DuckDB: whole numbers stored as floats
@@ -401,6 +422,30 @@ def _written(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema
             if unit is not None:
                 out[col.name] = replace(ct, step=unit)
     return out
+
+
+def _number_format(d: Any) -> dict[str, Any]:
+    """A recorded number format, checked ({} when unreadable): JSON text or a mapping."""
+    try:
+        d = json.loads(d) if isinstance(d, str) else d
+    except ValueError:
+        return {}
+    if not isinstance(d, Mapping) or set(d) != {"prefix", "suffix", "group", "sign"} \
+            or not all(isinstance(d[k], str) and len(d[k]) <= 2 for k in ("prefix", "suffix")) \
+            or not isinstance(d["group"], bool) or d["sign"] not in ("before", "after"):
+        return {}
+    return dict(d)
+
+
+def numbers_attr(text: Any) -> dict[str, dict[str, Any]]:
+    """``NUMBERS_ATTR`` as recorded ({} when absent or unreadable)."""
+    try:
+        d = json.loads(text) if isinstance(text, str) else {}
+    except ValueError:
+        return {}
+    if not isinstance(d, Mapping):
+        return {}
+    return {str(n): f for n, v in d.items() if (f := _number_format(v))}
 
 
 def _fixed_attr(text: Any) -> dict[str, int]:

@@ -51,10 +51,12 @@ from lookalike._storage import (
     CSV_ATTR,
     FIXED_ATTR,
     MAX_DECIMALS,
+    NUMBERS_ATTR,
     TEXT_DATES_ATTR,
     _fixed_attr,
     arrow_types,
     fixed_of,
+    numbers_attr,
     pandas_types,
     record,
 )
@@ -295,12 +297,16 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
     if tbl.num_rows < 2:
         raise EmptyDataError(f"{path} has a header ({n} columns) but no data rows")
     tbl = tbl.slice(1)
-    typed, placeholders, fixed = [], {}, {}
+    typed, placeholders, fixed, formats = [], {}, {}, {}
     for name, col in zip(header, tbl.columns, strict=True):
         arr = _type_text(col, decimal)
         if _is_text(arr) and (found := _numbers_with_placeholders(col, decimal)) is not None:
             arr, placeholders[name] = found
-        if pa.types.is_floating(arr.type) and (k := _fixed_decimals(col, arr, decimal)):
+        written, sep = col, decimal
+        if _is_text(arr) and (number := formatted_numbers(arr, decimal)) is not None:
+            written, sep = pa.chunked_array([number[0]]), "."
+            arr, formats[name] = _type_text(written, "."), number[1]
+        if pa.types.is_floating(arr.type) and (k := _fixed_decimals(written, arr, sep)):
             fixed[name] = k
         typed.append(arr)
     if placeholders:
@@ -314,7 +320,73 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
         df.attrs[CSV_ATTR] = json.dumps({"delimiter": delim, "decimal": decimal})
     if fixed:  # and the fixed decimals of money and measures (12.50)
         df.attrs[FIXED_ATTR] = json.dumps(fixed)
+    if formats:  # and the signs and separators of formatted numbers ($1,234.50)
+        df.attrs[NUMBERS_ATTR] = json.dumps(formats)
     return df
+
+
+CURRENCY = "$€£¥"
+
+
+def number_regex(decimal: str) -> str:
+    """A number written with a currency sign, a percent sign or thousands separators, in
+    groups (1) sign, (2) prefix, (3) sign, (4) whole part, (5) fraction, (6) suffix:
+    ``$1,234.50``, ``-$5``, ``12.5%``, ``1.234,50 €`` (with ``decimal=","``)."""
+    group, dec = re.escape("," if decimal == "." else "."), re.escape(decimal)
+    return (f"^(-?)([{CURRENCY}]?)(-?)([0-9]{{1,3}}(?:{group}[0-9]{{3}})+|[0-9]+)"
+            f"((?:{dec}[0-9]+)?)((?: ?[%{CURRENCY}])?)$")
+
+
+NUMBER_SHARE = 0.01
+"""Share of a column's values that must show thousands separators (or a sign after the
+currency sign, $-5) for CSV outputs to write them so: how a file writes numbers, decided by a
+share, so that no single row sets it (``_storage.fixed_of``'s rule)."""
+
+
+def number_format(n: int, prefixes: list[str], suffixes: list[str], grouped: int, doubled: int,
+                  fractions: int, before: int, after: int) -> dict[str, Any] | None:
+    """How a column of ``n`` values that all read as formatted numbers (``number_regex``) was
+    written, or None where it does not read as numbers: its one prefix and one suffix, whether
+    ``grouped`` values (those with a separator; ``doubled``: two or more) are many enough to
+    write separators, and the sign's place (``before``/``after`` the currency sign: values
+    written -$5 and $-5). Separators alone count only where they cannot be a decimal comma: a
+    fraction after the decimal point, or two of them (1,234.5; 1,234,567), not 1,234. Shared
+    by read_table and the DuckDB engine."""
+    if len(prefixes) != 1 or len(suffixes) != 1 or (before and after):
+        return None
+    prefix, suffix = prefixes[0], suffixes[0]
+    if not (prefix or suffix) and not (grouped and (fractions or doubled)):
+        return None
+    return {"prefix": prefix, "suffix": suffix, "group": grouped >= NUMBER_SHARE * n,
+            "sign": "after" if after >= NUMBER_SHARE * n else "before"}
+
+
+def formatted_numbers(arr: pa.Array, decimal: str) -> tuple[pa.Array, dict[str, Any]] | None:
+    """A text column of numbers written with one currency or percent sign, or with thousands
+    separators (``number_regex``), as plain number text ("-1234.50"), and how it was written
+    (``{"prefix", "suffix", "group", "sign"}``: what CSV outputs write back); None for any
+    other column. Separators alone count only where they cannot be a decimal comma: a
+    fraction after the decimal point, or two of them (1,234.5; 1,234,567), not 1,234."""
+    values = pd.Series(arr.to_pylist(), dtype=object)
+    present = values.dropna()
+    if not len(present):
+        return None
+    parts = present.str.extract(number_regex(decimal))
+    if parts[3].isna().any():
+        return None
+    group = "," if decimal == "." else "."
+    marks = parts[3].str.count(re.escape(group))
+    fmt = number_format(len(parts), sorted(set(parts[1])), sorted(set(parts[5])),
+                        int((marks > 0).sum()), int((marks > 1).sum()), int((parts[4] != "").sum()),
+                        int((parts[0] == "-").sum()), int((parts[2] == "-").sum()))
+    if fmt is None:
+        return None
+    text = (parts[0] + parts[2] + parts[3].str.replace(group, "", regex=False)
+            + parts[4].str.replace(decimal, ".", regex=False))
+    out: list[str | None] = [None] * len(values)
+    for i, t in zip(present.index, text, strict=True):
+        out[i] = t
+    return pa.array(out, type=pa.string()), fmt
 
 
 def _fixed_decimals(col: pa.ChunkedArray, typed: pa.Array, decimal: str) -> int | None:
@@ -1147,6 +1219,7 @@ def _write_csv_part(df: pd.DataFrame, handle: io.TextIOWrapper, *, sep: str, dec
     out = df.copy(deep=False)
     out.columns = [str(c) for c in df.columns]
     fixed = _fixed_attr(df.attrs.get(FIXED_ATTR))  # the input's fixed decimals (12.50)
+    numbers = numbers_attr(df.attrs.get(NUMBERS_ATTR))  # and formatted numbers ($1,234.50)
     for col in out.columns:
         if isinstance(out[col].dtype, pd.ArrowDtype) and pa.types.is_temporal(
                 out[col].dtype.pyarrow_dtype):  # dates, times: ISO text, missing as empty
@@ -1155,6 +1228,9 @@ def _write_csv_part(df: pd.DataFrame, handle: io.TextIOWrapper, *, sep: str, dec
                                  index=out.index, dtype=object)
         elif pd.api.types.is_datetime64_any_dtype(out[col]):
             out[col], iso[col] = _iso(out[col], iso.get(col, 0))
+        elif col in numbers and (pd.api.types.is_float_dtype(out[col].dtype)
+                                 or pd.api.types.is_integer_dtype(out[col].dtype)):
+            out[col] = _number_text(out[col], numbers[col], fixed.get(col), decimal)
         elif pd.api.types.is_float_dtype(out[col].dtype):
             k = fixed.get(col)
             out[col] = _positional(out[col], decimal) if k is None else _fixed(out[col], k, decimal)
@@ -1162,6 +1238,32 @@ def _write_csv_part(df: pd.DataFrame, handle: io.TextIOWrapper, *, sep: str, dec
         _check_encodable(out, encoding)
     out.to_csv(handle, sep=sep, index=False, header=header, na_rep="", lineterminator="\n",
                decimal=decimal)
+
+
+def _number_text(s: pd.Series, fmt: Mapping[str, Any], k: int | None, decimal: str) -> pd.Series:
+    """A numeric column written as its CSV input wrote it (``fmt``: ``formatted_numbers``):
+    ``$1,234.50``, ``-$5``, ``12.5%``, ``1.234,50 €`` with a decimal comma; ``k`` fixed
+    decimals, else as few as each value needs; missing values empty."""
+    integer = pd.api.types.is_integer_dtype(s.dtype)
+    values = s.to_numpy(dtype=float, na_value=np.nan)
+    swap = str.maketrans({",": ".", ".": ","}) if decimal == "," else None
+    out: list[str | None] = []
+    for v in values:
+        if np.isnan(v):
+            out.append(None)
+            continue
+        a = abs(float(v))
+        if integer:
+            body = f"{int(a):,}" if fmt["group"] else str(int(a))
+        else:
+            text = f"{a:.{k}f}" if k is not None else np.format_float_positional(a, trim="-")
+            whole, dot, frac = text.partition(".")
+            body = (f"{int(whole):,}" if fmt["group"] else whole) + dot + frac
+        body = body.translate(swap) if swap else body
+        sign = "-" if v < 0 else ""
+        lead = sign + fmt["prefix"] if fmt["sign"] == "before" else fmt["prefix"] + sign
+        out.append(lead + body + fmt["suffix"])
+    return pd.Series(out, index=s.index, dtype=object)
 
 
 def _fixed(s: pd.Series, k: int, decimal: str) -> pd.Series:

@@ -78,6 +78,8 @@ from lookalike.io import (
     PLACEHOLDER,
     check_decimal,
     decimal_comma_warning,
+    number_format,
+    number_regex,
     placeholder_warning,
 )
 from lookalike.marginals._duckdb_sql import (
@@ -149,6 +151,7 @@ _PLACEHOLDER_BIT = 512
 #: numbers, and bit 512, so that a column of nothing else stays text (read_table's rule)
 _PLACEHOLDER_CLASS = 1 | 2 | 64 | 256 | _PLACEHOLDER_BIT
 _ISO_BIT, _ISO_EXACT_BIT = 1024, 2048
+_NUMBER_BIT = 4096  # a formatted number ($1,234.50, 12.5%), or plain one: io.number_regex
 #: an ISO timestamp with seconds (also a timestamp, 16); with a fraction of a second or a UTC
 #: offset, bit 2048 too: a column of ISO timestamps with one of those is read as timestamps,
 #: in UTC (read_table's rule, io._iso_stamps)
@@ -352,15 +355,22 @@ class DuckDBEngine:
         mask = _CLASS_MASK if comma else _CLASS_MASK.replace("THEN 66 ELSE 67 END",
                                                              "THEN 322 ELSE 323 END")
         swap = "translate({0}, ',.', '.,')" if comma else "{0}"
-        masks = ", ".join(f"{mask.replace('$n', swap.format(t)).replace('$t', t)} AS m{i}"
+        number = _text(number_regex(self._decimal))  # a formatted number ($1,234.50): bit 4096
+        masks = ", ".join(f"({mask.replace('$n', swap.format(t)).replace('$t', t)}) | (CASE WHEN "
+                          f"regexp_full_match({t}, {number}) THEN {_NUMBER_BIT} ELSE 0 END) AS m{i}"
                           for i, t in enumerate(texts))
         aggs = ", ".join(f"bit_and(m{i}), bit_or(m{i})" for i in range(len(names)))
         flags = self._run(f"SELECT {aggs} FROM (SELECT {masks} FROM {self._from})")[0]
         bases: dict[str, tuple[str, str, str | None]] = {}
         commas: list[str] = []
         placeholders: dict[str, str] = {}
+        formatted: dict[str, str] = {}
+        self._formats, self._number_text = {}, {}
         for name, t, all_of, any_of in zip(names, texts, flags[::2], flags[1::2], strict=True):
             all_of = 0 if all_of is None else all_of  # an empty column: text
+            if all_of & _NUMBER_BIT and not all_of & (1 | 2 | 64):  # perhaps formatted numbers
+                formatted[name] = t
+            all_of &= ~_NUMBER_BIT
             if all_of & _ISO_BIT and any_of & _ISO_EXACT_BIT:  # ISO timestamps, in UTC
                 bases[name] = (f"CASE WHEN regexp_matches({t}, {_text(_ZONE)}) THEN "
                                f"timezone('UTC', CAST({t} AS TIMESTAMPTZ)) "
@@ -387,12 +397,55 @@ class DuckDBEngine:
                 hint = next((h for bit, h in ((8, "date"), (16, "stamp"), (32, "bool"),
                                               (128, "datelike")) if all_of & bit), None)
                 bases[name] = (t, "text", hint)
+        for name, (fmt, expr, integer) in self._formatted(formatted).items():
+            bases[name] = (f"CAST({expr} AS {'BIGINT' if integer else 'DOUBLE'})",
+                           "int" if integer else "float", None)
+            self._formats[name], self._number_text[name] = fmt, expr
+        commas = [n for n in commas if n not in self._formats]
         if placeholders:
             warnings.warn(placeholder_warning(self.label, self._placeholders(placeholders)),
                           stacklevel=4)
         if commas:
             warnings.warn(decimal_comma_warning(self.label, commas), stacklevel=4)
         return bases
+
+    def _formatted(self, texts: Mapping[str, str]) -> dict[str, tuple[dict[str, Any], str, bool]]:
+        """Of text columns (SQL ``texts``) every value of which reads as a formatted number
+        (:func:`~lookalike.io.number_regex`), those :func:`~lookalike.io.formatted_numbers`
+        takes as numbers, each with its format, the SQL of its plain number text, and whether
+        it holds whole numbers only: one aggregate query (none without such columns)."""
+        if not texts:
+            return {}
+        rx, group = _text(number_regex(self._decimal)), _text("," if self._decimal == "." else ".")
+
+        def part(t: str, k: int) -> str:
+            return f"regexp_extract({t}, {rx}, {k})"
+
+        aggs = []
+        for t in texts.values():
+            marks = f"length({part(t, 4)}) - length(replace({part(t, 4)}, {group}, ''))"
+            aggs += [f"count({t})", f"list(DISTINCT {part(t, 2)})", f"list(DISTINCT {part(t, 6)})",
+                     f"count(*) FILTER (WHERE {marks} > 0)", f"count(*) FILTER (WHERE {marks} > 1)",
+                     f"count(*) FILTER (WHERE {part(t, 5)} <> '')",
+                     f"count(*) FILTER (WHERE {part(t, 1)} = '-')",
+                     f"count(*) FILTER (WHERE {part(t, 3)} = '-')"]
+        row = self._run(f"SELECT {', '.join(aggs)} FROM {self._from}")[0]
+        out = {}
+        for i, (name, t) in enumerate(texts.items()):
+            n, pre, suf, *counts = row[8 * i: 8 * i + 8]
+            fmt = number_format(int(n), sorted(pre or ()), sorted(suf or ()),
+                                *(int(c) for c in counts))
+            if fmt is None:
+                continue  # (separators alone that may be a decimal comma, 1,234: text)
+            frac = counts[2]
+            expr = (f"{part(t, 1)} || {part(t, 3)} || replace({part(t, 4)}, {group}, '') || "
+                    f"replace({part(t, 5)}, {_text(self._decimal)}, '.')")
+            out[name] = (fmt, expr, not frac)
+        return out
+
+    def number_formats(self) -> dict[str, dict[str, Any]]:
+        """How the CSV file wrote each column of formatted numbers (read with it: no query)."""
+        return dict(getattr(self, "_formats", {}))
 
     def _placeholders(self, texts: Mapping[str, str]) -> dict[str, tuple[int, list[str]]]:
         """Per column of numbers (SQL text ``texts``), how many of its values are placeholders
@@ -722,10 +775,11 @@ class DuckDBEngine:
                   if c.kind is Kind.FLOAT and self._bases[c.name][1] == "float"]
         if not floats:
             return {}
-        sep = re.escape(self._decimal)
         aggs = []
+        numbers = getattr(self, "_number_text", {})
         for name in floats:
             x, valid = f"trim({_ident(name)}, {_text(_WS)})", f"{self._bases[name][0]} IS NOT NULL"
+            x, sep = (numbers[name], re.escape(".")) if name in numbers else (x, re.escape(self._decimal))
             aggs.append(f"count(*) FILTER (WHERE {valid})")
             for k in range(1, MAX_DECIMALS + 1):
                 aggs.append(f"count(*) FILTER (WHERE {valid} AND "

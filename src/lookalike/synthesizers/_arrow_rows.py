@@ -39,6 +39,7 @@ import pyarrow.compute as pc
 from lookalike._storage import (
     CSV_ATTR,
     FIXED_ATTR,
+    NUMBERS_ATTR,
     ColumnType,
     _arrow_table,
     _pandas_column,
@@ -107,6 +108,8 @@ class ArrowRows:
         attrs = {} if storage is None or storage.csv is None else {CSV_ATTR: _csv_attr(storage)}
         if storage is not None and (fixed := storage.fixed(model.schema_)):
             attrs[FIXED_ATTR] = json.dumps(fixed)  # a CSV input's fixed decimals (12.50)
+        if storage is not None and (numbers := storage.numbers(model.schema_)):
+            attrs[NUMBERS_ATTR] = json.dumps(numbers)  # and formatted numbers ($1,234.50)
         # one row drawn here builds what the family derives on its first draw (a junction
         # tree's samplers, alias tables), once, before threads draw
         model._draw_columns(1, np.random.default_rng(0))
