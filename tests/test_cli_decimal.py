@@ -314,3 +314,26 @@ def test_formatted_numbers_are_numbers_written_back_in_their_format(tmp_path, cl
             assert rows["rate"].str.fullmatch(rate).all(), (name, rows["rate"].head(3))
             assert rows["visits"].str.fullmatch(visits).all(), (name, rows["visits"].head(3))
     assert outputs["numpy"] == outputs["duckdb"]
+
+
+def test_separators_that_may_be_a_decimal_comma_are_named_both_ways(tmp_path):
+    """22,026 is 22026 with a thousands separator or 22.026 with a decimal comma: the column
+    stays text in both readers, and their one warning names both readings, so that passing
+    decimal=',' is not the only advice (it would read 22.026)."""
+    import duckdb  # noqa: F401  (the DuckDB engine)
+
+    from lookalike.marginals.duckdb import schema_from_duckdb
+
+    rng = np.random.default_rng(6)
+    path = tmp_path / "t.csv"
+    pd.DataFrame({"visits": [f"{v:,}" for v in rng.integers(1000, 99_000, N)],
+                  "units": rng.integers(0, 5, N)}).to_csv(path, index=False)
+    said = []
+    for read in (lambda: read_table(path), lambda: schema_from_duckdb(path)):
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            read()
+        said.append([str(w.message) for w in seen if "decimal comma" in str(w.message)])
+    assert said[0] == said[1] and len(said[0]) == 1
+    assert "pass decimal=','" in said[0][0] and "separate thousands, do not pass it" in said[0][0]
+    assert read_table(path)["visits"].dtype == object

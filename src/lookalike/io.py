@@ -36,7 +36,7 @@ import os
 import re
 import warnings
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -455,7 +455,7 @@ def check_decimal(decimal: str | None) -> str:
 def _warn_decimal_comma(header: list[str], typed: list[pa.Array], path: Path) -> None:
     """Warn of text columns that read as numbers with a decimal comma: without ``decimal=","``
     they are modelled as categories (every distinct value a category of its own)."""
-    found = []
+    found, grouped = [], []
     for name, arr in zip(header, typed, strict=True):
         if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             continue
@@ -463,8 +463,10 @@ def _warn_decimal_comma(header: list[str], typed: list[pa.Array], path: Path) ->
         if len(present) and pc.all(pc.match_substring_regex(present, DECIMAL_COMMA)).as_py() \
                 and pc.any(pc.match_substring(present, ",")).as_py():  # not integers kept as text
             found.append(name)
+            if pc.all(pc.match_substring_regex(present, number_regex("."))).as_py():
+                grouped.append(name)
     if found:
-        warnings.warn(decimal_comma_warning(str(path), found), stacklevel=5)
+        warnings.warn(decimal_comma_warning(str(path), found, grouped), stacklevel=5)
 
 
 def _warn_decimal_point(header: list[str], typed: list[pa.Array], path: Path) -> None:
@@ -486,14 +488,23 @@ def _warn_decimal_point(header: list[str], typed: list[pa.Array], path: Path) ->
                       stacklevel=5)
 
 
-def decimal_comma_warning(where: str, names: list[str]) -> str:
-    """The warning for text columns of numbers written with a decimal comma (both readers)."""
+def decimal_comma_warning(where: str, names: list[str], grouped: Iterable[str] = ()) -> str:
+    """The warning for text columns of numbers written with a decimal comma (both readers);
+    those of ``grouped`` (every comma followed by three digits: 22,026) may as well hold
+    thousands separators, and the warning says so."""
     shown = ", ".join(repr(n) for n in names[:5]) + (
         f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return (f"{where}: column{'s' if len(names) > 1 else ''} {shown} "
+    text = (f"{where}: column{'s' if len(names) > 1 else ''} {shown} "
             f"look{'' if len(names) > 1 else 's'} like numbers written with a decimal comma "
             "(96,87), read here as text (categories); pass decimal=',' (CLI: --decimal ,) to "
             "read them as numbers")
+    either = [n for n in names if n in set(grouped)]
+    if either:
+        text += (f"; in {', '.join(repr(n) for n in either[:5])} every comma is followed by "
+                 "three digits (22,026): if they separate thousands, do not pass it, remove them "
+                 "instead (separators are read as such only where they cannot be a decimal "
+                 "comma: 1,234.5, 1,234,567, $1,234)")
+    return text
 
 
 _MAGIC = ((b"PAR1", "a Parquet file: name it .parquet"),

@@ -365,11 +365,13 @@ class DuckDBEngine:
         commas: list[str] = []
         placeholders: dict[str, str] = {}
         formatted: dict[str, str] = {}
+        grouped: list[str] = []  # every value a formatted number: 22,026 may be thousands
         self._formats, self._number_text = {}, {}
         for name, t, all_of, any_of in zip(names, texts, flags[::2], flags[1::2], strict=True):
             all_of = 0 if all_of is None else all_of  # an empty column: text
             if all_of & _NUMBER_BIT and not all_of & (1 | 2 | 64):  # perhaps formatted numbers
                 formatted[name] = t
+                grouped.append(name)
             all_of &= ~_NUMBER_BIT
             if all_of & _ISO_BIT and any_of & _ISO_EXACT_BIT:  # ISO timestamps, in UTC
                 bases[name] = (f"CASE WHEN regexp_matches({t}, {_text(_ZONE)}) THEN "
@@ -406,7 +408,7 @@ class DuckDBEngine:
             warnings.warn(placeholder_warning(self.label, self._placeholders(placeholders)),
                           stacklevel=4)
         if commas:
-            warnings.warn(decimal_comma_warning(self.label, commas), stacklevel=4)
+            warnings.warn(decimal_comma_warning(self.label, commas, grouped), stacklevel=4)
         return bases
 
     def _formatted(self, texts: Mapping[str, str]) -> dict[str, tuple[dict[str, Any], str, bool]]:
