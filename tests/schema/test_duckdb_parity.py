@@ -433,3 +433,29 @@ def test_iso_timestamps_with_offsets_or_fractions_are_timestamps(tmp_path, cli):
         assert stamps.notna().all() and real.min() - second <= stamps.min() <= stamps.max() \
             <= real.max() + second, name
     assert rows["t_plain"].str.fullmatch(r"[0-9-]{10}T[0-9:]{8}").all()
+
+
+def test_yes_no_written_in_several_cases_is_one_boolean(tmp_path, cli):
+    """A yes/no column that writes its words in more than one case (Yes, YES, no, No) was a
+    boolean of four "tokens": its values were matched against the first two (no and No), every
+    yes read as missing, and the fit stopped ("column 'answer' has 150 missing values"). It has
+    one spelling of each word (the pair in one style: Yes/No), its values are matched whatever
+    their case, alike in memory and in DuckDB, and every output writes that pair."""
+    rng = np.random.default_rng(8)
+    answer = rng.choice(["Yes", "YES", "no", "No"], N_ROWS, p=[0.4, 0.1, 0.3, 0.2])
+    frame = pd.DataFrame({"answer": answer, "age": rng.integers(18, 90, N_ROWS)})
+    path = store(frame, tmp_path, "csv")
+    want, want_warned = caught(lambda: infer_schema(lookalike.read_table(path)))
+    got, got_warned = caught(duck_schema, path)
+    assert (facts(got), got_warned) == (facts(want), want_warned)
+    assert want["answer"].kind is Kind.BOOLEAN and want["answer"].categories == ("No", "Yes")
+    yes = np.isin(answer, ["Yes", "YES"])
+    conformed = want.conform(lookalike.read_table(path))["answer"]
+    assert (conformed.to_numpy(dtype=bool) == yes).all()
+    for options in ([], ["-s", "mst", "-p", "engine=duckdb", "--epsilon", "1",
+                         "--ledger", tmp_path / "l.sqlite"]):
+        out = tmp_path / "out.csv"
+        result = cli("synth", path, "-o", out, "--seed", "0", "--overwrite", *options)
+        assert result.exit_code == 0, result.output
+        written = pd.read_csv(out, dtype=str)["answer"]
+        assert set(written.dropna()) <= {"Yes", "No"} and written.notna().any(), options

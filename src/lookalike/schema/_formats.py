@@ -23,11 +23,24 @@ _BOOLEAN_PAIRS = (
 
 
 def _boolean_tokens(nonnull: pd.Series) -> tuple:
-    """The two tokens of a boolean column, false first (as written in the data)."""
+    """The two tokens of a boolean column, false first, as written in the data. A column that
+    writes a word in more than one case (Yes, YES, no, No) gets one spelling of each: the pair
+    written in one style where there is one (title case, then lower, then upper case: Yes/No),
+    else the first of each in sorted order. Its values are matched whatever their case.
+
+    Only the distinct spellings decide (every engine reads those alike)."""
     if pd.api.types.is_bool_dtype(nonnull.dtype):
         return (False, True)
-    tokens = sorted({str(v) for v in nonnull}, key=lambda t: (t.lower() in ("true", "yes", "t", "y"), t))
-    return tuple(tokens)
+    spellings = sorted({str(v) for v in nonnull})
+    true = [t for t in spellings if t.lower() in ("true", "yes", "t", "y")]
+    false = [t for t in spellings if t not in true]
+    if len(spellings) <= 2 or not (true and false):
+        return tuple(false + true)
+    for style in (str.istitle, str.islower, str.isupper):
+        pair = [t for t in false if style(t)][:1] + [t for t in true if style(t)][:1]
+        if len(pair) == 2:
+            return tuple(pair)
+    return (false[0], true[0])
 
 
 _CLASSES = (("[0-9]", str.isdigit), ("[A-Z]", str.isupper), ("[a-z]", str.islower))
