@@ -715,6 +715,8 @@ def _pandas_column(v: pd.Series, col: Column, ct: ColumnType) -> pd.Series:
         v = _snapped(v, ct, col)
     if ct.dtype == "category" or ct.enum:
         return _categorical(v, ct)
+    if ct.arrow is not None and ct.arrow.startswith("duration[") and ct.dtype in (None, "float64"):
+        return _as_type(v, f"timedelta64[{ct.arrow[len('duration['):-1]}]")  # seconds, back
     if ct.dtype is None:
         return v
     try:
@@ -739,6 +741,8 @@ def _pandas_column(v: pd.Series, col: Column, ct: ColumnType) -> pd.Series:
             # whole numbers the input stored as floats (a CSV's "1.0", a float64 frame's
             # codes) stay floats: an integer input stays integers, without ".0" (above)
             return v.astype(target)
+        if pd.api.types.is_timedelta64_dtype(target):  # durations, from their seconds
+            return _as_type(v, target)
     except (TypeError, ValueError, OverflowError, pa.ArrowException):
         return v
     return v
@@ -768,6 +772,8 @@ def _iso_format(v: pd.Series, col: Column) -> str:
 
 
 def _as_type(v: pd.Series, target: Any) -> pd.Series:
+    if pd.api.types.is_timedelta64_dtype(target):  # seconds, as read_table holds durations
+        return pd.to_timedelta(pd.to_numeric(v, errors="coerce"), unit="s").astype(target)
     if pd.api.types.is_object_dtype(target):
         return pd.Series(np.where(v.isna(), None, v.astype(object)), index=v.index, dtype=object)
     return v.astype(target)

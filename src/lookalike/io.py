@@ -3,7 +3,8 @@
 Every source (CSV, Parquet, DuckDB, SQL databases, pandas, polars, Arrow) goes through
 :func:`_canonicalize`, so downstream code sees the same dtypes whatever the input:
 
-* integers -> ``Int64`` (nullable); floats -> ``float64`` (missing = NaN);
+* integers -> ``Int64`` (nullable); floats -> ``float64`` (missing = NaN); durations
+  (``timedelta64``, Arrow ``duration``) -> ``float64`` seconds, stored back as durations;
   booleans -> ``boolean``; dates and timestamps -> ``datetime64[ns]`` (time-zone-aware values are
   converted to UTC and made naive), or ``datetime64[us]`` when a value lies outside
   1677-09-22 .. 2262-04-11 (a sentinel such as 9999-12-31 is kept as it is);
@@ -862,6 +863,10 @@ def _column(arr: pa.Array, name: str, where: str, nan_is_missing: bool) -> pd.Se
         return pd.Series(values.to_numpy(zero_copy_only=False), dtype="float64")
     if pa.types.is_boolean(t):
         return pd.Series(pd.BooleanDtype().__from_arrow__(arr))
+    if pa.types.is_duration(t):  # a length of time: its seconds (the input's type is recorded)
+        per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[t.unit]
+        seconds = pc.divide(arr.cast(pa.int64()).cast(pa.float64()), float(per_second))
+        return pd.Series(seconds.to_numpy(zero_copy_only=False), dtype="float64")
     if pa.types.is_timestamp(t) or pa.types.is_date(t):
         stamps = arr.cast(pa.timestamp(t.unit if pa.types.is_timestamp(t) else "s"))
         try:

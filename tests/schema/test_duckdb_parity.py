@@ -459,3 +459,38 @@ def test_yes_no_written_in_several_cases_is_one_boolean(tmp_path, cli):
         assert result.exit_code == 0, result.output
         written = pd.read_csv(out, dtype=str)["answer"]
         assert set(written.dropna()) <= {"Yes", "No"} and written.notna().any(), options
+
+
+def test_durations_are_modelled_as_seconds_and_come_back_as_durations(tmp_path):
+    """A duration column (pandas timedelta64, Arrow duration: a length of stay) was read as
+    text and refused as "numbers stored as text". It is its seconds, in memory and in DuckDB
+    (which reads a Parquet duration as a count of its unit) alike, and comes back a duration
+    in the input's own type: pandas, polars, Arrow, Parquet."""
+    import polars as pl
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(9)
+    frame = pd.DataFrame({"stay": pd.to_timedelta(rng.integers(60, 3 * 86400, N_ROWS), "s"),
+                          "ward": rng.choice(["A", "B", "C"], N_ROWS)})
+    path = store(frame, tmp_path, "parquet")
+    want, want_warned = caught(lambda: infer_schema(lookalike.read_table(path)))
+    got, got_warned = caught(duck_schema, path)
+    assert isinstance(want, Schema), want
+    assert (facts(got), got_warned) == (facts(want), want_warned)
+    assert want["stay"].kind is Kind.INTEGER  # whole seconds
+    seconds = frame["stay"].dt.total_seconds()
+    for data, dtype in ((frame, "timedelta64"), (pl.from_pandas(frame), "Duration"),
+                        (pa.Table.from_pandas(frame), "duration")):
+        out = lookalike.synthesize(data, 200, synthesizer="cart", seed=0)
+        col = out["stay"] if not isinstance(out, pa.Table) else out.column("stay")
+        kind = str(col.dtype) if not isinstance(out, pa.Table) else str(col.type)
+        assert kind.startswith(dtype), kind
+    rows = lookalike.synthesize(frame, 200, synthesizer="cart", seed=0)["stay"].dt.total_seconds()
+    assert seconds.min() <= rows.min() <= rows.max() <= seconds.max()
+    for engine in ("numpy", "duckdb"):
+        model = lookalike.fit(path, "mst", engine=engine, seed=0, epsilon=1.0, dataset="t",
+                              ledger=tmp_path / f"{engine}.sqlite", register=True)
+        out = tmp_path / f"{engine}.parquet"
+        lookalike.write_table(model.sample(200, seed=1), out)
+        assert pa.types.is_duration(pq.read_schema(out).field("stay").type), engine

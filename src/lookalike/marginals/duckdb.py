@@ -58,6 +58,7 @@ from typing import Any
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from lookalike._storage import MAX_DECIMALS, WRITTEN_TOLERANCE, fixed_of, written_facts
 from lookalike.errors import (
@@ -304,6 +305,12 @@ class DuckDBEngine:
         bases: dict[str, tuple[str, str, str | None]] = {
             n: (f"timezone('UTC', {_ident(n)})" if "TIME ZONE" in t else _ident(n), _class_of(t), None)
             for n, t, *_ in rows}
+        for n, t, *_ in rows:  # a length of time: its seconds, as read_table holds it
+            if t.upper() == "INTERVAL":
+                bases[n] = (f"epoch({_ident(n)})", "float", None)
+        for n, per_second in self._parquet_durations().items():  # (DuckDB reads the count)
+            if n in bases:
+                bases[n] = (f"CAST({_ident(n)} AS DOUBLE) / {per_second}", "float", None)
         # read_table: wider integers that all fit int64 are integers; DECIMAL(p, 0) beyond a
         # float's 15 digits is a float when every value is exact as one, else as those integers
         wide = {n: t.upper() for n, t, *_ in rows if re.fullmatch(r"UBIGINT|U?HUGEINT|DECIMAL\(("
@@ -323,6 +330,21 @@ class DuckDBEngine:
             else:
                 bases[name] = (f"CAST({_ident(name)} AS BIGINT)", "int", None)
         return bases
+
+    def _parquet_durations(self) -> dict[str, int]:
+        """The duration columns of a Parquet file (which DuckDB reads as integer counts of
+        their unit) and each one's count per second; none for another source."""
+        path = Path(self.label)
+        if not (path.name.lower().endswith(_PARQUET) and path.is_file()):
+            return {}
+        import pyarrow.parquet as pq
+
+        try:
+            fields = pq.read_schema(path)
+        except (pa.ArrowException, OSError):
+            return {}
+        return {f.name: {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[f.type.unit]
+                for f in fields if pa.types.is_duration(f.type)}
 
     def _csv_names(self) -> list[str]:
         """The CSV file's column names; from then on it is read as text, every column VARCHAR
