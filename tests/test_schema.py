@@ -165,7 +165,8 @@ def _ssns(n: int, seed: int = 0) -> list[str]:
         ("ssn", _ssns(30), SSN_FORMAT),
         ("key", [f"{v:08x}" for v in np.random.default_rng(1).integers(2**28, 2**32, 30)],
          "[0-9a-f]{8}"),
-        ("code", [f"AB{i:04d}" for i in range(30)], "[A-Z]{2}[0-9]{4}"),
+        ("code", [f"AB{i:04d}" for i in range(30)], "AB[0-9]{4}"),  # a prefix every key writes
+        ("code", [f"{'ABCD'[i % 4]}{'XY'[i % 2]}{i:04d}" for i in range(30)], "[A-Z]{2}[0-9]{4}"),
         ("id", pd.array(range(100, 130), dtype="Int64"), "integer"),  # unique, consecutive
         ("customer_id", pd.array(np.random.default_rng(2).choice(10**6, 30, replace=False),
                                  dtype="Int64"), "integer"),  # unique, named like a key

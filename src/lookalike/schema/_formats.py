@@ -73,10 +73,13 @@ def _fresh_key_pattern(text: pd.Series, n: int | None = None) -> str | None:
     """The fixed-width pattern of keys all written alike, when it has room for fresh keys
     (:data:`KEY_ROOM` times ``n``, the column's values: by default as many as ``text`` holds;
     given when ``text`` is a sample of them); else None."""
-    fmt = _identifier_format(text, strict=True)
-    if fmt is None or _pattern_space(fmt) < KEY_ROOM * (len(text) if n is None else n):
-        return None
-    return fmt
+    room = KEY_ROOM * (len(text) if n is None else n)
+    # a letter every key writes (the K of K-00417) stays itself where there is room without it
+    for letters in (True, False):
+        fmt = _identifier_format(text, strict=True, letters=letters)
+        if fmt is not None and _pattern_space(fmt) >= room:
+            return fmt
+    return None
 
 
 def _pattern_space(fmt: str) -> float:
@@ -88,12 +91,14 @@ def _pattern_space(fmt: str) -> float:
     return space
 
 
-def _identifier_format(values: pd.Series, strict: bool = False) -> str | None:
+def _identifier_format(values: pd.Series, strict: bool = False, letters: bool = False) -> str | None:
     """A regular expression of fixed-width character classes matching every value.
 
     Numeric identifiers return ``"integer"``. With ``strict``, return None unless all values
     share one length and at least one position is a character class (keys, not words); without
-    it, keys of several lengths get one fixed width (digits only if they are all digits).
+    it, keys of several lengths get one fixed width (digits only if they are all digits). With
+    ``letters``, a letter that every value writes at one position is written as itself (a
+    prefix: ``K\-[0-9]{5}`` for K-00417), not as a class.
     """
     if pd.api.types.is_numeric_dtype(values.dtype):
         return "integer"
@@ -110,7 +115,8 @@ def _identifier_format(values: pd.Series, strict: bool = False) -> str | None:
     parts: list[str] = []
     for pos in range(arr.shape[1]):
         chars = set(arr[:, pos])
-        if len(chars) == 1 and not next(iter(chars)).isalnum():
+        if len(chars) == 1 and (not next(iter(chars)).isalnum()
+                                or (letters and next(iter(chars)).isalpha())):
             parts.append(re.escape(next(iter(chars))))
             continue
         cls = [c for c, test in _CLASSES if any(test(ch) for ch in chars)]
