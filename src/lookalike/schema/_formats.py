@@ -98,7 +98,7 @@ def _identifier_format(values: pd.Series, strict: bool = False, letters: bool = 
     share one length and at least one position is a character class (keys, not words); without
     it, keys of several lengths get one fixed width (digits only if they are all digits). With
     ``letters``, a letter that every value writes at one position is written as itself (a
-    prefix: ``K\-[0-9]{5}`` for K-00417), not as a class.
+    prefix: ``K\\-[0-9]{5}`` for K-00417), not as a class.
     """
     if pd.api.types.is_numeric_dtype(values.dtype):
         return "integer"
