@@ -202,6 +202,18 @@ class Storage:
         return {n: ct.fixed for n, ct in self.columns.items()
                 if ct.fixed is not None and n in schema and schema[n].kind is Kind.FLOAT}
 
+    def csv_attrs(self, schema: Schema) -> dict[str, str]:
+        """The ``DataFrame.attrs`` by which a CSV output writes rows of ``schema`` as the CSV
+        input was written: its decimal comma and delimiter, fixed decimals, formatted numbers."""
+        attrs = {}
+        if self.csv is not None:
+            attrs[CSV_ATTR] = json.dumps(dict(self.csv))
+        if fixed := self.fixed(schema):
+            attrs[FIXED_ATTR] = json.dumps(fixed)
+        if numbers := self.numbers(schema):
+            attrs[NUMBERS_ATTR] = json.dumps(numbers)
+        return attrs
+
     def restore(self, frame: pd.DataFrame, schema: Schema) -> Any:
         """``frame`` (a sample in canonical dtypes) stored as the input was: a pandas frame, an
         Arrow table or a polars frame, each column in its input dtype where its values fit it
@@ -214,12 +226,7 @@ class Storage:
             out[name] = _pandas_column(v, schema[name], ct) if ct is not None else v
         df = pd.DataFrame(out, index=frame.index)
         if self.container == "pandas":
-            if self.csv is not None:  # write_table writes it as the input was written
-                df.attrs[CSV_ATTR] = json.dumps(dict(self.csv))
-            if fixed := self.fixed(schema):  # and its fixed decimals
-                df.attrs[FIXED_ATTR] = json.dumps(fixed)
-            if numbers := self.numbers(schema):  # and its formatted numbers
-                df.attrs[NUMBERS_ATTR] = json.dumps(numbers)
+            df.attrs.update(self.csv_attrs(schema))  # write_table writes them as the input was
             texts = [n for n in df.columns if held_as_text(self.columns.get(n))]
             if texts:  # and a Parquet output keeps these text, as the input held them
                 df.attrs[TEXT_DATES_ATTR] = json.dumps(texts)
@@ -374,12 +381,8 @@ def _dialect(d: Any) -> dict[str, str] | None:
 
     Privacy: how numbers and fields are written (a user's option, a sniffed delimiter)
     describes the file, not who is in it, as a date spelling does; a DP model keeps it."""
-    if isinstance(d, str):
-        try:
-            d = json.loads(d)
-        except ValueError:
-            return None
-    if not isinstance(d, Mapping):
+    d = _json_mapping(d)
+    if d is None:
         return None
     decimal, delimiter = d.get("decimal"), d.get("delimiter")
     if decimal not in (".", ",") or not isinstance(delimiter, str) or len(delimiter) != 1:
@@ -424,13 +427,21 @@ def _written(types: dict[str, ColumnType], raw: pd.DataFrame, schema: Schema
     return out
 
 
+def _json_mapping(d: Any) -> Mapping | None:
+    """A mapping recorded as JSON text (``df.attrs``) or as itself (a model file); None when
+    it is neither."""
+    if isinstance(d, str):
+        try:
+            d = json.loads(d)
+        except ValueError:
+            return None
+    return d if isinstance(d, Mapping) else None
+
+
 def _number_format(d: Any) -> dict[str, Any]:
     """A recorded number format, checked ({} when unreadable): JSON text or a mapping."""
-    try:
-        d = json.loads(d) if isinstance(d, str) else d
-    except ValueError:
-        return {}
-    if not isinstance(d, Mapping) or set(d) != {"prefix", "suffix", "group", "sign"} \
+    d = _json_mapping(d)
+    if d is None or set(d) != {"prefix", "suffix", "group", "sign"} \
             or not all(isinstance(d[k], str) and len(d[k]) <= 2 for k in ("prefix", "suffix")) \
             or not isinstance(d["group"], bool) or d["sign"] not in ("before", "after"):
         return {}
@@ -439,23 +450,14 @@ def _number_format(d: Any) -> dict[str, Any]:
 
 def numbers_attr(text: Any) -> dict[str, dict[str, Any]]:
     """``NUMBERS_ATTR`` as recorded ({} when absent or unreadable)."""
-    try:
-        d = json.loads(text) if isinstance(text, str) else {}
-    except ValueError:
-        return {}
-    if not isinstance(d, Mapping):
-        return {}
-    return {str(n): f for n, v in d.items() if (f := _number_format(v))}
+    d = _json_mapping(text) if isinstance(text, str) else None
+    return {str(n): f for n, v in (d or {}).items() if (f := _number_format(v))}
 
 
 def _fixed_attr(text: Any) -> dict[str, int]:
     """``FIXED_ATTR`` as recorded ({} when absent or unreadable)."""
-    try:
-        d = json.loads(text) if isinstance(text, str) else {}
-    except ValueError:
-        return {}
-    return {str(n): k for n, k in d.items() if type(k) is int and 0 < k <= MAX_DECIMALS} \
-        if isinstance(d, Mapping) else {}
+    d = _json_mapping(text) if isinstance(text, str) else None
+    return {str(n): k for n, k in (d or {}).items() if type(k) is int and 0 < k <= MAX_DECIMALS}
 
 
 def fixed_of(n: int, exact: Sequence[int], zeros: Sequence[int]) -> int | None:

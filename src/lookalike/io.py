@@ -73,6 +73,7 @@ from lookalike.errors import (
     SourceReadError,
     UnknownFormatError,
 )
+from lookalike.schema._datetimes import _PER_SECOND
 from lookalike.schema._infer import ZERO_PADDED
 
 __all__ = ["CSV_ATTR", "DECIMAL_COMMA", "SUPPORTED_INPUTS", "SUPPORTED_OUTPUTS", "CsvFile",
@@ -329,13 +330,19 @@ def _read_csv(path: Path, encoding: str | None, delimiter: str | None, decimal: 
 CURRENCY = "$€£¥"
 
 
-def number_regex(decimal: str) -> str:
+def number_regex(decimal: str, named: bool = False) -> str:
     """A number written with a currency sign, a percent sign or thousands separators, in
     groups (1) sign, (2) prefix, (3) sign, (4) whole part, (5) fraction, (6) suffix:
-    ``$1,234.50``, ``-$5``, ``12.5%``, ``1.234,50 €`` (with ``decimal=","``)."""
+    ``$1,234.50``, ``-$5``, ``12.5%``, ``1.234,50 €`` (with ``decimal=","``); ``named``: the
+    groups named s1, pre, s2, num, frac and suf (as Arrow's ``extract_regex`` needs them)."""
     group, dec = re.escape("," if decimal == "." else "."), re.escape(decimal)
-    return (f"^(-?)([{CURRENCY}]?)(-?)([0-9]{{1,3}}(?:{group}[0-9]{{3}})+|[0-9]+)"
-            f"((?:{dec}[0-9]+)?)((?: ?[%{CURRENCY}])?)$")
+
+    def part(name: str, body: str) -> str:
+        return f"(?P<{name}>{body})" if named else f"({body})"
+
+    return ("^" + part("s1", "-?") + part("pre", f"[{CURRENCY}]?") + part("s2", "-?")
+            + part("num", f"[0-9]{{1,3}}(?:{group}[0-9]{{3}})+|[0-9]+")
+            + part("frac", f"(?:{dec}[0-9]+)?") + part("suf", f"(?: ?[%{CURRENCY}])?") + "$")
 
 
 NUMBER_SHARE = 0.01
@@ -368,38 +375,45 @@ def formatted_numbers(arr: pa.Array, decimal: str) -> tuple[pa.Array, dict[str, 
     (``{"prefix", "suffix", "group", "sign"}``: what CSV outputs write back); None for any
     other column. Separators alone count only where they cannot be a decimal comma: a
     fraction after the decimal point, or two of them (1,234.5; 1,234,567), not 1,234."""
-    values = pd.Series(arr.to_pylist(), dtype=object)
-    present = values.dropna()
-    if not len(present):
-        return None
-    parts = present.str.extract(number_regex(decimal))
-    if parts[3].isna().any():
-        return None
+    present = arr.drop_null()
+    rx = number_regex(decimal)
+    if not len(present) or not pc.all(pc.match_substring_regex(present.slice(0, 1000), rx)).as_py() \
+            or not pc.all(pc.match_substring_regex(present, rx)).as_py():
+        return None  # (a first thousand values probed: most text columns stop there)
+    named = number_regex(decimal, named=True)
+    parts = pc.extract_regex(present, named)
+    s1, pre, s2, num, frac, suf = (parts.field(k) for k in ("s1", "pre", "s2", "num", "frac", "suf"))
     group = "," if decimal == "." else "."
-    marks = parts[3].str.count(re.escape(group))
-    fmt = number_format(len(parts), sorted(set(parts[1])), sorted(set(parts[5])),
-                        int((marks > 0).sum()), int((marks > 1).sum()), int((parts[4] != "").sum()),
-                        int((parts[0] == "-").sum()), int((parts[2] == "-").sum()))
+    marks = pc.subtract(pc.utf8_length(num), pc.utf8_length(pc.replace_substring(num, group, "")))
+
+    def count(mask: pa.Array) -> int:
+        return int(pc.sum(mask).as_py() or 0)
+
+    fmt = number_format(len(present), sorted(set(pre.to_pylist())), sorted(set(suf.to_pylist())),
+                        count(pc.greater(marks, 0)), count(pc.greater(marks, 1)),
+                        count(pc.not_equal(frac, "")), count(pc.equal(s1, "-")),
+                        count(pc.equal(s2, "-")))
     if fmt is None:
         return None
-    text = (parts[0] + parts[2] + parts[3].str.replace(group, "", regex=False)
-            + parts[4].str.replace(decimal, ".", regex=False))
-    out: list[str | None] = [None] * len(values)
-    for i, t in zip(present.index, text, strict=True):
-        out[i] = t
-    return pa.array(out, type=pa.string()), fmt
+    full = pc.extract_regex(arr, named)  # (null where the value is)
+    text = pc.binary_join_element_wise(
+        full.field("s1"), full.field("s2"), pc.replace_substring(full.field("num"), group, ""),
+        pc.replace_substring(full.field("frac"), decimal, "."), "")
+    return pc.if_else(arr.is_valid(), text, pa.scalar(None, pa.string())), fmt
 
 
 def _fixed_decimals(col: pa.ChunkedArray, typed: pa.Array, decimal: str) -> int | None:
     """The decimals the text ``col`` (read as the floats ``typed``) writes every value with,
     trailing zeros included (``_storage.fixed_of``), or None."""
     text = pc.filter(pc.utf8_trim_whitespace(col.combine_chunks()), typed.is_valid())
-    sep = re.escape(decimal)
-    exact = [pc.sum(pc.match_substring_regex(text, f"{sep}[0-9]{{{k}}}$")).as_py() or 0
-             for k in range(1, MAX_DECIMALS + 1)]
-    zeros = [pc.sum(pc.match_substring_regex(text, f"{sep}[0-9]{{{k - 1}}}0$")).as_py() or 0
-             for k in range(1, MAX_DECIMALS + 1)]
-    return fixed_of(len(text), exact, zeros)
+    # the digits after the decimal mark, where a value ends in them (1.50: "50"; 2, 1e-05: none)
+    digits = pc.extract_regex(text, f"{re.escape(decimal)}(?P<f>[0-9]+)$").field("f")
+    found = digits.drop_null()
+    length = np.asarray(pc.utf8_length(found), dtype=np.int64)
+    zero = np.asarray(pc.ends_with(found, "0"), dtype=bool)
+    exact = np.bincount(length, minlength=MAX_DECIMALS + 1)[1:MAX_DECIMALS + 1]
+    zeros = np.bincount(length[zero], minlength=MAX_DECIMALS + 1)[1:MAX_DECIMALS + 1]
+    return fixed_of(len(text), exact.tolist(), zeros.tolist())
 
 
 PLACEHOLDER = r"[?.*-]{1,3}|[–—]"
@@ -542,7 +556,8 @@ def _type_text(col: pa.ChunkedArray, decimal: str = ".") -> pa.Array:
     signed = arr
     if pc.any(pc.starts_with(present, "+")).as_py():
         signed = pc.replace_substring_regex(arr, r"^\+", "")  # Arrow's int cast rejects "+5"
-    if pc.any(pc.match_substring_regex(present, f"^{ZERO_PADDED}$")).as_py():
+    led = pc.filter(present, pc.starts_with(present, "0"))  # (a cheap filter before the regex)
+    if len(led) and pc.any(pc.match_substring_regex(led, f"^{ZERO_PADDED}$")).as_py():
         return arr  # codes with leading zeros (02134): their spelling is kept, as text
     head = signed.drop_null().slice(0, 1000)  # failed casts are slow: probe a few values first
     try:
@@ -578,9 +593,11 @@ def _iso_stamps(arr: pa.Array, present: pa.Array) -> pa.Array | None:
     (``2021-03-01T05:00:00.123+01:00``) as timestamps, in UTC where offsets are written (the
     canonical form: time zones become UTC); None for any other column. Plain timestamps
     (``2021-03-01 05:00:00``) stay text, read later as dates in their spelling."""
-    if not len(present) or not pc.all(pc.match_substring_regex(present, f"^{ISO_STAMP}$")).as_py() \
+    stamp = f"^{ISO_STAMP}$"
+    if not len(present) or not pc.all(pc.match_substring_regex(present.slice(0, 1000), stamp)).as_py() \
+            or not pc.all(pc.match_substring_regex(present, stamp)).as_py() \
             or not pc.any(pc.match_substring_regex(present, ISO_EXACT)).as_py():
-        return None
+        return None  # (a first thousand values probed: number columns stop there)
     values = pd.Series(arr.to_pylist(), dtype=object)
     try:
         stamps = pd.to_datetime(values, format="ISO8601", utc=True)
@@ -864,8 +881,7 @@ def _column(arr: pa.Array, name: str, where: str, nan_is_missing: bool) -> pd.Se
     if pa.types.is_boolean(t):
         return pd.Series(pd.BooleanDtype().__from_arrow__(arr))
     if pa.types.is_duration(t):  # a length of time: its seconds (the input's type is recorded)
-        per_second = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[t.unit]
-        seconds = pc.divide(arr.cast(pa.int64()).cast(pa.float64()), float(per_second))
+        seconds = pc.divide(arr.cast(pa.int64()).cast(pa.float64()), _PER_SECOND[t.unit])
         return pd.Series(seconds.to_numpy(zero_copy_only=False), dtype="float64")
     if pa.types.is_timestamp(t) or pa.types.is_date(t):
         stamps = arr.cast(pa.timestamp(t.unit if pa.types.is_timestamp(t) else "s"))
@@ -874,7 +890,7 @@ def _column(arr: pa.Array, name: str, where: str, nan_is_missing: bool) -> pd.Se
         except pa.ArrowInvalid:  # a date beyond 1677 .. 2262, e.g. 9999-12-31: microseconds
             pass
         first, last = pc.min_max(stamps.cast(pa.int64())).values()
-        unit_s = {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[stamps.type.unit]
+        unit_s = int(_PER_SECOND[stamps.type.unit])
         if first.as_py() < _DATE_SECONDS[0] * unit_s or last.as_py() > _DATE_SECONDS[1] * unit_s:
             raise DataError(f"column {name!r} in {where} has dates outside the years 1 .. 9999, "
                             "which cannot be written as dates; replace them with missing values")

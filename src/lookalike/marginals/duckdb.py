@@ -102,7 +102,13 @@ from lookalike.marginals.engine import marginal_request
 from lookalike.schema import Column, Kind, Schema
 from lookalike.schema._columns import MIN_ROWS
 from lookalike.schema._datetimes import _DATE_FORMATS as DATE_FORMATS
-from lookalike.schema._datetimes import _DATE_LIKE, date_regex, pivot_year_of, unpadded_format
+from lookalike.schema._datetimes import (
+    _DATE_LIKE,
+    _PER_SECOND,
+    date_regex,
+    pivot_year_of,
+    unpadded_format,
+)
 from lookalike.schema._fakes import SAMPLE as FAKE_SAMPLE
 from lookalike.schema._formats import _boolean_tokens
 from lookalike.schema._infer import (
@@ -252,6 +258,10 @@ class DuckDBEngine:
         if self._owned:  # DuckDB draws progress bars on long scans: ours report progress
             self._con.execute("SET enable_progress_bar = false")
         self._csv = csv
+        # a CSV's formatted numbers ($1,234.50): their formats and plain number text (SQL),
+        # found by _csv_bases
+        self._formats: dict[str, dict[str, Any]] = {}
+        self._number_text: dict[str, str] = {}
         self.label = str(source) if isinstance(source, str | os.PathLike) else "the DuckDB source"
         if threads is not None:
             self._con.execute(f"SET threads = {int(threads)}")
@@ -343,8 +353,7 @@ class DuckDBEngine:
             fields = pq.read_schema(path)
         except (pa.ArrowException, OSError):
             return {}
-        return {f.name: {"s": 1, "ms": 10**3, "us": 10**6, "ns": 10**9}[f.type.unit]
-                for f in fields if pa.types.is_duration(f.type)}
+        return {f.name: int(_PER_SECOND[f.type.unit]) for f in fields if pa.types.is_duration(f.type)}
 
     def _csv_names(self) -> list[str]:
         """The CSV file's column names; from then on it is read as text, every column VARCHAR
@@ -388,7 +397,6 @@ class DuckDBEngine:
         placeholders: dict[str, str] = {}
         formatted: dict[str, str] = {}
         grouped: list[str] = []  # every value a formatted number: 22,026 may be thousands
-        self._formats, self._number_text = {}, {}
         for name, t, all_of, any_of in zip(names, texts, flags[::2], flags[1::2], strict=True):
             all_of = 0 if all_of is None else all_of  # an empty column: text
             if all_of & _NUMBER_BIT and not all_of & (1 | 2 | 64):  # perhaps formatted numbers
@@ -469,7 +477,7 @@ class DuckDBEngine:
 
     def number_formats(self) -> dict[str, dict[str, Any]]:
         """How the CSV file wrote each column of formatted numbers (read with it: no query)."""
-        return dict(getattr(self, "_formats", {}))
+        return dict(self._formats)
 
     def _placeholders(self, texts: Mapping[str, str]) -> dict[str, tuple[int, list[str]]]:
         """Per column of numbers (SQL text ``texts``), how many of its values are placeholders
@@ -800,7 +808,7 @@ class DuckDBEngine:
         if not floats:
             return {}
         aggs = []
-        numbers = getattr(self, "_number_text", {})
+        numbers = self._number_text
         for name in floats:
             x, valid = f"trim({_ident(name)}, {_text(_WS)})", f"{self._bases[name][0]} IS NOT NULL"
             x, sep = (numbers[name], re.escape(".")) if name in numbers else (x, re.escape(self._decimal))

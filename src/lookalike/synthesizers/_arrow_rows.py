@@ -27,7 +27,6 @@ where it cannot promise the same table (a polars container, a family without
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -37,9 +36,6 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from lookalike._storage import (
-    CSV_ATTR,
-    FIXED_ATTR,
-    NUMBERS_ATTR,
     ColumnType,
     _arrow_table,
     _pandas_column,
@@ -105,11 +101,7 @@ class ArrowRows:
             else:
                 step = None
             steps.append((col.name, step or _restored(model, col, ct, arrow, j, codec, types)))
-        attrs = {} if storage is None or storage.csv is None else {CSV_ATTR: _csv_attr(storage)}
-        if storage is not None and (fixed := storage.fixed(model.schema_)):
-            attrs[FIXED_ATTR] = json.dumps(fixed)  # a CSV input's fixed decimals (12.50)
-        if storage is not None and (numbers := storage.numbers(model.schema_)):
-            attrs[NUMBERS_ATTR] = json.dumps(numbers)  # and formatted numbers ($1,234.50)
+        attrs = {} if storage is None else storage.csv_attrs(model.schema_)  # as restore has
         # one row drawn here builds what the family derives on its first draw (a junction
         # tree's samplers, alias tables), once, before threads draw
         model._draw_columns(1, np.random.default_rng(0))
@@ -148,12 +140,6 @@ def _code_type(codec: ColumnCodec) -> Any:
     if codec.categories is None:
         return None
     return next(t for t in (np.int8, np.int16, np.int32, np.int64) if codec.size <= np.iinfo(t).max)
-
-
-def _csv_attr(storage: Any) -> str:
-    import json
-
-    return json.dumps(dict(storage.csv))
 
 
 def _restore(col: Column, ct: ColumnType | None, values: pd.Series) -> pd.Series:
